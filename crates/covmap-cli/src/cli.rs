@@ -1,0 +1,155 @@
+//! Command-line definitions (clap). The `///` comments are the help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Score how much of MITRE ATT&CK your defences cover.
+#[derive(Debug, Parser)]
+#[command(name = "covmap", version, about, long_about = None)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) source: SourceArgs,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Where the ATT&CK bundle comes from; shared by every command.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct SourceArgs {
+    /// ATT&CK STIX bundle to use (JSON). Default: the newest cached bundle of --domain,
+    /// downloaded on first use.
+    #[arg(long, global = true, env = "COVMAP_ATTACK", value_name = "PATH")]
+    pub(crate) attack: Option<PathBuf>,
+    /// ATT&CK domain when no --attack file is given.
+    #[arg(long, global = true, value_enum, default_value_t = Domain::Enterprise)]
+    pub(crate) domain: Domain,
+    /// ATT&CK release to use from the cache when no --attack file is given (e.g. 18.1).
+    #[arg(long, global = true, value_name = "VERSION")]
+    pub(crate) attack_version: Option<String>,
+    /// Never download; fail with instructions when no bundle is available locally.
+    #[arg(long, global = true, env = "COVMAP_OFFLINE", value_parser = clap::builder::FalseyValueParser::new())]
+    pub(crate) offline: bool,
+    /// Directory for downloaded bundles and parsed-model caches
+    /// [default: the platform cache directory, e.g. ~/.cache/covmap].
+    #[arg(long, global = true, env = "COVMAP_CACHE_DIR", value_name = "DIR")]
+    pub(crate) cache_dir: Option<PathBuf>,
+    /// Parse the bundle every time instead of using the parsed-model cache.
+    #[arg(long, global = true)]
+    pub(crate) no_cache: bool,
+}
+
+/// An ATT&CK domain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Domain {
+    /// Enterprise ATT&CK.
+    Enterprise,
+    /// Mobile ATT&CK.
+    Mobile,
+    /// ATT&CK for ICS.
+    Ics,
+}
+
+impl Domain {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Domain::Enterprise => "enterprise",
+            Domain::Mobile => "mobile",
+            Domain::Ics => "ics",
+        }
+    }
+}
+
+/// Output format of data commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub(crate) enum Format {
+    /// Aligned text for people.
+    #[default]
+    Table,
+    /// JSON, in the stable shapes documented in docs/cli.md.
+    Json,
+    /// CSV (RFC 4180) for spreadsheets.
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Explore the ATT&CK knowledge base: info, techniques, show, group, diff, fetch.
+    #[command(subcommand)]
+    Attack(AttackCommand),
+    /// Print a shell completion script.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) generated from these definitions.
+    Man,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AttackCommand {
+    /// Domain, version and counts of the loaded ATT&CK bundle.
+    Info {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// List active techniques, optionally of one tactic or platform.
+    Techniques {
+        /// Only techniques of this tactic (shortname, ID or name: defense-evasion, TA0005).
+        #[arg(long)]
+        tactic: Option<String>,
+        /// Only techniques that apply to this platform (Windows, Linux, IaaS, ...).
+        #[arg(long)]
+        platform: Option<String>,
+        /// Include sub-techniques.
+        #[arg(long)]
+        subtechniques: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Details of a technique, tactic, group, software, mitigation or campaign.
+    Show {
+        /// ATT&CK ID (T1059.001, TA0002, G0016, S0002, M1036, C0024), name or alias.
+        id: String,
+        /// Output format (table or json).
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// The techniques a group uses, and through what: directly, via software, via campaigns.
+    Group {
+        /// Group ID, name or alias (G0016, APT29, Cozy Bear).
+        name_or_id: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// What changed between two ATT&CK releases of one domain.
+    Diff {
+        /// The older bundle.
+        old: PathBuf,
+        /// The newer bundle.
+        new: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Download an official ATT&CK bundle from MITRE into the cache.
+    Fetch {
+        /// Release to fetch (e.g. 18.1); default: the newest.
+        #[arg(long = "version", value_name = "VERSION")]
+        release: Option<String>,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definitions_are_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

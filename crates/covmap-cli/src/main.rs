@@ -1,0 +1,110 @@
+//! `covmap`: score how much of MITRE ATT&CK your defences cover.
+//!
+//! The binary is thin: it parses arguments (clap), calls the covmap libraries, prints results
+//! to stdout and diagnostics to stderr, and maps outcomes to exit codes: 0 success, 1 a check
+//! failed, 2 an error (bad input, missing file, internal error). A closed stdout pipe exits 0.
+
+// The binary is where printing belongs.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod attack_cmd;
+mod bundle;
+mod cli;
+mod fetch;
+mod output;
+
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+use crate::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    install_panic_hook();
+    let cli = Cli::parse();
+    match std::panic::catch_unwind(|| run(cli)) {
+        Ok(Ok(code)) => code,
+        Ok(Err(err)) => report(&err),
+        // The hook has already printed the bug-report message.
+        Err(_) => ExitCode::from(2),
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Attack(command) => attack_cmd::run(command, &cli.source)?,
+        Command::Completions { shell } => {
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "covmap", &mut io::stdout().lock());
+        }
+        Command::Man => {
+            let mut out = io::stdout().lock();
+            clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+            out.flush()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints an error and its causes; returns the exit code (0 for a closed pipe, else 2).
+fn report(err: &anyhow::Error) -> ExitCode {
+    let broken_pipe = err.chain().any(|cause| {
+        let io_kind = cause
+            .downcast_ref::<io::Error>()
+            .map(io::Error::kind)
+            .or_else(|| {
+                cause
+                    .downcast_ref::<serde_json::Error>()
+                    .and_then(serde_json::Error::io_error_kind)
+            })
+            .or_else(
+                || match cause.downcast_ref::<csv::Error>().map(csv::Error::kind) {
+                    Some(csv::ErrorKind::Io(e)) => Some(e.kind()),
+                    _ => None,
+                },
+            );
+        io_kind == Some(io::ErrorKind::BrokenPipe)
+    });
+    if broken_pipe {
+        return ExitCode::SUCCESS;
+    }
+    let mut stderr = io::stderr().lock();
+    let color = stderr.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let label = if color {
+        "\x1b[1;31merror\x1b[0m"
+    } else {
+        "error"
+    };
+    let _ = writeln!(stderr, "{label}: {err}");
+    for cause in err.chain().skip(1) {
+        let _ = writeln!(stderr, "  caused by: {cause}");
+    }
+    ExitCode::from(2)
+}
+
+/// Replaces Rust's panic output with a short request for a bug report (a backtrace only when
+/// RUST_BACKTRACE asks for one).
+fn install_panic_hook() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::env::var_os("RUST_BACKTRACE").is_some() {
+            default(info);
+        }
+        let location = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let _ = writeln!(
+            io::stderr(),
+            "error: covmap hit an internal error{location}: {message}\n  \
+             This is a bug in covmap. Please report it with the command you ran and, if you can, the input files."
+        );
+    }));
+}

@@ -1,0 +1,886 @@
+//! [`Attack`]: a loaded ATT&CK domain with lookups and relationship queries.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+
+use petgraph::Direction;
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::EdgeRef;
+use serde::Serialize;
+
+use crate::data::AttackData;
+use crate::error::LoadError;
+use crate::model::{
+    Analytic, Asset, Campaign, DataComponent, DataSource, DetectionStrategy, Group, Kind, Meta,
+    Mitigation, ObjectRef, RelKind, Software, Tactic, Technique,
+};
+
+/// One loaded ATT&CK domain (enterprise, mobile or ICS) of one version.
+///
+/// Every object of the bundle stays queryable, revoked and deprecated ones included; the matrix
+/// and the `active_*` listings leave those out.
+#[derive(Debug)]
+pub struct Attack {
+    data: AttackData,
+    graph: DiGraph<ObjectRef, RelKind, u32>,
+    offsets: [u32; Kind::ALL.len()],
+    by_attack_id: HashMap<String, ObjectRef>,
+    by_stix_id: HashMap<String, ObjectRef>,
+    by_alias: HashMap<String, Vec<ObjectRef>>,
+}
+
+/// How a group (or campaign) comes to use a technique.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(tag = "via", rename_all = "kebab-case")]
+pub enum Route {
+    /// The group uses the technique itself.
+    Direct,
+    /// Through a piece of software the group uses.
+    Software {
+        /// Position of the software.
+        software: u32,
+    },
+    /// A campaign attributed to the group used the technique.
+    Campaign {
+        /// Position of the campaign.
+        campaign: u32,
+    },
+    /// Software used in a campaign attributed to the group.
+    CampaignSoftware {
+        /// Position of the campaign.
+        campaign: u32,
+        /// Position of the software.
+        software: u32,
+    },
+}
+
+/// A technique and every route by which an actor uses it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TechniqueUse {
+    /// Position of the technique.
+    pub technique: u32,
+    /// The routes, sorted.
+    pub routes: Vec<Route>,
+}
+
+/// The actors that use a technique.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Users {
+    /// Groups with the routes by which they use it, sorted by group ID.
+    pub groups: Vec<(u32, Vec<Route>)>,
+    /// Software that uses it directly, sorted by ID.
+    pub software: Vec<u32>,
+    /// Campaigns that use it directly, sorted by ID.
+    pub campaigns: Vec<u32>,
+}
+
+/// What ATT&CK says about detecting a technique, for both detection models.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Detection {
+    /// Detection strategies (ATT&CK 18+).
+    pub strategies: Vec<u32>,
+    /// Analytics of those strategies.
+    pub analytics: Vec<u32>,
+    /// Data components: those the analytics read (18+) or that `detect` the technique (older).
+    pub data_components: Vec<u32>,
+    /// `x_mitre_data_sources` strings (older bundles).
+    pub data_sources: Vec<String>,
+    /// `x_mitre_detection` text (older bundles).
+    pub text: Option<String>,
+}
+
+/// A borrowed view of any object, for callers that do not know the kind in advance.
+#[derive(Debug, Clone, Copy)]
+pub enum Object<'a> {
+    /// A tactic.
+    Tactic(&'a Tactic),
+    /// A technique or sub-technique.
+    Technique(&'a Technique),
+    /// A mitigation.
+    Mitigation(&'a Mitigation),
+    /// A group.
+    Group(&'a Group),
+    /// Software.
+    Software(&'a Software),
+    /// A campaign.
+    Campaign(&'a Campaign),
+    /// A data source.
+    DataSource(&'a DataSource),
+    /// A data component.
+    DataComponent(&'a DataComponent),
+    /// A detection strategy.
+    DetectionStrategy(&'a DetectionStrategy),
+    /// An analytic.
+    Analytic(&'a Analytic),
+    /// An ICS asset.
+    Asset(&'a Asset),
+}
+
+/// Counts of active objects per kind, and of withdrawn techniques.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Tactics in the matrix.
+    pub tactics: usize,
+    /// Active techniques, sub-techniques excluded.
+    pub techniques: usize,
+    /// Active sub-techniques.
+    pub subtechniques: usize,
+    /// Active groups.
+    pub groups: usize,
+    /// Active software (malware and tools).
+    pub software: usize,
+    /// Active mitigations.
+    pub mitigations: usize,
+    /// Active campaigns.
+    pub campaigns: usize,
+    /// Active data sources.
+    pub data_sources: usize,
+    /// Active data components.
+    pub data_components: usize,
+    /// Active detection strategies.
+    pub detection_strategies: usize,
+    /// Active analytics.
+    pub analytics: usize,
+    /// Active ICS assets.
+    pub assets: usize,
+    /// Revoked techniques and sub-techniques.
+    pub revoked_techniques: usize,
+    /// Deprecated (and not revoked) techniques and sub-techniques.
+    pub deprecated_techniques: usize,
+    /// Relationships kept in the graph.
+    pub relationships: usize,
+}
+
+impl Attack {
+    /// Loads a bundle from disk, without the model cache.
+    pub fn load(path: &Path) -> Result<Attack, LoadError> {
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Attack::from_slice(&bytes, path)
+    }
+
+    /// Parses a bundle held in memory; `path` names it in errors.
+    pub fn from_slice(bytes: &[u8], path: &Path) -> Result<Attack, LoadError> {
+        crate::stix::parse_bundle(bytes, path).map(Attack::from_data)
+    }
+
+    pub(crate) fn data(&self) -> &AttackData {
+        &self.data
+    }
+
+    pub(crate) fn from_data(data: AttackData) -> Attack {
+        let mut offsets = [0u32; Kind::ALL.len()];
+        let mut total = 0u32;
+        for kind in Kind::ALL {
+            offsets[kind.slot()] = total;
+            total += data.count(kind) as u32;
+        }
+        let mut graph = DiGraph::with_capacity(total as usize, data.relationships.len());
+        let mut by_stix_id = HashMap::with_capacity(total as usize);
+        let mut by_attack_id: HashMap<String, ObjectRef> = HashMap::with_capacity(total as usize);
+        let mut by_alias: HashMap<String, Vec<ObjectRef>> = HashMap::new();
+        for kind in Kind::ALL {
+            for index in 0..data.count(kind) as u32 {
+                let key = ObjectRef { kind, index };
+                graph.add_node(key);
+                let meta = data.meta(key);
+                by_stix_id.insert(meta.stix_id.clone(), key);
+                if let Some(id) = &meta.attack_id {
+                    // Revoked objects keep their old ID; the live holder of an ID wins.
+                    let replace = by_attack_id
+                        .get(id)
+                        .is_none_or(|old| !data.meta(*old).is_active() && meta.is_active());
+                    if replace {
+                        by_attack_id.insert(id.clone(), key);
+                    }
+                }
+            }
+        }
+        let mut add_alias = |name: &str, key: ObjectRef| {
+            let entry = by_alias.entry(name.to_lowercase()).or_default();
+            if !entry.contains(&key) {
+                entry.push(key);
+            }
+        };
+        for g in &data.groups {
+            add_alias(&g.meta.name, g.meta.key);
+            g.aliases.iter().for_each(|a| add_alias(a, g.meta.key));
+        }
+        for s in &data.software {
+            add_alias(&s.meta.name, s.meta.key);
+            s.aliases.iter().for_each(|a| add_alias(a, s.meta.key));
+        }
+        for c in &data.campaigns {
+            add_alias(&c.meta.name, c.meta.key);
+            c.aliases.iter().for_each(|a| add_alias(a, c.meta.key));
+        }
+        for m in &data.mitigations {
+            add_alias(&m.meta.name, m.meta.key);
+        }
+        // Order within each entry does not depend on the map's iteration order.
+        #[allow(clippy::iter_over_hash_type)]
+        for refs in by_alias.values_mut() {
+            // Active objects first, so that a name resolves to the live object.
+            refs.sort_by_key(|r| (!data.meta(*r).is_active(), *r));
+        }
+        let node = |key: ObjectRef| NodeIndex::new((offsets[key.kind.slot()] + key.index) as usize);
+        for rel in &data.relationships {
+            graph.add_edge(node(rel.source), node(rel.target), rel.kind);
+        }
+        Attack {
+            data,
+            graph,
+            offsets,
+            by_attack_id,
+            by_stix_id,
+            by_alias,
+        }
+    }
+
+    fn node(&self, key: ObjectRef) -> NodeIndex {
+        NodeIndex::new((self.offsets[key.kind.slot()] + key.index) as usize)
+    }
+
+    /// Objects at the other end of `rel` edges: outgoing (`self -rel-> x`) or incoming.
+    fn neighbours(
+        &self,
+        key: ObjectRef,
+        rel: RelKind,
+        dir: Direction,
+    ) -> impl Iterator<Item = ObjectRef> + '_ {
+        self.graph
+            .edges_directed(self.node(key), dir)
+            .filter(move |e| *e.weight() == rel)
+            .map(move |e| {
+                let other = if dir == Direction::Outgoing {
+                    e.target()
+                } else {
+                    e.source()
+                };
+                self.graph[other]
+            })
+    }
+
+    fn active_neighbours(
+        &self,
+        key: ObjectRef,
+        rel: RelKind,
+        dir: Direction,
+        kind: Kind,
+    ) -> impl Iterator<Item = u32> + '_ {
+        self.neighbours(key, rel, dir)
+            .filter(move |r| r.kind == kind && self.meta(*r).is_active())
+            .map(|r| r.index)
+    }
+
+    fn sorted_by_id(&self, kind: Kind, mut items: Vec<u32>) -> Vec<u32> {
+        items.sort_by(|a, b| {
+            let ma = self.meta(ObjectRef { kind, index: *a });
+            let mb = self.meta(ObjectRef { kind, index: *b });
+            ma.id().cmp(mb.id())
+        });
+        items.dedup();
+        items
+    }
+
+    /// The domain as the matrix names it: `enterprise-attack`, `mobile-attack`, `ics-attack`.
+    pub fn domain(&self) -> &str {
+        &self.data.domain
+    }
+
+    /// The domain without the `-attack` suffix: `enterprise`, `mobile`, `ics`.
+    pub fn domain_short(&self) -> &str {
+        self.data
+            .domain
+            .strip_suffix("-attack")
+            .unwrap_or(&self.data.domain)
+    }
+
+    /// The ATT&CK release (`18.1`): from the collection object, or for STIX 2.0 bundles from
+    /// the file name.
+    pub fn version(&self) -> Option<&str> {
+        self.data.version.as_deref()
+    }
+
+    /// The collection's name (`Enterprise ATT&CK`), or the matrix name.
+    pub fn name(&self) -> &str {
+        self.data.name.as_deref().unwrap_or(&self.data.matrix_name)
+    }
+
+    /// STIX spec version of the bundle: `2.1` or `2.0`.
+    pub fn spec_version(&self) -> &str {
+        &self.data.spec_version
+    }
+
+    /// ATT&CK data-model version (`x_mitre_attack_spec_version`), where given.
+    pub fn attack_spec_version(&self) -> Option<&str> {
+        self.data.attack_spec_version.as_deref()
+    }
+
+    /// The kill chain name techniques use for this domain's tactics (`mitre-attack`).
+    pub fn kill_chain(&self) -> &str {
+        &self.data.kill_chain
+    }
+
+    /// Oddities found while loading that did not stop it, such as dangling relationships.
+    pub fn warnings(&self) -> &[String] {
+        &self.data.warnings
+    }
+
+    /// The matrix tactics, in the order of the active matrix.
+    pub fn tactics(&self) -> impl ExactSizeIterator<Item = &Tactic> + '_ {
+        self.data
+            .matrix
+            .iter()
+            .map(|&i| &self.data.tactics[i as usize])
+    }
+
+    /// Every tactic object, including those outside the matrix.
+    pub fn all_tactics(&self) -> &[Tactic] {
+        &self.data.tactics
+    }
+
+    /// A matrix tactic by shortname (`defense-evasion`), ATT&CK ID (`TA0005`) or name
+    /// (`Defense Evasion`), ignoring case.
+    pub fn tactic(&self, query: &str) -> Option<&Tactic> {
+        self.tactics().find(|t| {
+            t.shortname.eq_ignore_ascii_case(query)
+                || t.meta.id().eq_ignore_ascii_case(query)
+                || t.meta.name.eq_ignore_ascii_case(query)
+        })
+    }
+
+    /// Every technique and sub-technique, revoked and deprecated ones included.
+    pub fn techniques(&self) -> &[Technique] {
+        &self.data.techniques
+    }
+
+    /// Active techniques and sub-techniques, sorted by ATT&CK ID.
+    pub fn active_techniques(&self) -> Vec<&Technique> {
+        let mut list: Vec<_> = self
+            .data
+            .techniques
+            .iter()
+            .filter(|t| t.meta.is_active())
+            .collect();
+        list.sort_by(|a, b| a.meta.id().cmp(b.meta.id()));
+        list
+    }
+
+    /// Active techniques and sub-techniques of one tactic (by shortname), sorted by ID.
+    pub fn techniques_in_tactic(&self, shortname: &str) -> Vec<&Technique> {
+        let mut list = self.active_techniques();
+        list.retain(|t| t.tactics.iter().any(|s| s == shortname));
+        list
+    }
+
+    /// Every mitigation.
+    pub fn mitigations(&self) -> &[Mitigation] {
+        &self.data.mitigations
+    }
+
+    /// Every group.
+    pub fn groups(&self) -> &[Group] {
+        &self.data.groups
+    }
+
+    /// Every piece of software.
+    pub fn software(&self) -> &[Software] {
+        &self.data.software
+    }
+
+    /// Every campaign.
+    pub fn campaigns(&self) -> &[Campaign] {
+        &self.data.campaigns
+    }
+
+    /// Every data source.
+    pub fn data_sources(&self) -> &[DataSource] {
+        &self.data.data_sources
+    }
+
+    /// Every data component.
+    pub fn data_components(&self) -> &[DataComponent] {
+        &self.data.data_components
+    }
+
+    /// Every detection strategy.
+    pub fn detection_strategies(&self) -> &[DetectionStrategy] {
+        &self.data.detection_strategies
+    }
+
+    /// Every analytic.
+    pub fn analytics(&self) -> &[Analytic] {
+        &self.data.analytics
+    }
+
+    /// Every ICS asset.
+    pub fn assets(&self) -> &[Asset] {
+        &self.data.assets
+    }
+
+    /// The common fields of any object.
+    pub fn meta(&self, key: ObjectRef) -> &Meta {
+        self.data.meta(key)
+    }
+
+    /// A typed view of any object.
+    pub fn object(&self, key: ObjectRef) -> Object<'_> {
+        let i = key.index as usize;
+        let d = &self.data;
+        match key.kind {
+            Kind::Tactic => Object::Tactic(&d.tactics[i]),
+            Kind::Technique => Object::Technique(&d.techniques[i]),
+            Kind::Mitigation => Object::Mitigation(&d.mitigations[i]),
+            Kind::Group => Object::Group(&d.groups[i]),
+            Kind::Software => Object::Software(&d.software[i]),
+            Kind::Campaign => Object::Campaign(&d.campaigns[i]),
+            Kind::DataSource => Object::DataSource(&d.data_sources[i]),
+            Kind::DataComponent => Object::DataComponent(&d.data_components[i]),
+            Kind::DetectionStrategy => Object::DetectionStrategy(&d.detection_strategies[i]),
+            Kind::Analytic => Object::Analytic(&d.analytics[i]),
+            Kind::Asset => Object::Asset(&d.assets[i]),
+        }
+    }
+
+    /// Counts of active objects, as `covmap attack info` shows them.
+    pub fn counts(&self) -> Counts {
+        fn active<T: crate::model::AttackObject>(items: &[T]) -> usize {
+            items.iter().filter(|o| o.meta().is_active()).count()
+        }
+        let techniques = &self.data.techniques;
+        Counts {
+            tactics: self.data.matrix.len(),
+            techniques: techniques
+                .iter()
+                .filter(|t| t.meta.is_active() && !t.is_subtechnique)
+                .count(),
+            subtechniques: techniques
+                .iter()
+                .filter(|t| t.meta.is_active() && t.is_subtechnique)
+                .count(),
+            groups: active(&self.data.groups),
+            software: active(&self.data.software),
+            mitigations: active(&self.data.mitigations),
+            campaigns: active(&self.data.campaigns),
+            data_sources: active(&self.data.data_sources),
+            data_components: active(&self.data.data_components),
+            detection_strategies: active(&self.data.detection_strategies),
+            analytics: active(&self.data.analytics),
+            assets: active(&self.data.assets),
+            revoked_techniques: techniques.iter().filter(|t| t.meta.revoked).count(),
+            deprecated_techniques: techniques
+                .iter()
+                .filter(|t| t.meta.deprecated && !t.meta.revoked)
+                .count(),
+            relationships: self.data.relationships.len(),
+        }
+    }
+
+    /// Finds an object by ATT&CK ID (any case: `t1059.001`) or STIX id. Where a revoked object
+    /// and a live one share an ID, the live one is returned.
+    pub fn lookup(&self, id: &str) -> Option<ObjectRef> {
+        let id = id.trim();
+        if id.contains("--") {
+            return self.by_stix_id.get(id).copied();
+        }
+        self.by_attack_id.get(&id.to_ascii_uppercase()).copied()
+    }
+
+    /// Groups, software, campaigns and mitigations whose name or alias is `name` (any case),
+    /// active ones first.
+    pub fn lookup_name(&self, name: &str) -> &[ObjectRef] {
+        self.by_alias
+            .get(&name.trim().to_lowercase())
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Resolves what a user typed: an ATT&CK ID, a STIX id, a name or alias, or a tactic
+    /// shortname.
+    pub fn resolve(&self, query: &str) -> Option<ObjectRef> {
+        self.lookup(query)
+            .or_else(|| self.lookup_name(query).first().copied())
+            .or_else(|| self.tactic(query).map(|t| t.meta.key))
+            .or_else(|| {
+                // Technique names are not unique across families; accept a unique active match.
+                let mut hits = self.data.techniques.iter().filter(|t| {
+                    t.meta.is_active() && t.meta.name.eq_ignore_ascii_case(query.trim())
+                });
+                match (hits.next(), hits.next()) {
+                    (Some(t), None) => Some(t.meta.key),
+                    _ => None,
+                }
+            })
+    }
+
+    /// Up to `limit` IDs with names close to `query`, best first, for "did you mean" hints.
+    pub fn suggest(&self, query: &str, limit: usize) -> Vec<String> {
+        let query = query.trim().to_lowercase();
+        let mut scored: BTreeSet<(u32, String)> = BTreeSet::new();
+        let mut consider = |meta: &Meta| {
+            if !meta.is_active() {
+                return;
+            }
+            let id = meta.id().to_lowercase();
+            let name = meta.name.to_lowercase();
+            let best = strsim::jaro_winkler(&query, &id).max(strsim::jaro_winkler(&query, &name));
+            if best >= 0.8 {
+                let label = format!("{} ({})", meta.id(), meta.name);
+                // Rank by distance in thousandths; `best` is in [0.8, 1].
+                #[allow(clippy::cast_sign_loss)]
+                let rank = (1000.0 * (1.0 - best)).round() as u32;
+                scored.insert((rank, label));
+            }
+        };
+        for kind in Kind::ALL {
+            for index in 0..self.data.count(kind) as u32 {
+                consider(self.meta(ObjectRef { kind, index }));
+            }
+        }
+        scored
+            .into_iter()
+            .take(limit)
+            .map(|(_, label)| label)
+            .collect()
+    }
+
+    /// The object that replaced a revoked one, following `revoked-by` chains to their end.
+    /// `None` when the object is not revoked or names no replacement.
+    pub fn replacement(&self, key: ObjectRef) -> Option<ObjectRef> {
+        let mut at = key;
+        // Cycles were rejected at load; the bound is a second guard.
+        for _ in 0..self.data.relationships.len() {
+            match self
+                .neighbours(at, RelKind::RevokedBy, Direction::Outgoing)
+                .next()
+            {
+                Some(next) => at = next,
+                None => break,
+            }
+        }
+        (at != key).then_some(at)
+    }
+
+    /// The parent of a sub-technique.
+    pub fn parent(&self, technique: &Technique) -> Option<&Technique> {
+        technique.parent.map(|p| &self.data.techniques[p as usize])
+    }
+
+    /// Active sub-techniques of a technique, sorted by ID.
+    pub fn subtechniques(&self, technique: &Technique) -> Vec<&Technique> {
+        let subs = self
+            .active_neighbours(
+                technique.meta.key,
+                RelKind::SubtechniqueOf,
+                Direction::Incoming,
+                Kind::Technique,
+            )
+            .collect::<Vec<_>>();
+        let mut subs: BTreeSet<u32> = subs.into_iter().collect();
+        // Sub-techniques linked by ID only (no relationship) count too.
+        for (i, t) in self.data.techniques.iter().enumerate() {
+            if t.parent == Some(technique.meta.key.index) && t.meta.is_active() {
+                subs.insert(i as u32);
+            }
+        }
+        self.sorted_by_id(Kind::Technique, subs.into_iter().collect())
+            .into_iter()
+            .map(|i| &self.data.techniques[i as usize])
+            .collect()
+    }
+
+    /// Active mitigations of a technique, sorted by ID.
+    pub fn mitigations_of(&self, technique: &Technique) -> Vec<&Mitigation> {
+        let list = self
+            .active_neighbours(
+                technique.meta.key,
+                RelKind::Mitigates,
+                Direction::Incoming,
+                Kind::Mitigation,
+            )
+            .collect();
+        self.sorted_by_id(Kind::Mitigation, list)
+            .into_iter()
+            .map(|i| &self.data.mitigations[i as usize])
+            .collect()
+    }
+
+    /// Active techniques a mitigation addresses, sorted by ID.
+    pub fn mitigated_by(&self, mitigation: &Mitigation) -> Vec<&Technique> {
+        let list = self
+            .active_neighbours(
+                mitigation.meta.key,
+                RelKind::Mitigates,
+                Direction::Outgoing,
+                Kind::Technique,
+            )
+            .collect();
+        self.techniques_at(list)
+    }
+
+    fn techniques_at(&self, list: Vec<u32>) -> Vec<&Technique> {
+        self.sorted_by_id(Kind::Technique, list)
+            .into_iter()
+            .map(|i| &self.data.techniques[i as usize])
+            .collect()
+    }
+
+    /// Active software a group or campaign uses, sorted by ID.
+    pub fn software_used_by(&self, actor: ObjectRef) -> Vec<u32> {
+        let list = self
+            .active_neighbours(actor, RelKind::Uses, Direction::Outgoing, Kind::Software)
+            .collect();
+        self.sorted_by_id(Kind::Software, list)
+    }
+
+    /// Active campaigns attributed to a group, sorted by ID.
+    pub fn campaigns_of(&self, group: ObjectRef) -> Vec<u32> {
+        let list = self
+            .active_neighbours(
+                group,
+                RelKind::AttributedTo,
+                Direction::Incoming,
+                Kind::Campaign,
+            )
+            .collect();
+        self.sorted_by_id(Kind::Campaign, list)
+    }
+
+    /// Groups a campaign is attributed to.
+    pub fn groups_of_campaign(&self, campaign: ObjectRef) -> Vec<u32> {
+        let list = self
+            .active_neighbours(
+                campaign,
+                RelKind::AttributedTo,
+                Direction::Outgoing,
+                Kind::Group,
+            )
+            .collect();
+        self.sorted_by_id(Kind::Group, list)
+    }
+
+    fn direct_techniques(&self, actor: ObjectRef) -> impl Iterator<Item = u32> + '_ {
+        self.active_neighbours(actor, RelKind::Uses, Direction::Outgoing, Kind::Technique)
+    }
+
+    /// The active techniques a group, campaign or piece of software uses, each with every route:
+    /// directly, through software, through campaigns attributed to the group, or through the
+    /// software of those campaigns. Sorted by technique ID.
+    pub fn techniques_used_by(&self, actor: ObjectRef) -> Vec<TechniqueUse> {
+        let mut routes: BTreeMap<u32, BTreeSet<Route>> = BTreeMap::new();
+        let mut add = |technique: u32, route: Route| {
+            routes.entry(technique).or_default().insert(route);
+        };
+        for t in self.direct_techniques(actor) {
+            add(t, Route::Direct);
+        }
+        if actor.kind != Kind::Software {
+            for software in self.software_used_by(actor) {
+                let key = ObjectRef {
+                    kind: Kind::Software,
+                    index: software,
+                };
+                for t in self.direct_techniques(key) {
+                    add(t, Route::Software { software });
+                }
+            }
+        }
+        if actor.kind == Kind::Group {
+            for campaign in self.campaigns_of(actor) {
+                let key = ObjectRef {
+                    kind: Kind::Campaign,
+                    index: campaign,
+                };
+                for t in self.direct_techniques(key) {
+                    add(t, Route::Campaign { campaign });
+                }
+                for software in self.software_used_by(key) {
+                    let skey = ObjectRef {
+                        kind: Kind::Software,
+                        index: software,
+                    };
+                    for t in self.direct_techniques(skey) {
+                        add(t, Route::CampaignSoftware { campaign, software });
+                    }
+                }
+            }
+        }
+        let order = self.sorted_by_id(Kind::Technique, routes.keys().copied().collect());
+        order
+            .into_iter()
+            .map(|technique| TechniqueUse {
+                technique,
+                routes: self.sorted_routes(routes.remove(&technique).unwrap_or_default()),
+            })
+            .collect()
+    }
+
+    /// Routes in reading order: direct, then software, campaigns and campaign software, each by
+    /// ATT&CK ID.
+    fn sorted_routes(&self, routes: BTreeSet<Route>) -> Vec<Route> {
+        let id = |kind: Kind, index: u32| self.meta(ObjectRef { kind, index }).id().to_string();
+        let mut routes: Vec<Route> = routes.into_iter().collect();
+        routes.sort_by_cached_key(|route| match *route {
+            Route::Direct => (0, String::new(), String::new()),
+            Route::Software { software } => (1, id(Kind::Software, software), String::new()),
+            Route::Campaign { campaign } => (2, id(Kind::Campaign, campaign), String::new()),
+            Route::CampaignSoftware { campaign, software } => (
+                3,
+                id(Kind::Campaign, campaign),
+                id(Kind::Software, software),
+            ),
+        });
+        routes
+    }
+
+    /// Groups, software and campaigns that use a technique. Groups are found by every route of
+    /// [`Attack::techniques_used_by`]; software and campaigns by direct use.
+    pub fn users_of(&self, technique: &Technique) -> Users {
+        let key = technique.meta.key;
+        let software = self.sorted_by_id(
+            Kind::Software,
+            self.active_neighbours(key, RelKind::Uses, Direction::Incoming, Kind::Software)
+                .collect(),
+        );
+        let campaigns = self.sorted_by_id(
+            Kind::Campaign,
+            self.active_neighbours(key, RelKind::Uses, Direction::Incoming, Kind::Campaign)
+                .collect(),
+        );
+        let mut groups: BTreeMap<u32, BTreeSet<Route>> = BTreeMap::new();
+        for g in self.active_neighbours(key, RelKind::Uses, Direction::Incoming, Kind::Group) {
+            groups.entry(g).or_default().insert(Route::Direct);
+        }
+        for &s in &software {
+            let skey = ObjectRef {
+                kind: Kind::Software,
+                index: s,
+            };
+            for g in self.active_neighbours(skey, RelKind::Uses, Direction::Incoming, Kind::Group) {
+                groups
+                    .entry(g)
+                    .or_default()
+                    .insert(Route::Software { software: s });
+            }
+            for c in
+                self.active_neighbours(skey, RelKind::Uses, Direction::Incoming, Kind::Campaign)
+            {
+                let ckey = ObjectRef {
+                    kind: Kind::Campaign,
+                    index: c,
+                };
+                for g in self.groups_of_campaign(ckey) {
+                    groups
+                        .entry(g)
+                        .or_default()
+                        .insert(Route::CampaignSoftware {
+                            campaign: c,
+                            software: s,
+                        });
+                }
+            }
+        }
+        for &c in &campaigns {
+            let ckey = ObjectRef {
+                kind: Kind::Campaign,
+                index: c,
+            };
+            for g in self.groups_of_campaign(ckey) {
+                groups
+                    .entry(g)
+                    .or_default()
+                    .insert(Route::Campaign { campaign: c });
+            }
+        }
+        let order = self.sorted_by_id(Kind::Group, groups.keys().copied().collect());
+        Users {
+            groups: order
+                .into_iter()
+                .map(|g| (g, self.sorted_routes(groups.remove(&g).unwrap_or_default())))
+                .collect(),
+            software,
+            campaigns,
+        }
+    }
+
+    /// How a technique can be detected: detection strategies, their analytics and data
+    /// components (ATT&CK 18+), or data components and data sources (older bundles).
+    pub fn detection_of(&self, technique: &Technique) -> Detection {
+        let key = technique.meta.key;
+        let strategies = self.sorted_by_id(
+            Kind::DetectionStrategy,
+            self.active_neighbours(
+                key,
+                RelKind::Detects,
+                Direction::Incoming,
+                Kind::DetectionStrategy,
+            )
+            .collect(),
+        );
+        let mut analytics = Vec::new();
+        let mut components: Vec<u32> = self
+            .active_neighbours(
+                key,
+                RelKind::Detects,
+                Direction::Incoming,
+                Kind::DataComponent,
+            )
+            .collect();
+        for &s in &strategies {
+            for &a in &self.data.detection_strategies[s as usize].analytics {
+                let analytic = &self.data.analytics[a as usize];
+                if !analytic.meta.is_active() {
+                    continue;
+                }
+                analytics.push(a);
+                components.extend(analytic.log_sources.iter().map(|l| l.data_component));
+            }
+        }
+        Detection {
+            strategies,
+            analytics: self.sorted_by_id(Kind::Analytic, analytics),
+            data_components: self.sorted_by_id(Kind::DataComponent, components),
+            data_sources: technique.data_sources.clone(),
+            text: technique.detection.clone(),
+        }
+    }
+
+    /// ICS assets a technique targets, sorted by ID.
+    pub fn assets_targeted_by(&self, technique: &Technique) -> Vec<&Asset> {
+        let list = self
+            .active_neighbours(
+                technique.meta.key,
+                RelKind::Targets,
+                Direction::Outgoing,
+                Kind::Asset,
+            )
+            .collect();
+        self.sorted_by_id(Kind::Asset, list)
+            .into_iter()
+            .map(|i| &self.data.assets[i as usize])
+            .collect()
+    }
+
+    /// The technique with this ATT&CK ID (any case), revoked ones included.
+    pub fn technique(&self, id: &str) -> Option<&Technique> {
+        let key = self.lookup(id).filter(|k| k.kind == Kind::Technique)?;
+        Some(&self.data.techniques[key.index as usize])
+    }
+
+    /// Platforms of the domain: the union of active techniques' platforms, in first-seen order
+    /// of a sort by technique ID (stable across runs).
+    pub fn platforms(&self) -> Vec<String> {
+        let mut seen = Vec::new();
+        for technique in self.active_techniques() {
+            for p in &technique.platforms {
+                if !seen.contains(p) {
+                    seen.push(p.clone());
+                }
+            }
+        }
+        seen.sort();
+        seen
+    }
+}

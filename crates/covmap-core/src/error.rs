@@ -1,0 +1,76 @@
+//! Errors raised while loading an ATT&CK bundle.
+
+use std::path::PathBuf;
+
+/// Why an ATT&CK STIX bundle could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        /// The file that failed.
+        path: PathBuf,
+        /// The underlying I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid JSON, or a known field has the wrong type.
+    #[error("{}:{line}:{column}: invalid STIX JSON: {message}", path.display())]
+    Json {
+        /// The file that failed.
+        path: PathBuf,
+        /// 1-based line of the failure.
+        line: usize,
+        /// 1-based column of the failure; 0 when the input ended at the start of a line
+        /// (an empty file, or one cut after a newline).
+        column: usize,
+        /// What the JSON parser reported.
+        message: String,
+    },
+    /// The JSON is well formed but is not a STIX bundle.
+    #[error(
+        "{}: not a STIX bundle ({found}); expected an object with \"type\": \"bundle\" and an \"objects\" array, such as MITRE's enterprise-attack.json",
+        path.display()
+    )]
+    NotABundle {
+        /// The file that failed.
+        path: PathBuf,
+        /// What was found instead.
+        found: String,
+    },
+    /// The bundle holds STIX objects but no active ATT&CK matrix.
+    #[error(
+        "{}: the bundle has no active x-mitre-matrix object, so its tactics are unknown; is this an ATT&CK bundle?",
+        path.display()
+    )]
+    NoMatrix {
+        /// The file that failed.
+        path: PathBuf,
+    },
+    /// The bundle contradicts itself (duplicate ids, cycles).
+    #[error("{}: inconsistent ATT&CK bundle: {message}", path.display())]
+    Inconsistent {
+        /// The file that failed.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl LoadError {
+    /// Wraps a `serde_json` error with the file it came from.
+    pub(crate) fn json(path: PathBuf, err: &serde_json::Error) -> Self {
+        let message = err.to_string();
+        // serde_json appends " at line L column C"; the position is reported separately.
+        let message = match message.rfind(" at line ") {
+            Some(cut) => message[..cut].to_string(),
+            None => message,
+        };
+        LoadError::Json {
+            path,
+            line: err.line(),
+            column: err.column(),
+            message,
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Integration tests of covmap-core: synthetic fixtures and the real bundles in `../shared`.
+
+mod common;
+mod fixtures;
+mod real;

@@ -1,0 +1,51 @@
+# covmap developer recipes. `just` lists them.
+
+# List the recipes.
+default:
+    @just --list
+
+# Build everything in release mode.
+build:
+    cargo build --workspace --release
+
+# Format the code.
+fmt:
+    cargo fmt --all
+
+# Lint exactly as CI does.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Run the test suite (the README's test command).
+test:
+    cargo test --workspace
+
+# Review insta snapshots.
+snap:
+    cargo insta review
+
+# Build the API docs.
+doc:
+    RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+
+# Run the criterion benchmarks (real bundles from ../shared).
+bench:
+    cargo bench --workspace
+
+# Run exactly what CI runs.
+ci:
+    bash .ci/run
+
+# Show covmap on the real ATT&CK bundle in ../shared (no network needed).
+demo:
+    cargo run --release -- --attack ../shared/data/attack/enterprise-attack-18.1.json attack info
+    cargo run --release -- --attack ../shared/data/attack/enterprise-attack-18.1.json attack group APT29 --format csv
+    cargo run --release -- --attack ../shared/data/attack/enterprise-attack-18.1.json attack show T1574.002
+    cargo run --release -- attack diff ../shared/data/attack/enterprise-attack-15.1.json ../shared/data/attack/enterprise-attack-18.1.json
+
+# Install the shell completion script and man page into ./target/share.
+share:
+    mkdir -p target/share/man/man1 target/share/completions
+    cargo run --release -- man > target/share/man/man1/covmap.1
+    cargo run --release -- completions bash > target/share/completions/covmap.bash
