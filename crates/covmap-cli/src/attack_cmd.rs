@@ -14,6 +14,11 @@ use crate::{bundle, output};
 pub(crate) fn run(command: AttackCommand, source: &SourceArgs) -> Result<()> {
     match command {
         AttackCommand::Fetch { release } => {
+            if source.offline {
+                bail!(
+                    "`covmap attack fetch` downloads from the network, but --offline (or COVMAP_OFFLINE) forbids it"
+                );
+            }
             let dir = bundle::bundle_dir(source)?;
             let path = crate::fetch::fetch(&dir, source.domain.name(), release.as_deref(), false)?;
             output::text(&format!("{}\n", path.display()))
@@ -135,10 +140,12 @@ fn info(attack: &Attack, source: &str, format: Format) -> Result<()> {
             .flatten()
             .filter(|(_, v)| !v.is_array())
             .map(|(k, v)| {
-                vec![
-                    k.clone(),
-                    v.as_str().map_or_else(|| v.to_string(), str::to_string),
-                ]
+                let text = match v {
+                    Value::Null => String::new(),
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                vec![k.clone(), text]
             })
             .collect();
         return output::csv(&["field", "value"], &rows);
@@ -453,7 +460,9 @@ fn show(attack: &Attack, query: &str, format: Format) -> Result<()> {
                 "text": detection.text,
             });
             if !attack.assets().is_empty() {
-                doc["assets"] = list_json(&metas(attack.assets_targeted_by(t)));
+                let assets = metas(attack.assets_targeted_by(t));
+                doc["assets"] = list_json(&assets);
+                card.field("assets", list_text(&assets));
             }
             card.one("tactics", t.tactics.join(", "));
             card.one("platforms", t.platforms.join(", "));
@@ -819,12 +828,12 @@ fn print_diff(diff: &VersionDiff, format: Format) -> Result<()> {
     let change_detail = |added: &[String], removed: &[String]| {
         let mut parts = Vec::new();
         if !added.is_empty() {
-            parts.push(format!("+{}", added.join(", +")));
+            parts.push(format!("added {}", added.join(", ")));
         }
         if !removed.is_empty() {
-            parts.push(format!("-{}", removed.join(", -")));
+            parts.push(format!("removed {}", removed.join(", ")));
         }
-        parts.join(" ")
+        parts.join("; ")
     };
     for c in &diff.tactics_changed {
         let item = Named {

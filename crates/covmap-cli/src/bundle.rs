@@ -51,7 +51,7 @@ pub(crate) fn locate(args: &SourceArgs) -> Result<PathBuf> {
         };
         bail!(
             "offline, and {wanted} is not in the cache ({})\n  \
-             hint: run `{fetch_cmd}` while online, or pass --attack PATH (or set COVMAP_ATTACK) to a STIX bundle such as enterprise-attack-18.1.json",
+             hint: run `{fetch_cmd}` while online, or pass --attack PATH (or set COVMAP_ATTACK) to a STIX bundle such as {domain}-attack-<version>.json",
             dir.display()
         );
     }

@@ -59,9 +59,17 @@ pub(crate) fn fetch(
         .timeout_recv_body(Some(Duration::from_secs(600)))
         .build()
         .into();
-    let mut response = agent.get(&url).call().with_context(|| {
-        format!("cannot download {url}\n  hint: check the network, or download it by hand and pass --attack PATH")
-    })?;
+    let mut response = match agent.get(&url).call() {
+        Ok(response) => response,
+        Err(ureq::Error::StatusCode(404)) => bail!(
+            "{url} does not exist (HTTP 404): is {what} an ATT&CK {domain} release?\n  hint: releases are listed at https://github.com/mitre-attack/attack-stix-data; omit --version for the newest"
+        ),
+        Err(err) => {
+            return Err(anyhow::Error::new(err).context(format!(
+                "cannot download {url}\n  hint: check the network, or download the bundle by hand and pass --attack PATH"
+            )));
+        }
+    };
     let length = response
         .headers()
         .get("content-length")

@@ -35,8 +35,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Attack(command) => attack_cmd::run(command, &cli.source)?,
         Command::Completions { shell } => {
+            // Generated into memory: clap_complete panics on a write error such as a closed pipe.
             let mut command = Cli::command();
-            clap_complete::generate(shell, &mut command, "covmap", &mut io::stdout().lock());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "covmap", &mut script);
+            let mut out = io::stdout().lock();
+            out.write_all(&script)?;
+            out.flush()?;
         }
         Command::Man => {
             let mut out = io::stdout().lock();

@@ -880,7 +880,7 @@ impl Attack {
                 }
             }
         }
-        seen.sort();
+        seen.sort_by_key(|p| p.to_lowercase());
         seen
     }
 }

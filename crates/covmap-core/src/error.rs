@@ -7,7 +7,7 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum LoadError {
     /// The file could not be read.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     Io {
         /// The file that failed.
         path: PathBuf,
@@ -69,7 +69,8 @@ impl LoadError {
         LoadError::Json {
             path,
             line: err.line(),
-            column: err.column(),
+            // serde_json says column 0 when the input ended at a line break; point at the line.
+            column: err.column().max(1),
             message,
         }
     }

@@ -1,1 +1,17 @@
-//! CLI tests.
+//! Integration tests of the `covmap` binary: exit codes, stdout and stderr of every command, on
+//! the synthetic fixtures in `fixtures/attack/` and on the real ATT&CK bundles in `../shared`.
+//! Every run gets its own cache directory and is offline; downloads go to a local test server.
+
+#[macro_use]
+mod common;
+
+mod bad_input;
+mod diff;
+mod fetch;
+mod group;
+mod info;
+mod locate;
+mod misc;
+mod real;
+mod show;
+mod techniques;
