@@ -20,7 +20,7 @@ pub(crate) fn run(command: AttackCommand, source: &SourceArgs) -> Result<()> {
                 );
             }
             let dir = bundle::bundle_dir(source)?;
-            let path = crate::fetch::fetch(&dir, source.domain.name(), release.as_deref(), false)?;
+            let path = crate::fetch::fetch(&dir, source.domain_name(), release.as_deref(), false)?;
             output::text(&format!("{}\n", path.display()))
         }
         AttackCommand::Diff { old, new, format } => {

@@ -31,7 +31,7 @@ pub(crate) fn locate(args: &SourceArgs) -> Result<PathBuf> {
         return Ok(path.clone());
     }
     let dir = bundle_dir(args)?;
-    let domain = args.domain.name();
+    let domain = args.domain_name();
     let stored = stored_bundles(&dir, domain);
     let found = match &args.attack_version {
         Some(version) => stored.into_iter().find(|b| &b.version == version),

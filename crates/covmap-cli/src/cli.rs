@@ -21,9 +21,10 @@ pub(crate) struct SourceArgs {
     /// downloaded on first use.
     #[arg(long, global = true, env = "COVMAP_ATTACK", value_name = "PATH")]
     pub(crate) attack: Option<PathBuf>,
-    /// ATT&CK domain when no --attack file is given.
-    #[arg(long, global = true, value_enum, default_value_t = Domain::Enterprise)]
-    pub(crate) domain: Domain,
+    /// ATT&CK domain when no --attack file is given [default: the inventory's `attack.domain`,
+    /// else enterprise].
+    #[arg(long, global = true, value_enum)]
+    pub(crate) domain: Option<Domain>,
     /// ATT&CK release to use from the cache when no --attack file is given (e.g. 18.1).
     #[arg(long, global = true, value_name = "VERSION")]
     pub(crate) attack_version: Option<String>,
@@ -37,6 +38,13 @@ pub(crate) struct SourceArgs {
     /// Parse the bundle every time instead of using the parsed-model cache.
     #[arg(long, global = true)]
     pub(crate) no_cache: bool,
+}
+
+impl SourceArgs {
+    /// The domain's short name: `--domain`, else enterprise.
+    pub(crate) fn domain_name(&self) -> &'static str {
+        self.domain.unwrap_or(Domain::Enterprise).name()
+    }
 }
 
 /// An ATT&CK domain.
@@ -72,8 +80,120 @@ pub(crate) enum Format {
     Csv,
 }
 
+/// Inventory files and which capability statuses count.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct InventoryArgs {
+    /// Inventory files (YAML); several files merge (one per team, say).
+    #[arg(required = true, value_name = "FILE")]
+    pub(crate) files: Vec<PathBuf>,
+    /// Also count capabilities with these statuses as current coverage (deployed always counts;
+    /// retired never does).
+    #[arg(long, value_enum, value_name = "STATUS")]
+    pub(crate) include: Vec<ExtraStatus>,
+}
+
+/// Statuses `--include` can add to `deployed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ExtraStatus {
+    /// Bought or being rolled out.
+    Planned,
+    /// Under evaluation.
+    Candidate,
+}
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Check inventory files against ATT&CK: every finding with file:line:column and what to do.
+    ///
+    /// Exit code 0 when clean, 1 when there are warnings and --strict is given, 2 on errors.
+    Validate {
+        /// Inventory files (YAML).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Treat warnings as failures (exit code 1).
+        #[arg(long)]
+        strict: bool,
+        /// `table` renders findings for people on stderr; `json` prints them on stdout.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Score coverage: overall, threat-weighted, per tactic, by level, and the top gaps.
+    Assess {
+        #[command(flatten)]
+        inventory: InventoryArgs,
+        /// Write the complete result to DIR/assessment.json.
+        #[arg(short = 'o', long = "output", value_name = "DIR")]
+        output: Option<PathBuf>,
+        /// `table`: a summary; `json`: the complete assessment document.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Ranked gaps, with the mitigations and detections that would close them.
+    Gaps {
+        #[command(flatten)]
+        inventory: InventoryArgs,
+        /// Show at most N gaps.
+        #[arg(long, value_name = "N")]
+        top: Option<usize>,
+        /// Only gaps of this tactic (shortname, ID or name).
+        #[arg(long)]
+        tactic: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// What candidate products would add, at what cost; what retiring a capability would lose.
+    Compare {
+        #[command(flatten)]
+        inventory: InventoryArgs,
+        /// A candidate: the id of a capability with status candidate or planned, or an inventory
+        /// file holding the product's capabilities. Repeat to compare several.
+        #[arg(long = "candidate", value_name = "ID|FILE")]
+        candidates: Vec<String>,
+        /// A deployed capability to take out: shows what is lost, and the techniques only it
+        /// covers. Repeat to take out several together.
+        #[arg(long, value_name = "ID")]
+        without: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// How well each selected threat's techniques are covered, and its largest gaps.
+    Threats {
+        #[command(flatten)]
+        inventory: InventoryArgs,
+        /// One group, campaign or software (ID, name or alias) instead of the selected threats.
+        #[arg(long, value_name = "NAME_OR_ID")]
+        group: Option<String>,
+        /// Uncovered techniques to list per threat.
+        #[arg(long, value_name = "N", default_value_t = 10)]
+        top: usize,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// A gate for CI: exit 1 when coverage is below a threshold or dropped against a baseline.
+    Check {
+        #[command(flatten)]
+        inventory: InventoryArgs,
+        /// Minimum overall score, in [0, 1].
+        #[arg(long, value_name = "X")]
+        min_overall: Option<f64>,
+        /// Minimum score of every tactic with techniques in scope, in [0, 1].
+        #[arg(long, value_name = "X")]
+        min_tactic: Option<f64>,
+        /// An earlier assessment.json to compare against.
+        #[arg(long, value_name = "FILE")]
+        baseline: Option<PathBuf>,
+        /// Largest allowed drop of the overall score against --baseline, in [0, 1].
+        #[arg(long, value_name = "X", requires = "baseline")]
+        max_drop: Option<f64>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Print the JSON Schema of the inventory format, for editors such as VS Code.
+    Schema,
     /// Explore the ATT&CK knowledge base: info, techniques, show, group, diff, fetch.
     #[command(subcommand)]
     Attack(AttackCommand),

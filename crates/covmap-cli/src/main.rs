@@ -7,10 +7,13 @@
 // The binary is where printing belongs.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod assess_cmd;
 mod attack_cmd;
 mod bundle;
 mod cli;
+mod diagnostics;
 mod fetch;
+mod inventory;
 mod output;
 
 use std::io::{self, IsTerminal, Write};
@@ -32,8 +35,56 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let source = &cli.source;
     match cli.command {
-        Command::Attack(command) => attack_cmd::run(command, &cli.source)?,
+        Command::Attack(command) => attack_cmd::run(command, source)?,
+        Command::Validate {
+            files,
+            strict,
+            format,
+        } => return assess_cmd::validate(&files, strict, format, source),
+        Command::Assess {
+            inventory,
+            output,
+            format,
+        } => assess_cmd::run_assess(&inventory, output.as_deref(), format, source)?,
+        Command::Gaps {
+            inventory,
+            top,
+            tactic,
+            format,
+        } => assess_cmd::run_gaps(&inventory, top, tactic, format, source)?,
+        Command::Compare {
+            inventory,
+            candidates,
+            without,
+            format,
+        } => assess_cmd::run_compare(&inventory, &candidates, &without, format, source)?,
+        Command::Threats {
+            inventory,
+            group,
+            top,
+            format,
+        } => assess_cmd::run_threats(&inventory, group, top, format, source)?,
+        Command::Check {
+            inventory,
+            min_overall,
+            min_tactic,
+            baseline,
+            max_drop,
+            format,
+        } => {
+            return assess_cmd::run_check(
+                &inventory,
+                min_overall,
+                min_tactic,
+                baseline.as_deref(),
+                max_drop,
+                format,
+                source,
+            );
+        }
+        Command::Schema => assess_cmd::schema()?,
         Command::Completions { shell } => {
             // Generated into memory: clap_complete panics on a write error such as a closed pipe.
             let mut command = Cli::command();

@@ -8,7 +8,8 @@ use serde::Serialize;
 
 /// Prints a value as pretty JSON with a trailing newline.
 pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
-    let mut out = io::stdout().lock();
+    // Stdout is line-buffered; a large document would cost one write per line without this.
+    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
     serde_json::to_writer_pretty(&mut out, value)?;
     writeln!(out)?;
     out.flush()?;
@@ -26,7 +27,7 @@ pub(crate) fn csv_cell(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// Prints rows as RFC 4180 CSV with a header row.
 pub(crate) fn csv(header: &[&str], rows: &[Vec<String>]) -> Result<()> {
-    let mut writer = csv::Writer::from_writer(io::stdout().lock());
+    let mut writer = csv::Writer::from_writer(io::BufWriter::new(io::stdout().lock()));
     writer.write_record(header)?;
     for row in rows {
         writer.write_record(row.iter().map(|cell| csv_cell(cell).into_owned()))?;
@@ -35,8 +36,8 @@ pub(crate) fn csv(header: &[&str], rows: &[Vec<String>]) -> Result<()> {
     Ok(())
 }
 
-/// Prints rows as an aligned table with a header row.
-pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> Result<()> {
+/// Renders rows as an aligned table with a header row.
+pub(crate) fn render_table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut table = Table::new();
     // Columns separated by spaces, one rule under the header: readable and easy to grep.
     table.load_preset(presets::NOTHING);
@@ -46,12 +47,17 @@ pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> Result<()> {
     for row in rows {
         table.add_row(row.iter().map(String::as_str));
     }
-    let mut out = io::stdout().lock();
+    let mut out = String::new();
     for line in table.lines() {
-        writeln!(out, "{}", line.trim_end())?;
+        out.push_str(line.trim_end());
+        out.push('\n');
     }
-    out.flush()?;
-    Ok(())
+    out
+}
+
+/// Prints rows as an aligned table with a header row.
+pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> Result<()> {
+    text(&render_table(header, rows))
 }
 
 /// Prints rows as a table or CSV (JSON callers serialise their own shapes).
@@ -68,7 +74,7 @@ pub(crate) fn rows(
 
 /// Prints free text.
 pub(crate) fn text(body: &str) -> Result<()> {
-    let mut out = io::stdout().lock();
+    let mut out = io::BufWriter::new(io::stdout().lock());
     out.write_all(body.as_bytes())?;
     out.flush()?;
     Ok(())
@@ -88,4 +94,45 @@ mod tests {
         assert_eq!(csv_cell("T1059"), "T1059");
         assert_eq!(csv_cell(""), "");
     }
+}
+
+/// Writes a file atomically: a temporary file in the same directory, renamed into place, so a
+/// crash or a kill leaves either the old file or the new one, never a torn one.
+pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    use anyhow::Context as _;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(".covmap-")
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    temp.write_all(bytes)
+        .and_then(|()| temp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    temp.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// Refuses to write over an input file.
+pub(crate) fn refuse_input(output: &std::path::Path, inputs: &[std::path::PathBuf]) -> Result<()> {
+    let canonical = |p: &std::path::Path| std::fs::canonicalize(p).ok();
+    if let Some(out) = canonical(output)
+        && inputs.iter().any(|i| canonical(i).as_ref() == Some(&out))
+    {
+        anyhow::bail!(
+            "{} is one of the inputs; covmap never overwrites its inputs\n  hint: choose another output directory",
+            output.display()
+        );
+    }
+    Ok(())
+}
+
+/// A score in [0, 1] as a percentage with one decimal.
+pub(crate) fn percent(score: f64) -> String {
+    format!("{:.1}%", score * 100.0)
 }

@@ -492,7 +492,7 @@ fn technique_platforms() {
     check("T1078", &["Windows", "Linux", "macOS", "IaaS"]);
     assert_eq!(
         attack.platforms(),
-        ["IaaS", "Linux", "Office Suite", "Windows", "macOS"]
+        ["IaaS", "Linux", "macOS", "Office Suite", "Windows"]
     );
 }
 
@@ -1101,7 +1101,7 @@ fn not_json_is_a_json_error_at_its_first_character() {
 
 #[test]
 fn empty_file_is_a_json_error() {
-    check_json_error("empty.json", 1, 0, "EOF while parsing a value");
+    check_json_error("empty.json", 1, 1, "EOF while parsing a value");
 }
 
 #[test]
@@ -1110,7 +1110,8 @@ fn truncated_file_is_a_json_error_at_its_end() {
     // while expecting the next array element.
     let text = fs::read_to_string(fixture("truncated.json")).unwrap();
     assert_eq!(text.lines().count(), 40);
-    check_json_error("truncated.json", 41, 0, "EOF while parsing a value");
+    // serde_json reports column 0 at a line break; covmap points at column 1 of that line.
+    check_json_error("truncated.json", 41, 1, "EOF while parsing a value");
 }
 
 fn check_not_a_bundle(name: &str, expected_found: &str) {
@@ -1155,7 +1156,7 @@ fn missing_file_is_an_io_error() {
     assert_eq!(err_path, path);
     assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
     assert!(
-        display.starts_with(&format!("cannot read {}: ", path.display())),
+        display == format!("cannot read {}", path.display()),
         "{display}"
     );
     let cache = tempfile::tempdir().unwrap();

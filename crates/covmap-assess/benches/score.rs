@@ -1,0 +1,204 @@
+//! Scoring benchmarks on a generated inventory over MITRE's real enterprise ATT&CK 18.1 bundle
+//! (`../shared/data/attack/`; skipped with a notice when it is missing).
+//!
+//! The inventory has 2,000 deployed capabilities with 20 coverage entries each (40,000 entries),
+//! drawn with a fixed-seed pseudo-random generator over the active techniques: 1 to 3
+//! techniques per entry, parents with `include_subtechniques` half of the time, every function,
+//! named and numeric levels, all confidences, a random subset of the domain's platforms per
+//! capability, a few entries narrowed to one platform, and 5 threat groups for weighting.
+//!
+//! - `score/assess`: [`assess`] (scope, tree, threat weights, scoring, building the document),
+//!   and dropping the document; `score/assess_no_drop` leaves the drop out of the timing.
+//! - `score/json`: `serde_json::to_vec_pretty` of the resulting [`Assessment`];
+//!   `score/json_compact`: `serde_json::to_vec`.
+//! - `score/gaps`: [`gaps`] on the assessment (mitigations and detections of every gap).
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use covmap_assess::diagnostic::Location;
+use covmap_assess::gaps::{GapOptions, gaps};
+use covmap_assess::inventory::{
+    Capability, Confidence, CoverageEntry, Function, Inventory, InventoryFile, Level, NamedLevel,
+    Status,
+};
+use covmap_assess::score::{AssessOptions, Assessment, assess};
+use covmap_core::{Attack, Kind};
+use criterion::{Criterion, criterion_group, criterion_main};
+
+const CAPABILITIES: usize = 2_000;
+const ENTRIES: usize = 20;
+
+fn bundle() -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/attack/enterprise-attack-18.1.json");
+    if path.is_file() {
+        Some(path)
+    } else {
+        #[allow(clippy::print_stderr)] // a benchmark's only way to say what it skipped
+        {
+            eprintln!("skipped: {} is missing", path.display());
+        }
+        None
+    }
+}
+
+/// SplitMix64: small, fast and the same on every machine.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % n.max(1) as u64).unwrap_or(0)
+    }
+
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// The generated inventory (see the module documentation).
+fn generate(attack: &Attack) -> Inventory {
+    let mut rng = Rng(0x00c0_4a9e);
+    let techniques: Vec<u32> = attack
+        .active_techniques()
+        .iter()
+        .map(|t| t.meta.key.index)
+        .collect();
+    let platforms = attack.platforms();
+    let path = PathBuf::from("generated.yaml");
+    let mut line = 1;
+    let mut at = |rng: &mut Rng| {
+        line += 1 + rng.below(3);
+        Location {
+            path: path.clone(),
+            line,
+            column: 9,
+        }
+    };
+    let mut capabilities = Vec::with_capacity(CAPABILITIES);
+    for i in 0..CAPABILITIES {
+        let location = at(&mut rng);
+        let mut own: Vec<String> = platforms
+            .iter()
+            .filter(|_| rng.below(3) != 0)
+            .cloned()
+            .collect();
+        if own.is_empty() {
+            own.push(platforms[rng.below(platforms.len())].clone());
+        }
+        let coverage = (0..ENTRIES)
+            .map(|_| {
+                let n = 1 + rng.below(3);
+                let level = match rng.below(4) {
+                    0 => Level::Named(NamedLevel::Minimal),
+                    1 => Level::Named(NamedLevel::Partial),
+                    2 => Level::Named(NamedLevel::Significant),
+                    _ => Level::Value((rng.unit() * 100.0).round() / 100.0),
+                };
+                let confidence = match rng.below(4) {
+                    0 => Some(Confidence::Claimed),
+                    1 => Some(Confidence::Configured),
+                    2 => Some(Confidence::Tested),
+                    _ => None,
+                };
+                CoverageEntry {
+                    techniques: (0..n)
+                        .map(|_| techniques[rng.below(techniques.len())])
+                        .collect(),
+                    function: Function::ALL[rng.below(4)],
+                    level,
+                    confidence,
+                    evidence: None,
+                    tested_on: None,
+                    include_subtechniques: rng.below(2) == 0,
+                    platforms: (rng.below(10) == 0)
+                        .then(|| vec![own[rng.below(own.len())].clone()]),
+                    location: at(&mut rng),
+                }
+            })
+            .collect();
+        capabilities.push(Capability {
+            id: format!("cap-{i:04}"),
+            name: format!("Capability {i}"),
+            vendor: Some(format!("Vendor {}", i % 37)),
+            status: Status::Deployed,
+            platforms: own,
+            cost: None,
+            owner: None,
+            tags: Vec::new(),
+            coverage,
+            location,
+        });
+    }
+    let mut inventory = Inventory {
+        files: vec![InventoryFile {
+            path,
+            sha256: "0".repeat(64),
+        }],
+        organization: Some("Benchmark Corp".to_string()),
+        capabilities,
+        ..Inventory::default()
+    };
+    inventory.scope.platforms = platforms;
+    inventory.scope.threats.groups = ["G0016", "G0046", "G0007", "G0032", "G0096"]
+        .iter()
+        .filter_map(|id| attack.lookup(id))
+        .filter(|key| key.kind == Kind::Group)
+        .map(|key| key.index)
+        .collect();
+    inventory
+}
+
+fn score(c: &mut Criterion) {
+    let Some(path) = bundle() else { return };
+    let attack = Attack::load(&path).expect("bundle loads");
+    let inventory = generate(&attack);
+    let options = AssessOptions::default();
+    let assessment: Assessment = assess(&attack, &inventory, &options);
+    let pretty = serde_json::to_vec_pretty(&assessment).expect("serialises");
+    let compact = serde_json::to_vec(&assessment).expect("serialises");
+    #[allow(clippy::print_stderr)] // context for the figures
+    {
+        eprintln!(
+            "generated inventory: {CAPABILITIES} capabilities x {ENTRIES} entries; \
+             assessment.json {} bytes pretty, {} compact; {} leaves in scope",
+            pretty.len(),
+            compact.len(),
+            assessment.counts.in_scope
+        );
+    }
+
+    let mut group = c.benchmark_group("score");
+    group.sample_size(20);
+    group.measurement_time(Duration::from_secs(5));
+    group.bench_function("assess", |b| {
+        b.iter(|| assess(black_box(&attack), black_box(&inventory), &options));
+    });
+    // The same without dropping the document (a process that exits right after writing it
+    // never frees it).
+    group.bench_function("assess_no_drop", |b| {
+        b.iter_with_large_drop(|| assess(black_box(&attack), black_box(&inventory), &options));
+    });
+    group.bench_function("json", |b| {
+        b.iter(|| serde_json::to_vec_pretty(black_box(&assessment)).expect("serialises"));
+    });
+    group.bench_function("json_compact", |b| {
+        b.iter(|| serde_json::to_vec(black_box(&assessment)).expect("serialises"));
+    });
+    group.bench_function("gaps", |b| {
+        b.iter(|| gaps(&attack, black_box(&assessment), &GapOptions::default()).expect("gaps"));
+    });
+    group.finish();
+}
+
+criterion_group!(benches, score);
+criterion_main!(benches);

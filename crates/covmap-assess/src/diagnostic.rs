@@ -1,0 +1,257 @@
+//! Findings about inventories: plain data, rendered by the CLI.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The inventory cannot be used as it is.
+    Error,
+    /// The inventory is usable, but something is probably not what its author meant.
+    Warning,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        })
+    }
+}
+
+/// A place in an input file. Lines and columns are 1-based; 0 means unknown.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
+pub struct Location {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.path.display(), self.line, self.column)
+    }
+}
+
+/// Stable, documented finding codes (docs/inventory.md lists each with what to do).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Code {
+    /// The file is not readable text.
+    UnreadableFile,
+    /// YAML syntax error.
+    YamlSyntax,
+    /// A value has the wrong type or is not one of the allowed values.
+    InvalidValue,
+    /// A required key is missing.
+    MissingKey,
+    /// A key the format does not know.
+    UnknownKey,
+    /// `covmap:` is missing or names a format version this covmap does not read.
+    UnsupportedVersion,
+    /// A technique ID that is not in the loaded bundle.
+    UnknownTechnique,
+    /// An ID of another ATT&CK domain.
+    WrongDomain,
+    /// An ATT&CK ID that is not a technique (a group, mitigation, ...).
+    NotATechnique,
+    /// A revoked technique: scored as its replacement.
+    RevokedTechnique,
+    /// A deprecated technique: not scored.
+    DeprecatedTechnique,
+    /// Two capabilities share an id.
+    DuplicateCapabilityId,
+    /// A platform the loaded domain does not have.
+    UnknownPlatform,
+    /// A level outside [0, 1].
+    LevelOutOfRange,
+    /// A sub-technique listed beside `include_subtechniques` of its parent.
+    RedundantSubtechnique,
+    /// The inventory names another ATT&CK version than the loaded one.
+    AttackVersionMismatch,
+    /// The inventory names another ATT&CK domain than the loaded one.
+    AttackDomainMismatch,
+    /// A group, campaign or software in `scope.threats` that is not in the bundle.
+    UnknownThreat,
+    /// Files set the same setting to different values.
+    ConflictingSetting,
+    /// A capability with no coverage entries.
+    EmptyCapability,
+    /// `confidence: tested` without `evidence`.
+    TestedWithoutEvidence,
+    /// A capability's platforms include none of the scope's.
+    NoPlatformInScope,
+    /// A revoked (weighted as its replacement) or deprecated (ignored) group, campaign or
+    /// software in `scope.threats`.
+    InactiveThreat,
+}
+
+impl Code {
+    /// Every code, for documentation and uniqueness tests.
+    pub const ALL: [Code; 23] = [
+        Code::UnreadableFile,
+        Code::YamlSyntax,
+        Code::InvalidValue,
+        Code::MissingKey,
+        Code::UnknownKey,
+        Code::UnsupportedVersion,
+        Code::UnknownTechnique,
+        Code::WrongDomain,
+        Code::NotATechnique,
+        Code::RevokedTechnique,
+        Code::DeprecatedTechnique,
+        Code::DuplicateCapabilityId,
+        Code::UnknownPlatform,
+        Code::LevelOutOfRange,
+        Code::RedundantSubtechnique,
+        Code::AttackVersionMismatch,
+        Code::AttackDomainMismatch,
+        Code::UnknownThreat,
+        Code::ConflictingSetting,
+        Code::EmptyCapability,
+        Code::TestedWithoutEvidence,
+        Code::NoPlatformInScope,
+        Code::InactiveThreat,
+    ];
+
+    /// The kebab-case name shown as `error[code]`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::UnreadableFile => "unreadable-file",
+            Code::YamlSyntax => "yaml-syntax",
+            Code::InvalidValue => "invalid-value",
+            Code::MissingKey => "missing-key",
+            Code::UnknownKey => "unknown-key",
+            Code::UnsupportedVersion => "unsupported-version",
+            Code::UnknownTechnique => "unknown-technique",
+            Code::WrongDomain => "wrong-domain",
+            Code::NotATechnique => "not-a-technique",
+            Code::RevokedTechnique => "revoked-technique",
+            Code::DeprecatedTechnique => "deprecated-technique",
+            Code::DuplicateCapabilityId => "duplicate-capability-id",
+            Code::UnknownPlatform => "unknown-platform",
+            Code::LevelOutOfRange => "level-out-of-range",
+            Code::RedundantSubtechnique => "redundant-subtechnique",
+            Code::AttackVersionMismatch => "attack-version-mismatch",
+            Code::AttackDomainMismatch => "attack-domain-mismatch",
+            Code::UnknownThreat => "unknown-threat",
+            Code::ConflictingSetting => "conflicting-setting",
+            Code::EmptyCapability => "empty-capability",
+            Code::TestedWithoutEvidence => "tested-without-evidence",
+            Code::NoPlatformInScope => "no-platform-in-scope",
+            Code::InactiveThreat => "inactive-threat",
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Another place a finding refers to (the first of two duplicate ids, say).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Related {
+    /// Where.
+    pub location: Location,
+    /// What is there.
+    pub message: String,
+}
+
+/// One finding: where, how serious, what is wrong and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Diagnostic {
+    /// Where the problem is.
+    pub location: Location,
+    /// Error or warning.
+    pub severity: Severity,
+    /// Stable code.
+    pub code: Code,
+    /// What is wrong, naming the value (lowercase, no trailing period).
+    pub message: String,
+    /// Length in characters of the offending text at `location`, for the caret (at least 1).
+    pub length: usize,
+    /// What to do.
+    pub hints: Vec<String>,
+    /// Other places involved.
+    pub related: Vec<Related>,
+}
+
+impl Diagnostic {
+    /// A new finding without hints.
+    pub fn new(
+        severity: Severity,
+        code: Code,
+        location: Location,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            location,
+            severity,
+            code,
+            message: message.into(),
+            length: 1,
+            hints: Vec::new(),
+            related: Vec::new(),
+        }
+    }
+
+    /// Adds a hint.
+    #[must_use]
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hints.push(hint.into());
+        self
+    }
+
+    /// Sets the length of the offending text.
+    #[must_use]
+    pub fn length(mut self, length: usize) -> Self {
+        self.length = length.max(1);
+        self
+    }
+
+    /// Adds a related place.
+    #[must_use]
+    pub fn related(mut self, location: Location, message: impl Into<String>) -> Self {
+        self.related.push(Related {
+            location,
+            message: message.into(),
+        });
+        self
+    }
+
+    /// Whether this finding is an error.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Code;
+
+    #[test]
+    fn codes_are_unique_and_kebab_case() {
+        let mut names: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        names.sort_unstable();
+        let before = names.len();
+        names.dedup();
+        assert_eq!(names.len(), before);
+        for name in names {
+            assert!(
+                name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{name}"
+            );
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! The validated inventory: capabilities resolved against a loaded ATT&CK bundle.
+//!
+//! `parse` turns YAML files into this model (with diagnostics); `score` reads only this model
+//! and the bundle. Technique references are positions in [`covmap_core::Attack::techniques`],
+//! already remapped from revoked IDs to their replacements; deprecated ones are dropped.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::diagnostic::Location;
+use crate::params::ScoringParams;
+
+/// Whether a capability is in service.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// In service: counts as current coverage.
+    Deployed,
+    /// Bought or being rolled out: counts with `--include planned` and in comparisons.
+    Planned,
+    /// Under evaluation: counts only in comparisons.
+    Candidate,
+    /// Out of service: never counts.
+    Retired,
+}
+
+/// What a capability does about a technique (CTID's categories, plus visibility).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Function {
+    /// Raises an alert when the technique is used.
+    Detect,
+    /// Prevents or blocks the technique.
+    Protect,
+    /// Helps contain or recover once the technique was used.
+    Respond,
+    /// Collects telemetry that shows the technique, without alerting (DeTT&CT's visibility).
+    Visibility,
+}
+
+impl Function {
+    /// Every function, in report order.
+    pub const ALL: [Function; 4] = [
+        Function::Detect,
+        Function::Protect,
+        Function::Respond,
+        Function::Visibility,
+    ];
+
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Function::Detect => "detect",
+            Function::Protect => "protect",
+            Function::Respond => "respond",
+            Function::Visibility => "visibility",
+        }
+    }
+}
+
+/// How sure the team is that an entry holds.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    /// The vendor or someone says so.
+    Claimed,
+    /// It is configured and enabled as it should be.
+    Configured,
+    /// It was tested (purple team, Atomic Red Team, ...) and worked.
+    Tested,
+}
+
+/// How much of a technique an entry covers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum Level {
+    /// A named level: minimal, partial or significant (CTID's scale).
+    Named(NamedLevel),
+    /// A value in [0, 1].
+    Value(f64),
+}
+
+/// CTID's named coverage levels.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum NamedLevel {
+    /// Covers few variations of the technique.
+    Minimal,
+    /// Covers some.
+    Partial,
+    /// Covers most.
+    Significant,
+}
+
+/// Yearly cost of a capability.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cost {
+    /// Amount per year.
+    pub annual: f64,
+    /// ISO 4217 code, e.g. `EUR`.
+    pub currency: String,
+}
+
+/// One coverage claim of a capability.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CoverageEntry {
+    /// Techniques as listed (after revoked -> replacement; deprecated and unknown dropped),
+    /// positions in `Attack::techniques()`. A parent with sub-techniques stays a parent here;
+    /// `include_subtechniques` says whether it extends to them.
+    pub techniques: Vec<u32>,
+    /// What the capability does.
+    pub function: Function,
+    /// How much.
+    pub level: Level,
+    /// How sure; `None` when the inventory did not say (scored as `scoring.default_confidence`).
+    pub confidence: Option<Confidence>,
+    /// Free-text evidence.
+    pub evidence: Option<String>,
+    /// Date of the last test, `YYYY-MM-DD`.
+    pub tested_on: Option<String>,
+    /// Whether entries on a parent technique apply to all its sub-techniques.
+    pub include_subtechniques: bool,
+    /// Narrows the entry to these platforms (bundle spelling); `None`: the capability's.
+    pub platforms: Option<Vec<String>>,
+    /// Where the entry starts.
+    pub location: Location,
+}
+
+/// A defensive capability: a product, a rule set, a process.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Capability {
+    /// Unique id across all inventory files.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Vendor.
+    pub vendor: Option<String>,
+    /// In service or not.
+    pub status: Status,
+    /// Platforms it runs on (bundle spelling); defaults to the scope's platforms.
+    pub platforms: Vec<String>,
+    /// Yearly cost.
+    pub cost: Option<Cost>,
+    /// Owning team.
+    pub owner: Option<String>,
+    /// Free tags.
+    pub tags: Vec<String>,
+    /// Coverage claims.
+    pub coverage: Vec<CoverageEntry>,
+    /// Where the capability starts.
+    pub location: Location,
+}
+
+/// A technique taken out of scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Exclusion {
+    /// Position in `Attack::techniques()`; excluding a parent excludes its sub-techniques.
+    pub technique: u32,
+    /// Why (shown in reports).
+    pub reason: String,
+    /// Where it is written.
+    pub location: Location,
+}
+
+/// The adversaries the organisation cares most about: they weight scores and gaps.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Threats {
+    /// Positions in `Attack::groups()`.
+    pub groups: Vec<u32>,
+    /// Positions in `Attack::campaigns()`.
+    pub campaigns: Vec<u32>,
+    /// Positions in `Attack::software()`.
+    pub software: Vec<u32>,
+}
+
+impl Threats {
+    /// No threat selected.
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty() && self.campaigns.is_empty() && self.software.is_empty()
+    }
+}
+
+/// What is assessed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Scope {
+    /// Platforms in scope (bundle spelling, sorted); all of the domain's by default.
+    pub platforms: Vec<String>,
+    /// Techniques taken out of scope.
+    pub exclusions: Vec<Exclusion>,
+    /// Threat weighting.
+    pub threats: Threats,
+}
+
+/// An inventory file that was read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InventoryFile {
+    /// As given on the command line.
+    pub path: PathBuf,
+    /// SHA-256 of its bytes, lowercase hex.
+    pub sha256: String,
+}
+
+/// The ATT&CK release an inventory was written for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AttackTarget {
+    /// `enterprise`, `mobile` or `ics`.
+    pub domain: Option<String>,
+    /// e.g. `18.1`.
+    pub version: Option<String>,
+}
+
+/// One or more inventory files, merged and resolved against a bundle.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Inventory {
+    /// The files, in the order given.
+    pub files: Vec<InventoryFile>,
+    /// Organisation name.
+    pub organization: Option<String>,
+    /// The ATT&CK release the inventory names.
+    pub attack: AttackTarget,
+    /// What is assessed.
+    pub scope: Scope,
+    /// Scoring parameters (defaults where the inventory is silent).
+    pub scoring: ScoringParams,
+    /// All capabilities of all files, in file order.
+    pub capabilities: Vec<Capability>,
+}

@@ -1,0 +1,192 @@
+//! Scoring parameters: the optional `scoring:` section of an inventory, with documented defaults.
+
+use serde::{Deserialize, Serialize};
+
+use crate::inventory::{Confidence, Function, NamedLevel};
+
+/// How values of several capabilities (or functions) combine.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Combine {
+    /// 1 - Π(1 - v): defence in depth, each layer catches part of what the others miss.
+    #[default]
+    NoisyOr,
+    /// The best single value.
+    Max,
+}
+
+/// How a parent technique's cell is rolled up from its sub-techniques.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rollup {
+    /// The mean of the sub-techniques in scope.
+    #[default]
+    Mean,
+    /// The weakest sub-technique.
+    Min,
+    /// The strongest sub-technique.
+    Max,
+}
+
+/// Values of the named levels.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct LevelValues {
+    /// Default 0.25.
+    pub minimal: f64,
+    /// Default 0.5.
+    pub partial: f64,
+    /// Default 0.9.
+    pub significant: f64,
+}
+
+impl Default for LevelValues {
+    fn default() -> Self {
+        LevelValues {
+            minimal: 0.25,
+            partial: 0.5,
+            significant: 0.9,
+        }
+    }
+}
+
+impl LevelValues {
+    /// The value of a named level.
+    pub fn of(&self, level: NamedLevel) -> f64 {
+        match level {
+            NamedLevel::Minimal => self.minimal,
+            NamedLevel::Partial => self.partial,
+            NamedLevel::Significant => self.significant,
+        }
+    }
+}
+
+/// Factors applied for each confidence.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConfidenceFactors {
+    /// Default 0.5.
+    pub claimed: f64,
+    /// Default 0.8.
+    pub configured: f64,
+    /// Default 1.0.
+    pub tested: f64,
+}
+
+impl Default for ConfidenceFactors {
+    fn default() -> Self {
+        ConfidenceFactors {
+            claimed: 0.5,
+            configured: 0.8,
+            tested: 1.0,
+        }
+    }
+}
+
+impl ConfidenceFactors {
+    /// The factor of a confidence.
+    pub fn of(&self, confidence: Confidence) -> f64 {
+        match confidence {
+            Confidence::Claimed => self.claimed,
+            Confidence::Configured => self.configured,
+            Confidence::Tested => self.tested,
+        }
+    }
+}
+
+/// Which functions make the headline score of a technique, and how they combine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Headline {
+    /// Default `[detect, protect]`.
+    pub functions: Vec<Function>,
+    /// Default `noisy-or`.
+    pub combine: Combine,
+}
+
+impl Default for Headline {
+    fn default() -> Self {
+        Headline {
+            functions: vec![Function::Detect, Function::Protect],
+            combine: Combine::NoisyOr,
+        }
+    }
+}
+
+/// Lower bounds of the display levels; a score of exactly 0 is `none`, anything above 0 and
+/// below `medium` is `low`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Thresholds {
+    /// Default 0.33.
+    pub medium: f64,
+    /// Default 0.66.
+    pub high: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            medium: 0.33,
+            high: 0.66,
+        }
+    }
+}
+
+/// Every scoring parameter, as `scoring:` in an inventory sets them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScoringParams {
+    /// Values of minimal / partial / significant.
+    pub levels: LevelValues,
+    /// Factors of claimed / configured / tested.
+    pub confidence: ConfidenceFactors,
+    /// Confidence of entries that do not say (default `configured`).
+    pub default_confidence: Option<Confidence>,
+    /// How capabilities combine for one technique, function and platform (default noisy-or).
+    pub combine: Combine,
+    /// The headline score of a technique.
+    pub headline: Headline,
+    /// Parent cells from sub-techniques (default mean).
+    pub rollup: Rollup,
+    /// Display level thresholds.
+    pub thresholds: Thresholds,
+}
+
+/// A display level of a score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CoverageLevel {
+    /// Score 0.
+    None,
+    /// Above 0, below `medium`.
+    Low,
+    /// From `medium`, below `high`.
+    Medium,
+    /// From `high`.
+    High,
+}
+
+impl ScoringParams {
+    /// The confidence of an entry that does not say.
+    pub fn default_confidence(&self) -> Confidence {
+        self.default_confidence.unwrap_or(Confidence::Configured)
+    }
+
+    /// The display level of a score.
+    pub fn level_of(&self, score: f64) -> CoverageLevel {
+        if score <= 0.0 {
+            CoverageLevel::None
+        } else if score < self.thresholds.medium {
+            CoverageLevel::Low
+        } else if score < self.thresholds.high {
+            CoverageLevel::Medium
+        } else {
+            CoverageLevel::High
+        }
+    }
+}

@@ -1,0 +1,1983 @@
+//! Reading inventory files: bytes -> YAML (`yaml`) -> the `Raw*` structs of [`crate::schema`]
+//! -> checks against the loaded ATT&CK bundle -> one merged, resolved [`Inventory`], with every
+//! finding of the run as a [`Diagnostic`] that names file:line:column.
+//!
+//! ```no_run
+//! use covmap_assess::parse::{SourceFile, ValidationContext, parse_inventories};
+//! # let attack: covmap_core::Attack = unimplemented!();
+//! let sources = vec![SourceFile::new("inventory.yaml", std::fs::read("inventory.yaml")?)];
+//! let parsed = parse_inventories(&sources, &attack, &ValidationContext::default());
+//! if parsed.has_errors() {
+//!     // render parsed.diagnostics, exit 2
+//! }
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! Findings never stop the run: a capability or coverage entry that cannot be read is reported
+//! and left out, and the rest is still checked. The inventory that comes back holds what could
+//! be resolved; callers should not score it when [`Parsed::has_errors`].
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use covmap_core::{Attack, Kind, ObjectRef};
+use sha2::{Digest, Sha256};
+
+use crate::diagnostic::{Code, Diagnostic, Location, Severity};
+use crate::inventory::{
+    AttackTarget, Capability, Confidence, Cost, CoverageEntry, Exclusion, Function, Inventory,
+    InventoryFile, Level, Scope, Status, Threats,
+};
+use crate::params::ScoringParams;
+use crate::schema::{
+    FormatVersion, RawAttack, RawCapability, RawCapabilityFallback, RawCost, RawCoverage,
+    RawCoverageFallback, RawExclusion, RawInventory, RawLevel, RawScope, RawThreats,
+};
+use crate::yaml::{self, DeError, DeErrorKind, Document, NodeId, OneOrMany, Spanned, UnknownKey};
+
+/// One inventory file as the caller read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// The path, as given on the command line; it names the file in findings.
+    pub path: PathBuf,
+    /// The raw bytes: UTF-8, with or without a byte-order mark, LF or CRLF line ends.
+    pub bytes: Vec<u8>,
+}
+
+impl SourceFile {
+    /// A file from its path and contents.
+    pub fn new(path: impl Into<PathBuf>, bytes: impl Into<Vec<u8>>) -> SourceFile {
+        SourceFile {
+            path: path.into(),
+            bytes: bytes.into(),
+        }
+    }
+}
+
+/// What validation may know besides the bundle being assessed against.
+#[derive(Debug, Clone, Default)]
+pub struct ValidationContext<'a> {
+    /// Other ATT&CK domains, when available, to recognise IDs of the wrong domain (an ICS
+    /// technique in an enterprise inventory).
+    pub other_domains: Vec<&'a Attack>,
+}
+
+/// The result of [`parse_inventories`]: the merged inventory and every finding, sorted by file
+/// (in the order given), line and column.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    /// What could be resolved. Incomplete when there are errors.
+    pub inventory: Inventory,
+    /// Every finding of the run.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Parsed {
+    /// Whether any finding is an error (the inventory should not be scored).
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// Whether any finding is a warning.
+    pub fn has_warnings(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Warning)
+    }
+}
+
+/// Reads, validates and merges inventory files against a loaded ATT&CK domain.
+///
+/// Never fails and never panics: every problem becomes a [`Diagnostic`]. Technique IDs are
+/// resolved to positions in [`Attack::techniques`]: revoked IDs to their replacement (with a
+/// warning), deprecated and unknown ones dropped.
+pub fn parse_inventories(
+    sources: &[SourceFile],
+    attack: &Attack,
+    context: &ValidationContext<'_>,
+) -> Parsed {
+    let mut run = Run::new(attack, context);
+    let mut inventory = Inventory::default();
+    let mut docs: Vec<Option<Document<'_>>> = Vec::with_capacity(sources.len());
+    for (index, source) in sources.iter().enumerate() {
+        inventory.files.push(InventoryFile {
+            path: source.path.clone(),
+            sha256: sha256_hex(&source.bytes),
+        });
+        docs.push(run.load(index, source));
+    }
+
+    let mut settings = Vec::with_capacity(sources.len());
+    for (index, (source, doc)) in sources.iter().zip(&docs).enumerate() {
+        if let Some(doc) = doc {
+            let file = FileRef {
+                index,
+                path: &source.path,
+                doc,
+            };
+            if let Some(s) = run.read_settings(&file) {
+                settings.push((file, s));
+            }
+        }
+    }
+
+    run.merge(&settings, &mut inventory);
+
+    let mut ids = HashMap::new();
+    for (file, s) in &settings {
+        for node in &s.capabilities {
+            if let Some(capability) = run.capability(file, *node, &inventory.scope, &mut ids) {
+                inventory.capabilities.push(capability);
+            }
+        }
+    }
+
+    let mut diagnostics = run.diagnostics;
+    // Stable: findings at the same place keep the order they were found in.
+    diagnostics.sort_by_key(|(file, d)| (*file, d.location.line, d.location.column));
+    Parsed {
+        inventory,
+        diagnostics: diagnostics.into_iter().map(|(_, d)| d).collect(),
+    }
+}
+
+/// The ATT&CK domain and version the inventories name (`attack:`), the first file that says
+/// winning, read without parsing whole files: callers use it to pick the bundle before they
+/// can validate. Only the top-level `attack:` block of each file is parsed.
+pub fn declared_attack(sources: &[SourceFile]) -> crate::inventory::AttackTarget {
+    let mut target = crate::inventory::AttackTarget::default();
+    for source in sources {
+        let Ok(text) = std::str::from_utf8(&source.bytes) else {
+            continue;
+        };
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let Some(block) = top_level_block(text, "attack") else {
+            continue;
+        };
+        let Ok(doc) = yaml::load(&block) else {
+            continue;
+        };
+        let Some(root) = doc.root() else { continue };
+        let field = |name: &str| {
+            doc.lookup(root, &["attack", name])
+                .and_then(|n| doc.scalar(n))
+                .map(str::to_string)
+        };
+        if target.domain.is_none() {
+            target.domain = field("domain").map(|d| d.to_lowercase());
+        }
+        if target.version.is_none() {
+            target.version = field("version");
+        }
+    }
+    target
+}
+
+/// The lines of one top-level key (`key:` at column 0 up to the next top-level line).
+fn top_level_block(text: &str, key: &str) -> Option<String> {
+    let mut lines = text.lines();
+    let first = lines.find(|line| {
+        line.strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with(':'))
+    })?;
+    let mut block = format!("{first}\n");
+    for line in lines {
+        let top_level = line.starts_with(|c: char| !c.is_whitespace() && c != '#');
+        if top_level {
+            break;
+        }
+        block.push_str(line);
+        block.push('\n');
+    }
+    Some(block)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut hex = String::with_capacity(64);
+    for byte in digest {
+        let _ = write!(hex, "{byte:02x}");
+    }
+    hex
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files and findings
+
+/// A loaded file: where findings go.
+struct FileRef<'d, 's> {
+    index: usize,
+    path: &'s Path,
+    doc: &'d Document<'s>,
+}
+
+impl FileRef<'_, '_> {
+    fn location(&self, node: NodeId) -> (Location, usize) {
+        let pos = self.doc.pos(node);
+        (
+            Location {
+                path: self.path.to_path_buf(),
+                line: pos.line,
+                column: pos.column,
+            },
+            pos.length,
+        )
+    }
+
+    /// Where a node starts, for the `location` of model items (no length needed).
+    fn start(&self, node: NodeId) -> Location {
+        let (line, column) = self.doc.start(node);
+        Location {
+            path: self.path.to_path_buf(),
+            line,
+            column,
+        }
+    }
+
+    fn diag(&self, node: NodeId, severity: Severity, code: Code, message: String) -> Diagnostic {
+        let (location, length) = self.location(node);
+        Diagnostic::new(severity, code, location, message).length(length)
+    }
+
+    fn error(&self, node: NodeId, code: Code, message: String) -> Diagnostic {
+        self.diag(node, Severity::Error, code, message)
+    }
+
+    fn warning(&self, node: NodeId, code: Code, message: String) -> Diagnostic {
+        self.diag(node, Severity::Warning, code, message)
+    }
+}
+
+/// What one file sets, with where it sets it.
+struct Settings {
+    organization: Option<(String, NodeId)>,
+    domain: Option<(String, NodeId)>,
+    version: Option<(String, NodeId)>,
+    platforms: Option<(Vec<String>, NodeId)>,
+    scoring: Option<(ScoringParams, NodeId)>,
+    exclusions: Vec<Exclusion>,
+    threats: Threats,
+    capabilities: Vec<NodeId>,
+}
+
+/// How a technique reference resolved.
+enum Resolved {
+    /// Score this technique.
+    Technique(u32),
+    /// Not scored (a finding was reported).
+    Dropped,
+}
+
+/// The state of one run: the bundle, caches, and the findings so far.
+struct Run<'a> {
+    attack: &'a Attack,
+    context: &'a ValidationContext<'a>,
+    /// `attack.platforms()`, sorted.
+    platforms: Vec<String>,
+    /// "did you mean" for unknown technique references, by reference text.
+    suggestions: HashMap<String, Vec<u32>>,
+    /// Lowercase technique names, built on the first unknown reference.
+    lower_names: Option<Vec<String>>,
+    diagnostics: Vec<(usize, Diagnostic)>,
+}
+
+/// Distinct unknown technique references that get "did you mean" hints (each costs a scan of
+/// the bundle's techniques): enough for any real inventory, bounded for garbage input.
+const SUGGESTION_BUDGET: usize = 500;
+
+impl<'a> Run<'a> {
+    fn new(attack: &'a Attack, context: &'a ValidationContext<'a>) -> Run<'a> {
+        Run {
+            attack,
+            context,
+            platforms: attack.platforms(),
+            suggestions: HashMap::new(),
+            lower_names: None,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, file: &FileRef<'_, '_>, diagnostic: Diagnostic) {
+        self.diagnostics.push((file.index, diagnostic));
+    }
+
+    /// "enterprise ATT&CK 18.1"
+    fn bundle_name(&self) -> String {
+        match self.attack.version() {
+            Some(v) => format!("{} ATT&CK {v}", domain_label(self.attack.domain_short())),
+            None => format!("{} ATT&CK", domain_label(self.attack.domain_short())),
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Loading
+
+    fn load<'s>(&mut self, index: usize, source: &'s SourceFile) -> Option<Document<'s>> {
+        let bytes = source
+            .bytes
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .unwrap_or(&source.bytes);
+        let text = match std::str::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                let valid = bytes.get(..e.valid_up_to()).unwrap_or_default();
+                let prefix = std::str::from_utf8(valid).unwrap_or_default();
+                let line = prefix.matches('\n').count() + 1;
+                let column = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                let byte = bytes.get(e.valid_up_to()).copied().unwrap_or_default();
+                let diagnostic = Diagnostic::new(
+                    Severity::Error,
+                    Code::UnreadableFile,
+                    Location {
+                        path: source.path.clone(),
+                        line,
+                        column,
+                    },
+                    format!("the file is not UTF-8 text: byte `0x{byte:02x}` cannot be decoded"),
+                )
+                .hint("save the file as UTF-8 (inventories are YAML text)");
+                self.diagnostics.push((index, diagnostic));
+                return None;
+            }
+        };
+        match yaml::load(text) {
+            Ok(doc) => {
+                for dup in doc.duplicate_keys() {
+                    let file = FileRef {
+                        index,
+                        path: &source.path,
+                        doc: &doc,
+                    };
+                    let (first, _) = file.location(dup.first);
+                    let d = file
+                        .error(
+                            dup.key,
+                            Code::YamlSyntax,
+                            format!("duplicate key `{}`", dup.name),
+                        )
+                        .hint(format!(
+                            "keep one `{}:` in this mapping; this one is ignored",
+                            dup.name
+                        ))
+                        .related(first, format!("`{}` is first set here", dup.name));
+                    self.diagnostics.push((index, d));
+                }
+                Some(doc)
+            }
+            Err(e) => {
+                let mut d = Diagnostic::new(
+                    Severity::Error,
+                    Code::YamlSyntax,
+                    Location {
+                        path: source.path.clone(),
+                        line: e.pos.line,
+                        column: e.pos.column,
+                    },
+                    e.message,
+                )
+                .length(e.pos.length);
+                d.hints = e.hints;
+                self.diagnostics.push((index, d));
+                None
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Reading with findings
+
+    fn unknown_keys(&mut self, file: &FileRef<'_, '_>, unknown: &[UnknownKey]) {
+        for u in unknown {
+            let name = file.doc.scalar(u.key).unwrap_or_default().to_string();
+            let d = file.error(u.key, Code::UnknownKey, format!("unknown key `{name}`"));
+            let d = with_key_hints(d, &name, u.expected);
+            self.push(file, d);
+        }
+    }
+
+    /// Reports a deserialization error; `at` is where to point when the error names no node.
+    fn de_error(&mut self, file: &FileRef<'_, '_>, error: &DeError, at: NodeId) {
+        let node = error.node.unwrap_or(at);
+        let doc = file.doc;
+        let d = match &error.kind {
+            DeErrorKind::InvalidType { expected } | DeErrorKind::InvalidValue { expected } => {
+                let what = doc.what(node);
+                let found = doc.describe(node);
+                let d = file.error(
+                    node,
+                    Code::InvalidValue,
+                    format!("{what} must be {expected}, found {found}"),
+                );
+                match expected.as_str() {
+                    "a list" => d.hint("write a list: `[A, B]`, or one `- item` per line"),
+                    "a mapping of keys" | "a mapping" => {
+                        d.hint("write `key: value` lines, indented under this one")
+                    }
+                    "text" => d.hint("write text, quoted if it contains `:` or `#`"),
+                    "a number" | "a whole number" => {
+                        d.hint("write a number without quotes, e.g. `0.5` or `12000`")
+                    }
+                    "`true` or `false`" => d.hint("write `true` or `false`"),
+                    _ => d,
+                }
+            }
+            DeErrorKind::UnknownVariant { found, expected } => {
+                let what = doc.what(node);
+                let d = file.error(
+                    node,
+                    Code::InvalidValue,
+                    format!("`{found}` is not a valid value for {what}"),
+                );
+                let d = match closest(found, expected.iter().copied()) {
+                    Some(best) => d.hint(format!("did you mean `{best}`?")),
+                    None => d,
+                };
+                d.hint(format!("valid values: {}", expected.join(", ")))
+            }
+            DeErrorKind::UnknownField { found, expected } => {
+                let d = file.error(node, Code::UnknownKey, format!("unknown key `{found}`"));
+                with_key_hints(d, found, expected)
+            }
+            DeErrorKind::MissingField(field) => file
+                .error(
+                    node,
+                    Code::MissingKey,
+                    format!("missing key `{field}` in {}", describe_map(doc, node)),
+                )
+                .hint(missing_hint(field)),
+            DeErrorKind::Custom(message) => {
+                let what = doc.what(node);
+                file.error(node, Code::InvalidValue, format!("{what}: {message}"))
+            }
+        };
+        self.push(file, d);
+    }
+
+    /// Reads a node as `T`, reporting unknown keys and the error, if any.
+    fn read<T: serde::de::DeserializeOwned>(
+        &mut self,
+        file: &FileRef<'_, '_>,
+        node: NodeId,
+    ) -> Option<T> {
+        let read = file.doc.read::<T>(node);
+        self.unknown_keys(file, &read.unknown);
+        match read.value {
+            Ok(value) => Some(value),
+            Err(e) => {
+                self.de_error(file, &e, node);
+                None
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Settings: everything but the capabilities
+
+    fn read_settings(&mut self, file: &FileRef<'_, '_>) -> Option<Settings> {
+        let Some(root) = file.doc.root() else {
+            let d = Diagnostic::new(
+                Severity::Error,
+                Code::UnsupportedVersion,
+                Location {
+                    path: file.path.to_path_buf(),
+                    line: 1,
+                    column: 1,
+                },
+                "the file is empty: it has no `covmap:` format version",
+            )
+            .hint("start the file with `covmap: 1`");
+            self.push(file, d);
+            return None;
+        };
+        let raw: RawInventory = self.read(file, root)?;
+        match &raw.covmap {
+            None => {
+                let d = file
+                    .error(
+                        root,
+                        Code::UnsupportedVersion,
+                        "missing `covmap:` format version".to_string(),
+                    )
+                    .hint("add `covmap: 1` at the top of the file");
+                self.push(file, d);
+            }
+            Some(Spanned {
+                value: FormatVersion::Int(1),
+                ..
+            }) => {}
+            Some(Spanned { node, .. }) => {
+                let found = file.doc.describe(*node);
+                let d = file
+                    .error(
+                        *node,
+                        Code::UnsupportedVersion,
+                        format!("inventory format version {found} is not supported"),
+                    )
+                    .hint("this covmap reads `covmap: 1`: write the file in format 1, or use a newer covmap");
+                self.push(file, d);
+            }
+        }
+        let mut settings = Settings {
+            organization: None,
+            domain: None,
+            version: None,
+            platforms: None,
+            scoring: None,
+            exclusions: Vec::new(),
+            threats: Threats::default(),
+            capabilities: Vec::new(),
+        };
+        if let Some(d) = raw.organization
+            && let Some(name) = self.read::<String>(file, d.node)
+        {
+            settings.organization = Some((name.trim().to_string(), d.node));
+        }
+        if let Some(d) = raw.attack
+            && let Some(target) = self.read::<RawAttack>(file, d.node)
+        {
+            self.attack_target(file, target, &mut settings);
+        }
+        if let Some(d) = raw.scope
+            && let Some(scope) = self.read::<RawScope>(file, d.node)
+        {
+            self.scope(file, &scope, &mut settings);
+        }
+        if let Some(d) = raw.scoring
+            && let Some(params) = self.read::<ScoringParams>(file, d.node)
+            && self.check_scoring(file, d.node, &params)
+        {
+            settings.scoring = Some((params, d.node));
+        }
+        if let Some(d) = raw.capabilities
+            && let Some(list) = self.read::<Vec<yaml::Deferred<RawCapability>>>(file, d.node)
+        {
+            settings.capabilities = list.into_iter().map(|c| c.node).collect();
+        }
+        Some(settings)
+    }
+
+    fn attack_target(&mut self, file: &FileRef<'_, '_>, raw: RawAttack, settings: &mut Settings) {
+        if let Some(domain) = raw.domain {
+            let written = domain.value.trim().to_ascii_lowercase();
+            let short = written
+                .strip_suffix("-attack")
+                .unwrap_or(&written)
+                .to_string();
+            if !["enterprise", "mobile", "ics"].contains(&short.as_str()) {
+                let mut d = file.error(
+                    domain.node,
+                    Code::InvalidValue,
+                    format!("`{}` is not an ATT&CK domain", domain.value.trim()),
+                );
+                if let Some(best) = closest(&short, ["enterprise", "mobile", "ics"]) {
+                    d = d.hint(format!("did you mean `{best}`?"));
+                }
+                let d = d.hint("valid values: enterprise, mobile, ics");
+                self.push(file, d);
+            } else if short != self.attack.domain_short() {
+                let d = file
+                    .error(
+                        domain.node,
+                        Code::AttackDomainMismatch,
+                        format!(
+                            "the inventory is written for {short} ATT&CK, but the loaded bundle is {}",
+                            self.bundle_name()
+                        ),
+                    )
+                    .hint(format!(
+                        "load a {short} bundle (`--domain {short}` or `--attack PATH`), or correct `attack.domain`"
+                    ));
+                self.push(file, d);
+            } else {
+                settings.domain = Some((short, domain.node));
+            }
+        }
+        if let Some(version) = raw.version {
+            let written = version.value.trim();
+            let written = written
+                .strip_prefix(['v', 'V'])
+                .unwrap_or(written)
+                .to_string();
+            if let Some(loaded) = self.attack.version()
+                && written != loaded
+            {
+                let d = file
+                        .warning(
+                            version.node,
+                            Code::AttackVersionMismatch,
+                            format!(
+                                "the inventory names ATT&CK {written}, but the loaded bundle is ATT&CK {loaded}"
+                            ),
+                        )
+                        .hint(format!(
+                            "IDs were checked against {loaded}: review what changed (`covmap attack diff {written} {loaded}`), then set `version: \"{loaded}\"`"
+                        ));
+                self.push(file, d);
+            }
+            settings.version = Some((written, version.node));
+        }
+    }
+
+    fn scope(&mut self, file: &FileRef<'_, '_>, raw: &RawScope, settings: &mut Settings) {
+        if let Some(d) = raw.platforms
+            && let Some(list) = self.read::<Vec<Spanned<String>>>(file, d.node)
+        {
+            if list.is_empty() {
+                let diag = file
+                    .error(
+                        d.node,
+                        Code::InvalidValue,
+                        "`scope.platforms` is empty: nothing would be in scope".to_string(),
+                    )
+                    .hint("list the platforms to assess, or remove the key to assess them all");
+                self.push(file, diag);
+            } else {
+                let platforms = self.platform_list(file, &list);
+                if !platforms.is_empty() {
+                    settings.platforms = Some((platforms, d.node));
+                }
+            }
+        }
+        if let Some(d) = raw.exclude {
+            let list = self
+                .read::<Vec<yaml::Deferred<RawExclusion>>>(file, d.node)
+                .unwrap_or_default();
+            for item in list {
+                let Some(exclusion) = self.read::<RawExclusion>(file, item.node) else {
+                    continue;
+                };
+                let reason = exclusion.reason.value.trim().to_string();
+                if reason.is_empty() {
+                    let diag = file
+                        .error(
+                            exclusion.reason.node,
+                            Code::InvalidValue,
+                            "`reason` is empty".to_string(),
+                        )
+                        .hint("say why the technique is out of scope: reports show it");
+                    self.push(file, diag);
+                }
+                if let Resolved::Technique(technique) = self.technique(file, &exclusion.technique) {
+                    settings.exclusions.push(Exclusion {
+                        technique,
+                        reason,
+                        location: file.start(item.node),
+                    });
+                }
+            }
+        }
+        if let Some(d) = raw.threats
+            && let Some(threats) = self.read::<RawThreats>(file, d.node)
+        {
+            settings.threats = self.threats(file, &threats);
+        }
+    }
+
+    fn check_scoring(&mut self, file: &FileRef<'_, '_>, node: NodeId, p: &ScoringParams) -> bool {
+        let doc = file.doc;
+        let at = |path: &[&str]| doc.lookup(node, path).unwrap_or(node);
+        let mut ok = true;
+        let mut bad =
+            |run: &mut Run<'_>, path: &[&str], code: Code, message: String, hint: &str| {
+                let d = file.error(at(path), code, message).hint(hint);
+                run.push(file, d);
+                ok = false;
+            };
+        for (name, value) in [
+            ("minimal", p.levels.minimal),
+            ("partial", p.levels.partial),
+            ("significant", p.levels.significant),
+        ] {
+            if !(0.0..=1.0).contains(&value) {
+                bad(
+                    self,
+                    &["levels", name],
+                    Code::LevelOutOfRange,
+                    format!("`scoring.levels.{name}` is {value}, outside [0, 1]"),
+                    "level values are numbers from 0 to 1",
+                );
+            }
+        }
+        for (name, value) in [
+            ("claimed", p.confidence.claimed),
+            ("configured", p.confidence.configured),
+            ("tested", p.confidence.tested),
+        ] {
+            if !(0.0..=1.0).contains(&value) {
+                bad(
+                    self,
+                    &["confidence", name],
+                    Code::InvalidValue,
+                    format!("`scoring.confidence.{name}` is {value}, outside [0, 1]"),
+                    "confidence factors are numbers from 0 to 1",
+                );
+            }
+        }
+        let t = p.thresholds;
+        if !(t.medium > 0.0 && t.medium <= t.high && t.high <= 1.0) {
+            bad(
+                self,
+                &["thresholds"],
+                Code::InvalidValue,
+                format!(
+                    "`scoring.thresholds` must satisfy 0 < medium <= high <= 1, found medium {} and high {}",
+                    t.medium, t.high
+                ),
+                "the defaults are medium 0.33 and high 0.66",
+            );
+        }
+        if p.headline.functions.is_empty() {
+            bad(
+                self,
+                &["headline", "functions"],
+                Code::InvalidValue,
+                "`scoring.headline.functions` is empty".to_string(),
+                "list the functions the headline score combines; the default is [detect, protect]",
+            );
+        }
+        ok
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Merging
+
+    fn merge(&mut self, files: &[(FileRef<'_, '_>, Settings)], inventory: &mut Inventory) {
+        fn first_and_conflicts<T: PartialEq + Clone>(
+            run: &mut Run<'_>,
+            files: &[(FileRef<'_, '_>, Settings)],
+            key: &str,
+            get: impl Fn(&Settings) -> Option<&(T, NodeId)>,
+            show: impl Fn(&T) -> String,
+        ) -> Option<T> {
+            let mut first: Option<(&FileRef<'_, '_>, &(T, NodeId))> = None;
+            for (file, settings) in files {
+                let Some(this) = get(settings) else { continue };
+                match first {
+                    None => first = Some((file, this)),
+                    Some((first_file, (value, node))) if *value != this.0 => {
+                        let (location, _) = first_file.location(*node);
+                        let d = file
+                            .error(
+                                this.1,
+                                Code::ConflictingSetting,
+                                format!(
+                                    "`{key}` is {} here, but {} in {}",
+                                    show(&this.0),
+                                    show(value),
+                                    first_file.path.display()
+                                ),
+                            )
+                            .hint(format!(
+                                "set `{key}` in one file only, or to the same value in every file"
+                            ))
+                            .related(location, format!("`{key}` is first set here"));
+                        run.push(file, d);
+                    }
+                    Some(_) => {}
+                }
+            }
+            first.map(|(_, (value, _))| value.clone())
+        }
+
+        inventory.organization = first_and_conflicts(
+            self,
+            files,
+            "organization",
+            |s| s.organization.as_ref(),
+            |v| format!("`{v}`"),
+        );
+        inventory.attack = AttackTarget {
+            domain: first_and_conflicts(
+                self,
+                files,
+                "attack.domain",
+                |s| s.domain.as_ref(),
+                |v| format!("`{v}`"),
+            ),
+            version: first_and_conflicts(
+                self,
+                files,
+                "attack.version",
+                |s| s.version.as_ref(),
+                |v| format!("`{v}`"),
+            ),
+        };
+        let platforms = first_and_conflicts(
+            self,
+            files,
+            "scope.platforms",
+            |s| s.platforms.as_ref(),
+            |v| format!("[{}]", v.join(", ")),
+        );
+        inventory.scope.platforms = platforms.unwrap_or_else(|| self.platforms.clone());
+        inventory.scoring = first_and_conflicts(
+            self,
+            files,
+            "scoring",
+            |s| s.scoring.as_ref(),
+            |_| "set differently".to_string(),
+        )
+        .unwrap_or_default();
+
+        let mut threats = Threats::default();
+        for (_, settings) in files {
+            inventory
+                .scope
+                .exclusions
+                .extend(settings.exclusions.iter().cloned());
+            threats.groups.extend(&settings.threats.groups);
+            threats.campaigns.extend(&settings.threats.campaigns);
+            threats.software.extend(&settings.threats.software);
+        }
+        let attack = self.attack;
+        let by_id = |kind: Kind, list: &mut Vec<u32>| {
+            list.sort_by(|a, b| {
+                let ida = attack.meta(ObjectRef { kind, index: *a }).id();
+                let idb = attack.meta(ObjectRef { kind, index: *b }).id();
+                ida.cmp(idb).then(a.cmp(b))
+            });
+            list.dedup();
+        };
+        by_id(Kind::Group, &mut threats.groups);
+        by_id(Kind::Campaign, &mut threats.campaigns);
+        by_id(Kind::Software, &mut threats.software);
+        inventory.scope.threats = threats;
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Capabilities
+
+    fn capability(
+        &mut self,
+        file: &FileRef<'_, '_>,
+        node: NodeId,
+        scope: &Scope,
+        ids: &mut HashMap<String, (Location, usize)>,
+    ) -> Option<Capability> {
+        let read = file.doc.read::<RawCapability>(node);
+        self.unknown_keys(file, &read.unknown);
+        let raw = match read.value {
+            Ok(raw) => raw,
+            Err(e) => {
+                self.de_error(file, &e, node);
+                self.capability_fallback(file, node, scope, ids);
+                return None;
+            }
+        };
+        let id = raw.id.value.trim().to_string();
+        let mut keep = true;
+        if id.is_empty() {
+            let d = file
+                .error(
+                    raw.id.node,
+                    Code::InvalidValue,
+                    "capability `id` is empty".to_string(),
+                )
+                .hint("give the capability a short unique id, e.g. `edr`");
+            self.push(file, d);
+            keep = false;
+        } else if !self.register_id(file, &raw.id, ids) {
+            keep = false;
+        }
+
+        let platforms = self.capability_platforms(file, raw.platforms, &id, scope);
+
+        let cost = raw.cost.and_then(|d| {
+            let cost = self.read::<RawCost>(file, d.node)?;
+            self.cost(file, &cost)
+        });
+
+        let coverage = self.capability_coverage(file, raw.coverage, raw.id.node, &id, &platforms);
+
+        keep.then(|| Capability {
+            name: raw
+                .name
+                .map(|n| n.trim().to_string())
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| id.clone()),
+            id,
+            vendor: raw.vendor,
+            status: raw.status.map_or(Status::Deployed, |s| s.value),
+            platforms,
+            cost,
+            owner: raw.owner,
+            tags: raw.tags.unwrap_or_default(),
+            coverage,
+            location: file.start(node),
+        })
+    }
+
+    /// What can be checked of a capability that cannot be read: its id (for duplicates) and
+    /// its coverage entries.
+    fn capability_fallback(
+        &mut self,
+        file: &FileRef<'_, '_>,
+        node: NodeId,
+        scope: &Scope,
+        ids: &mut HashMap<String, (Location, usize)>,
+    ) {
+        let Ok(fallback) = file.doc.read::<RawCapabilityFallback>(node).value else {
+            return;
+        };
+        if let Some(id) = &fallback.id {
+            self.register_id(file, id, ids);
+        }
+        if let Some(coverage) = fallback.coverage {
+            let entries = file
+                .doc
+                .read::<Vec<yaml::Deferred<RawCoverage>>>(coverage.node)
+                .value
+                .unwrap_or_default();
+            let mut sink = Vec::new();
+            for entry in entries {
+                self.entry(file, entry.node, &scope.platforms, "", &mut sink);
+            }
+        }
+    }
+
+    /// A capability's platforms: resolved, or the scope's by default.
+    fn capability_platforms(
+        &mut self,
+        file: &FileRef<'_, '_>,
+        platforms: Option<yaml::Deferred<Vec<Spanned<String>>>>,
+        id: &str,
+        scope: &Scope,
+    ) -> Vec<String> {
+        match platforms {
+            None => scope.platforms.clone(),
+            Some(d) => match self.read::<Vec<Spanned<String>>>(file, d.node) {
+                None => scope.platforms.clone(),
+                Some(list) if list.is_empty() => {
+                    let diag = file
+                        .error(
+                            d.node,
+                            Code::InvalidValue,
+                            format!("capability `{id}` has an empty `platforms` list"),
+                        )
+                        .hint("list the platforms it covers, or remove the key to use the scope's");
+                    self.push(file, diag);
+                    scope.platforms.clone()
+                }
+                Some(list) => {
+                    let resolved = self.platform_list(file, &list);
+                    if resolved.is_empty() {
+                        scope.platforms.clone()
+                    } else {
+                        if !resolved.iter().any(|p| scope.platforms.contains(p)) {
+                            let diag = file
+                                .warning(
+                                    d.node,
+                                    Code::NoPlatformInScope,
+                                    format!(
+                                        "none of capability `{id}`'s platforms ({}) is in scope ({})",
+                                        resolved.join(", "),
+                                        scope.platforms.join(", ")
+                                    ),
+                                )
+                                .hint("add one of its platforms to `scope.platforms`, or correct the capability's `platforms`: as it is, it covers nothing");
+                            self.push(file, diag);
+                        }
+                        resolved
+                    }
+                }
+            },
+        }
+    }
+
+    /// A capability's coverage entries, checked and resolved.
+    fn capability_coverage(
+        &mut self,
+        file: &FileRef<'_, '_>,
+        coverage: Option<yaml::Deferred<Vec<yaml::Deferred<RawCoverage>>>>,
+        id_node: NodeId,
+        id: &str,
+        platforms: &[String],
+    ) -> Vec<CoverageEntry> {
+        let mut entries_out = Vec::new();
+        let mut refs: Vec<EntryRefs> = Vec::new();
+        match coverage {
+            None => {
+                let d = file
+                    .warning(
+                        id_node,
+                        Code::EmptyCapability,
+                        format!("capability `{id}` has no `coverage`"),
+                    )
+                    .hint("add `coverage:` entries saying which techniques it detects, protects against or responds to, or remove the capability");
+                self.push(file, d);
+            }
+            Some(d) => {
+                if let Some(entries) = self.read::<Vec<yaml::Deferred<RawCoverage>>>(file, d.node) {
+                    if entries.is_empty() {
+                        let diag = file
+                            .warning(
+                                d.node,
+                                Code::EmptyCapability,
+                                format!("capability `{id}` has no coverage entries"),
+                            )
+                            .hint("add entries under `coverage:`, or remove the capability");
+                        self.push(file, diag);
+                    }
+                    entries_out.reserve(entries.len());
+                    for entry in entries {
+                        if let Some(e) = self.entry(file, entry.node, platforms, id, &mut refs) {
+                            entries_out.push(e);
+                        }
+                    }
+                }
+            }
+        }
+        self.redundant_subtechniques(file, &refs);
+        entries_out
+    }
+
+    /// Records a capability id; `false` (and an error naming both places) when it is taken.
+    fn register_id(
+        &mut self,
+        file: &FileRef<'_, '_>,
+        id: &Spanned<String>,
+        ids: &mut HashMap<String, (Location, usize)>,
+    ) -> bool {
+        let key = id.value.trim();
+        if key.is_empty() {
+            return false;
+        }
+        if let Some((first, _)) = ids.get(key) {
+            let d = file
+                .error(
+                    id.node,
+                    Code::DuplicateCapabilityId,
+                    format!("capability id `{key}` is already used at {first}"),
+                )
+                .hint(
+                    "capability ids must be unique across all inventory files: rename one of them",
+                )
+                .related(first.clone(), format!("`{key}` is first used here"));
+            self.push(file, d);
+            return false;
+        }
+        ids.insert(key.to_string(), file.location(id.node));
+        true
+    }
+
+    fn cost(&mut self, file: &FileRef<'_, '_>, raw: &RawCost) -> Option<Cost> {
+        let mut ok = true;
+        if !raw.annual.value.is_finite() || raw.annual.value < 0.0 {
+            let d = file
+                .error(
+                    raw.annual.node,
+                    Code::InvalidValue,
+                    format!(
+                        "`annual` cost must be a number of 0 or more, found {}",
+                        raw.annual.value
+                    ),
+                )
+                .hint("write the yearly cost, e.g. `annual: 120000`");
+            self.push(file, d);
+            ok = false;
+        }
+        let currency = raw.currency.value.trim();
+        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_alphabetic()) {
+            let d = file
+                .error(
+                    raw.currency.node,
+                    Code::InvalidValue,
+                    format!("`{currency}` is not an ISO 4217 currency code"),
+                )
+                .hint("write a three-letter code such as `EUR`, `USD` or `GBP`");
+            self.push(file, d);
+            ok = false;
+        }
+        ok.then(|| Cost {
+            annual: raw.annual.value,
+            currency: currency.to_ascii_uppercase(),
+        })
+    }
+
+    /// Checks and resolves one coverage entry. `platforms` are the capability's.
+    fn entry(
+        &mut self,
+        file: &FileRef<'_, '_>,
+        node: NodeId,
+        platforms: &[String],
+        capability: &str,
+        refs: &mut Vec<EntryRefs>,
+    ) -> Option<CoverageEntry> {
+        let read = file.doc.read::<RawCoverage>(node);
+        self.unknown_keys(file, &read.unknown);
+        let raw = match read.value {
+            Ok(raw) => raw,
+            Err(e) => {
+                self.de_error(file, &e, node);
+                // The techniques are still worth checking.
+                if let Ok(RawCoverageFallback {
+                    techniques: Some(list),
+                }) = file.doc.read::<RawCoverageFallback>(node).value
+                {
+                    for t in &list.value.0 {
+                        self.technique(file, t);
+                    }
+                }
+                return None;
+            }
+        };
+        let mut ok = true;
+
+        let (techniques, listed) = self.entry_techniques(file, &raw.techniques);
+        let level = self.level(file, &raw.level);
+        ok &= level.is_some();
+        let level = level.unwrap_or(Level::Value(0.0));
+
+        let evidence = raw
+            .evidence
+            .map(|e| e.trim().to_string())
+            .filter(|e| !e.is_empty());
+        if let Some(Spanned {
+            value: Confidence::Tested,
+            node: at,
+        }) = raw.confidence
+            && evidence.is_none()
+        {
+            let d = file
+                    .warning(
+                        at,
+                        Code::TestedWithoutEvidence,
+                        "`confidence: tested` without `evidence`".to_string(),
+                    )
+                    .hint("add `evidence:` saying how it was tested (exercise, report, ticket), and `tested_on:`");
+            self.push(file, d);
+        }
+
+        let tested_on = raw.tested_on.and_then(|date| {
+            let text = date.value.trim();
+            if valid_date(text) {
+                Some(text.to_string())
+            } else {
+                let d = file
+                    .error(
+                        date.node,
+                        Code::InvalidValue,
+                        format!("`tested_on` must be a date written YYYY-MM-DD, found `{text}`"),
+                    )
+                    .hint("write the date of the last test, e.g. `tested_on: 2026-03-12`");
+                self.push(file, d);
+                ok = false;
+                None
+            }
+        });
+
+        let entry_platforms = match raw.platforms {
+            None => None,
+            Some(d) => {
+                let narrowed = self.entry_platforms(file, d.node, platforms, capability);
+                ok &= narrowed.is_some();
+                narrowed
+            }
+        };
+
+        let include = raw.include_subtechniques.unwrap_or(false);
+        refs.push(EntryRefs {
+            function: raw.function,
+            include_subtechniques: include,
+            listed,
+        });
+        (ok && !techniques.is_empty()).then(|| CoverageEntry {
+            techniques,
+            function: raw.function,
+            level,
+            confidence: raw.confidence.map(|c| c.value),
+            evidence,
+            tested_on,
+            include_subtechniques: include,
+            platforms: entry_platforms,
+            location: file.start(node),
+        })
+    }
+
+    /// An entry's techniques: resolved without repeats, and as listed with their nodes.
+    fn entry_techniques(
+        &mut self,
+        file: &FileRef<'_, '_>,
+        list: &Spanned<OneOrMany<Spanned<String>>>,
+    ) -> (Vec<u32>, Vec<(u32, NodeId)>) {
+        if list.value.0.is_empty() {
+            let d = file
+                .error(
+                    list.node,
+                    Code::InvalidValue,
+                    "`techniques` is empty".to_string(),
+                )
+                .hint("list at least one technique ID, e.g. `techniques: [T1059.001]`, or remove the entry");
+            self.push(file, d);
+        }
+        let mut techniques = Vec::with_capacity(list.value.0.len());
+        let mut listed = Vec::with_capacity(list.value.0.len());
+        for t in &list.value.0 {
+            if let Resolved::Technique(index) = self.technique(file, t) {
+                listed.push((index, t.node));
+                if !techniques.contains(&index) {
+                    techniques.push(index);
+                }
+            }
+        }
+        (techniques, listed)
+    }
+
+    /// A level, checked to be in [0, 1] when it is a number.
+    fn level(&mut self, file: &FileRef<'_, '_>, level: &Spanned<RawLevel>) -> Option<Level> {
+        match level.value {
+            RawLevel::Named(named) => Some(Level::Named(named)),
+            RawLevel::Value(v) => {
+                if !(0.0..=1.0).contains(&v) {
+                    let d = file
+                        .error(
+                            level.node,
+                            Code::LevelOutOfRange,
+                            format!(
+                                "level {v} is out of range: a number level must be from 0 to 1"
+                            ),
+                        )
+                        .hint("use a number from 0 to 1, or `minimal`, `partial` or `significant`");
+                    self.push(file, d);
+                    return None;
+                }
+                Some(Level::Value(v))
+            }
+        }
+    }
+
+    /// An entry's `platforms`: resolved and sorted; `None` (with findings) when any is wrong.
+    fn entry_platforms(
+        &mut self,
+        file: &FileRef<'_, '_>,
+        node: NodeId,
+        platforms: &[String],
+        capability: &str,
+    ) -> Option<Vec<String>> {
+        let list = self.read::<Vec<Spanned<String>>>(file, node);
+        match list {
+            None => None,
+            Some(list) if list.is_empty() => {
+                let diag = file
+                    .error(node, Code::InvalidValue, "`platforms` is empty".to_string())
+                    .hint("list some of the capability's platforms, or remove the key");
+                self.push(file, diag);
+                None
+            }
+            Some(list) => {
+                let mut ok = true;
+                let mut resolved = Vec::with_capacity(list.len());
+                for p in &list {
+                    let Some(name) = self.platform(file, p) else {
+                        ok = false;
+                        continue;
+                    };
+                    if !platforms.contains(&name) {
+                        let owner = if capability.is_empty() {
+                            "the capability's".to_string()
+                        } else {
+                            format!("capability `{capability}`'s")
+                        };
+                        let message = format!(
+                            "`{name}` is not one of {owner} platforms ({})",
+                            platforms.join(", ")
+                        );
+                        let diag = file
+                            .error(p.node, Code::InvalidValue, message)
+                            .hint(format!(
+                                "an entry only narrows the capability's platforms: add `{name}` there, or remove it here"
+                            ));
+                        self.push(file, diag);
+                        ok = false;
+                    } else if !resolved.contains(&name) {
+                        resolved.push(name);
+                    }
+                }
+                self.sort_platforms(&mut resolved);
+                ok.then_some(resolved)
+            }
+        }
+    }
+
+    /// Warns about sub-techniques listed where their parent already covers them.
+    fn redundant_subtechniques(&mut self, file: &FileRef<'_, '_>, refs: &[EntryRefs]) {
+        let techniques = self.attack.techniques();
+        let mut parents: HashMap<(Function, u32), NodeId> = HashMap::new();
+        for entry in refs.iter().filter(|e| e.include_subtechniques) {
+            for (t, node) in &entry.listed {
+                parents.entry((entry.function, *t)).or_insert(*node);
+            }
+        }
+        if parents.is_empty() {
+            return;
+        }
+        for entry in refs {
+            for (t, node) in &entry.listed {
+                let Some(parent) = techniques.get(*t as usize).and_then(|t| t.parent) else {
+                    continue;
+                };
+                let Some(parent_node) = parents.get(&(entry.function, parent)) else {
+                    continue;
+                };
+                let sub_id = technique_id(self.attack, *t);
+                let parent_id = technique_id(self.attack, parent);
+                let (location, _) = file.location(*parent_node);
+                let function = entry.function.as_str();
+                let d = file
+                    .warning(
+                        *node,
+                        Code::RedundantSubtechnique,
+                        format!(
+                            "`{sub_id}` is already covered by `{parent_id}` with `include_subtechniques: true` in this capability's `{function}` entries"
+                        ),
+                    )
+                    .hint(format!(
+                        "remove `{sub_id}` here, or set `include_subtechniques: false` on `{parent_id}` and list its sub-techniques one by one"
+                    ))
+                    .related(location, format!("`{parent_id}` covers its sub-techniques here"));
+                self.push(file, d);
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // ATT&CK references
+
+    /// Resolves a platform name (any case) to the bundle's spelling, reporting unknown ones.
+    fn platform(&mut self, file: &FileRef<'_, '_>, raw: &Spanned<String>) -> Option<String> {
+        let name = raw.value.trim();
+        if let Some(p) = self.platforms.iter().find(|p| p.eq_ignore_ascii_case(name)) {
+            return Some(p.clone());
+        }
+        let mut d = file.error(
+            raw.node,
+            Code::UnknownPlatform,
+            format!("`{name}` is not a platform of {}", self.bundle_name()),
+        );
+        if let Some(best) = closest(name, self.platforms.iter().map(String::as_str)) {
+            d = d.hint(format!("did you mean `{best}`?"));
+        }
+        let d = d.hint(format!("valid platforms: {}", self.platforms.join(", ")));
+        self.push(file, d);
+        None
+    }
+
+    /// Sorts platform names (bundle spelling) in the order of [`Attack::platforms`].
+    fn sort_platforms(&self, list: &mut [String]) {
+        list.sort_by_key(|p| self.platforms.iter().position(|q| q == p));
+    }
+
+    /// Resolves a list of platforms, sorted and without repeats.
+    fn platform_list(&mut self, file: &FileRef<'_, '_>, list: &[Spanned<String>]) -> Vec<String> {
+        let mut resolved: Vec<String> =
+            list.iter().filter_map(|p| self.platform(file, p)).collect();
+        self.sort_platforms(&mut resolved);
+        resolved.dedup();
+        resolved
+    }
+
+    /// Resolves a technique reference, reporting what is wrong with it.
+    fn technique(&mut self, file: &FileRef<'_, '_>, raw: &Spanned<String>) -> Resolved {
+        let attack = self.attack;
+        let text = raw.value.trim();
+        let node = raw.node;
+        if text.is_empty() {
+            let d = file
+                .error(node, Code::InvalidValue, "empty technique ID".to_string())
+                .hint("write a technique ID such as `T1059.001`");
+            self.push(file, d);
+            return Resolved::Dropped;
+        }
+        let techniques = attack.techniques();
+        match attack.lookup(text) {
+            Some(r) if r.kind == Kind::Technique => {
+                let Some(t) = techniques.get(r.index as usize) else {
+                    return Resolved::Dropped;
+                };
+                if t.meta.is_active() {
+                    return Resolved::Technique(r.index);
+                }
+                let (d, resolved) = self.inactive_technique(file, node, r);
+                self.push(file, d);
+                resolved
+            }
+            Some(r) => {
+                let d = self.not_a_technique(file, node, r);
+                self.push(file, d);
+                Resolved::Dropped
+            }
+            None => {
+                let d = self.unknown_technique(file, node, text);
+                self.push(file, d);
+                Resolved::Dropped
+            }
+        }
+    }
+
+    /// A revoked or deprecated technique: its finding, and what is scored instead.
+    fn inactive_technique(
+        &self,
+        file: &FileRef<'_, '_>,
+        node: NodeId,
+        r: ObjectRef,
+    ) -> (Diagnostic, Resolved) {
+        let attack = self.attack;
+        let techniques = attack.techniques();
+        let label = technique_label(attack, r.index);
+        let old_id = technique_id(attack, r.index);
+        if attack.meta(r).revoked {
+            let replacement = attack.replacement(r).filter(|n| {
+                n.kind == Kind::Technique
+                    && techniques
+                        .get(n.index as usize)
+                        .is_some_and(|t| t.meta.is_active())
+            });
+            if let Some(n) = replacement {
+                let new_id = technique_id(attack, n.index);
+                let message = format!(
+                    "{label} is revoked in {}: scored as its replacement {}",
+                    self.bundle_name(),
+                    technique_label(attack, n.index)
+                );
+                let d = file
+                    .warning(node, Code::RevokedTechnique, message)
+                    .hint(format!("replace `{old_id}` with `{new_id}`"));
+                return (d, Resolved::Technique(n.index));
+            }
+            let message = format!(
+                "{label} is revoked in {} and has no active replacement: not scored",
+                self.bundle_name()
+            );
+            let d = file
+                .warning(node, Code::DeprecatedTechnique, message)
+                .hint("remove it, or map this coverage to a current technique");
+            return (d, Resolved::Dropped);
+        }
+        let message = format!(
+            "{label} is deprecated in {}: not scored",
+            self.bundle_name()
+        );
+        let d = file
+            .warning(node, Code::DeprecatedTechnique, message)
+            .hint("remove it, or map this coverage to a current technique");
+        (d, Resolved::Dropped)
+    }
+
+    /// An ATT&CK ID of a group, mitigation, tactic... where a technique belongs.
+    fn not_a_technique(&self, file: &FileRef<'_, '_>, node: NodeId, r: ObjectRef) -> Diagnostic {
+        let meta = self.attack.meta(r);
+        let message = format!(
+            "`{}` is {} ({}), not a technique",
+            meta.id(),
+            with_article(r.kind.label()),
+            meta.name
+        );
+        let d = file.error(node, Code::NotATechnique, message);
+        let d = match r.kind {
+            Kind::Group => d.hint("groups that matter go under `scope.threats.groups`"),
+            Kind::Software => d.hint("software that matters goes under `scope.threats.software`"),
+            Kind::Campaign => d.hint("campaigns that matter go under `scope.threats.campaigns`"),
+            Kind::Mitigation => d.hint(format!(
+                "list the techniques the mitigation addresses instead (`covmap attack show {}`)",
+                meta.id()
+            )),
+            _ => d,
+        };
+        d.hint("list technique IDs here, such as `T1059` or `T1059.001`")
+    }
+
+    fn unknown_technique(
+        &mut self,
+        file: &FileRef<'_, '_>,
+        node: NodeId,
+        text: &str,
+    ) -> Diagnostic {
+        let attack = self.attack;
+        let here = attack.domain_short().to_string();
+        let here_label = domain_label(&here).to_string();
+        for other in &self.context.other_domains {
+            if other.domain() == attack.domain() {
+                continue;
+            }
+            if let Some(r) = other.lookup(text) {
+                let meta = other.meta(r);
+                let kind = r.kind.label();
+                let there = other.domain_short();
+                let what = with_article(&format!("{} ATT&CK {kind}", domain_label(there)));
+                return file
+                    .error(
+                        node,
+                        Code::WrongDomain,
+                        format!(
+                            "`{}` is {what} ({}), not part of {}",
+                            meta.id(),
+                            meta.name,
+                            self.bundle_name()
+                        ),
+                    )
+                    .hint(format!(
+                        "this inventory is checked against {here_label} ATT&CK: remove it, or keep {} coverage in a separate inventory", domain_label(there)
+                    ));
+            }
+        }
+        if is_technique_id(text) {
+            let ics_like = text.get(1..2) == Some("0");
+            let guess = match (ics_like, here.as_str()) {
+                (true, "ics") | (false, "enterprise" | "mobile") => None,
+                (true, _) => Some("an ICS"),
+                (false, _) => Some("an enterprise or mobile"),
+            };
+            if let Some(guess) = guess {
+                return file
+                    .error(
+                        node,
+                        Code::WrongDomain,
+                        format!(
+                            "`{text}` looks like {guess} ATT&CK technique ID, not one of {}",
+                            self.bundle_name()
+                        ),
+                    )
+                    .hint(format!(
+                        "this inventory is checked against {here_label} ATT&CK: remove it, or keep that coverage in a separate inventory"
+                    ));
+            }
+        }
+        let mut d = file.error(
+            node,
+            Code::UnknownTechnique,
+            format!("`{text}` is not a technique of {}", self.bundle_name()),
+        );
+        let suggestions = self.suggest_techniques(text);
+        if suggestions.is_empty() {
+            d = d.hint("look the ID up on attack.mitre.org, or with `covmap attack techniques`");
+        } else {
+            let labels: Vec<String> = suggestions
+                .iter()
+                .map(|i| technique_label(attack, *i))
+                .collect();
+            d = d.hint(format!("did you mean {}?", labels.join(", ")));
+            if !is_technique_id(text) {
+                d = d.hint("list techniques by ID, such as `T1059.001`");
+            }
+        }
+        d
+    }
+
+    /// Up to 3 active techniques whose ID or name is close to `query`, best first.
+    ///
+    /// IDs: those one edit away (`T1095` for `T1059`); for an unknown sub-technique of a known
+    /// parent, its sub-techniques at most two edits away, else the parent. Names: Jaro-Winkler.
+    fn suggest_techniques(&mut self, query: &str) -> Vec<u32> {
+        let key = query.to_ascii_uppercase();
+        if let Some(hit) = self.suggestions.get(&key) {
+            return hit.clone();
+        }
+        if self.suggestions.len() >= SUGGESTION_BUDGET {
+            return Vec::new();
+        }
+        let attack = self.attack;
+        let techniques = attack.techniques();
+        let mut scored: Vec<(u32, &str, u32)> = Vec::new();
+        if is_technique_id(&key) {
+            let parent = key
+                .split_once('.')
+                .and_then(|(parent, _)| attack.technique(parent))
+                .filter(|p| p.meta.is_active());
+            if let Some(parent) = parent {
+                for sub in attack.subtechniques(parent) {
+                    let distance = strsim::damerau_levenshtein(&key, sub.meta.id());
+                    if distance <= 2 {
+                        scored.push((distance as u32, sub.meta.id(), sub.meta.key.index));
+                    }
+                }
+                if scored.is_empty() {
+                    scored.push((0, parent.meta.id(), parent.meta.key.index));
+                }
+            } else {
+                for t in techniques.iter().filter(|t| t.meta.is_active()) {
+                    let distance = strsim::damerau_levenshtein(&key, t.meta.id());
+                    if distance <= 1 {
+                        scored.push((distance as u32, t.meta.id(), t.meta.key.index));
+                    }
+                }
+            }
+        } else {
+            let lower = query.to_lowercase();
+            let names = self.lower_names.get_or_insert_with(|| {
+                techniques
+                    .iter()
+                    .map(|t| t.meta.name.to_lowercase())
+                    .collect()
+            });
+            for (t, name) in techniques.iter().zip(names.iter()) {
+                if !t.meta.is_active() {
+                    continue;
+                }
+                let score = strsim::jaro_winkler(&lower, name);
+                if score >= 0.85 {
+                    // Rank in thousandths: `score` is in [0.85, 1].
+                    #[allow(clippy::cast_sign_loss)]
+                    let rank = (1000.0 * (1.0 - score)).round() as u32;
+                    scored.push((rank, t.meta.id(), t.meta.key.index));
+                }
+            }
+        }
+        scored.sort_unstable();
+        let best: Vec<u32> = scored.into_iter().take(3).map(|(_, _, i)| i).collect();
+        self.suggestions.insert(key, best.clone());
+        best
+    }
+
+    fn threats(&mut self, file: &FileRef<'_, '_>, raw: &RawThreats) -> Threats {
+        let mut threats = Threats::default();
+        for (list, kind, out) in [
+            (&raw.groups, Kind::Group, &mut threats.groups),
+            (&raw.campaigns, Kind::Campaign, &mut threats.campaigns),
+            (&raw.software, Kind::Software, &mut threats.software),
+        ] {
+            for item in list.iter().flatten() {
+                if let Some(index) = self.threat(file, item, kind) {
+                    out.push(index);
+                }
+            }
+        }
+        threats
+    }
+
+    /// A revoked or deprecated group, campaign or software: its finding, and what is weighted
+    /// instead.
+    fn inactive_threat(
+        &self,
+        file: &FileRef<'_, '_>,
+        raw: &Spanned<String>,
+        r: ObjectRef,
+        key: &str,
+    ) -> (Diagnostic, Option<u32>) {
+        let attack = self.attack;
+        let query = raw.value.trim();
+        let meta = attack.meta(r);
+        let kind = r.kind;
+        let label = kind.label();
+        let name = if query.eq_ignore_ascii_case(meta.id()) {
+            format!("`{query}` ({})", meta.name)
+        } else {
+            format!("`{query}` ({})", meta.id())
+        };
+        let replacement = if meta.revoked {
+            attack
+                .replacement(r)
+                .filter(|n| n.kind == kind && attack.meta(*n).is_active())
+        } else {
+            None
+        };
+        if let Some(n) = replacement {
+            let new = attack.meta(n);
+            let d = file
+                .warning(
+                    raw.node,
+                    Code::InactiveThreat,
+                    format!(
+                        "{label} {name} is revoked: weighted as its replacement `{}` ({})",
+                        new.id(),
+                        new.name
+                    ),
+                )
+                .hint(format!("replace `{query}` with `{}`", new.id()));
+            return (d, Some(n.index));
+        }
+        let state = if meta.revoked {
+            "revoked without an active replacement"
+        } else {
+            "deprecated"
+        };
+        let d = file
+            .warning(
+                raw.node,
+                Code::InactiveThreat,
+                format!("{label} {name} is {state}: ignored"),
+            )
+            .hint(format!("remove it from `scope.threats.{key}`"));
+        (d, None)
+    }
+
+    /// Resolves a group, campaign or software by ATT&CK ID, STIX id, name or alias.
+    fn threat(&mut self, file: &FileRef<'_, '_>, raw: &Spanned<String>, kind: Kind) -> Option<u32> {
+        let attack = self.attack;
+        let query = raw.value.trim();
+        let key = match kind {
+            Kind::Group => "groups",
+            Kind::Campaign => "campaigns",
+            _ => "software",
+        };
+        let label = kind.label();
+        let candidates: Vec<ObjectRef> = attack
+            .lookup(query)
+            .into_iter()
+            .chain(attack.lookup_name(query).iter().copied())
+            .collect();
+        if let Some(r) = candidates.iter().copied().find(|r| r.kind == kind) {
+            let meta = attack.meta(r);
+            if meta.is_active() {
+                return Some(r.index);
+            }
+            let (d, index) = self.inactive_threat(file, raw, r, key);
+            self.push(file, d);
+            return index;
+        }
+        if let Some(r) = candidates.first() {
+            let meta = attack.meta(*r);
+            let other = r.kind.label();
+            let mut d = file.error(
+                raw.node,
+                Code::UnknownThreat,
+                format!(
+                    "`{query}` is {} ({}), not {}",
+                    with_article(other),
+                    meta.id(),
+                    with_article(label)
+                ),
+            );
+            d = match r.kind {
+                Kind::Group => d.hint("list it under `scope.threats.groups`"),
+                Kind::Campaign => d.hint("list it under `scope.threats.campaigns`"),
+                Kind::Software => d.hint("list it under `scope.threats.software`"),
+                _ => d.hint(format!(
+                    "`scope.threats.{key}` lists {key} by ATT&CK ID, name or alias"
+                )),
+            };
+            self.push(file, d);
+            return None;
+        }
+        let mut d = file.error(
+            raw.node,
+            Code::UnknownThreat,
+            format!(
+                "`{query}` is not {} of {}",
+                with_article(label),
+                self.bundle_name()
+            ),
+        );
+        let suggestions: Vec<String> = attack
+            .suggest(query, 25)
+            .into_iter()
+            .filter(|s| {
+                let id = s.split(" (").next().unwrap_or_default();
+                attack.lookup(id).is_some_and(|r| r.kind == kind)
+            })
+            .take(3)
+            .map(|s| match s.split_once(" (") {
+                Some((id, rest)) => format!("`{id}` ({rest}"),
+                None => format!("`{s}`"),
+            })
+            .collect();
+        d = if suggestions.is_empty() {
+            d.hint(format!(
+                "list {key} by ATT&CK ID, name or alias, as attack.mitre.org shows them"
+            ))
+        } else {
+            d.hint(format!("did you mean {}?", suggestions.join(", ")))
+        };
+        self.push(file, d);
+        None
+    }
+}
+
+/// The techniques an entry lists (after resolution), for the redundant-subtechnique check.
+struct EntryRefs {
+    function: Function,
+    include_subtechniques: bool,
+    listed: Vec<(u32, NodeId)>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+fn with_article(word: &str) -> String {
+    if word == "software" {
+        return "software".to_string();
+    }
+    let article = if word.starts_with(['a', 'e', 'i', 'o', 'u', 'I']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {word}")
+}
+
+/// How messages name a domain: `enterprise`, `mobile`, `ICS`.
+fn domain_label(short: &str) -> &str {
+    if short == "ics" { "ICS" } else { short }
+}
+
+/// `T1059.001`, `t1059`: the shape of a technique ID.
+fn is_technique_id(text: &str) -> bool {
+    let b = text.as_bytes();
+    let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
+    match b {
+        [t, rest @ ..] if t.eq_ignore_ascii_case(&b'T') => match rest.len() {
+            4 => digits(rest),
+            8 => digits(&rest[..4]) && rest[4] == b'.' && digits(&rest[5..]),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+fn technique_id(attack: &Attack, index: u32) -> String {
+    attack
+        .techniques()
+        .get(index as usize)
+        .map_or_else(String::new, |t| t.meta.id().to_string())
+}
+
+/// `` `T1574.001` (Hijack Execution Flow: DLL) ``
+fn technique_label(attack: &Attack, index: u32) -> String {
+    let Some(t) = attack.techniques().get(index as usize) else {
+        return String::new();
+    };
+    match attack.parent(t) {
+        Some(parent) if t.is_subtechnique => {
+            format!("`{}` ({}: {})", t.meta.id(), parent.meta.name, t.meta.name)
+        }
+        _ => format!("`{}` ({})", t.meta.id(), t.meta.name),
+    }
+}
+
+/// The closest of `candidates` to `word`, if close enough to be a typo.
+fn closest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+    let word = word.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(&word, &c.to_lowercase()), c))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+fn with_key_hints(d: Diagnostic, found: &str, expected: &[&str]) -> Diagnostic {
+    if expected.is_empty() {
+        return d;
+    }
+    let d = match closest(found, expected.iter().copied()) {
+        Some(best) => d.hint(format!("did you mean `{best}`?")),
+        None => d,
+    };
+    d.hint(format!("valid keys here: {}", expected.join(", ")))
+}
+
+/// "a capability", "a coverage entry", ... for missing-key messages.
+fn describe_map(doc: &Document<'_>, node: NodeId) -> String {
+    let what = doc.what(node);
+    match what.as_str() {
+        "an item of `capabilities`" => "this capability".to_string(),
+        "an item of `coverage`" => "this coverage entry".to_string(),
+        "an item of `exclude`" => "this exclusion".to_string(),
+        "`cost`" => "`cost`".to_string(),
+        "the file" => "the file".to_string(),
+        _ => what,
+    }
+}
+
+fn missing_hint(field: &str) -> String {
+    match field {
+        "id" => "add `id:` with a short unique id, e.g. `id: edr`".to_string(),
+        "techniques" => {
+            "add `techniques:` with technique IDs, e.g. `techniques: [T1059.001]`".to_string()
+        }
+        "function" => "add `function:` detect, protect, respond or visibility".to_string(),
+        "level" => {
+            "add `level:` minimal, partial, significant, or a number from 0 to 1".to_string()
+        }
+        "technique" => {
+            "add `technique:` with the technique ID to exclude, e.g. `technique: T1200`".to_string()
+        }
+        "reason" => "add `reason:` saying why the technique is out of scope".to_string(),
+        "annual" => "add `annual:` with the yearly cost, e.g. `annual: 120000`".to_string(),
+        "currency" => "add `currency:` with an ISO 4217 code, e.g. `currency: EUR`".to_string(),
+        other => format!("add `{other}:`"),
+    }
+}
+
+/// `YYYY-MM-DD`, a real calendar date.
+fn valid_date(text: &str) -> bool {
+    let b = text.as_bytes();
+    let shape = b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    if !shape {
+        return false;
+    }
+    let num = |range: std::ops::Range<usize>| text.get(range).and_then(|s| s.parse::<u32>().ok());
+    let (Some(year), Some(month), Some(day)) = (num(0..4), num(5..7), num(8..10)) else {
+        return false;
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_technique_id, valid_date};
+
+    #[test]
+    fn declared_attack_reads_only_the_attack_block() {
+        let file = |text: &str| super::SourceFile::new("x.yaml", text.as_bytes().to_vec());
+        let target = super::declared_attack(&[
+            file("covmap: 1\ncapabilities: []\n"),
+            file(
+                "covmap: 1\nattack:\n  # comment\n  domain: ICS\n  version: \"18.1\"\nscope: {}\n",
+            ),
+            file("attack: {domain: mobile, version: '17.0'}\n"),
+        ]);
+        assert_eq!(target.domain.as_deref(), Some("ics"));
+        assert_eq!(target.version.as_deref(), Some("18.1"));
+        let flow = super::declared_attack(&[file("attack: {domain: mobile}\n")]);
+        assert_eq!(flow.domain.as_deref(), Some("mobile"));
+        assert_eq!(flow.version, None);
+    }
+
+    #[test]
+    fn technique_id_shapes() {
+        for ok in ["T1059", "t1059", "T1059.001", "T0819"] {
+            assert!(is_technique_id(ok), "{ok}");
+        }
+        for bad in ["T105", "T1059.01", "G0016", "T1059.0011", "", "T", "1059"] {
+            assert!(!is_technique_id(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn dates() {
+        for ok in ["2026-09-14", "2024-02-29", "2000-02-29", "1999-12-31"] {
+            assert!(valid_date(ok), "{ok}");
+        }
+        for bad in [
+            "2026-9-14",
+            "14/09/2026",
+            "2026-02-30",
+            "2023-02-29",
+            "1900-02-29",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-01-00",
+            "+026-01-01",
+            "2026-01-1x",
+            "",
+        ] {
+            assert!(!valid_date(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,414 @@
+//! The inventory file format: `Raw*` structs that mirror one YAML file key for key, read by
+//! [`crate::parse`] and described, through their doc comments, by [`inventory_schema`], the
+//! JSON Schema that `covmap schema` prints for editors.
+//!
+//! The structs say what a file may contain; everything that needs the ATT&CK bundle (technique
+//! IDs, platforms, threats) or several files (merging) is checked in `parse`.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+
+use crate::inventory::{Confidence, Function, Status};
+use crate::params::ScoringParams;
+use crate::yaml::{Deferred, OneOrMany, Spanned};
+
+/// The JSON Schema (draft-07) of one inventory file.
+///
+/// Editors use it to validate and complete inventories: VS Code's YAML extension reads it from a
+/// `# yaml-language-server: $schema=covmap-inventory.schema.json` comment or from its
+/// `yaml.schemas` setting. The schema checks the shape of a file; only `covmap validate`, with
+/// the ATT&CK bundle loaded, checks technique IDs, platforms and threats.
+pub fn inventory_schema() -> serde_json::Value {
+    let generator = schemars::generate::SchemaSettings::draft07().into_generator();
+    let mut schema = generator.into_root_schema_for::<RawInventory>();
+    schema.insert(
+        "$id".to_string(),
+        "https://covmap.invalid/schema/inventory-1.json".into(),
+    );
+    schema.to_value()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schemas of the wrappers: the same as what they wrap.
+
+macro_rules! transparent_schema {
+    ($($wrapper:ident),*) => {
+        $(impl<T: JsonSchema> JsonSchema for $wrapper<T> {
+            fn inline_schema() -> bool {
+                T::inline_schema()
+            }
+
+            fn schema_name() -> Cow<'static, str> {
+                T::schema_name()
+            }
+
+            fn schema_id() -> Cow<'static, str> {
+                T::schema_id()
+            }
+
+            fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+                T::json_schema(generator)
+            }
+        })*
+    };
+}
+
+transparent_schema!(Deferred, Spanned);
+
+impl<T: JsonSchema> JsonSchema for OneOrMany<T> {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        format!("OneOrMany_{}", T::schema_name()).into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let one = generator.subschema_for::<T>();
+        json_schema!({
+            "anyOf": [one, {"type": "array", "items": one}]
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The format
+
+/// A covmap inventory: the defensive capabilities of an organisation, and what they do against
+/// MITRE ATT&CK techniques. Several files (one per team, say) merge into one inventory.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "Inventory", title = "covmap inventory", deny_unknown_fields)]
+pub(crate) struct RawInventory {
+    /// Version of the inventory format: always `1`.
+    #[schemars(schema_with = "format_version", required)]
+    pub(crate) covmap: Option<Spanned<FormatVersion>>,
+    /// Name of the organisation, shown in reports.
+    pub(crate) organization: Option<Deferred<String>>,
+    /// The ATT&CK release the inventory was written for.
+    pub(crate) attack: Option<Deferred<RawAttack>>,
+    /// What is assessed: platforms, techniques taken out of scope, threats that weight scores.
+    pub(crate) scope: Option<Deferred<RawScope>>,
+    /// Scoring parameters; every one has a documented default.
+    pub(crate) scoring: Option<Deferred<ScoringParams>>,
+    /// The defensive capabilities: products, rule sets, processes.
+    pub(crate) capabilities: Option<Deferred<Vec<Deferred<RawCapability>>>>,
+}
+
+/// What `covmap:` holds, whatever it is: checked by the parser so that another version is an
+/// `unsupported-version` finding rather than a type error.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum FormatVersion {
+    /// A whole number.
+    Int(i128),
+    /// Anything else, as written.
+    Other(String),
+}
+
+impl<'de> Deserialize<'de> for FormatVersion {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = FormatVersion;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("the format version `1`")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<FormatVersion, E> {
+                Ok(FormatVersion::Int(i128::from(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<FormatVersion, E> {
+                Ok(FormatVersion::Int(i128::from(v)))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<FormatVersion, E> {
+                Ok(FormatVersion::Other(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<FormatVersion, E> {
+                Ok(FormatVersion::Other(v.to_string()))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<FormatVersion, E> {
+                Ok(FormatVersion::Other(v.to_string()))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<FormatVersion, E> {
+                Ok(FormatVersion::Other(String::new()))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, _seq: A) -> Result<FormatVersion, A::Error> {
+                Ok(FormatVersion::Other("a list".to_string()))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, _map: A) -> Result<FormatVersion, A::Error> {
+                Ok(FormatVersion::Other("a mapping".to_string()))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+fn format_version(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({"type": "integer", "const": 1})
+}
+
+/// The ATT&CK release an inventory was written for. A version other than the loaded bundle's is
+/// a warning; a domain other than the bundle's is an error.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "Attack", deny_unknown_fields)]
+pub(crate) struct RawAttack {
+    /// ATT&CK domain: `enterprise`, `mobile` or `ics`.
+    #[serde(default)]
+    #[schemars(schema_with = "domain_schema")]
+    pub(crate) domain: Option<Spanned<String>>,
+    /// ATT&CK release, e.g. `"18.1"` (quote it: a plain 18.10 would read as 18.1).
+    #[serde(default)]
+    #[schemars(schema_with = "version_schema")]
+    pub(crate) version: Option<Spanned<String>>,
+}
+
+fn domain_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({"type": "string", "enum": ["enterprise", "mobile", "ics"]})
+}
+
+fn version_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({"type": ["string", "number"]})
+}
+
+/// What is assessed.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "Scope", deny_unknown_fields)]
+pub(crate) struct RawScope {
+    /// Platforms in scope, spelled as ATT&CK spells them (any case): Windows, Linux, macOS,
+    /// IaaS, SaaS, Office Suite, Identity Provider, Network Devices, Containers, ESXi, PRE.
+    /// Default: every platform of the loaded domain.
+    pub(crate) platforms: Option<Deferred<Vec<Spanned<String>>>>,
+    /// Techniques taken out of scope, each with the reason. Excluding a technique excludes its
+    /// sub-techniques.
+    pub(crate) exclude: Option<Deferred<Vec<Deferred<RawExclusion>>>>,
+    /// The adversaries that matter most: the techniques they use weigh more in scores and gaps.
+    pub(crate) threats: Option<Deferred<RawThreats>>,
+}
+
+/// A technique taken out of scope.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "Exclusion", deny_unknown_fields)]
+pub(crate) struct RawExclusion {
+    /// ATT&CK technique ID, e.g. `T1200` or `T1052.001`.
+    #[schemars(schema_with = "technique_id_schema")]
+    pub(crate) technique: Spanned<String>,
+    /// Why it is out of scope (shown in reports).
+    #[schemars(length(min = 1))]
+    pub(crate) reason: Spanned<String>,
+}
+
+fn technique_id_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "string",
+        "pattern": "^[Tt][0-9]{4}(\\.[0-9]{3})?$",
+    })
+}
+
+/// Groups, campaigns and software, by ATT&CK ID, name or alias.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "Threats", deny_unknown_fields)]
+pub(crate) struct RawThreats {
+    /// Groups, e.g. `APT29`, `G0016`, `Cozy Bear`.
+    pub(crate) groups: Option<Vec<Spanned<String>>>,
+    /// Campaigns, e.g. `C0024`, `SolarWinds Compromise`.
+    pub(crate) campaigns: Option<Vec<Spanned<String>>>,
+    /// Software, e.g. `S0154`, `Cobalt Strike`.
+    pub(crate) software: Option<Vec<Spanned<String>>>,
+}
+
+/// A defensive capability: a product, a rule set, a process.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "Capability", deny_unknown_fields)]
+pub(crate) struct RawCapability {
+    /// Short unique id, across all inventory files (`edr`, `siem-rules`); commands such as
+    /// `covmap compare --candidate` name capabilities by it.
+    #[schemars(length(min = 1))]
+    pub(crate) id: Spanned<String>,
+    /// Display name. Default: the id.
+    pub(crate) name: Option<String>,
+    /// Vendor.
+    pub(crate) vendor: Option<String>,
+    /// `deployed` (default) counts as current coverage; `planned` and `candidate` count in
+    /// comparisons and with `--include planned`; `retired` never counts.
+    pub(crate) status: Option<Spanned<Status>>,
+    /// Platforms the capability covers (ATT&CK spelling, any case). Default: the scope's.
+    pub(crate) platforms: Option<Deferred<Vec<Spanned<String>>>>,
+    /// Yearly cost, for cost per point gained in comparisons.
+    pub(crate) cost: Option<Deferred<RawCost>>,
+    /// Owning team.
+    pub(crate) owner: Option<String>,
+    /// Free tags.
+    pub(crate) tags: Option<Vec<String>>,
+    /// What the capability does against which techniques.
+    pub(crate) coverage: Option<Deferred<Vec<Deferred<RawCoverage>>>>,
+}
+
+/// The few keys of a capability read when the capability itself cannot be: enough to check
+/// its id for duplicates and its coverage entries.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RawCapabilityFallback {
+    pub(crate) id: Option<Spanned<String>>,
+    pub(crate) coverage: Option<Deferred<Vec<Deferred<RawCoverage>>>>,
+}
+
+/// Yearly cost of a capability.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "Cost", deny_unknown_fields)]
+pub(crate) struct RawCost {
+    /// Amount per year (not negative).
+    #[schemars(range(min = 0))]
+    pub(crate) annual: Spanned<f64>,
+    /// ISO 4217 currency code, e.g. `EUR`.
+    #[schemars(regex(pattern = r"^[A-Za-z]{3}$"))]
+    pub(crate) currency: Spanned<String>,
+}
+
+/// One coverage claim: what a capability does (`function`), how well (`level`) and how sure
+/// the team is (`confidence`), for some techniques.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "CoverageEntry", deny_unknown_fields)]
+pub(crate) struct RawCoverage {
+    /// ATT&CK technique IDs (`T1059.001`, any case): a list, or a single ID.
+    #[schemars(schema_with = "techniques_schema")]
+    pub(crate) techniques: Spanned<OneOrMany<Spanned<String>>>,
+    /// `detect` (alerts), `protect` (blocks), `respond` (contains or recovers), or `visibility`
+    /// (telemetry is collected, but nothing alerts).
+    pub(crate) function: Function,
+    /// How much of the technique is covered: `minimal`, `partial`, `significant`, or a number
+    /// from 0 to 1.
+    pub(crate) level: Spanned<RawLevel>,
+    /// How sure: `claimed`, `configured` (the default when absent) or `tested`.
+    pub(crate) confidence: Option<Spanned<Confidence>>,
+    /// How the claim is known: test report, ticket, exercise. Expected with `confidence: tested`.
+    pub(crate) evidence: Option<String>,
+    /// Date of the last test, `YYYY-MM-DD`.
+    #[serde(default)]
+    #[schemars(schema_with = "date_schema")]
+    pub(crate) tested_on: Option<Spanned<String>>,
+    /// Whether an entry on a parent technique also covers all its sub-techniques. Default
+    /// `false`: the entry is evidence at parent level only.
+    pub(crate) include_subtechniques: Option<bool>,
+    /// Narrows the entry to some of the capability's platforms.
+    pub(crate) platforms: Option<Deferred<Vec<Spanned<String>>>>,
+}
+
+/// What is left of a coverage entry that cannot be read: its techniques, still worth checking.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RawCoverageFallback {
+    pub(crate) techniques: Option<Spanned<OneOrMany<Spanned<String>>>>,
+}
+
+fn techniques_schema(_: &mut SchemaGenerator) -> Schema {
+    let id = json_schema!({
+        "type": "string",
+        "pattern": "^[Tt][0-9]{4}(\\.[0-9]{3})?$",
+    });
+    json_schema!({
+        "anyOf": [id, {"type": "array", "items": id, "minItems": 1}]
+    })
+}
+
+fn date_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "string",
+        "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+    })
+}
+
+/// A coverage level: a named level or a number.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum RawLevel {
+    /// `minimal`, `partial` or `significant`.
+    Named(crate::inventory::NamedLevel),
+    /// A number, checked to be in [0, 1] by the parser.
+    Value(f64),
+}
+
+const LEVEL_NAMES: &[&str] = &["minimal", "partial", "significant"];
+
+impl<'de> Deserialize<'de> for RawLevel {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use crate::inventory::NamedLevel;
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = RawLevel;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("`minimal`, `partial`, `significant`, or a number from 0 to 1")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawLevel, E> {
+                let word = v.trim();
+                match word.to_ascii_lowercase().as_str() {
+                    "minimal" => Ok(RawLevel::Named(NamedLevel::Minimal)),
+                    "partial" => Ok(RawLevel::Named(NamedLevel::Partial)),
+                    "significant" => Ok(RawLevel::Named(NamedLevel::Significant)),
+                    _ => match word.parse::<f64>() {
+                        // A quoted number is still a number.
+                        Ok(n) => Ok(RawLevel::Value(n)),
+                        Err(_) => Err(E::unknown_variant(v, LEVEL_NAMES)),
+                    },
+                }
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawLevel, E> {
+                Ok(RawLevel::Value(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawLevel, E> {
+                Ok(RawLevel::Value(v as f64))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawLevel, E> {
+                Ok(RawLevel::Value(v as f64))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for RawLevel {
+    fn schema_name() -> Cow<'static, str> {
+        "Level".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "anyOf": [
+                {
+                    "type": "string",
+                    "enum": LEVEL_NAMES,
+                    "description": "CTID's levels: minimal (few variations of the technique), partial (some), significant (most)"
+                },
+                {
+                    "type": "number",
+                    "minimum": 0,
+                    "maximum": 1,
+                    "description": "a level value from 0 (nothing) to 1 (everything)"
+                }
+            ]
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inventory_schema;
+
+    #[test]
+    fn schema_names_the_top_level_keys() {
+        let schema = inventory_schema();
+        let properties = schema["properties"].as_object().expect("properties");
+        let keys: Vec<&str> = properties.keys().map(String::as_str).collect();
+        for key in [
+            "covmap",
+            "organization",
+            "attack",
+            "scope",
+            "scoring",
+            "capabilities",
+        ] {
+            assert!(keys.contains(&key), "{key} missing from {keys:?}");
+        }
+        assert_eq!(schema["required"], serde_json::json!(["covmap"]));
+        assert_eq!(schema["additionalProperties"], serde_json::json!(false));
+    }
+}

@@ -1,0 +1,499 @@
+//! Coverage scoring: [`assess`] turns a resolved [`Inventory`] into an [`Assessment`], the
+//! document `assessment.json` holds. docs/scoring.md states the rules with a worked example;
+//! docs/assessment.md describes every field of the document.
+//!
+//! The engine (`engine`) is shared with `compare`, which scores the same inventory with other
+//! sets of capabilities.
+
+mod engine;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use covmap_core::{Attack, Kind};
+use serde::{Deserialize, Serialize};
+
+pub(crate) use self::engine::{Engine, Scores};
+use crate::inventory::{Capability, Cost, Function, Inventory, Status};
+use crate::params::{CoverageLevel, ScoringParams};
+
+/// Version of the `assessment.json` layout; raised when a field changes meaning or goes away.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Reason given for techniques none of whose platforms is in scope.
+pub const NO_PLATFORM_IN_SCOPE: &str = "no platform in scope";
+
+/// Reason given for parent techniques none of whose sub-techniques is in scope.
+pub const NO_SUBTECHNIQUE_IN_SCOPE: &str = "no sub-technique in scope";
+
+/// Which capabilities count as current coverage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssessOptions {
+    /// Statuses that count. `retired` never counts, even when listed.
+    pub include: Vec<Status>,
+}
+
+impl Default for AssessOptions {
+    /// Deployed capabilities only.
+    fn default() -> Self {
+        AssessOptions {
+            include: vec![Status::Deployed],
+        }
+    }
+}
+
+impl AssessOptions {
+    /// Whether capabilities with this status count.
+    pub fn counts(&self, status: Status) -> bool {
+        status != Status::Retired && self.include.contains(&status)
+    }
+
+    /// The counted statuses, sorted and without duplicates (retired left out).
+    pub fn statuses(&self) -> Vec<Status> {
+        let set: BTreeSet<Status> = self
+            .include
+            .iter()
+            .copied()
+            .filter(|s| *s != Status::Retired)
+            .collect();
+        set.into_iter().collect()
+    }
+}
+
+/// The complete result of an assessment: exactly what `assessment.json` holds.
+///
+/// Reports render from this document alone, without the ATT&CK bundle: it carries names,
+/// tactics in matrix order and every technique. Floats are rounded to 6 decimals; lists are in
+/// matrix order (tactics) or sorted by ATT&CK ID (techniques) or capability id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assessment {
+    /// Layout version of this document ([`FORMAT_VERSION`]).
+    pub format: u32,
+    /// Version of covmap that wrote it.
+    pub covmap_version: String,
+    /// The ATT&CK release assessed against.
+    pub attack: AttackInfo,
+    /// The organisation named by the inventory.
+    pub organization: Option<String>,
+    /// The inventory files, in the order given, with their SHA-256.
+    pub files: Vec<FileInfo>,
+    /// Capability statuses counted as coverage (`deployed`, plus `planned` with `--include`).
+    pub include: Vec<Status>,
+    /// The scoring parameters used, defaults filled in.
+    pub scoring: ScoringParams,
+    /// What was assessed.
+    pub scope: ScopeInfo,
+    /// Mean score of the leaf techniques in scope, in [0, 1].
+    pub overall: f64,
+    /// Threat-weighted mean (Σ weight·score / Σ weight); `null` without threats or when no leaf
+    /// in scope is used by them.
+    pub overall_weighted: Option<f64>,
+    /// Mean per-function score of the leaves in scope.
+    pub functions: FunctionTotals,
+    /// How many techniques, and how many at each display level.
+    pub counts: Counts,
+    /// The matrix tactics, in matrix order.
+    pub tactics: Vec<TacticResult>,
+    /// Every active technique: leaves and parents, in and out of scope, sorted by ATT&CK ID.
+    pub techniques: Vec<TechniqueResult>,
+    /// Every capability of the inventory (counted or not), sorted by id.
+    pub capabilities: Vec<CapabilitySummary>,
+}
+
+impl Assessment {
+    /// The technique with this ATT&CK ID (exact spelling, e.g. `T1059.001`).
+    pub fn technique(&self, id: &str) -> Option<&TechniqueResult> {
+        self.techniques
+            .binary_search_by(|t| t.id.as_str().cmp(id))
+            .ok()
+            .and_then(|i| self.techniques.get(i))
+    }
+
+    /// A tactic by shortname (`execution`), ATT&CK ID (`TA0002`) or name, ignoring case.
+    pub fn tactic(&self, query: &str) -> Option<&TacticResult> {
+        let query = query.trim();
+        self.tactics.iter().find(|t| {
+            t.shortname.eq_ignore_ascii_case(query)
+                || t.id.eq_ignore_ascii_case(query)
+                || t.name.eq_ignore_ascii_case(query)
+        })
+    }
+
+    /// The leaf techniques in scope, sorted by ID.
+    pub fn leaves_in_scope(&self) -> impl Iterator<Item = &TechniqueResult> {
+        self.techniques.iter().filter(|t| t.leaf && t.in_scope)
+    }
+
+    /// Whether threats were selected (weights are actor counts rather than 1).
+    pub fn has_threats(&self) -> bool {
+        !self.scope.threats.is_empty()
+    }
+}
+
+/// The ATT&CK release of an assessment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttackInfo {
+    /// `enterprise`, `mobile` or `ics`.
+    pub domain: String,
+    /// e.g. `18.1`; `null` when the bundle does not say.
+    pub version: Option<String>,
+    /// The collection's name, e.g. `Enterprise ATT&CK`.
+    pub name: String,
+}
+
+/// An inventory file that was read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileInfo {
+    /// As given on the command line.
+    pub path: String,
+    /// SHA-256 of its bytes, lowercase hex.
+    pub sha256: String,
+}
+
+/// An ATT&CK object named by ID and name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct NamedRef {
+    /// ATT&CK ID, e.g. `G0016`.
+    pub id: String,
+    /// Display name, e.g. `APT29`.
+    pub name: String,
+}
+
+/// What was assessed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeInfo {
+    /// Platforms in scope (bundle spelling, sorted).
+    pub platforms: Vec<String>,
+    /// Techniques excluded by the inventory, sorted by ID.
+    pub exclusions: Vec<ExclusionInfo>,
+    /// Threats that weight scores and gaps.
+    pub threats: ThreatSelection,
+}
+
+/// A technique the inventory takes out of scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExclusionInfo {
+    /// ATT&CK ID; excluding a parent excludes its sub-techniques.
+    pub id: String,
+    /// Technique name.
+    pub name: String,
+    /// Why, as the inventory says.
+    pub reason: String,
+    /// `file:line` where the exclusion is written.
+    pub at: String,
+}
+
+/// The selected threats, each list sorted by ID.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreatSelection {
+    /// Groups (`G....`).
+    pub groups: Vec<NamedRef>,
+    /// Campaigns (`C....`).
+    pub campaigns: Vec<NamedRef>,
+    /// Software (`S....`).
+    pub software: Vec<NamedRef>,
+}
+
+impl ThreatSelection {
+    /// No threat selected.
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty() && self.campaigns.is_empty() && self.software.is_empty()
+    }
+
+    /// Every selected threat with its kind: groups, then campaigns, then software.
+    pub fn all(&self) -> impl Iterator<Item = (ActorKind, &NamedRef)> {
+        let groups = self.groups.iter().map(|r| (ActorKind::Group, r));
+        let campaigns = self.campaigns.iter().map(|r| (ActorKind::Campaign, r));
+        let software = self.software.iter().map(|r| (ActorKind::Software, r));
+        groups.chain(campaigns).chain(software)
+    }
+}
+
+/// The kinds of ATT&CK object that can be a threat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActorKind {
+    /// A group (`intrusion-set`).
+    Group,
+    /// A campaign.
+    Campaign,
+    /// Malware or a tool.
+    Software,
+}
+
+impl ActorKind {
+    /// The ATT&CK model kind.
+    pub fn kind(self) -> Kind {
+        match self {
+            ActorKind::Group => Kind::Group,
+            ActorKind::Campaign => Kind::Campaign,
+            ActorKind::Software => Kind::Software,
+        }
+    }
+
+    /// The actor kind of a model kind, if it is one.
+    pub fn of(kind: Kind) -> Option<ActorKind> {
+        match kind {
+            Kind::Group => Some(ActorKind::Group),
+            Kind::Campaign => Some(ActorKind::Campaign),
+            Kind::Software => Some(ActorKind::Software),
+            _ => None,
+        }
+    }
+}
+
+/// A value per function.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct FunctionTotals {
+    /// Alerting.
+    pub detect: f64,
+    /// Preventing.
+    pub protect: f64,
+    /// Containing and recovering.
+    pub respond: f64,
+    /// Telemetry without alerting.
+    pub visibility: f64,
+}
+
+impl FunctionTotals {
+    /// The value of one function.
+    pub fn get(&self, function: Function) -> f64 {
+        match function {
+            Function::Detect => self.detect,
+            Function::Protect => self.protect,
+            Function::Respond => self.respond,
+            Function::Visibility => self.visibility,
+        }
+    }
+}
+
+/// Numbers of techniques.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Active leaf techniques (sub-techniques and techniques without sub-techniques).
+    pub leaves: usize,
+    /// Leaves in scope: the units of every mean.
+    pub in_scope: usize,
+    /// Leaves out of scope (excluded, or no platform in scope).
+    pub excluded: usize,
+    /// Active techniques with active sub-techniques.
+    pub parents: usize,
+    /// Leaves in scope by display level.
+    pub by_level: LevelCounts,
+}
+
+/// Numbers of leaves in scope at each display level.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LevelCounts {
+    /// Score 0.
+    pub none: usize,
+    /// Above 0, below the `medium` threshold.
+    pub low: usize,
+    /// From `medium`, below `high`.
+    pub medium: usize,
+    /// From `high`.
+    pub high: usize,
+}
+
+impl LevelCounts {
+    fn add(&mut self, level: CoverageLevel) {
+        match level {
+            CoverageLevel::None => self.none += 1,
+            CoverageLevel::Low => self.low += 1,
+            CoverageLevel::Medium => self.medium += 1,
+            CoverageLevel::High => self.high += 1,
+        }
+    }
+}
+
+/// One tactic (a matrix column).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TacticResult {
+    /// ATT&CK ID, e.g. `TA0002`.
+    pub id: String,
+    /// Shortname techniques refer to, e.g. `execution`.
+    pub shortname: String,
+    /// Display name.
+    pub name: String,
+    /// Mean score of its leaves in scope (0 when it has none).
+    pub score: f64,
+    /// Threat-weighted mean; `null` without threats or when its weights sum to 0.
+    pub score_weighted: Option<f64>,
+    /// Its leaves in scope.
+    pub leaves: usize,
+    /// Its leaves out of scope.
+    pub excluded: usize,
+    /// Its leaves in scope by display level.
+    pub by_level: LevelCounts,
+    /// Its top-level techniques (parents and techniques without sub-techniques), in and out of
+    /// scope, sorted by ID; a parent's sub-techniques are in its `subtechniques`.
+    pub techniques: Vec<String>,
+}
+
+/// Scores of one function for one technique.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FunctionResult {
+    /// Mean over the technique's platforms in scope (uncovered platforms count 0).
+    pub score: f64,
+    /// Score per platform in scope.
+    pub platforms: BTreeMap<String, f64>,
+}
+
+/// Per-function scores of one technique.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FunctionResults {
+    /// Alerting.
+    pub detect: FunctionResult,
+    /// Preventing.
+    pub protect: FunctionResult,
+    /// Containing and recovering.
+    pub respond: FunctionResult,
+    /// Telemetry without alerting.
+    pub visibility: FunctionResult,
+}
+
+impl FunctionResults {
+    /// The result of one function.
+    pub fn get(&self, function: Function) -> &FunctionResult {
+        match function {
+            Function::Detect => &self.detect,
+            Function::Protect => &self.protect,
+            Function::Respond => &self.respond,
+            Function::Visibility => &self.visibility,
+        }
+    }
+
+    fn get_mut(&mut self, function: Function) -> &mut FunctionResult {
+        match function {
+            Function::Detect => &mut self.detect,
+            Function::Protect => &mut self.protect,
+            Function::Respond => &mut self.respond,
+            Function::Visibility => &mut self.visibility,
+        }
+    }
+}
+
+/// What one capability contributes to one technique for one function.
+///
+/// The strings are shared (`Arc<str>`): a large inventory has hundreds of thousands of
+/// contributions naming the same capabilities, platforms and entries, and sharing them keeps
+/// building and dropping the document cheap. They serialise as plain JSON strings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contribution {
+    /// Capability id.
+    pub id: Arc<str>,
+    /// Capability name.
+    pub name: Arc<str>,
+    /// The function.
+    pub function: Function,
+    /// Its highest entry value (level x confidence) on any of the technique's platforms in
+    /// scope (the per-platform effect is in the technique's `functions`).
+    pub value: f64,
+    /// `file:line` of each entry that applies, sorted by file and line.
+    pub entries: Vec<Arc<str>>,
+}
+
+/// One technique: a leaf or a parent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TechniqueResult {
+    /// ATT&CK ID.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// A unit of scoring: a sub-technique, or a technique without sub-techniques.
+    pub leaf: bool,
+    /// The parent's ID, for sub-techniques.
+    pub parent: Option<String>,
+    /// Active sub-techniques, for parents, sorted by ID.
+    pub subtechniques: Vec<String>,
+    /// Shortnames of its matrix tactics, in matrix order.
+    pub tactics: Vec<String>,
+    /// Its platforms that are in scope, sorted.
+    pub platforms: Vec<String>,
+    /// Whether it counts.
+    pub in_scope: bool,
+    /// Why it does not count: the exclusion's reason, `no platform in scope`, or for parents
+    /// `no sub-technique in scope`.
+    pub exclusion_reason: Option<String>,
+    /// Headline score in [0, 1]; for parents the roll-up of their sub-techniques. Techniques
+    /// out of scope carry the score they would have, for information.
+    pub score: f64,
+    /// Display level of `score`.
+    pub level: CoverageLevel,
+    /// Per-function and per-platform scores.
+    pub functions: FunctionResults,
+    /// Number of selected threats that use it (1 for every technique without threats).
+    pub weight: u32,
+    /// `weight x (1 - score)` in scope, 0 out of scope.
+    pub gap_priority: f64,
+    /// Leaves only: the capabilities that apply, by function then id. Parents list none: see
+    /// their sub-techniques.
+    pub capabilities: Vec<Contribution>,
+    /// Parents only: entries that name the parent without `include_subtechniques`. They are
+    /// shown but never score.
+    pub parent_evidence: Vec<Contribution>,
+    /// Leaves only: ids of capabilities that claim the parent without `include_subtechniques`
+    /// and say nothing that applies to this sub-technique ("covered at parent level only:
+    /// verify per sub-technique").
+    pub parent_level_only: Vec<String>,
+}
+
+/// One capability of the inventory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CapabilitySummary {
+    /// Unique id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Vendor.
+    pub vendor: Option<String>,
+    /// Status.
+    pub status: Status,
+    /// Whether it counts in this assessment (its status is included).
+    pub counted: bool,
+    /// Platforms it runs on, sorted.
+    pub platforms: Vec<String>,
+    /// Yearly cost.
+    pub cost: Option<Cost>,
+    /// Owning team.
+    pub owner: Option<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Number of coverage entries.
+    pub entries: usize,
+    /// Leaves in scope on which it has an entry above 0 on a platform in scope (any function),
+    /// whether it counts or not.
+    pub leaves_covered: usize,
+    /// `file:line` where it starts.
+    pub at: String,
+}
+
+/// Scores `inventory` against `attack`.
+///
+/// `inventory` is the validated model (technique references are positions in
+/// [`Attack::techniques`]); references that are out of range or inactive are skipped, never a
+/// panic.
+pub fn assess(attack: &Attack, inventory: &Inventory, options: &AssessOptions) -> Assessment {
+    let engine = Engine::new(attack, inventory);
+    let counted: Vec<&Capability> = inventory
+        .capabilities
+        .iter()
+        .filter(|c| options.counts(c.status))
+        .collect();
+    let scores = engine.score(&counted);
+    engine.assessment(&scores, &counted, options)
+}
+
+/// Rounds to 6 decimals, the precision of every float in an [`Assessment`].
+pub fn round6(x: f64) -> f64 {
+    if x.is_finite() {
+        (x * 1e6).round() / 1e6
+    } else {
+        0.0
+    }
+}
+
+/// `file:line` of a location.
+pub(crate) fn at(location: &crate::diagnostic::Location) -> String {
+    format!("{}:{}", location.path.display(), location.line)
+}

@@ -1,0 +1,1254 @@
+//! The scoring engine: everything about an inventory that does not depend on which
+//! capabilities count ([`Engine::new`]), scoring one set of capabilities ([`Engine::score`]) and
+//! building the document ([`Engine::assessment`]).
+//!
+//! Inside, techniques are nodes (active techniques sorted by ATT&CK ID), platforms are indices
+//! into the sorted scope platforms, and capabilities are positions in the slice being scored.
+//! Each capability also gets a rank (its position when sorted by id) so that values combine in
+//! an order that does not depend on the order of the inventory.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use covmap_core::{Attack, ObjectRef, Technique};
+
+use super::{
+    ActorKind, AssessOptions, Assessment, AttackInfo, CapabilitySummary, Contribution, Counts,
+    ExclusionInfo, FORMAT_VERSION, FileInfo, FunctionResults, FunctionTotals, LevelCounts,
+    NO_PLATFORM_IN_SCOPE, NO_SUBTECHNIQUE_IN_SCOPE, NamedRef, ScopeInfo, TacticResult,
+    TechniqueResult, ThreatSelection, at, round6,
+};
+use crate::inventory::{Capability, CoverageEntry, Function, Inventory, Level};
+use crate::params::{Combine, Rollup, ScoringParams};
+
+/// One active technique.
+#[derive(Debug, Clone)]
+pub(crate) struct Node {
+    /// Position in `Attack::techniques()`.
+    pub(crate) technique: u32,
+    /// A unit of scoring.
+    pub(crate) leaf: bool,
+    /// Node of the parent.
+    pub(crate) parent: Option<usize>,
+    /// Nodes of the active sub-techniques, sorted by ID.
+    pub(crate) children: Vec<usize>,
+    /// Platforms in scope, as sorted indices into `Engine::platforms`.
+    pub(crate) platforms: Vec<u16>,
+    /// Whether it counts.
+    pub(crate) in_scope: bool,
+    /// Why not.
+    pub(crate) reason: Option<String>,
+    /// Indices into `Engine::threats` of the actors that use it.
+    pub(crate) users: Vec<usize>,
+}
+
+impl Node {
+    /// The threat weight (1 for everything when no threat is selected).
+    pub(crate) fn weight(&self, has_threats: bool) -> u32 {
+        if has_threats {
+            u32::try_from(self.users.len()).unwrap_or(u32::MAX)
+        } else {
+            1
+        }
+    }
+}
+
+/// A selected threat, resolved.
+#[derive(Debug, Clone)]
+pub(crate) struct Actor {
+    pub(crate) kind: ActorKind,
+    pub(crate) index: u32,
+}
+
+/// Everything about an inventory that does not depend on which capabilities count.
+pub(crate) struct Engine<'a> {
+    pub(crate) attack: &'a Attack,
+    pub(crate) inventory: &'a Inventory,
+    pub(crate) params: &'a ScoringParams,
+    /// Scope platforms, sorted, deduplicated.
+    pub(crate) platforms: Vec<String>,
+    /// Active techniques, sorted by ATT&CK ID.
+    pub(crate) nodes: Vec<Node>,
+    /// Technique position -> node.
+    node_of: Vec<Option<usize>>,
+    /// Selected threats, by kind then ID.
+    pub(crate) threats: Vec<Actor>,
+    /// Headline functions, deduplicated.
+    headline: Vec<usize>,
+}
+
+/// One capability entry reaching one technique.
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    /// Rank of the capability (by id).
+    rank: u32,
+    /// Position of the capability in the scored slice.
+    cap: u32,
+    /// Position of the entry in the capability.
+    entry: u32,
+    function: u8,
+    value: f64,
+    /// Index into `Hits::platforms`.
+    platforms: u32,
+}
+
+/// Which entries reach which techniques, for one set of capabilities.
+struct Hits {
+    /// Per node: entries that score on it (leaves only).
+    leaves: Vec<Vec<Hit>>,
+    /// Per node: parent-level evidence (parents only).
+    parents: Vec<Vec<Hit>>,
+    /// Platform lists of the entries (sorted indices), indexed by `Hit::platforms`.
+    platforms: Vec<Vec<u16>>,
+}
+
+/// Scores of one function of one technique, full precision.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FunctionScore {
+    pub(crate) score: f64,
+    /// Aligned with the node's platforms.
+    pub(crate) platforms: Vec<f64>,
+}
+
+/// What one capability contributes to one technique for one function.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawContribution {
+    /// Position in the scored capability slice.
+    pub(crate) cap: u32,
+    pub(crate) function: Function,
+    /// Highest entry value on any platform.
+    pub(crate) value: f64,
+    /// Start and length of its entry positions in `Scores::entries`.
+    pub(crate) entries: (u32, u32),
+}
+
+/// Scores of one technique, full precision.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NodeScore {
+    pub(crate) score: f64,
+    pub(crate) functions: [FunctionScore; 4],
+    /// Leaves only, ordered by function then capability id.
+    pub(crate) contributions: Vec<RawContribution>,
+    /// Parents only.
+    pub(crate) parent_evidence: Vec<RawContribution>,
+}
+
+/// The result of scoring one set of capabilities, full precision.
+pub(crate) struct Scores {
+    pub(crate) nodes: Vec<NodeScore>,
+    /// Entry positions of all contributions.
+    pub(crate) entries: Vec<u32>,
+    pub(crate) overall: f64,
+    pub(crate) overall_weighted: Option<f64>,
+}
+
+pub(crate) fn clamp01(x: f64) -> f64 {
+    if x.is_nan() { 0.0 } else { x.clamp(0.0, 1.0) }
+}
+
+fn mean(sum: f64, n: usize) -> f64 {
+    if n == 0 { 0.0 } else { sum / n as f64 }
+}
+
+fn rollup(values: &[f64], how: Rollup) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    match how {
+        Rollup::Mean => values.iter().sum::<f64>() / values.len() as f64,
+        Rollup::Min => values.iter().copied().fold(f64::INFINITY, f64::min),
+        Rollup::Max => values.iter().copied().fold(0.0, f64::max),
+    }
+}
+
+fn function_slot(function: Function) -> usize {
+    match function {
+        Function::Detect => 0,
+        Function::Protect => 1,
+        Function::Respond => 2,
+        Function::Visibility => 3,
+    }
+}
+
+fn to_u32(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+fn to_u16(i: usize) -> u16 {
+    u16::try_from(i).unwrap_or(u16::MAX)
+}
+
+/// Rank of each capability: its position when sorted by id (then location, then position),
+/// so that combining in rank order does not depend on the order of the inventory.
+fn ranks(capabilities: &[&Capability]) -> Vec<u32> {
+    let mut order: Vec<usize> = (0..capabilities.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (capabilities[a], capabilities[b]);
+        (&x.id, &x.location)
+            .cmp(&(&y.id, &y.location))
+            .then(a.cmp(&b))
+    });
+    let mut ranks = vec![0; capabilities.len()];
+    for (rank, &i) in order.iter().enumerate() {
+        ranks[i] = to_u32(rank);
+    }
+    ranks
+}
+
+/// One node per active technique (sorted by ID), with the parent/sub-technique tree and the
+/// platforms in scope.
+fn build_nodes(
+    attack: &Attack,
+    active: &[&Technique],
+    node_of: &[Option<usize>],
+    platforms: &[String],
+) -> Vec<Node> {
+    let mut nodes: Vec<Node> = active
+        .iter()
+        .map(|t| {
+            let mut own: Vec<u16> = t
+                .platforms
+                .iter()
+                .filter_map(|p| platforms.binary_search(p).ok())
+                .map(to_u16)
+                .collect();
+            own.sort_unstable();
+            own.dedup();
+            Node {
+                technique: t.meta.key.index,
+                leaf: true,
+                parent: None,
+                children: Vec::new(),
+                platforms: own,
+                in_scope: false,
+                reason: None,
+                users: Vec::new(),
+            }
+        })
+        .collect();
+    for (n, t) in active.iter().enumerate() {
+        if t.is_subtechnique {
+            continue;
+        }
+        let children: Vec<usize> = attack
+            .subtechniques(t)
+            .iter()
+            .filter_map(|s| node_of.get(s.meta.key.index as usize).copied().flatten())
+            .filter(|&c| c != n)
+            .collect();
+        for &c in &children {
+            nodes[c].parent = Some(n);
+        }
+        nodes[n].leaf = children.is_empty();
+        nodes[n].children = children;
+    }
+    nodes
+}
+
+/// Sets `in_scope` and `reason`: leaves first (own exclusion, the parent's, or no platform),
+/// then parents (own exclusion, or no sub-technique in scope).
+fn apply_scope(nodes: &mut [Node], excluded: &BTreeMap<usize, &str>) {
+    let reasons: Vec<Option<String>> = nodes
+        .iter()
+        .enumerate()
+        .map(|(n, node)| {
+            let inherited = node.parent.and_then(|p| excluded.get(&p).copied());
+            let reason = excluded.get(&n).copied().or(inherited).map(str::to_string);
+            reason.or_else(|| {
+                node.platforms
+                    .is_empty()
+                    .then(|| NO_PLATFORM_IN_SCOPE.to_string())
+            })
+        })
+        .collect();
+    for (node, reason) in nodes.iter_mut().zip(reasons) {
+        if node.leaf {
+            node.in_scope = reason.is_none();
+            node.reason = reason;
+        }
+    }
+    for n in 0..nodes.len() {
+        if nodes[n].leaf {
+            continue;
+        }
+        let any_child = nodes[n].children.iter().any(|&c| nodes[c].in_scope);
+        let reason = excluded
+            .get(&n)
+            .map(|r| (*r).to_string())
+            .or_else(|| (!any_child).then(|| NO_SUBTECHNIQUE_IN_SCOPE.to_string()));
+        nodes[n].in_scope = reason.is_none();
+        nodes[n].reason = reason;
+    }
+}
+
+/// Groups the hits of one technique by function and capability (rank order). For each group
+/// with at least one entry on one of the technique's platforms, `best` holds the highest value
+/// per platform position (-1 where none applies), `on_group` is called, and a contribution is
+/// recorded with its entry positions appended to `arena`.
+fn group_hits(
+    node: &Node,
+    hits: &mut [Hit],
+    table: &[Vec<u16>],
+    arena: &mut Vec<u32>,
+    best: &mut Vec<f64>,
+    mut on_group: impl FnMut(usize, &[f64]),
+) -> Vec<RawContribution> {
+    hits.sort_unstable_by_key(|h| (h.function, h.rank, h.entry));
+    let mut out = Vec::new();
+    for group in hits.chunk_by(|a, b| a.function == b.function && a.rank == b.rank) {
+        let Some(first) = group.first() else { continue };
+        let Some(&function) = Function::ALL.get(usize::from(first.function)) else {
+            continue;
+        };
+        best.clear();
+        best.resize(node.platforms.len(), -1.0);
+        let start = arena.len();
+        for hit in group {
+            let Some(platforms) = table.get(hit.platforms as usize) else {
+                continue;
+            };
+            let mut applies = false;
+            for (pos, p) in node.platforms.iter().enumerate() {
+                if platforms.binary_search(p).is_ok() {
+                    applies = true;
+                    if hit.value > best[pos] {
+                        best[pos] = hit.value;
+                    }
+                }
+            }
+            if applies && arena.get(start..).and_then(<[u32]>::last) != Some(&hit.entry) {
+                arena.push(hit.entry);
+            }
+        }
+        if arena.len() == start {
+            continue;
+        }
+        on_group(usize::from(first.function), best);
+        out.push(RawContribution {
+            cap: first.cap,
+            function,
+            value: best.iter().copied().fold(0.0, f64::max),
+            entries: (to_u32(start), to_u32(arena.len() - start)),
+        });
+    }
+    out
+}
+
+impl<'a> Engine<'a> {
+    /// Resolves scope, tree, exclusions and threat weights.
+    pub(crate) fn new(attack: &'a Attack, inventory: &'a Inventory) -> Engine<'a> {
+        let mut platforms: Vec<String> = if inventory.scope.platforms.is_empty() {
+            attack.platforms()
+        } else {
+            inventory.scope.platforms.clone()
+        };
+        platforms.sort();
+        platforms.dedup();
+
+        let active = attack.active_techniques();
+        let mut node_of = vec![None; attack.techniques().len()];
+        for (n, t) in active.iter().enumerate() {
+            if let Some(slot) = node_of.get_mut(t.meta.key.index as usize) {
+                *slot = Some(n);
+            }
+        }
+        let mut nodes = build_nodes(attack, &active, &node_of, &platforms);
+
+        // Exclusions: one reason per technique, the smallest when several are given, so that
+        // the order of files does not matter.
+        let mut excluded: BTreeMap<usize, &str> = BTreeMap::new();
+        for exclusion in &inventory.scope.exclusions {
+            let Some(n) = node_of.get(exclusion.technique as usize).copied().flatten() else {
+                continue;
+            };
+            let reason = exclusion.reason.as_str();
+            excluded
+                .entry(n)
+                .and_modify(|r| *r = (*r).min(reason))
+                .or_insert(reason);
+        }
+        apply_scope(&mut nodes, &excluded);
+
+        let mut headline: Vec<usize> = inventory
+            .scoring
+            .headline
+            .functions
+            .iter()
+            .map(|f| function_slot(*f))
+            .collect();
+        headline.sort_unstable();
+        headline.dedup();
+        let mut engine = Engine {
+            attack,
+            inventory,
+            params: &inventory.scoring,
+            platforms,
+            nodes,
+            node_of,
+            threats: Vec::new(),
+            headline,
+        };
+        engine.resolve_threats();
+        engine
+    }
+
+    /// Resolves `scope.threats` and records which leaves each actor uses: every route of
+    /// `Attack::techniques_used_by`, a parent's use counting for each of its sub-techniques,
+    /// each actor once per leaf.
+    fn resolve_threats(&mut self) {
+        let attack = self.attack;
+        let selection = &self.inventory.scope.threats;
+        let lists = [
+            (ActorKind::Group, &selection.groups, attack.groups().len()),
+            (
+                ActorKind::Campaign,
+                &selection.campaigns,
+                attack.campaigns().len(),
+            ),
+            (
+                ActorKind::Software,
+                &selection.software,
+                attack.software().len(),
+            ),
+        ];
+        let mut actors = Vec::new();
+        for (kind, list, len) in lists {
+            let id = |index: u32| {
+                attack
+                    .meta(ObjectRef {
+                        kind: kind.kind(),
+                        index,
+                    })
+                    .id()
+            };
+            let mut indices: Vec<u32> = list
+                .iter()
+                .copied()
+                .filter(|&i| (i as usize) < len)
+                .collect();
+            indices.sort_by(|a, b| id(*a).cmp(id(*b)).then(a.cmp(b)));
+            indices.dedup();
+            actors.extend(indices.into_iter().map(|index| Actor { kind, index }));
+        }
+        for (a, actor) in actors.iter().enumerate() {
+            let key = ObjectRef {
+                kind: actor.kind.kind(),
+                index: actor.index,
+            };
+            let mut leaves = Vec::new();
+            for used in attack.techniques_used_by(key) {
+                let Some(n) = self.node_of(used.technique) else {
+                    continue;
+                };
+                if self.nodes[n].leaf {
+                    leaves.push(n);
+                } else {
+                    leaves.extend(self.nodes[n].children.iter().copied());
+                }
+            }
+            leaves.sort_unstable();
+            leaves.dedup();
+            for n in leaves {
+                self.nodes[n].users.push(a);
+                if let Some(p) = self.nodes[n].parent
+                    && self.nodes[p].users.last() != Some(&a)
+                {
+                    self.nodes[p].users.push(a);
+                }
+            }
+        }
+        self.threats = actors;
+    }
+
+    /// The node of a technique position, if it is active.
+    pub(crate) fn node_of(&self, technique: u32) -> Option<usize> {
+        self.node_of.get(technique as usize).copied().flatten()
+    }
+
+    /// Whether threats were selected.
+    pub(crate) fn has_threats(&self) -> bool {
+        !self.threats.is_empty()
+    }
+
+    /// The technique of a node.
+    fn technique(&self, n: usize) -> &'a Technique {
+        &self.attack.techniques()[self.nodes[n].technique as usize]
+    }
+
+    /// The ATT&CK ID of a node.
+    pub(crate) fn id(&self, n: usize) -> &'a str {
+        self.technique(n).meta.id()
+    }
+
+    /// The name of a node.
+    pub(crate) fn name(&self, n: usize) -> &'a str {
+        &self.technique(n).meta.name
+    }
+
+    /// Sorted platform indices of a list of platform names (names out of scope dropped).
+    fn platform_indices(&self, names: &[String]) -> Vec<u16> {
+        let mut list: Vec<u16> = names
+            .iter()
+            .filter_map(|p| self.platforms.binary_search(p).ok())
+            .map(to_u16)
+            .collect();
+        list.sort_unstable();
+        list.dedup();
+        list
+    }
+
+    /// The platforms a capability applies on (all of the scope's when it lists none).
+    fn capability_platforms(&self, capability: &Capability) -> Vec<u16> {
+        if capability.platforms.is_empty() {
+            (0..self.platforms.len()).map(to_u16).collect()
+        } else {
+            self.platform_indices(&capability.platforms)
+        }
+    }
+
+    /// The platforms an entry applies on: the capability's, narrowed by the entry's own.
+    fn entry_platforms(&self, capability_platforms: &[u16], entry: &CoverageEntry) -> Vec<u16> {
+        match &entry.platforms {
+            Some(list) => {
+                let narrow = self.platform_indices(list);
+                capability_platforms
+                    .iter()
+                    .copied()
+                    .filter(|p| narrow.binary_search(p).is_ok())
+                    .collect()
+            }
+            None => capability_platforms.to_vec(),
+        }
+    }
+
+    /// An entry's value: level value x confidence factor, clamped to [0, 1].
+    pub(crate) fn entry_value(&self, entry: &CoverageEntry) -> f64 {
+        let level = match entry.level {
+            Level::Named(named) => self.params.levels.of(named),
+            Level::Value(v) => v,
+        };
+        let confidence = entry
+            .confidence
+            .unwrap_or_else(|| self.params.default_confidence());
+        clamp01(clamp01(level) * clamp01(self.params.confidence.of(confidence)))
+    }
+
+    /// Number of in-scope leaves on which a capability has an entry above 0 on one of their
+    /// platforms, whether it counts or not.
+    fn leaves_covered_by(&self, capability: &Capability) -> usize {
+        let cap_platforms = self.capability_platforms(capability);
+        let mut leaves = Vec::new();
+        for entry in &capability.coverage {
+            if self.entry_value(entry) <= 0.0 {
+                continue;
+            }
+            let platforms = self.entry_platforms(&cap_platforms, entry);
+            for &t in &entry.techniques {
+                let Some(n) = self.node_of(t) else { continue };
+                let targets: &[usize] = if self.nodes[n].leaf {
+                    std::slice::from_ref(&n)
+                } else if entry.include_subtechniques {
+                    &self.nodes[n].children
+                } else {
+                    &[]
+                };
+                for &leaf in targets {
+                    let node = &self.nodes[leaf];
+                    if node.in_scope && node.platforms.iter().any(|p| platforms.contains(p)) {
+                        leaves.push(leaf);
+                    }
+                }
+            }
+        }
+        leaves.sort_unstable();
+        leaves.dedup();
+        leaves.len()
+    }
+
+    /// Scores one set of capabilities (all of them count, whatever their status).
+    pub(crate) fn score(&self, capabilities: &[&Capability]) -> Scores {
+        let mut hits = self.collect_hits(capabilities);
+        let mut arena = Vec::new();
+        let mut best = Vec::new();
+        let mut out: Vec<NodeScore> = vec![NodeScore::default(); self.nodes.len()];
+        for (n, node) in self.nodes.iter().enumerate() {
+            if node.leaf {
+                out[n] = self.score_leaf(node, &mut hits.leaves[n], &hits.platforms, &mut arena);
+            }
+        }
+        // Parents after all leaves: roll-up of their sub-techniques.
+        for (n, node) in self.nodes.iter().enumerate() {
+            if !node.leaf {
+                let mut score = self.score_parent(n, &out);
+                score.parent_evidence = group_hits(
+                    node,
+                    &mut hits.parents[n],
+                    &hits.platforms,
+                    &mut arena,
+                    &mut best,
+                    |_, _| {},
+                );
+                out[n] = score;
+            }
+        }
+
+        let mut sum = 0.0;
+        let mut count = 0usize;
+        let mut weighted = 0.0;
+        let mut weights = 0u64;
+        for (node, score) in self.nodes.iter().zip(&out) {
+            if node.leaf && node.in_scope {
+                sum += score.score;
+                count += 1;
+                let w = node.weight(true);
+                weighted += f64::from(w) * score.score;
+                weights += u64::from(w);
+            }
+        }
+        Scores {
+            nodes: out,
+            entries: arena,
+            overall: clamp01(mean(sum, count)),
+            overall_weighted: (self.has_threats() && weights > 0)
+                .then(|| clamp01(weighted / weights as f64)),
+        }
+    }
+
+    /// Which entries reach which techniques.
+    fn collect_hits(&self, capabilities: &[&Capability]) -> Hits {
+        let ranks = ranks(capabilities);
+        let mut hits = Hits {
+            leaves: vec![Vec::new(); self.nodes.len()],
+            parents: vec![Vec::new(); self.nodes.len()],
+            platforms: Vec::new(),
+        };
+        for (ci, capability) in capabilities.iter().enumerate() {
+            let cap_platforms = self.capability_platforms(capability);
+            // Entries that do not narrow the platforms share the capability's list.
+            let shared = to_u32(hits.platforms.len());
+            let shared_empty = cap_platforms.is_empty();
+            hits.platforms.push(cap_platforms);
+            for (ei, entry) in capability.coverage.iter().enumerate() {
+                let platforms = if entry.platforms.is_some() {
+                    let Some(own) = hits.platforms.get(shared as usize) else {
+                        continue;
+                    };
+                    let narrowed = self.entry_platforms(own, entry);
+                    if narrowed.is_empty() {
+                        continue;
+                    }
+                    hits.platforms.push(narrowed);
+                    to_u32(hits.platforms.len() - 1)
+                } else if shared_empty {
+                    continue;
+                } else {
+                    shared
+                };
+                let hit = Hit {
+                    rank: ranks.get(ci).copied().unwrap_or(u32::MAX),
+                    cap: to_u32(ci),
+                    entry: to_u32(ei),
+                    function: function_slot(entry.function) as u8,
+                    value: self.entry_value(entry),
+                    platforms,
+                };
+                for &t in &entry.techniques {
+                    let Some(n) = self.node_of(t) else { continue };
+                    let node = &self.nodes[n];
+                    if node.leaf {
+                        hits.leaves[n].push(hit);
+                    } else if entry.include_subtechniques {
+                        for &c in &node.children {
+                            hits.leaves[c].push(hit);
+                        }
+                    } else {
+                        hits.parents[n].push(hit);
+                    }
+                }
+            }
+        }
+        hits
+    }
+
+    /// Scores one leaf from the entries that reach it: per function and platform, the highest
+    /// entry of each capability, combined across capabilities in rank order; per function the
+    /// mean over the leaf's platforms; the headline from the headline functions.
+    fn score_leaf(
+        &self,
+        node: &Node,
+        hits: &mut [Hit],
+        table: &[Vec<u16>],
+        arena: &mut Vec<u32>,
+    ) -> NodeScore {
+        let k = node.platforms.len();
+        let noisy_or = self.params.combine == Combine::NoisyOr;
+        // Noisy-or accumulates Π(1 - v), max accumulates max(v).
+        let start = if noisy_or { 1.0 } else { 0.0 };
+        let mut acc: [Vec<f64>; 4] = std::array::from_fn(|_| vec![start; k]);
+        let mut best = Vec::with_capacity(k);
+        let contributions = group_hits(node, hits, table, arena, &mut best, |slot, best| {
+            let Some(acc) = acc.get_mut(slot) else { return };
+            for (a, &v) in acc.iter_mut().zip(best) {
+                if v < 0.0 {
+                    continue;
+                }
+                if noisy_or {
+                    *a *= 1.0 - v;
+                } else {
+                    *a = a.max(v);
+                }
+            }
+        });
+        let mut score = NodeScore::default();
+        for (f, acc) in score.functions.iter_mut().zip(acc) {
+            f.platforms = acc
+                .into_iter()
+                .map(|a| clamp01(if noisy_or { 1.0 - a } else { a }))
+                .collect();
+            f.score = clamp01(mean(f.platforms.iter().sum(), k));
+        }
+        score.score = self.headline_of(&score.functions);
+        score.contributions = contributions;
+        score
+    }
+
+    /// A parent's cell: the roll-up of its sub-techniques, per function and platform too.
+    fn score_parent(&self, n: usize, out: &[NodeScore]) -> NodeScore {
+        let node = &self.nodes[n];
+        let set = self.rollup_set(n);
+        let how = self.params.rollup;
+        let of = |f: &dyn Fn(&NodeScore) -> f64| -> f64 {
+            let values: Vec<f64> = set.iter().map(|&c| f(&out[c])).collect();
+            clamp01(rollup(&values, how))
+        };
+        let mut score = NodeScore {
+            score: of(&|s| s.score),
+            ..NodeScore::default()
+        };
+        for (slot, f) in score.functions.iter_mut().enumerate() {
+            f.score = of(&|s| s.functions[slot].score);
+            f.platforms = node
+                .platforms
+                .iter()
+                .map(|p| {
+                    let values: Vec<f64> = set
+                        .iter()
+                        .filter_map(|&c| {
+                            let pos = self.nodes[c].platforms.binary_search(p).ok()?;
+                            out[c].functions[slot].platforms.get(pos).copied()
+                        })
+                        .collect();
+                    clamp01(rollup(&values, how))
+                })
+                .collect();
+        }
+        score
+    }
+
+    /// The headline score from function scores.
+    fn headline_of(&self, functions: &[FunctionScore; 4]) -> f64 {
+        let values = self
+            .headline
+            .iter()
+            .filter_map(|&slot| functions.get(slot).map(|f| f.score));
+        clamp01(match self.params.headline.combine {
+            Combine::NoisyOr => 1.0 - values.fold(1.0, |acc, v| acc * (1.0 - v)),
+            Combine::Max => values.fold(0.0, f64::max),
+        })
+    }
+
+    /// The sub-techniques a parent's cell rolls up: those in scope; when none is (the parent
+    /// itself is excluded), those with a platform in scope, for information.
+    fn rollup_set(&self, n: usize) -> Vec<usize> {
+        let children = &self.nodes[n].children;
+        let in_scope: Vec<usize> = children
+            .iter()
+            .copied()
+            .filter(|&c| self.nodes[c].in_scope)
+            .collect();
+        if in_scope.is_empty() {
+            children
+                .iter()
+                .copied()
+                .filter(|&c| !self.nodes[c].platforms.is_empty())
+                .collect()
+        } else {
+            in_scope
+        }
+    }
+
+    /// Builds the document.
+    pub(crate) fn assessment(
+        &self,
+        scores: &Scores,
+        counted: &[&Capability],
+        options: &AssessOptions,
+    ) -> Assessment {
+        let attack = self.attack;
+        let has_threats = self.has_threats();
+        let mut tactics = Tactics::new(attack);
+        let mut counts = Counts::default();
+        let mut function_sums = [0.0f64; 4];
+        let names = Names::new(counted);
+        let techniques = self.technique_results(scores, counted, &names, &tactics.slots);
+        for ((node, score), result) in self.nodes.iter().zip(&scores.nodes).zip(&techniques) {
+            if node.leaf {
+                counts.leaves += 1;
+                if node.in_scope {
+                    counts.in_scope += 1;
+                    counts.by_level.add(result.level);
+                    for (sum, f) in function_sums.iter_mut().zip(&score.functions) {
+                        *sum += f.score;
+                    }
+                } else {
+                    counts.excluded += 1;
+                }
+                tactics.add_leaf(result, score.score, node.weight(has_threats));
+            } else {
+                counts.parents += 1;
+            }
+            if node.parent.is_none() {
+                tactics.add_top_level(result);
+            }
+        }
+
+        let mut scoring = self.params.clone();
+        scoring.default_confidence = Some(self.params.default_confidence());
+        let n = counts.in_scope;
+        let [detect, protect, respond, visibility] = function_sums.map(|sum| round6(mean(sum, n)));
+        Assessment {
+            format: FORMAT_VERSION,
+            covmap_version: env!("CARGO_PKG_VERSION").to_string(),
+            attack: AttackInfo {
+                domain: attack.domain_short().to_string(),
+                version: attack.version().map(str::to_string),
+                name: attack.name().to_string(),
+            },
+            organization: self.inventory.organization.clone(),
+            files: self
+                .inventory
+                .files
+                .iter()
+                .map(|f| FileInfo {
+                    path: f.path.to_string_lossy().into_owned(),
+                    sha256: f.sha256.clone(),
+                })
+                .collect(),
+            include: options.statuses(),
+            scoring,
+            scope: ScopeInfo {
+                platforms: self.platforms.clone(),
+                exclusions: self.exclusions(),
+                threats: self.threat_selection(),
+            },
+            overall: round6(scores.overall),
+            overall_weighted: scores.overall_weighted.map(round6),
+            functions: FunctionTotals {
+                detect,
+                protect,
+                respond,
+                visibility,
+            },
+            counts,
+            tactics: tactics.finish(has_threats),
+            techniques,
+            capabilities: self.capability_summaries(scores, counted, options),
+        }
+    }
+
+    /// The document's objects for every technique, in node order.
+    fn technique_results(
+        &self,
+        scores: &Scores,
+        counted: &[&Capability],
+        names: &Names<'_>,
+        tactic_slots: &BTreeMap<String, usize>,
+    ) -> Vec<TechniqueResult> {
+        (0..self.nodes.len())
+            .map(|n| self.technique_result(n, scores, counted, names, tactic_slots))
+            .collect()
+    }
+
+    /// The document's object for one technique.
+    fn technique_result(
+        &self,
+        n: usize,
+        scores: &Scores,
+        counted: &[&Capability],
+        names: &Names,
+        tactic_slots: &BTreeMap<String, usize>,
+    ) -> TechniqueResult {
+        let node = &self.nodes[n];
+        let technique = self.technique(n);
+        let score = &scores.nodes[n];
+        let rounded = round6(score.score);
+        let weight = node.weight(self.has_threats());
+        let mut functions = FunctionResults::default();
+        for function in Function::ALL {
+            let raw = &score.functions[function_slot(function)];
+            let result = functions.get_mut(function);
+            result.score = round6(raw.score);
+            result.platforms = node
+                .platforms
+                .iter()
+                .zip(&raw.platforms)
+                .filter_map(|(&p, &v)| {
+                    Some((self.platforms.get(usize::from(p))?.clone(), round6(v)))
+                })
+                .collect();
+        }
+        TechniqueResult {
+            id: technique.meta.id().to_string(),
+            name: technique.meta.name.clone(),
+            leaf: node.leaf,
+            parent: node.parent.map(|p| self.id(p).to_string()),
+            subtechniques: node
+                .children
+                .iter()
+                .map(|&c| self.id(c).to_string())
+                .collect(),
+            tactics: technique
+                .tactics
+                .iter()
+                .filter(|s| tactic_slots.contains_key(s.as_str()))
+                .cloned()
+                .collect(),
+            platforms: node
+                .platforms
+                .iter()
+                .filter_map(|&p| self.platforms.get(usize::from(p)).cloned())
+                .collect(),
+            in_scope: node.in_scope,
+            exclusion_reason: node.reason.clone(),
+            score: rounded,
+            level: self.params.level_of(rounded),
+            functions,
+            weight,
+            gap_priority: if node.in_scope {
+                round6(f64::from(weight) * (1.0 - score.score))
+            } else {
+                0.0
+            },
+            capabilities: Self::named(&score.contributions, scores, names),
+            parent_evidence: Self::named(&score.parent_evidence, scores, names),
+            parent_level_only: if node.leaf {
+                self.parent_level_only(n, scores, counted)
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    /// Rounded, named contributions (already by function, then capability id).
+    fn named(raw: &[RawContribution], scores: &Scores, names: &Names) -> Vec<Contribution> {
+        raw.iter()
+            .filter_map(|c| {
+                let cap = c.cap as usize;
+                let (start, len) = (c.entries.0 as usize, c.entries.1 as usize);
+                let positions = scores.entries.get(start..start + len).unwrap_or_default();
+                let entries: Vec<Arc<str>> = if let [one] = positions {
+                    names
+                        .entry(cap, *one as usize)
+                        .map(|(_, s)| vec![s.clone()])
+                        .unwrap_or_default()
+                } else {
+                    let mut list: Vec<&(LocationKey<'_>, Arc<str>)> = positions
+                        .iter()
+                        .filter_map(|&e| names.entry(cap, e as usize))
+                        .collect();
+                    list.sort_by(|a, b| a.0.cmp(&b.0));
+                    list.dedup_by(|a, b| a.1 == b.1);
+                    list.into_iter().map(|(_, s)| s.clone()).collect()
+                };
+                Some(Contribution {
+                    id: names.ids.get(cap)?.clone(),
+                    name: names.labels.get(cap)?.clone(),
+                    function: c.function,
+                    value: round6(c.value),
+                    entries,
+                })
+            })
+            .collect()
+    }
+
+    /// Ids of capabilities with parent-level evidence on the leaf's parent and no contribution
+    /// to the leaf itself.
+    fn parent_level_only(&self, n: usize, scores: &Scores, counted: &[&Capability]) -> Vec<String> {
+        let Some(p) = self.nodes[n].parent else {
+            return Vec::new();
+        };
+        let evidence = &scores.nodes[p].parent_evidence;
+        if evidence.is_empty() {
+            return Vec::new();
+        }
+        let mut own: Vec<u32> = scores.nodes[n]
+            .contributions
+            .iter()
+            .map(|c| c.cap)
+            .collect();
+        own.sort_unstable();
+        let mut ids: Vec<String> = evidence
+            .iter()
+            .filter(|c| own.binary_search(&c.cap).is_err())
+            .filter_map(|c| counted.get(c.cap as usize).map(|cap| cap.id.clone()))
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+
+    /// The inventory's exclusions, sorted by technique ID.
+    fn exclusions(&self) -> Vec<ExclusionInfo> {
+        let mut exclusions: Vec<ExclusionInfo> = self
+            .inventory
+            .scope
+            .exclusions
+            .iter()
+            .filter_map(|e| {
+                let technique = self.attack.techniques().get(e.technique as usize)?;
+                Some(ExclusionInfo {
+                    id: technique.meta.id().to_string(),
+                    name: technique.meta.name.clone(),
+                    reason: e.reason.clone(),
+                    at: at(&e.location),
+                })
+            })
+            .collect();
+        exclusions.sort_by(|a, b| (&a.id, &a.reason, &a.at).cmp(&(&b.id, &b.reason, &b.at)));
+        exclusions.dedup();
+        exclusions
+    }
+
+    /// The selected threats with their names.
+    fn threat_selection(&self) -> ThreatSelection {
+        let mut threats = ThreatSelection::default();
+        for actor in &self.threats {
+            let meta = self.attack.meta(ObjectRef {
+                kind: actor.kind.kind(),
+                index: actor.index,
+            });
+            let named = NamedRef {
+                id: meta.id().to_string(),
+                name: meta.name.clone(),
+            };
+            match actor.kind {
+                ActorKind::Group => threats.groups.push(named),
+                ActorKind::Campaign => threats.campaigns.push(named),
+                ActorKind::Software => threats.software.push(named),
+            }
+        }
+        threats
+    }
+
+    /// Every capability of the inventory, sorted by id. Leaves covered by counted capabilities
+    /// come from the scores; the others are worked out from their entries.
+    fn capability_summaries(
+        &self,
+        scores: &Scores,
+        counted: &[&Capability],
+        options: &AssessOptions,
+    ) -> Vec<CapabilitySummary> {
+        let mut covered = vec![0usize; counted.len()];
+        for (node, score) in self.nodes.iter().zip(&scores.nodes) {
+            if !(node.leaf && node.in_scope) {
+                continue;
+            }
+            let mut caps: Vec<u32> = score
+                .contributions
+                .iter()
+                .filter(|c| c.value > 0.0)
+                .map(|c| c.cap)
+                .collect();
+            caps.sort_unstable();
+            caps.dedup();
+            for cap in caps {
+                if let Some(n) = covered.get_mut(cap as usize) {
+                    *n += 1;
+                }
+            }
+        }
+        let mut next = 0;
+        let mut capabilities: Vec<CapabilitySummary> = self
+            .inventory
+            .capabilities
+            .iter()
+            .map(|c| {
+                // `counted` is the inventory's counted capabilities, in order.
+                let leaves_covered = match counted.get(next) {
+                    Some(k) if std::ptr::eq(*k, c) => {
+                        next += 1;
+                        covered.get(next - 1).copied().unwrap_or(0)
+                    }
+                    _ => self.leaves_covered_by(c),
+                };
+                let mut platforms = c.platforms.clone();
+                platforms.sort();
+                platforms.dedup();
+                CapabilitySummary {
+                    id: c.id.clone(),
+                    name: c.name.clone(),
+                    vendor: c.vendor.clone(),
+                    status: c.status,
+                    counted: options.counts(c.status),
+                    platforms,
+                    cost: c.cost.clone(),
+                    owner: c.owner.clone(),
+                    tags: c.tags.clone(),
+                    entries: c.coverage.len(),
+                    leaves_covered,
+                    at: at(&c.location),
+                }
+            })
+            .collect();
+        capabilities.sort_by(|a, b| (&a.id, &a.at).cmp(&(&b.id, &b.at)));
+        capabilities
+    }
+}
+
+/// Sort key of an entry location: file (as bytes, which is cheaper than comparing paths by
+/// component), line, column.
+type LocationKey<'a> = (&'a [u8], usize, usize);
+
+/// Shared strings for the contributions of one document.
+struct Names<'c> {
+    /// Capability ids, by position in the counted slice.
+    ids: Vec<Arc<str>>,
+    /// Capability names.
+    labels: Vec<Arc<str>>,
+    /// Per capability, where its entries start in `entries`.
+    offsets: Vec<usize>,
+    /// Every entry's sort key and `file:line`.
+    entries: Vec<(LocationKey<'c>, Arc<str>)>,
+}
+
+impl<'c> Names<'c> {
+    fn new(capabilities: &[&'c Capability]) -> Names<'c> {
+        let mut offsets = Vec::with_capacity(capabilities.len() + 1);
+        let mut entries = Vec::new();
+        let mut buffer = String::new();
+        for capability in capabilities {
+            offsets.push(entries.len());
+            // Entries are almost always in the capability's file: convert that path once.
+            let file = capability.location.path.to_string_lossy();
+            for entry in &capability.coverage {
+                let location = &entry.location;
+                buffer.clear();
+                if location.path.as_os_str() == capability.location.path.as_os_str() {
+                    buffer.push_str(&file);
+                } else {
+                    buffer.push_str(&location.path.to_string_lossy());
+                }
+                // Writing to a String cannot fail.
+                let _ = write!(buffer, ":{}", location.line);
+                let key = (
+                    location.path.as_os_str().as_encoded_bytes(),
+                    location.line,
+                    location.column,
+                );
+                entries.push((key, Arc::from(buffer.as_str())));
+            }
+        }
+        offsets.push(entries.len());
+        Names {
+            ids: capabilities
+                .iter()
+                .map(|c| Arc::from(c.id.as_str()))
+                .collect(),
+            labels: capabilities
+                .iter()
+                .map(|c| Arc::from(c.name.as_str()))
+                .collect(),
+            offsets,
+            entries,
+        }
+    }
+
+    /// The key and `file:line` of an entry of a capability.
+    fn entry(&self, cap: usize, entry: usize) -> Option<&(LocationKey<'c>, Arc<str>)> {
+        let start = *self.offsets.get(cap)?;
+        let end = *self.offsets.get(cap + 1)?;
+        (start + entry < end)
+            .then(|| self.entries.get(start + entry))
+            .flatten()
+    }
+}
+
+/// Per-tactic accumulators while the document is built.
+struct Tactics {
+    /// Shortname -> position in matrix order.
+    slots: BTreeMap<String, usize>,
+    results: Vec<TacticResult>,
+    /// Per tactic: Σ score, Σ weight·score, Σ weight over its leaves in scope.
+    sums: Vec<(f64, f64, u64)>,
+}
+
+impl Tactics {
+    fn new(attack: &Attack) -> Tactics {
+        let results: Vec<TacticResult> = attack
+            .tactics()
+            .map(|t| TacticResult {
+                id: t.meta.id().to_string(),
+                shortname: t.shortname.clone(),
+                name: t.meta.name.clone(),
+                score: 0.0,
+                score_weighted: None,
+                leaves: 0,
+                excluded: 0,
+                by_level: LevelCounts::default(),
+                techniques: Vec::new(),
+            })
+            .collect();
+        let mut slots = BTreeMap::new();
+        for (i, t) in results.iter().enumerate() {
+            slots.entry(t.shortname.clone()).or_insert(i);
+        }
+        Tactics {
+            slots,
+            sums: vec![(0.0, 0.0, 0); results.len()],
+            results,
+        }
+    }
+
+    fn add_leaf(&mut self, leaf: &TechniqueResult, score: f64, weight: u32) {
+        for shortname in &leaf.tactics {
+            let Some(&slot) = self.slots.get(shortname) else {
+                continue;
+            };
+            let (Some(tactic), Some(sums)) = (self.results.get_mut(slot), self.sums.get_mut(slot))
+            else {
+                continue;
+            };
+            if leaf.in_scope {
+                tactic.leaves += 1;
+                tactic.by_level.add(leaf.level);
+                sums.0 += score;
+                sums.1 += f64::from(weight) * score;
+                sums.2 += u64::from(weight);
+            } else {
+                tactic.excluded += 1;
+            }
+        }
+    }
+
+    fn add_top_level(&mut self, technique: &TechniqueResult) {
+        for shortname in &technique.tactics {
+            if let Some(tactic) = self
+                .slots
+                .get(shortname)
+                .and_then(|&s| self.results.get_mut(s))
+            {
+                tactic.techniques.push(technique.id.clone());
+            }
+        }
+    }
+
+    fn finish(mut self, has_threats: bool) -> Vec<TacticResult> {
+        for (tactic, (sum, weighted, weights)) in self.results.iter_mut().zip(self.sums) {
+            tactic.score = round6(mean(sum, tactic.leaves));
+            tactic.score_weighted =
+                (has_threats && weights > 0).then(|| round6(weighted / weights as f64));
+        }
+        self.results
+    }
+}

@@ -1,0 +1,214 @@
+//! Threat exposure: how much of what a group, campaign or piece of software does is covered.
+//!
+//! [`threat_coverage`] reads an [`Assessment`] and the bundle it was made with; [`leaves_used_by`]
+//! is the rule that also weights scores: every active technique an actor uses by any route, a
+//! parent's use counting for each of its sub-techniques.
+
+use std::collections::BTreeSet;
+
+use covmap_core::{Attack, ObjectRef};
+use serde::{Deserialize, Serialize};
+
+use crate::score::{ActorKind, Assessment, round6};
+
+/// Which threats to report on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreatOptions {
+    /// One actor (ATT&CK ID, name or alias, e.g. `G0016`, `APT29`, `Cozy Bear`); `None`: every
+    /// threat selected in the assessment's scope.
+    pub actor: Option<String>,
+    /// How many uncovered techniques to list per actor; `None`: all.
+    pub top: Option<usize>,
+}
+
+/// Why [`threat_coverage`] could not answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ThreatsError {
+    /// Nothing in the bundle has this ID, name or alias.
+    #[error("`{query}` is not a group, campaign or software of the loaded ATT&CK bundle")]
+    UnknownActor {
+        /// What was asked for.
+        query: String,
+    },
+    /// The query names an object that is not a group, campaign or software.
+    #[error("`{query}` is a {kind}, not a group, campaign or software")]
+    NotAnActor {
+        /// What was asked for.
+        query: String,
+        /// What it is (`technique`, `mitigation`, ...).
+        kind: String,
+    },
+}
+
+/// How well one actor's techniques are covered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreatCoverage {
+    /// ATT&CK ID.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Group, campaign or software.
+    pub kind: ActorKind,
+    /// Whether it is one of the assessment's selected threats.
+    pub selected: bool,
+    /// Active leaf techniques it uses, in scope or not.
+    pub techniques: usize,
+    /// Of those, the leaves in scope.
+    pub in_scope: usize,
+    /// Mean score of those leaves (0 when there are none).
+    pub score: f64,
+    /// Leaves in scope with a score above 0.
+    pub covered: usize,
+    /// `covered / in_scope` (0 when there are none).
+    pub covered_share: f64,
+    /// Its least covered leaves in scope (score below 1), largest `1 - score` first, then by ID.
+    pub uncovered: Vec<ThreatGap>,
+}
+
+/// A technique an actor uses that is not fully covered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreatGap {
+    /// ATT&CK ID.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Score in [0, 1].
+    pub score: f64,
+    /// `1 - score`.
+    pub gap: f64,
+    /// Shortnames of its tactics, in matrix order.
+    pub tactics: Vec<String>,
+}
+
+/// Active leaf techniques an actor uses, as positions in [`Attack::techniques`], sorted by
+/// ATT&CK ID: every route of [`Attack::techniques_used_by`] (a group's own uses, its software's,
+/// its campaigns' and their software's), with a use of a parent technique counting for each of
+/// its active sub-techniques.
+pub fn leaves_used_by(attack: &Attack, actor: ObjectRef) -> Vec<u32> {
+    let techniques = attack.techniques();
+    let mut leaves: BTreeSet<(String, u32)> = BTreeSet::new();
+    for used in attack.techniques_used_by(actor) {
+        let Some(technique) = techniques.get(used.technique as usize) else {
+            continue;
+        };
+        let subs = if technique.is_subtechnique {
+            Vec::new()
+        } else {
+            attack.subtechniques(technique)
+        };
+        if subs.is_empty() {
+            leaves.insert((technique.meta.id().to_string(), used.technique));
+        } else {
+            leaves.extend(
+                subs.iter()
+                    .map(|s| (s.meta.id().to_string(), s.meta.key.index)),
+            );
+        }
+    }
+    leaves.into_iter().map(|(_, t)| t).collect()
+}
+
+/// Resolves an actor query (ID, name or alias) to a group, campaign or software.
+pub fn resolve_actor(attack: &Attack, query: &str) -> Result<ObjectRef, ThreatsError> {
+    let key = attack
+        .resolve(query)
+        .ok_or_else(|| ThreatsError::UnknownActor {
+            query: query.to_string(),
+        })?;
+    match ActorKind::of(key.kind) {
+        Some(_) => Ok(key),
+        None => Err(ThreatsError::NotAnActor {
+            query: query.to_string(),
+            kind: key.kind.label().to_string(),
+        }),
+    }
+}
+
+/// Coverage of each selected threat (or of the one actor the options name), in the order of
+/// the assessment's scope (groups, campaigns, software, each by ID). Without selected threats
+/// and without an actor the list is empty.
+pub fn threat_coverage(
+    attack: &Attack,
+    assessment: &Assessment,
+    options: &ThreatOptions,
+) -> Result<Vec<ThreatCoverage>, ThreatsError> {
+    let selected: BTreeSet<&str> = assessment
+        .scope
+        .threats
+        .all()
+        .map(|(_, r)| r.id.as_str())
+        .collect();
+    let actors: Vec<ObjectRef> = match &options.actor {
+        Some(query) => vec![resolve_actor(attack, query)?],
+        None => assessment
+            .scope
+            .threats
+            .all()
+            .filter_map(|(kind, r)| attack.lookup(&r.id).filter(|key| key.kind == kind.kind()))
+            .collect(),
+    };
+    Ok(actors
+        .into_iter()
+        .filter_map(|actor| coverage_of(attack, assessment, actor, &selected, options.top))
+        .collect())
+}
+
+fn coverage_of(
+    attack: &Attack,
+    assessment: &Assessment,
+    actor: ObjectRef,
+    selected: &BTreeSet<&str>,
+    top: Option<usize>,
+) -> Option<ThreatCoverage> {
+    let kind = ActorKind::of(actor.kind)?;
+    let meta = match kind {
+        ActorKind::Group => &attack.groups().get(actor.index as usize)?.meta,
+        ActorKind::Campaign => &attack.campaigns().get(actor.index as usize)?.meta,
+        ActorKind::Software => &attack.software().get(actor.index as usize)?.meta,
+    };
+    let leaves = leaves_used_by(attack, actor);
+    let mut in_scope = Vec::new();
+    for t in &leaves {
+        let Some(technique) = attack.techniques().get(*t as usize) else {
+            continue;
+        };
+        if let Some(result) = assessment.technique(technique.meta.id())
+            && result.in_scope
+            && result.leaf
+        {
+            in_scope.push(result);
+        }
+    }
+    let n = in_scope.len();
+    let sum: f64 = in_scope.iter().map(|t| t.score).sum();
+    let covered = in_scope.iter().filter(|t| t.score > 0.0).count();
+    let mut uncovered: Vec<ThreatGap> = in_scope
+        .iter()
+        .filter(|t| t.score < 1.0)
+        .map(|t| ThreatGap {
+            id: t.id.clone(),
+            name: t.name.clone(),
+            score: t.score,
+            gap: round6(1.0 - t.score),
+            tactics: t.tactics.clone(),
+        })
+        .collect();
+    uncovered.sort_by(|a, b| b.gap.total_cmp(&a.gap).then_with(|| a.id.cmp(&b.id)));
+    if let Some(top) = top {
+        uncovered.truncate(top);
+    }
+    let ratio = |x: f64| if n == 0 { 0.0 } else { round6(x / n as f64) };
+    Some(ThreatCoverage {
+        id: meta.id().to_string(),
+        name: meta.name.clone(),
+        kind,
+        selected: selected.contains(meta.id()),
+        techniques: leaves.len(),
+        in_scope: n,
+        score: ratio(sum),
+        covered,
+        covered_share: ratio(covered as f64),
+        uncovered,
+    })
+}

@@ -1,0 +1,11 @@
+//! Integration tests of covmap-assess: one binary, one module per area.
+
+mod builder;
+mod check;
+mod compare;
+mod gaps;
+mod props;
+mod real;
+mod score;
+mod threats;
+mod validate;

@@ -1,0 +1,324 @@
+//! Properties of scoring on random inventories over the synthetic bundle: scores stay in
+//! [0, 1]; adding a capability or raising a level never lowers any score; the order of
+//! capabilities, entries, techniques, exclusions, threats and files does not matter.
+
+use std::path::PathBuf;
+
+use covmap_assess::check::{CheckOptions, check};
+use covmap_assess::compare::{Candidate, compare};
+use covmap_assess::gaps::{GapOptions, gaps};
+use covmap_assess::inventory::{
+    Capability, Confidence, CoverageEntry, Exclusion, Function, Inventory, InventoryFile, Level,
+    NamedLevel, Scope, Status, Threats,
+};
+use covmap_assess::params::{Combine, Rollup};
+use covmap_assess::score::{AssessOptions, Assessment, assess};
+use covmap_assess::threats::{ThreatOptions, threat_coverage};
+use proptest::prelude::*;
+
+use crate::builder::{loc, mini};
+
+const PLATFORMS: [&str; 6] = [
+    "IaaS",
+    "Linux",
+    "Office Suite",
+    "Windows",
+    "macOS",
+    "Nowhere",
+];
+
+fn platforms(mask: u8) -> Vec<String> {
+    PLATFORMS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| mask & (1 << i) != 0)
+        .map(|(_, p)| (*p).to_string())
+        .collect()
+}
+
+/// Technique positions, a few past the end of the bundle's list.
+fn technique() -> impl Strategy<Value = u32> {
+    let n = u32::try_from(mini().techniques().len()).expect("small");
+    0..n + 2
+}
+
+fn level() -> impl Strategy<Value = Level> {
+    prop_oneof![
+        prop_oneof![
+            Just(NamedLevel::Minimal),
+            Just(NamedLevel::Partial),
+            Just(NamedLevel::Significant)
+        ]
+        .prop_map(Level::Named),
+        (0.0..=1.0f64).prop_map(Level::Value),
+    ]
+}
+
+fn entry(file: usize, line: usize) -> impl Strategy<Value = CoverageEntry> {
+    (
+        prop::collection::vec(technique(), 1..4),
+        prop::sample::select(Function::ALL.to_vec()),
+        level(),
+        prop::option::of(prop_oneof![
+            Just(Confidence::Claimed),
+            Just(Confidence::Configured),
+            Just(Confidence::Tested)
+        ]),
+        any::<bool>(),
+        prop::option::of(0u8..64),
+    )
+        .prop_map(
+            move |(techniques, function, level, confidence, include, narrow)| CoverageEntry {
+                techniques,
+                function,
+                level,
+                confidence,
+                evidence: None,
+                tested_on: None,
+                include_subtechniques: include,
+                platforms: narrow.map(platforms),
+                location: loc(&format!("file{file}.yaml"), line),
+            },
+        )
+}
+
+fn capability(i: usize) -> impl Strategy<Value = Capability> {
+    let file = i % 2;
+    (
+        0u8..64,
+        prop::collection::vec((0usize..1000).prop_flat_map(move |l| entry(file, l)), 0..5),
+        prop_oneof![
+            4 => Just(Status::Deployed),
+            1 => Just(Status::Planned),
+            1 => Just(Status::Retired)
+        ],
+    )
+        .prop_map(move |(mask, coverage, status)| Capability {
+            id: format!("c{i}"),
+            name: format!("Capability {i}"),
+            vendor: None,
+            status,
+            platforms: platforms(mask),
+            cost: None,
+            owner: None,
+            tags: Vec::new(),
+            coverage,
+            location: loc(&format!("file{file}.yaml"), i + 1),
+        })
+}
+
+fn capabilities(max: usize) -> impl Strategy<Value = Vec<Capability>> {
+    (0..=max).prop_flat_map(|n| (0..n).map(capability).collect::<Vec<_>>())
+}
+
+fn inventory_strategy() -> impl Strategy<Value = Inventory> {
+    (
+        0u8..64,
+        prop::collection::vec((technique(), 0u8..3), 0..3),
+        prop::collection::vec(0u32..3, 0..3),
+        prop::collection::vec(0u32..2, 0..2),
+        prop::collection::vec(0u32..3, 0..2),
+        capabilities(5),
+        any::<bool>(),
+        0u8..3,
+    )
+        .prop_map(
+            |(mask, exclusions, groups, campaigns, software, capabilities, max, rollup)| {
+                let mut inv = Inventory {
+                    files: vec![
+                        InventoryFile {
+                            path: PathBuf::from("file0.yaml"),
+                            sha256: "a".repeat(64),
+                        },
+                        InventoryFile {
+                            path: PathBuf::from("file1.yaml"),
+                            sha256: "b".repeat(64),
+                        },
+                    ],
+                    scope: Scope {
+                        platforms: platforms(mask),
+                        exclusions: exclusions
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, (technique, reason))| Exclusion {
+                                technique,
+                                reason: format!("reason {reason}"),
+                                location: loc("file0.yaml", 100 + i),
+                            })
+                            .collect(),
+                        threats: Threats {
+                            groups,
+                            campaigns,
+                            software,
+                        },
+                    },
+                    capabilities,
+                    ..Inventory::default()
+                };
+                inv.scoring.combine = if max { Combine::Max } else { Combine::NoisyOr };
+                inv.scoring.rollup = [Rollup::Mean, Rollup::Min, Rollup::Max][usize::from(rollup)];
+                inv
+            },
+        )
+}
+
+/// Every number of an assessment, in a fixed order.
+fn numbers(a: &Assessment) -> Vec<(String, f64)> {
+    let mut out = vec![("overall".to_string(), a.overall)];
+    out.push(("weighted".to_string(), a.overall_weighted.unwrap_or(0.0)));
+    for t in &a.tactics {
+        out.push((t.id.clone(), t.score));
+        out.push((
+            format!("{} weighted", t.id),
+            t.score_weighted.unwrap_or(0.0),
+        ));
+    }
+    for f in Function::ALL {
+        out.push((format!("overall {}", f.as_str()), a.functions.get(f)));
+    }
+    for t in &a.techniques {
+        out.push((t.id.clone(), t.score));
+        for f in Function::ALL {
+            let r = t.functions.get(f);
+            out.push((format!("{} {}", t.id, f.as_str()), r.score));
+            for (p, v) in &r.platforms {
+                out.push((format!("{} {} {p}", t.id, f.as_str()), *v));
+            }
+        }
+    }
+    out
+}
+
+fn run(inv: &Inventory) -> Assessment {
+    assess(mini(), inv, &AssessOptions::default())
+}
+
+fn assert_not_lower(before: &Assessment, after: &Assessment) -> Result<(), TestCaseError> {
+    for ((name, b), (name2, a)) in numbers(before).into_iter().zip(numbers(after)) {
+        prop_assert_eq!(&name, &name2);
+        prop_assert!(a >= b, "{} fell from {} to {}", name, b, a);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn scores_stay_in_unit_interval(inv in inventory_strategy()) {
+        let a = run(&inv);
+        for (name, v) in numbers(&a) {
+            prop_assert!((0.0..=1.0).contains(&v), "{} = {}", name, v);
+        }
+        for t in &a.techniques {
+            prop_assert!(t.gap_priority >= 0.0 && t.gap_priority <= f64::from(t.weight));
+            for c in t.capabilities.iter().chain(&t.parent_evidence) {
+                prop_assert!((0.0..=1.0).contains(&c.value));
+            }
+        }
+    }
+
+    #[test]
+    fn adding_a_capability_never_lowers_a_score(
+        inv in inventory_strategy(),
+        extra in capability(99),
+    ) {
+        let before = run(&inv);
+        let mut more = inv.clone();
+        more.capabilities.push(Capability { status: Status::Deployed, ..extra });
+        assert_not_lower(&before, &run(&more))?;
+    }
+
+    #[test]
+    fn raising_a_level_never_lowers_a_score(
+        inv in inventory_strategy(),
+        pick in any::<prop::sample::Index>(),
+        raise in 0.0..=1.0f64,
+    ) {
+        let before = run(&inv);
+        let mut raised = inv.clone();
+        let levels = inv.scoring.levels;
+        let slots: Vec<(usize, usize)> = raised
+            .capabilities
+            .iter()
+            .enumerate()
+            .flat_map(|(c, cap)| (0..cap.coverage.len()).map(move |e| (c, e)))
+            .collect();
+        prop_assume!(!slots.is_empty());
+        let (c, e) = slots[pick.index(slots.len())];
+        let entry = &mut raised.capabilities[c].coverage[e];
+        let old = match entry.level {
+            Level::Named(n) => levels.of(n),
+            Level::Value(v) => v,
+        };
+        entry.level = Level::Value(old + (1.0 - old) * raise);
+        assert_not_lower(&before, &run(&raised))?;
+    }
+
+    #[test]
+    fn order_does_not_matter(inv in inventory_strategy(), seed in any::<u64>()) {
+        let a = run(&inv);
+        let mut shuffled = inv.clone();
+        // Files in the other order: their capabilities and exclusions come the other way round.
+        shuffled.files.reverse();
+        shuffled.capabilities.reverse();
+        let n = shuffled.capabilities.len();
+        if n > 1 {
+            let k = usize::try_from(seed % n as u64).expect("small");
+            shuffled.capabilities.rotate_left(k);
+        }
+        for cap in &mut shuffled.capabilities {
+            cap.coverage.reverse();
+            for entry in &mut cap.coverage {
+                entry.techniques.reverse();
+            }
+            cap.platforms.reverse();
+        }
+        shuffled.scope.exclusions.reverse();
+        shuffled.scope.platforms.reverse();
+        shuffled.scope.threats.groups.reverse();
+        shuffled.scope.threats.software.reverse();
+        let mut b = run(&shuffled);
+        prop_assert_eq!(&b.files[0].path, "file1.yaml");
+        b.files.clone_from(&a.files);
+        prop_assert_eq!(a, b);
+    }
+
+    #[test]
+    fn gaps_compare_threats_and_check_hold_up(
+        inv in inventory_strategy(),
+        candidate in capabilities(2),
+        without in prop::collection::vec(0usize..6, 0..3),
+        top in prop::option::of(0usize..4),
+    ) {
+        let a = run(&inv);
+        let list = gaps(mini(), &a, &GapOptions { top, tactic: None }).expect("no tactic filter");
+        for (i, gap) in list.iter().enumerate() {
+            prop_assert_eq!(gap.rank, i + 1);
+            prop_assert!(gap.score < 1.0);
+            if a.has_threats() {
+                prop_assert_eq!(gap.threats.len(), gap.weight as usize);
+            }
+        }
+        prop_assert!(list.windows(2).all(|w| w[0].gap_priority >= w[1].gap_priority));
+        for t in threat_coverage(mini(), &a, &ThreatOptions::default()).expect("selected") {
+            prop_assert!((0.0..=1.0).contains(&t.score) && (0.0..=1.0).contains(&t.covered_share));
+        }
+        let without: Vec<String> = without.into_iter().map(|i| format!("c{i}")).collect();
+        let c = compare(
+            mini(),
+            &inv,
+            &AssessOptions::default(),
+            &[Candidate { label: "x", capabilities: &candidate }],
+            &without,
+        );
+        prop_assert!((c.baseline.overall - a.overall).abs() < 1e-12);
+        let r = &c.candidates[0];
+        prop_assert!(r.gain >= 0.0 && r.after.overall + 1e-12 >= c.baseline.overall);
+        if let Some(w) = &c.without {
+            prop_assert!(w.drop >= 0.0 && w.after.overall <= c.baseline.overall + 1e-12);
+        }
+        let result = check(&a, &CheckOptions { baseline: Some(&a), ..CheckOptions::default() });
+        prop_assert!(result.passed && result.dropped.is_empty());
+    }
+}

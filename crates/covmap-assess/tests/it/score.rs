@@ -1,0 +1,774 @@
+//! Scoring against hand-computed results: the worked example of docs/scoring.md and one small
+//! case per rule, on the synthetic bundle `fixtures/attack/mini-attack-2.1.json`.
+
+use covmap_assess::inventory::{
+    Confidence, CoverageEntry, Exclusion, Function, Inventory, Level, NamedLevel, Status, Threats,
+};
+use covmap_assess::params::{Combine, CoverageLevel, Rollup};
+use covmap_assess::score::{
+    AssessOptions, Assessment, NO_PLATFORM_IN_SCOPE, NO_SUBTECHNIQUE_IN_SCOPE, TechniqueResult,
+    assess,
+};
+use covmap_core::Kind;
+
+use crate::builder::{
+    actor, capability, close, entry, inventory, loc, mini, named, tech, with_confidence,
+    worked_example,
+};
+
+fn run(inventory: &Inventory) -> Assessment {
+    assess(mini(), inventory, &AssessOptions::default())
+}
+
+fn technique<'a>(a: &'a Assessment, id: &str) -> &'a TechniqueResult {
+    a.technique(id)
+        .unwrap_or_else(|| panic!("{id} in the assessment"))
+}
+
+fn strs(list: &[std::sync::Arc<str>]) -> Vec<&str> {
+    list.iter().map(|s| &**s).collect()
+}
+
+fn score(a: &Assessment, id: &str) -> f64 {
+    technique(a, id).score
+}
+
+// ---------------------------------------------------------------------------------------------
+// The worked example (docs/scoring.md). Every number below is computed by hand there.
+
+#[test]
+fn worked_example_overall() {
+    let a = run(&worked_example());
+    // (0.964 + 0.4 + 0.4 + 0.15 + 0 + 0) / 6
+    close(a.overall, 0.319);
+    // (2 x 0.964 + 2 x 0.4 + 1 x 0.4 + 1 x 0.15 + 1 x 0 + 0 x 0) / 7 = 3.278 / 7
+    close(a.overall_weighted.expect("threats selected"), 0.468_286);
+    close(a.functions.detect, 0.281_667); // 1.69 / 6
+    close(a.functions.protect, 0.108_333); // 0.65 / 6
+    close(a.functions.respond, 0.0);
+    close(a.functions.visibility, 0.083_333); // 0.5 / 6
+    assert_eq!(a.counts.leaves, 7);
+    assert_eq!(a.counts.in_scope, 6);
+    assert_eq!(a.counts.excluded, 1);
+    assert_eq!(a.counts.parents, 3);
+    let levels = a.counts.by_level;
+    assert_eq!(
+        (levels.none, levels.low, levels.medium, levels.high),
+        (2, 1, 2, 1)
+    );
+    assert_eq!(a.include, vec![Status::Deployed]);
+    assert_eq!(a.scope.platforms, ["Linux", "Windows"]);
+    let groups: Vec<&str> = a
+        .scope
+        .threats
+        .groups
+        .iter()
+        .map(|g| g.id.as_str())
+        .collect();
+    assert_eq!(groups, ["G0016", "G0046"]);
+    assert_eq!(a.scope.exclusions.len(), 1);
+    assert_eq!(a.scope.exclusions[0].id, "T1566.002");
+    assert_eq!(a.scope.exclusions[0].at, "inventory.yaml:7");
+    assert_eq!(a.attack.domain, "enterprise");
+    assert_eq!(a.attack.version.as_deref(), Some("9.9"));
+    assert_eq!(a.organization.as_deref(), Some("Worked Example Ltd"));
+}
+
+#[test]
+fn worked_example_leaves() {
+    let a = run(&worked_example());
+    let expected = [
+        // id, score, level, weight, gap priority
+        ("T1003.001", 0.4, CoverageLevel::Medium, 1, 0.6),
+        ("T1053", 0.4, CoverageLevel::Medium, 2, 1.2),
+        ("T1059.001", 0.964, CoverageLevel::High, 2, 0.072),
+        ("T1059.004", 0.0, CoverageLevel::None, 0, 0.0),
+        ("T1078", 0.15, CoverageLevel::Low, 1, 0.85),
+        ("T1566.001", 0.0, CoverageLevel::None, 1, 1.0),
+    ];
+    for (id, s, level, weight, priority) in expected {
+        let t = technique(&a, id);
+        assert!(t.leaf && t.in_scope, "{id}");
+        close(t.score, s);
+        assert_eq!(t.level, level, "{id}");
+        assert_eq!(t.weight, weight, "{id}");
+        close(t.gap_priority, priority);
+    }
+
+    // T1059.001, Windows only: detect = 1 - (1 - 0.9)(1 - 0.4) = 0.94 (edr's tested entry
+    // wins over its claimed one; siem adds by noisy-or), protect = 0.4 (av, configured).
+    let ps = technique(&a, "T1059.001");
+    assert_eq!(ps.platforms, ["Windows"]);
+    close(ps.functions.detect.score, 0.94);
+    close(ps.functions.detect.platforms["Windows"], 0.94);
+    close(ps.functions.protect.score, 0.4);
+    let detect: Vec<(&str, f64, Vec<&str>)> = ps
+        .capabilities
+        .iter()
+        .filter(|c| c.function == Function::Detect)
+        .map(|c| (&*c.id, c.value, strs(&c.entries)))
+        .collect();
+    assert_eq!(detect.len(), 2);
+    assert_eq!(detect[0].0, "edr");
+    close(detect[0].1, 0.9);
+    assert_eq!(detect[0].2, ["inventory.yaml:15", "inventory.yaml:16"]);
+    assert_eq!(detect[1].0, "siem");
+    close(detect[1].1, 0.4);
+    assert_eq!(detect[1].2, ["inventory.yaml:31"]);
+
+    // T1053 on Linux and Windows: detect 0.2 on both; protect 0.5 on Windows (av runs on
+    // Windows only), 0 on Linux: mean 0.25. Headline 1 - 0.8 x 0.75 = 0.4.
+    let task = technique(&a, "T1053");
+    assert_eq!(task.platforms, ["Linux", "Windows"]);
+    close(task.functions.detect.score, 0.2);
+    close(task.functions.protect.platforms["Windows"], 0.5);
+    close(task.functions.protect.platforms["Linux"], 0.0);
+    close(task.functions.protect.score, 0.25);
+
+    // T1078: 0.6 x 0.5 (claimed), narrowed to Linux: (0.3 + 0) / 2.
+    let valid = technique(&a, "T1078");
+    assert_eq!(valid.platforms, ["Linux", "Windows"]);
+    close(valid.functions.detect.platforms["Linux"], 0.3);
+    close(valid.functions.detect.platforms["Windows"], 0.0);
+    close(valid.functions.detect.score, 0.15);
+
+    // T1059.004: siem's visibility is reported but not in the headline; old-av is retired.
+    let shell = technique(&a, "T1059.004");
+    assert_eq!(shell.platforms, ["Linux"]);
+    close(shell.functions.visibility.score, 0.5);
+    close(shell.functions.detect.score, 0.0);
+    assert!(shell.capabilities.iter().all(|c| &*c.id != "old-av"));
+
+    // T1003.001 via edr's T1003 entry with include_subtechniques: 0.5 x 0.8.
+    close(technique(&a, "T1003.001").functions.detect.score, 0.4);
+}
+
+#[test]
+fn worked_example_parent_level_evidence() {
+    let a = run(&worked_example());
+    // siem lists T1566 without include_subtechniques: evidence on the parent only.
+    let phishing = technique(&a, "T1566");
+    assert!(!phishing.leaf);
+    assert_eq!(phishing.parent_evidence.len(), 1);
+    assert_eq!(&*phishing.parent_evidence[0].id, "siem");
+    close(phishing.parent_evidence[0].value, 0.72);
+    assert_eq!(
+        strs(&phishing.parent_evidence[0].entries),
+        ["inventory.yaml:32"]
+    );
+    close(phishing.score, 0.0);
+    let attachment = technique(&a, "T1566.001");
+    close(attachment.score, 0.0);
+    assert_eq!(attachment.parent_level_only, ["siem"]);
+    assert!(attachment.capabilities.is_empty());
+    // Other leaves carry no flag.
+    assert!(technique(&a, "T1059.001").parent_level_only.is_empty());
+}
+
+#[test]
+fn worked_example_parents_roll_up() {
+    let a = run(&worked_example());
+    let interpreter = technique(&a, "T1059");
+    assert!(!interpreter.leaf && interpreter.in_scope);
+    assert_eq!(interpreter.subtechniques, ["T1059.001", "T1059.004"]);
+    close(interpreter.score, 0.482); // (0.964 + 0) / 2
+    close(interpreter.functions.detect.score, 0.47); // (0.94 + 0) / 2
+    close(interpreter.functions.visibility.score, 0.25); // (0 + 0.5) / 2
+    // Per platform, over the sub-techniques that have it.
+    close(interpreter.functions.detect.platforms["Windows"], 0.94);
+    close(interpreter.functions.detect.platforms["Linux"], 0.0);
+    assert_eq!(interpreter.weight, 2); // APT29 and FIN7 use T1059.001
+    // Contributions are listed on the leaves only.
+    assert!(interpreter.capabilities.is_empty());
+
+    close(score(&a, "T1003"), 0.4);
+    // T1566: only T1566.001 is in scope (T1566.002 is excluded).
+    close(score(&a, "T1566"), 0.0);
+    // Parents never count in the means: 7 leaves, 6 in scope.
+    assert_eq!(a.counts.in_scope, 6);
+}
+
+#[test]
+fn worked_example_tactics() {
+    let a = run(&worked_example());
+    let expected = [
+        // id, shortname, score, weighted, leaves in scope, leaves out of scope
+        ("TA0001", "initial-access", 0.075, 0.075, 2, 1),
+        ("TA0002", "execution", 0.454_667, 0.682, 3, 0),
+        ("TA0003", "persistence", 0.275, 0.316_667, 2, 0),
+        ("TA0006", "credential-access", 0.4, 0.4, 1, 0),
+    ];
+    assert_eq!(a.tactics.len(), expected.len());
+    for (got, want) in a.tactics.iter().zip(expected) {
+        assert_eq!(
+            (
+                got.id.as_str(),
+                got.shortname.as_str(),
+                got.leaves,
+                got.excluded
+            ),
+            (want.0, want.1, want.4, want.5)
+        );
+        close(got.score, want.2);
+        close(got.score_weighted.expect("weighted"), want.3);
+    }
+    assert_eq!(a.tactics[0].techniques, ["T1078", "T1566"]);
+    assert_eq!(a.tactics[1].techniques, ["T1053", "T1059"]);
+}
+
+#[test]
+fn worked_example_capability_summary() {
+    let a = run(&worked_example());
+    let summary: Vec<(&str, bool, usize)> = a
+        .capabilities
+        .iter()
+        .map(|c| (c.id.as_str(), c.counted, c.leaves_covered))
+        .collect();
+    // siem: T1059.001, T1078 and T1059.004 (visibility); its T1566 entry is parent-level.
+    assert_eq!(
+        summary,
+        [
+            ("av", true, 2),
+            ("edr", true, 3),
+            ("ndr", false, 1),
+            ("old-av", false, 1),
+            ("siem", true, 3),
+        ]
+    );
+}
+
+#[test]
+fn include_planned_adds_planned_capabilities() {
+    let options = AssessOptions {
+        include: vec![Status::Deployed, Status::Planned],
+    };
+    let a = assess(mini(), &worked_example(), &options);
+    close(score(&a, "T1566.001"), 0.72); // ndr: 0.9 x 0.8
+    close(a.overall, 0.439); // (1.914 + 0.72) / 6
+    close(a.overall_weighted.expect("threats"), 0.571_143); // (3.278 + 0.72) / 7
+    assert_eq!(a.include, vec![Status::Deployed, Status::Planned]);
+}
+
+#[test]
+fn retired_never_counts() {
+    let options = AssessOptions {
+        include: vec![Status::Deployed, Status::Retired, Status::Candidate],
+    };
+    let a = assess(mini(), &worked_example(), &options);
+    close(score(&a, "T1059.004"), 0.0);
+    assert_eq!(a.include, vec![Status::Deployed, Status::Candidate]);
+}
+
+#[test]
+fn without_threats_weights_are_one_and_weighted_is_null() {
+    let mut inv = worked_example();
+    inv.scope.threats = Threats::default();
+    let a = run(&inv);
+    assert_eq!(a.overall_weighted, None);
+    assert!(a.tactics.iter().all(|t| t.score_weighted.is_none()));
+    close(a.overall, 0.319);
+    let t = technique(&a, "T1059.004");
+    assert_eq!(t.weight, 1);
+    close(t.gap_priority, 1.0);
+    let json = serde_json::to_value(&a).expect("serialises");
+    assert!(json["overall_weighted"].is_null());
+}
+
+// ---------------------------------------------------------------------------------------------
+// One rule at a time.
+
+#[test]
+fn combine_max_takes_the_best_capability() {
+    let mut inv = worked_example();
+    inv.scoring.combine = Combine::Max;
+    let a = run(&inv);
+    let ps = technique(&a, "T1059.001");
+    close(ps.functions.detect.score, 0.9);
+    // The headline still combines detect and protect by noisy-or: 1 - 0.1 x 0.6.
+    close(ps.score, 0.94);
+}
+
+#[test]
+fn headline_can_be_detect_only() {
+    let mut inv = worked_example();
+    inv.scoring.headline.functions = vec![Function::Detect];
+    let a = run(&inv);
+    close(score(&a, "T1053"), 0.2);
+    close(score(&a, "T1059.001"), 0.94);
+}
+
+#[test]
+fn headline_combine_max() {
+    let mut inv = worked_example();
+    inv.scoring.headline.combine = Combine::Max;
+    let a = run(&inv);
+    close(score(&a, "T1053"), 0.25); // max(0.2, 0.25)
+}
+
+#[test]
+fn rollup_min_and_max() {
+    let mut inv = worked_example();
+    inv.scoring.rollup = Rollup::Min;
+    close(score(&run(&inv), "T1059"), 0.0);
+    inv.scoring.rollup = Rollup::Max;
+    let a = run(&inv);
+    close(score(&a, "T1059"), 0.964);
+    close(technique(&a, "T1059").functions.visibility.score, 0.5);
+    // The overall does not change: parents never count.
+    close(a.overall, 0.319);
+}
+
+#[test]
+fn scoring_parameters_are_applied() {
+    let mut inv = worked_example();
+    inv.scoring.levels.partial = 0.6;
+    inv.scoring.confidence.claimed = 0.25;
+    inv.scoring.default_confidence = Some(Confidence::Tested);
+    let a = run(&inv);
+    // T1003.001: partial (0.6) x default confidence tested (1.0).
+    close(score(&a, "T1003.001"), 0.6);
+    // T1078: a number is its own level value: 0.6 x claimed 0.25, on Linux only.
+    close(technique(&a, "T1078").functions.detect.score, 0.075);
+    assert_eq!(a.scoring.default_confidence, Some(Confidence::Tested));
+    // Without a default in the inventory, the document records the one used.
+    let b = run(&worked_example());
+    assert_eq!(b.scoring.default_confidence, Some(Confidence::Configured));
+}
+
+#[test]
+fn display_thresholds_are_configurable() {
+    let mut inv = worked_example();
+    inv.scoring.thresholds.medium = 0.1;
+    inv.scoring.thresholds.high = 0.4;
+    let a = run(&inv);
+    assert_eq!(technique(&a, "T1078").level, CoverageLevel::Medium);
+    assert_eq!(technique(&a, "T1053").level, CoverageLevel::High);
+}
+
+#[test]
+fn highest_entry_counts_once_per_capability() {
+    use Function::Detect;
+    let m = mini();
+    let f = "inventory.yaml";
+    // Three entries of one capability on one leaf: only the highest (0.72) counts; no
+    // noisy-or between them.
+    let inv = inventory(
+        &["Windows"],
+        vec![capability(
+            "edr",
+            "EDR",
+            Status::Deployed,
+            &["Windows"],
+            vec![
+                entry(
+                    m,
+                    &["T1003.001"],
+                    Detect,
+                    named(NamedLevel::Minimal),
+                    loc(f, 1),
+                ),
+                entry(
+                    m,
+                    &["T1003.001"],
+                    Detect,
+                    named(NamedLevel::Significant),
+                    loc(f, 2),
+                ),
+                entry(m, &["T1003"], Detect, named(NamedLevel::Partial), loc(f, 3)),
+            ]
+            .into_iter()
+            .map(|mut e| {
+                e.include_subtechniques = true;
+                e
+            })
+            .collect(),
+            loc(f, 1),
+        )],
+    );
+    let a = run(&inv);
+    close(score(&a, "T1003.001"), 0.72);
+    assert_eq!(technique(&a, "T1003.001").capabilities[0].entries.len(), 3);
+}
+
+#[test]
+fn noisy_or_over_capabilities() {
+    use Function::Detect;
+    let m = mini();
+    let f = "inventory.yaml";
+    let cap = |id: &str, level: f64| {
+        capability(
+            id,
+            id,
+            Status::Deployed,
+            &["Windows"],
+            vec![with_confidence(
+                entry(m, &["T1003.001"], Detect, Level::Value(level), loc(f, 1)),
+                Confidence::Tested,
+            )],
+            loc(f, 1),
+        )
+    };
+    let a = run(&inventory(
+        &["Windows"],
+        vec![cap("a", 0.5), cap("b", 0.5), cap("c", 0.5)],
+    ));
+    close(score(&a, "T1003.001"), 0.875); // 1 - 0.5^3
+}
+
+#[test]
+fn parent_entry_on_a_technique_without_subtechniques_is_a_leaf_entry() {
+    let m = mini();
+    let inv = inventory(
+        &["Windows"],
+        vec![capability(
+            "x",
+            "X",
+            Status::Deployed,
+            &["Windows"],
+            vec![CoverageEntry {
+                include_subtechniques: true,
+                ..with_confidence(
+                    entry(
+                        m,
+                        &["T1053"],
+                        Function::Protect,
+                        Level::Value(0.5),
+                        loc("i.yaml", 4),
+                    ),
+                    Confidence::Tested,
+                )
+            }],
+            loc("i.yaml", 1),
+        )],
+    );
+    close(score(&run(&inv), "T1053"), 0.5);
+}
+
+#[test]
+fn exclusion_of_a_parent_excludes_its_subtechniques() {
+    let m = mini();
+    let mut inv = worked_example();
+    inv.scope.exclusions.push(Exclusion {
+        technique: tech(m, "T1059"),
+        reason: "interpreters handled by another team".to_string(),
+        location: loc("inventory.yaml", 8),
+    });
+    let a = run(&inv);
+    for id in ["T1059", "T1059.001", "T1059.004"] {
+        let t = technique(&a, id);
+        assert!(!t.in_scope, "{id}");
+        assert_eq!(
+            t.exclusion_reason.as_deref(),
+            Some("interpreters handled by another team")
+        );
+        close(t.gap_priority, 0.0);
+    }
+    // Excluded rows keep the score they would have, for information.
+    close(score(&a, "T1059.001"), 0.964);
+    close(score(&a, "T1059"), 0.482);
+    // 4 leaves left: (0.4 + 0.4 + 0.15 + 0) / 4
+    assert_eq!(a.counts.in_scope, 4);
+    assert_eq!(a.counts.excluded, 3);
+    close(a.overall, 0.2375);
+    let t = technique(&a, "T1566.002");
+    assert_eq!(
+        t.exclusion_reason.as_deref(),
+        Some("no mail gateway in scope")
+    );
+}
+
+#[test]
+fn leaves_without_a_platform_in_scope_are_out() {
+    let mut inv = worked_example();
+    inv.scope.platforms = vec!["Windows".to_string()];
+    let a = run(&inv);
+    let shell = technique(&a, "T1059.004"); // Linux, macOS
+    assert!(!shell.in_scope);
+    assert_eq!(
+        shell.exclusion_reason.as_deref(),
+        Some(NO_PLATFORM_IN_SCOPE)
+    );
+    assert!(shell.platforms.is_empty());
+    // T1053 on Windows only now: detect 0.2, protect 0.5 -> 1 - 0.8 x 0.5 = 0.6.
+    close(score(&a, "T1053"), 0.6);
+    // T1078 on Windows only: siem's entry is narrowed to Linux, so nothing is left.
+    close(score(&a, "T1078"), 0.0);
+
+    inv.scope.platforms = vec!["IaaS".to_string()];
+    let a = run(&inv);
+    assert_eq!(a.counts.in_scope, 1); // T1078
+    let interpreter = technique(&a, "T1059");
+    assert!(!interpreter.in_scope);
+    assert_eq!(
+        interpreter.exclusion_reason.as_deref(),
+        Some(NO_SUBTECHNIQUE_IN_SCOPE)
+    );
+}
+
+#[test]
+fn capability_platforms_limit_where_it_applies() {
+    let m = mini();
+    // A Linux-only capability claims T1003.001, which is Windows-only.
+    let inv = inventory(
+        &["Windows", "Linux"],
+        vec![capability(
+            "linux-edr",
+            "Linux EDR",
+            Status::Deployed,
+            &["Linux"],
+            vec![entry(
+                m,
+                &["T1003.001", "T1053"],
+                Function::Detect,
+                named(NamedLevel::Significant),
+                loc("i.yaml", 3),
+            )],
+            loc("i.yaml", 1),
+        )],
+    );
+    let a = run(&inv);
+    close(score(&a, "T1003.001"), 0.0);
+    assert!(technique(&a, "T1003.001").capabilities.is_empty());
+    close(score(&a, "T1053"), 0.36); // 0.72 on Linux, 0 on Windows
+    // A capability without platforms applies on the whole scope.
+    let mut inv = inv;
+    inv.capabilities[0].platforms.clear();
+    close(score(&run(&inv), "T1003.001"), 0.72);
+}
+
+#[test]
+fn threat_use_of_a_parent_counts_for_each_subtechnique() {
+    // FIN7 is made to use the parent T1059 in a copy of the mini bundle.
+    let bytes =
+        std::fs::read(crate::builder::repo_root().join("fixtures/attack/mini-attack-2.1.json"))
+            .expect("fixture");
+    let mut bundle: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+    let objects = bundle["objects"].as_array_mut().expect("objects");
+    let stix = |objects: &[serde_json::Value], id: &str| {
+        objects
+            .iter()
+            .find(|o| {
+                o["external_references"]
+                    .as_array()
+                    .is_some_and(|r| r.iter().any(|e| e["external_id"] == id))
+            })
+            .and_then(|o| o["id"].as_str())
+            .map(str::to_string)
+            .expect("object")
+    };
+    let fin7 = stix(objects, "G0046");
+    let t1059 = stix(objects, "T1059");
+    objects.push(serde_json::json!({
+        "type": "relationship", "spec_version": "2.1",
+        "id": "relationship--00000000-0000-5000-8000-000000000001",
+        "created": "2025-04-25T14:00:00.000Z", "modified": "2025-04-25T14:00:00.000Z",
+        "relationship_type": "uses", "source_ref": fin7, "target_ref": t1059,
+    }));
+    let attack = covmap_core::Attack::from_slice(
+        &serde_json::to_vec(&bundle).expect("json"),
+        "patched.json".as_ref(),
+    )
+    .expect("patched bundle loads");
+    let mut inv = inventory(&["Windows", "Linux"], Vec::new());
+    inv.scope.threats.groups = vec![actor(&attack, "G0046", Kind::Group)];
+    let a = assess(&attack, &inv, &AssessOptions::default());
+    // FIN7 uses T1059.001 directly and through Cobalt Strike, and now T1059: counted once.
+    assert_eq!(technique(&a, "T1059.001").weight, 1);
+    assert_eq!(technique(&a, "T1059.004").weight, 1);
+    assert_eq!(technique(&a, "T1053").weight, 1);
+    assert_eq!(technique(&a, "T1059").weight, 1);
+    assert_eq!(technique(&a, "T1003.001").weight, 0);
+}
+
+#[test]
+fn campaign_and_software_threats_weight_too() {
+    let m = mini();
+    let mut inv = worked_example();
+    inv.scope.threats = Threats {
+        groups: vec![actor(m, "G0016", Kind::Group)],
+        campaigns: vec![actor(m, "C0024", Kind::Campaign)],
+        software: vec![
+            actor(m, "S0154", Kind::Software),
+            actor(m, "S0154", Kind::Software),
+        ],
+    };
+    let a = run(&inv);
+    // APT29 (all 5 routes), C0024 (T1078 + Cobalt Strike's T1059.001, T1053), S0154 once.
+    assert_eq!(technique(&a, "T1059.001").weight, 3);
+    assert_eq!(technique(&a, "T1078").weight, 2);
+    assert_eq!(technique(&a, "T1566.001").weight, 1);
+    assert_eq!(a.scope.threats.software.len(), 1);
+    // (3 x 0.964 + 3 x 0.4 + 2 x 0.15 + 0.4 + 0) / 10
+    close(a.overall_weighted.expect("weighted"), 0.4792);
+}
+
+#[test]
+fn bad_references_are_skipped_without_panic() {
+    let m = mini();
+    let mut inv = worked_example();
+    // A revoked technique (T1000), positions past the end, threats past the end.
+    inv.capabilities[0].coverage[0].techniques = vec![tech(m, "T1000"), 9999, u32::MAX];
+    inv.capabilities[0].coverage[1].techniques.clear();
+    inv.capabilities[0].coverage[1].platforms = Some(vec!["Nowhere".to_string()]);
+    inv.capabilities[1].coverage[0].level = Level::Value(f64::NAN);
+    inv.capabilities[1].coverage[1].level = Level::Value(7.0);
+    inv.scope.exclusions.push(Exclusion {
+        technique: 12345,
+        reason: "x".to_string(),
+        location: loc("i.yaml", 1),
+    });
+    inv.scope.threats.groups.push(777);
+    inv.scope.threats.software.push(u32::MAX);
+    let a = run(&inv);
+    // T1059.001 keeps siem's detect 0.4 only; NaN counts as 0.
+    close(score(&a, "T1059.001"), 0.4);
+    // Level 7 is clamped to 1 (x tested 1.0): T1053 protect 1 on Windows, 0 on Linux.
+    close(technique(&a, "T1053").functions.protect.score, 0.5);
+    assert!(a.overall.is_finite());
+    serde_json::to_string(&a).expect("serialises");
+
+    let empty = run(&Inventory::default());
+    close(empty.overall, 0.0);
+    assert_eq!(empty.overall_weighted, None);
+    // An empty scope means every platform of the domain.
+    assert_eq!(empty.counts.in_scope, 7);
+}
+
+#[test]
+fn document_round_trips_through_json() {
+    let a = run(&worked_example());
+    let json = serde_json::to_string_pretty(&a).expect("serialises");
+    let back: Assessment = serde_json::from_str(&json).expect("deserialises");
+    assert_eq!(back, a);
+    assert_eq!(serde_json::to_string_pretty(&back).expect("again"), json);
+    // Same input, same bytes.
+    assert_eq!(
+        serde_json::to_string_pretty(&run(&worked_example())).expect("again"),
+        json
+    );
+}
+
+#[test]
+fn document_shape() {
+    let a = run(&worked_example());
+    let v = serde_json::to_value(&a).expect("serialises");
+    for key in [
+        "format",
+        "covmap_version",
+        "attack",
+        "organization",
+        "files",
+        "include",
+        "scoring",
+        "scope",
+        "overall",
+        "overall_weighted",
+        "functions",
+        "counts",
+        "tactics",
+        "techniques",
+        "capabilities",
+    ] {
+        assert!(v.get(key).is_some(), "{key}");
+    }
+    let t = &v["techniques"][0];
+    for key in [
+        "id",
+        "name",
+        "score",
+        "level",
+        "in_scope",
+        "exclusion_reason",
+        "leaf",
+        "parent",
+        "tactics",
+        "platforms",
+        "functions",
+        "weight",
+        "gap_priority",
+        "capabilities",
+        "parent_evidence",
+    ] {
+        assert!(t.get(key).is_some(), "{key}");
+    }
+    for f in ["detect", "protect", "respond", "visibility"] {
+        assert!(t["functions"][f]["score"].is_number(), "{f}");
+        assert!(t["functions"][f]["platforms"].is_object(), "{f}");
+    }
+    // One object per active technique: 10 in the mini bundle (5 techniques, 5 subs).
+    assert_eq!(v["techniques"].as_array().map(Vec::len), Some(10));
+    assert_eq!(v["files"][0]["path"], "inventory.yaml");
+    assert_eq!(v["scoring"]["combine"], "noisy-or");
+}
+
+#[test]
+fn tested_confidence_is_full_value() {
+    let m = mini();
+    let a = run(&inventory(
+        &["Windows"],
+        vec![capability(
+            "x",
+            "X",
+            Status::Deployed,
+            &["Windows"],
+            vec![with_confidence(
+                entry(
+                    m,
+                    &["T1003.001"],
+                    Function::Respond,
+                    named(NamedLevel::Significant),
+                    loc("i.yaml", 2),
+                ),
+                Confidence::Tested,
+            )],
+            loc("i.yaml", 1),
+        )],
+    ));
+    // respond is reported but is not part of the headline.
+    let t = technique(&a, "T1003.001");
+    close(t.functions.respond.score, 0.9);
+    close(t.score, 0.0);
+}
+
+/// The YAML listings of docs/scoring.md, by the file name in the comment before each.
+fn doc_listing(file: &str) -> String {
+    let doc = std::fs::read_to_string(crate::builder::repo_root().join("docs/scoring.md"))
+        .expect("docs/scoring.md");
+    let marker = format!("<!-- file: {file} -->\n```yaml\n");
+    let start = doc.find(&marker).expect("listing in docs/scoring.md") + marker.len();
+    let end = start + doc[start..].find("```").expect("end of listing");
+    doc[start..end].to_string()
+}
+
+#[test]
+fn worked_example_yaml_matches() {
+    use covmap_assess::parse::{SourceFile, ValidationContext, parse_inventories};
+    let sources = [
+        SourceFile::new("inventory.yaml", doc_listing("inventory.yaml")),
+        SourceFile::new("edr-x.yaml", doc_listing("edr-x.yaml")),
+    ];
+    let parsed = parse_inventories(&sources, mini(), &ValidationContext::default());
+    assert!(parsed.diagnostics.is_empty(), "{:#?}", parsed.diagnostics);
+    let mut inv = parsed.inventory;
+    // The candidate file is scored only by `compare`.
+    let candidate = inv.capabilities.pop().expect("edr-x");
+    assert_eq!(candidate.id, "edr-x");
+    let c = covmap_assess::compare::compare(
+        mini(),
+        &inv,
+        &AssessOptions::default(),
+        &[covmap_assess::compare::Candidate {
+            label: "edr-x.yaml",
+            capabilities: std::slice::from_ref(&candidate),
+        }],
+        &[],
+    );
+    close(c.candidates[0].gain, 0.0454);
+    let mut from_yaml = run(&inv);
+    let from_code = run(&worked_example());
+    from_yaml.files.truncate(1);
+    from_yaml.files[0]
+        .sha256
+        .clone_from(&from_code.files[0].sha256);
+    assert_eq!(from_yaml, from_code);
+}

@@ -1,0 +1,717 @@
+//! The inventory commands: validate, assess, gaps, compare, threats, check, schema.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use covmap_assess::check::{CheckOptions, check};
+use covmap_assess::compare::{Candidate, Comparison, compare};
+use covmap_assess::gaps::{GapOptions, gaps};
+use covmap_assess::inventory::{Capability, Status};
+use covmap_assess::score::{AssessOptions, Assessment, assess};
+use covmap_assess::threats::{ThreatOptions, threat_coverage};
+use serde_json::json;
+
+use crate::cli::{ExtraStatus, Format, InventoryArgs, SourceArgs};
+use crate::inventory::{self, Loaded, files_label, plural};
+use crate::output::{self, percent};
+
+fn options(args: &InventoryArgs) -> AssessOptions {
+    let mut include = vec![Status::Deployed];
+    for extra in &args.include {
+        include.push(match extra {
+            ExtraStatus::Planned => Status::Planned,
+            ExtraStatus::Candidate => Status::Candidate,
+        });
+    }
+    AssessOptions { include }
+}
+
+/// `covmap validate`.
+pub(crate) fn validate(
+    files: &[PathBuf],
+    strict: bool,
+    format: Format,
+    source: &SourceArgs,
+) -> Result<ExitCode> {
+    let loaded = inventory::load_unchecked(files, source)?;
+    let diagnostics = &loaded.parsed.diagnostics;
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = diagnostics.len() - errors;
+    match format {
+        Format::Json => output::json(&json!({
+            "files": loaded.parsed.inventory.files,
+            "errors": errors,
+            "warnings": warnings,
+            "diagnostics": diagnostics,
+        }))?,
+        Format::Table | Format::Csv => {
+            inventory::print_findings(&loaded, diagnostics);
+            let inventory = &loaded.parsed.inventory;
+            let references: usize = inventory
+                .capabilities
+                .iter()
+                .flat_map(|c| &c.coverage)
+                .map(|e| e.techniques.len())
+                .sum();
+            eprintln!(
+                "{}: {}, {} technique references, checked against {} ATT&CK {}: {}, {}",
+                files_label(files),
+                plural(inventory.capabilities.len(), "capability")
+                    .replace("capabilitys", "capabilities"),
+                references,
+                loaded.attack.domain_short(),
+                loaded.attack.version().unwrap_or("(unknown version)"),
+                plural(errors, "error"),
+                plural(warnings, "warning"),
+            );
+        }
+    }
+    Ok(if errors > 0 {
+        ExitCode::from(2)
+    } else if strict && warnings > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `covmap schema`.
+pub(crate) fn schema() -> Result<()> {
+    output::json(&covmap_assess::schema::inventory_schema())
+}
+
+fn assessed(args: &InventoryArgs, source: &SourceArgs) -> Result<(Loaded, Assessment)> {
+    let loaded = inventory::load(&args.files, source)?;
+    let assessment = assess(&loaded.attack, &loaded.parsed.inventory, &options(args));
+    Ok((loaded, assessment))
+}
+
+/// `covmap assess`.
+pub(crate) fn run_assess(
+    args: &InventoryArgs,
+    output_dir: Option<&Path>,
+    format: Format,
+    source: &SourceArgs,
+) -> Result<()> {
+    let (loaded, assessment) = assessed(args, source)?;
+    if let Some(dir) = output_dir {
+        let target = dir.join("assessment.json");
+        output::refuse_input(&target, &args.files)?;
+        let mut bytes = serde_json::to_vec_pretty(&assessment)?;
+        bytes.push(b'\n');
+        output::write_atomic(&target, &bytes)?;
+        eprintln!("covmap: wrote {}", target.display());
+    }
+    match format {
+        Format::Json => output::json(&assessment),
+        Format::Csv => bail!(
+            "`covmap assess` prints a summary table or the JSON document; for CSV use `covmap gaps --format csv`"
+        ),
+        Format::Table => output::text(&summary(&loaded, &assessment)?),
+    }
+}
+
+fn summary(loaded: &Loaded, a: &Assessment) -> Result<String> {
+    let mut out = String::new();
+    let org = a.organization.as_deref().unwrap_or("(no organization)");
+    let _ = writeln!(
+        out,
+        "{org}: {} capabilities counted, against {} ATT&CK {}",
+        a.capabilities.iter().filter(|c| c.counted).count(),
+        a.attack.domain,
+        a.attack.version.as_deref().unwrap_or("(unknown version)")
+    );
+    let weighted = a
+        .overall_weighted
+        .map_or_else(|| "n/a (no threats in scope)".to_string(), percent);
+    let _ = writeln!(
+        out,
+        "overall {}   threat-weighted {weighted}",
+        percent(a.overall)
+    );
+    let f = &a.functions;
+    let _ = writeln!(
+        out,
+        "by function: detect {}, protect {}, respond {}, visibility {}",
+        percent(f.detect),
+        percent(f.protect),
+        percent(f.respond),
+        percent(f.visibility)
+    );
+    let c = &a.counts;
+    let _ = writeln!(
+        out,
+        "techniques in scope {} (out of scope {}): high {}, medium {}, low {}, none {}\n",
+        c.in_scope, c.excluded, c.by_level.high, c.by_level.medium, c.by_level.low, c.by_level.none
+    );
+    let rows: Vec<Vec<String>> = a
+        .tactics
+        .iter()
+        .map(|t| {
+            vec![
+                t.shortname.clone(),
+                // A tactic with nothing in scope has no score, not a score of 0.
+                if t.leaves == 0 {
+                    "-".to_string()
+                } else {
+                    percent(t.score)
+                },
+                t.score_weighted
+                    .filter(|_| t.leaves > 0)
+                    .map_or_else(String::new, percent),
+                t.leaves.to_string(),
+                t.by_level.high.to_string(),
+                t.by_level.medium.to_string(),
+                t.by_level.low.to_string(),
+                t.by_level.none.to_string(),
+            ]
+        })
+        .collect();
+    out.push_str(&output::render_table(
+        &[
+            "tactic",
+            "score",
+            "weighted",
+            "techniques",
+            "high",
+            "medium",
+            "low",
+            "none",
+        ],
+        &rows,
+    ));
+    let top = gaps(
+        &loaded.attack,
+        a,
+        &GapOptions {
+            top: Some(10),
+            tactic: None,
+        },
+    )?;
+    out.push_str("\ntop gaps (priority = threat weight x (1 - score)):\n");
+    out.push_str(&gap_table(&top));
+    Ok(out)
+}
+
+fn gap_rows(list: &[covmap_assess::gaps::Gap], full: bool) -> Vec<Vec<String>> {
+    let ids = |items: &[covmap_assess::score::NamedRef]| {
+        items
+            .iter()
+            .map(|m| {
+                if full {
+                    format!("{} {}", m.id, m.name)
+                } else {
+                    m.id.clone()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(if full { "; " } else { ", " })
+    };
+    list.iter()
+        .map(|g| {
+            let mut row = vec![
+                g.rank.to_string(),
+                g.id.clone(),
+                g.name.clone(),
+                g.tactics.join(", "),
+                format!("{:.3}", g.score),
+                g.weight.to_string(),
+                format!("{:.3}", g.gap_priority),
+                ids(&g.mitigations),
+                g.threats
+                    .iter()
+                    .map(|t| t.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                g.notes.join("; "),
+            ];
+            if full {
+                row.insert(7, g.capabilities.join(", "));
+                row.push(ids(&g.detection_strategies));
+                row.push(ids(&g.data_components));
+                row.push(g.data_sources.join("; "));
+            }
+            row
+        })
+        .collect()
+}
+
+const GAP_HEADER: [&str; 10] = [
+    "rank",
+    "id",
+    "name",
+    "tactics",
+    "score",
+    "weight",
+    "priority",
+    "mitigations",
+    "threats",
+    "notes",
+];
+
+fn gap_table(list: &[covmap_assess::gaps::Gap]) -> String {
+    output::render_table(&GAP_HEADER, &gap_rows(list, false))
+}
+
+/// `covmap gaps`.
+pub(crate) fn run_gaps(
+    args: &InventoryArgs,
+    top: Option<usize>,
+    tactic: Option<String>,
+    format: Format,
+    source: &SourceArgs,
+) -> Result<()> {
+    let (loaded, assessment) = assessed(args, source)?;
+    let list = gaps(&loaded.attack, &assessment, &GapOptions { top, tactic })?;
+    match format {
+        Format::Json => output::json(&list),
+        Format::Table => output::text(&gap_table(&list)),
+        Format::Csv => output::csv(
+            &[
+                "rank",
+                "id",
+                "name",
+                "tactics",
+                "score",
+                "weight",
+                "priority",
+                "capabilities",
+                "mitigations",
+                "threats",
+                "notes",
+                "detection_strategies",
+                "data_components",
+                "data_sources",
+            ],
+            &gap_rows(&list, true),
+        ),
+    }
+}
+
+/// Splits `--candidate` values into capability ids of the inventory and inventory files.
+fn candidate_sources(values: &[String]) -> (Vec<String>, Vec<PathBuf>) {
+    let mut ids = Vec::new();
+    let mut files = Vec::new();
+    for value in values {
+        let path = Path::new(value);
+        if path.is_file() || value.ends_with(".yaml") || value.ends_with(".yml") {
+            files.push(path.to_path_buf());
+        } else {
+            ids.push(value.clone());
+        }
+    }
+    (ids, files)
+}
+
+/// `covmap compare`.
+pub(crate) fn run_compare(
+    args: &InventoryArgs,
+    candidates: &[String],
+    without: &[String],
+    format: Format,
+    source: &SourceArgs,
+) -> Result<()> {
+    if candidates.is_empty() && without.is_empty() {
+        bail!(
+            "nothing to compare\n  hint: give --candidate ID|FILE (a candidate product) or --without ID (a capability to retire)"
+        );
+    }
+    let (candidate_ids, candidate_files) = candidate_sources(candidates);
+    // Candidate files are validated together with the inventory, so that their capabilities
+    // share its scope and their ids must not collide with it.
+    let mut all_files = args.files.clone();
+    all_files.extend(candidate_files.iter().cloned());
+    let loaded = inventory::load(&all_files, source)?;
+    let mut inventory = loaded.parsed.inventory.clone();
+    let from_candidate_file =
+        |c: &Capability| candidate_files.iter().any(|f| *f == c.location.path);
+    let file_capabilities: Vec<(PathBuf, Vec<Capability>)> = candidate_files
+        .iter()
+        .map(|f| {
+            let caps = inventory
+                .capabilities
+                .iter()
+                .filter(|c| c.location.path == *f)
+                .cloned()
+                .collect();
+            (f.clone(), caps)
+        })
+        .collect();
+    inventory.capabilities.retain(|c| !from_candidate_file(c));
+    let mut groups: Vec<(String, Vec<Capability>)> = Vec::new();
+    for value in candidates {
+        if let Some((path, caps)) = file_capabilities
+            .iter()
+            .find(|(f, _)| f.as_path() == Path::new(value))
+        {
+            if caps.is_empty() {
+                bail!("{} holds no capability to compare", path.display());
+            }
+            groups.push((value.clone(), caps.clone()));
+            continue;
+        }
+        if !candidate_ids.contains(value) {
+            continue;
+        }
+        let Some(capability) = inventory.capabilities.iter().find(|c| c.id == *value) else {
+            let known: Vec<&str> = inventory
+                .capabilities
+                .iter()
+                .filter(|c| matches!(c.status, Status::Candidate | Status::Planned))
+                .map(|c| c.id.as_str())
+                .collect();
+            bail!(
+                "no capability `{value}` in {}\n  hint: candidates in the inventory: {}; or pass an inventory file of the product",
+                files_label(&args.files),
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            );
+        };
+        groups.push((value.clone(), vec![capability.clone()]));
+    }
+    let list: Vec<Candidate<'_>> = groups
+        .iter()
+        .map(|(label, caps)| Candidate {
+            label,
+            capabilities: caps,
+        })
+        .collect();
+    let result = compare(&loaded.attack, &inventory, &options(args), &list, without);
+    match format {
+        Format::Json => output::json(&result),
+        Format::Table => output::text(&comparison_text(&result)),
+        Format::Csv => output::csv(
+            &[
+                "candidate",
+                "capabilities",
+                "gain",
+                "gain_weighted",
+                "newly_covered",
+                "improved",
+                "overlap",
+                "annual_cost",
+                "currency",
+                "cost_per_point",
+            ],
+            &result
+                .candidates
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.label.clone(),
+                        c.capabilities.join(", "),
+                        format!("{:.6}", c.gain),
+                        c.gain_weighted
+                            .map_or_else(String::new, |g| format!("{g:.6}")),
+                        c.newly_covered.len().to_string(),
+                        c.improved.len().to_string(),
+                        c.overlap.len().to_string(),
+                        c.annual_cost
+                            .as_ref()
+                            .map_or_else(String::new, |k| format!("{}", k.annual)),
+                        c.annual_cost
+                            .as_ref()
+                            .map_or_else(String::new, |k| k.currency.clone()),
+                        c.cost_per_point
+                            .map_or_else(String::new, |p| format!("{p:.2}")),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        ),
+    }
+}
+
+fn points(delta: f64) -> String {
+    format!("{:+.1} pts", delta * 100.0)
+}
+
+fn comparison_text(result: &Comparison) -> String {
+    let mut out = String::new();
+    let weighted = result
+        .baseline
+        .overall_weighted
+        .map_or_else(String::new, |w| format!(", threat-weighted {}", percent(w)));
+    let _ = writeln!(
+        out,
+        "baseline: overall {}{weighted}\n",
+        percent(result.baseline.overall)
+    );
+    if !result.candidates.is_empty() {
+        let rows: Vec<Vec<String>> = result
+            .candidates
+            .iter()
+            .map(|c| {
+                vec![
+                    c.label.clone(),
+                    points(c.gain),
+                    c.gain_weighted.map_or_else(String::new, points),
+                    c.newly_covered.len().to_string(),
+                    c.improved.len().to_string(),
+                    c.overlap.len().to_string(),
+                    c.annual_cost
+                        .as_ref()
+                        .map_or_else(String::new, |k| format!("{:.0} {}", k.annual, k.currency)),
+                    match (&c.annual_cost, c.cost_per_point) {
+                        (Some(k), Some(p)) => format!("{p:.0} {}", k.currency),
+                        _ => String::new(),
+                    },
+                ]
+            })
+            .collect();
+        out.push_str(&output::render_table(
+            &[
+                "candidate",
+                "gain",
+                "weighted gain",
+                "newly covered",
+                "improved",
+                "overlap",
+                "annual cost",
+                "cost per point",
+            ],
+            &rows,
+        ));
+        for c in &result.candidates {
+            let listed: Vec<String> = c
+                .newly_covered
+                .iter()
+                .take(15)
+                .map(|l| format!("{} {}", l.id, l.name))
+                .collect();
+            let more = c.newly_covered.len().saturating_sub(listed.len());
+            let _ = writeln!(
+                out,
+                "\n{}: newly covers {}{}",
+                c.label,
+                if listed.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    listed.join(", ")
+                },
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+    if let Some(w) = &result.without {
+        let _ = writeln!(
+            out,
+            "\nwithout {}: overall {} ({}){}",
+            w.removed.join(", "),
+            percent(w.after.overall),
+            points(-w.drop),
+            w.drop_weighted
+                .map_or_else(String::new, |d| format!(", threat-weighted {}", points(-d)))
+        );
+        if !w.not_counted.is_empty() {
+            let _ = writeln!(
+                out,
+                "not counted in the baseline (unknown or not deployed): {}",
+                w.not_counted.join(", ")
+            );
+        }
+        let _ = writeln!(
+            out,
+            "techniques that lose all coverage: {}",
+            w.fall_to_zero.len()
+        );
+        for spof in &w.single_points_of_failure {
+            let ids: Vec<&str> = spof.leaves.iter().map(|l| l.id.as_str()).collect();
+            let _ = writeln!(
+                out,
+                "single point of failure {} ({}): the only cover of {} techniques{}{}",
+                spof.capability,
+                spof.name,
+                spof.leaves.len(),
+                if ids.is_empty() { "" } else { ": " },
+                ids.join(", ")
+            );
+        }
+    }
+    out
+}
+
+/// `covmap threats`.
+pub(crate) fn run_threats(
+    args: &InventoryArgs,
+    group: Option<String>,
+    top: usize,
+    format: Format,
+    source: &SourceArgs,
+) -> Result<()> {
+    let (loaded, assessment) = assessed(args, source)?;
+    if group.is_none() && !assessment.has_threats() {
+        bail!(
+            "no threats selected in {}\n  hint: add `scope: {{threats: {{groups: [APT29]}}}}` to the inventory, or pass --group NAME_OR_ID",
+            files_label(&args.files)
+        );
+    }
+    let list = threat_coverage(
+        &loaded.attack,
+        &assessment,
+        &ThreatOptions {
+            actor: group,
+            top: Some(top),
+        },
+    )?;
+    match format {
+        Format::Json => output::json(&list),
+        Format::Csv => output::csv(
+            &[
+                "id",
+                "name",
+                "kind",
+                "techniques",
+                "in_scope",
+                "score",
+                "covered",
+                "covered_share",
+                "largest_gaps",
+            ],
+            &list
+                .iter()
+                .map(|t| {
+                    vec![
+                        t.id.clone(),
+                        t.name.clone(),
+                        format!("{:?}", t.kind).to_lowercase(),
+                        t.techniques.to_string(),
+                        t.in_scope.to_string(),
+                        format!("{:.6}", t.score),
+                        t.covered.to_string(),
+                        format!("{:.6}", t.covered_share),
+                        t.uncovered
+                            .iter()
+                            .map(|g| g.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        ),
+        Format::Table => {
+            let mut out = String::new();
+            for t in &list {
+                let _ = writeln!(
+                    out,
+                    "{} {} ({:?}): {} techniques in scope of {}; mean score {}, {} covered ({})",
+                    t.id,
+                    t.name,
+                    t.kind,
+                    t.in_scope,
+                    t.techniques,
+                    percent(t.score),
+                    t.covered,
+                    percent(t.covered_share)
+                );
+                let rows: Vec<Vec<String>> = t
+                    .uncovered
+                    .iter()
+                    .map(|g| {
+                        vec![
+                            g.id.clone(),
+                            g.name.clone(),
+                            g.tactics.join(", "),
+                            format!("{:.3}", g.score),
+                        ]
+                    })
+                    .collect();
+                if !rows.is_empty() {
+                    out.push_str(&output::render_table(
+                        &["id", "name", "tactics", "score"],
+                        &rows,
+                    ));
+                }
+                out.push('\n');
+            }
+            output::text(&out)
+        }
+    }
+}
+
+/// Reads an earlier `assessment.json`.
+fn read_assessment(path: &Path) -> Result<Assessment> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_slice(&bytes).map_err(|err| {
+        anyhow::anyhow!(
+            "{}:{}:{}: not an assessment.json written by covmap assess: {err}",
+            path.display(),
+            err.line(),
+            err.column().max(1)
+        )
+    })
+}
+
+/// `covmap check`: 0 passed, 1 failed.
+#[allow(clippy::too_many_arguments)] // one per command-line option
+pub(crate) fn run_check(
+    args: &InventoryArgs,
+    min_overall: Option<f64>,
+    min_tactic: Option<f64>,
+    baseline: Option<&Path>,
+    max_drop: Option<f64>,
+    format: Format,
+    source: &SourceArgs,
+) -> Result<ExitCode> {
+    for (name, value) in [
+        ("--min-overall", min_overall),
+        ("--min-tactic", min_tactic),
+        ("--max-drop", max_drop),
+    ] {
+        if let Some(v) = value
+            && !(0.0..=1.0).contains(&v)
+        {
+            bail!("{name} {v} is outside [0, 1]; scores are fractions (0.25 = 25%)");
+        }
+    }
+    if min_overall.is_none() && min_tactic.is_none() && baseline.is_none() {
+        bail!(
+            "nothing to check\n  hint: give --min-overall X, --min-tactic X or --baseline assessment.json"
+        );
+    }
+    let baseline = baseline.map(read_assessment).transpose()?;
+    let (_, assessment) = assessed(args, source)?;
+    let result = check(
+        &assessment,
+        &CheckOptions {
+            min_overall,
+            min_tactic,
+            baseline: baseline.as_ref(),
+            max_drop,
+        },
+    );
+    if format == Format::Json {
+        output::json(&result)?;
+    } else {
+        let mut out = String::new();
+        if result.passed {
+            let _ = writeln!(out, "check passed: overall {}", percent(assessment.overall));
+        } else {
+            let _ = writeln!(out, "check FAILED:");
+            for failure in &result.failures {
+                let _ = writeln!(out, "  - {failure}");
+            }
+            for drop in result.dropped.iter().take(20) {
+                let _ = writeln!(
+                    out,
+                    "    {} {}: {:.3} -> {:.3}",
+                    drop.id, drop.name, drop.before, drop.after
+                );
+            }
+        }
+        output::text(&out)?;
+    }
+    Ok(if result.passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,113 @@
+//! Rendering inventory findings for people: `file:line:column`, the offending line, a caret, and
+//! what to do (codespan-reporting).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use codespan_reporting::diagnostic::{Diagnostic as Report, Label, Severity as ReportSeverity};
+use codespan_reporting::files::SimpleFiles;
+use codespan_reporting::term::{self, Chars, Config};
+use covmap_assess::diagnostic::{Diagnostic, Location, Severity};
+
+/// The texts of the files findings point into.
+pub(crate) struct Sources {
+    files: SimpleFiles<String, String>,
+    ids: HashMap<String, usize>,
+}
+
+impl Sources {
+    /// Registers files by path, as the parser saw them (BOM removed).
+    pub(crate) fn new<'a>(inputs: impl IntoIterator<Item = (&'a Path, &'a [u8])>) -> Sources {
+        let mut sources = Sources {
+            files: SimpleFiles::new(),
+            ids: HashMap::new(),
+        };
+        for (path, bytes) in inputs {
+            let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+            let name = path.display().to_string();
+            let id = sources
+                .files
+                .add(name.clone(), String::from_utf8_lossy(bytes).into_owned());
+            sources.ids.insert(name, id);
+        }
+        sources
+    }
+
+    /// Byte range of `length` characters at a 1-based line and column, clamped to the text.
+    fn range(&self, location: &Location, length: usize) -> Option<(usize, std::ops::Range<usize>)> {
+        if location.line == 0 {
+            return None;
+        }
+        let id = *self.ids.get(&location.path.display().to_string())?;
+        let text = self.files.get(id).ok()?.source();
+        let line_start = text
+            .split_inclusive('\n')
+            .take(location.line - 1)
+            .map(str::len)
+            .sum::<usize>();
+        let line = text.get(line_start..)?.lines().next().unwrap_or("");
+        let byte_at = |chars: usize| {
+            line.char_indices()
+                .nth(chars)
+                .map_or(line.len(), |(i, _)| i)
+        };
+        let start = byte_at(location.column.saturating_sub(1));
+        let end = byte_at(location.column.saturating_sub(1) + length.max(1)).max(start);
+        Some((id, line_start + start..line_start + end))
+    }
+
+    /// Renders findings as plain text, in the order given.
+    pub(crate) fn render(&self, diagnostics: &[Diagnostic]) -> String {
+        let config = Config {
+            chars: Chars::ascii(),
+            ..Config::default()
+        };
+        let mut out = String::new();
+        for diagnostic in diagnostics {
+            let severity = match diagnostic.severity {
+                Severity::Error => ReportSeverity::Error,
+                Severity::Warning => ReportSeverity::Warning,
+            };
+            let mut report = Report::new(severity)
+                .with_code(diagnostic.code.as_str())
+                .with_message(&diagnostic.message);
+            let mut labels = Vec::new();
+            match self.range(&diagnostic.location, diagnostic.length) {
+                Some((id, range)) => labels.push(Label::primary(id, range)),
+                None => {
+                    // No position: name the file in the message instead.
+                    report = report.with_message(format!(
+                        "{}: {}",
+                        diagnostic.location.path.display(),
+                        diagnostic.message
+                    ));
+                }
+            }
+            for related in &diagnostic.related {
+                if let Some((id, range)) = self.range(&related.location, 1) {
+                    labels.push(Label::secondary(id, range).with_message(&related.message));
+                }
+            }
+            report = report.with_labels(labels).with_notes(
+                diagnostic
+                    .hints
+                    .iter()
+                    .map(|h| format!("hint: {h}"))
+                    .collect(),
+            );
+            match term::emit_into_string(&config, &self.files, &report) {
+                Ok(text) => out.push_str(&text),
+                Err(_) => {
+                    out.push_str(&format!(
+                        "{}: {}[{}]: {}\n",
+                        diagnostic.location,
+                        diagnostic.severity,
+                        diagnostic.code,
+                        diagnostic.message
+                    ));
+                }
+            }
+        }
+        out
+    }
+}

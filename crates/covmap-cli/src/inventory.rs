@@ -1,0 +1,163 @@
+//! Reading inventory files and resolving them against the right ATT&CK bundle: the shared first
+//! step of `validate`, `assess`, `gaps`, `compare`, `threats` and `check`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use covmap_assess::diagnostic::Diagnostic;
+use covmap_assess::parse::{
+    Parsed, SourceFile, ValidationContext, declared_attack, parse_inventories,
+};
+use covmap_core::Attack;
+use covmap_core::store::stored_bundles;
+
+use crate::bundle;
+use crate::cli::{Domain, SourceArgs};
+use crate::diagnostics::Sources;
+
+/// Inventories read and validated against a bundle.
+pub(crate) struct Loaded {
+    /// The bundle they were resolved against.
+    pub(crate) attack: Attack,
+    /// The merged inventory and every finding.
+    pub(crate) parsed: Parsed,
+    /// The files' texts, for rendering findings.
+    pub(crate) sources: Sources,
+}
+
+/// Reads files, naming the file in every error.
+pub(crate) fn read_sources(paths: &[PathBuf]) -> Result<Vec<SourceFile>> {
+    paths
+        .iter()
+        .map(|path| {
+            if path.is_dir() {
+                bail!(
+                    "{} is a directory; pass inventory files (e.g. {}/*.yaml)",
+                    path.display(),
+                    path.display()
+                );
+            }
+            let bytes =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            Ok(SourceFile::new(path.clone(), bytes))
+        })
+        .collect()
+}
+
+fn domain_of(name: &str) -> Option<Domain> {
+    match name.trim_end_matches("-attack") {
+        "enterprise" => Some(Domain::Enterprise),
+        "mobile" => Some(Domain::Mobile),
+        "ics" => Some(Domain::Ics),
+        _ => None,
+    }
+}
+
+/// The bundle options for these inventories: the command line wins; otherwise the domain the
+/// inventories declare, and their version when that release is in the cache (a different
+/// release is used with a warning from validation rather than a surprise download).
+fn source_for(sources: &[SourceFile], args: &SourceArgs) -> SourceArgs {
+    let mut args = args.clone();
+    if args.attack.is_some() {
+        return args;
+    }
+    let declared = declared_attack(sources);
+    if args.domain.is_none() {
+        args.domain = declared.domain.as_deref().and_then(domain_of);
+    }
+    if args.attack_version.is_none()
+        && let Some(version) = declared.version
+        && let Ok(dir) = bundle::bundle_dir(&args)
+        && stored_bundles(&dir, args.domain_name())
+            .iter()
+            .any(|b| b.version == version)
+    {
+        args.attack_version = Some(version);
+    }
+    args
+}
+
+/// Other domains' bundles already in the cache, to tell "wrong domain" from "unknown" IDs.
+fn other_domains(attack: &Attack, args: &SourceArgs) -> Vec<Attack> {
+    let Ok(dir) = bundle::bundle_dir(args) else {
+        return Vec::new();
+    };
+    ["enterprise", "mobile", "ics"]
+        .into_iter()
+        .filter(|d| *d != attack.domain_short())
+        .filter_map(|d| stored_bundles(&dir, d).into_iter().next())
+        .filter_map(|b| bundle::load_path(&b.path, args).ok())
+        .collect()
+}
+
+/// Reads inventories, loads the bundle they need and validates them; prints the findings to
+/// stderr. Fails (exit 2) when there is any error, after printing all of them.
+pub(crate) fn load(paths: &[PathBuf], args: &SourceArgs) -> Result<Loaded> {
+    let loaded = load_unchecked(paths, args)?;
+    print_findings(&loaded, &loaded.parsed.diagnostics);
+    let errors = loaded
+        .parsed
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .count();
+    if errors > 0 {
+        bail!(
+            "{} in {}; nothing was assessed\n  hint: fix them and run `covmap validate` to check",
+            plural(errors, "error"),
+            files_label(paths)
+        );
+    }
+    Ok(loaded)
+}
+
+/// Like [`load`], but keeps going with errors and prints nothing (for `validate`).
+pub(crate) fn load_unchecked(paths: &[PathBuf], args: &SourceArgs) -> Result<Loaded> {
+    if paths.is_empty() {
+        bail!("no inventory file given");
+    }
+    let sources = read_sources(paths)?;
+    let args = source_for(&sources, args);
+    let attack = bundle::load(&args)?;
+    let others = other_domains(&attack, &args);
+    let context = ValidationContext {
+        other_domains: others.iter().collect(),
+    };
+    let parsed = parse_inventories(&sources, &attack, &context);
+    let rendering = Sources::new(
+        sources
+            .iter()
+            .map(|s| (s.path.as_path(), s.bytes.as_slice())),
+    );
+    Ok(Loaded {
+        attack,
+        parsed,
+        sources: rendering,
+    })
+}
+
+/// Prints findings to stderr.
+pub(crate) fn print_findings(loaded: &Loaded, diagnostics: &[Diagnostic]) {
+    if diagnostics.is_empty() {
+        return;
+    }
+    let text = loaded.sources.render(diagnostics);
+    eprint!("{text}");
+}
+
+/// `3 errors`, `1 warning`.
+pub(crate) fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// `inventory.yaml` or `3 files`.
+pub(crate) fn files_label(paths: &[PathBuf]) -> String {
+    match paths {
+        [one] => one.display().to_string(),
+        many => format!("{} files", many.len()),
+    }
+}
