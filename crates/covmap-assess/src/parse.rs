@@ -13,12 +13,30 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
+//! The work comes in two phases, which callers may also run themselves: [`load_documents`]
+//! reads the files as YAML and needs no bundle; [`resolve`] checks and merges them against a
+//! bundle. Loading the bundle on another thread meanwhile hides one of the two:
+//!
+//! ```no_run
+//! use covmap_assess::parse::{SourceFile, ValidationContext, load_documents, resolve};
+//! # fn load_bundle() -> covmap_core::Attack { unimplemented!() }
+//! let sources = vec![SourceFile::new("inventory.yaml", std::fs::read("inventory.yaml")?)];
+//! let (documents, attack) = std::thread::scope(|s| {
+//!     let bundle = s.spawn(load_bundle);
+//!     let documents = load_documents(&sources);
+//!     (documents, bundle.join().expect("loading the bundle panicked"))
+//! });
+//! let parsed = resolve(&documents, &attack, &ValidationContext::default());
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
 //! Findings never stop the run: a capability or coverage entry that cannot be read is reported
 //! and left out, and the rest is still checked. The inventory that comes back holds what could
 //! be resolved; callers should not score it when [`Parsed::has_errors`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 
 use covmap_core::{Attack, Kind, ObjectRef};
@@ -87,7 +105,31 @@ impl Parsed {
     }
 }
 
-/// Reads, validates and merges inventory files against a loaded ATT&CK domain.
+/// Inventory files read as YAML but not yet checked against ATT&CK: what [`load_documents`]
+/// returns and [`resolve`] reads.
+///
+/// It borrows the sources it was read from: the YAML trees keep positions into their text, and
+/// only scalar values are copied (into one buffer per file). It is `Send` and `Sync`, so it can
+/// be built on one thread while another loads the bundle, and resolved against several bundles.
+#[derive(Debug)]
+pub struct Documents<'s> {
+    files: Vec<LoadedFile<'s>>,
+}
+
+/// One file of [`Documents`].
+#[derive(Debug)]
+struct LoadedFile<'s> {
+    path: &'s Path,
+    /// SHA-256 of the raw bytes, lowercase hex.
+    sha256: String,
+    /// `None` when the file is not a YAML document (a finding says why).
+    doc: Option<Document<'s>>,
+    /// Findings of reading: encoding, YAML syntax, duplicate keys.
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Reads, validates and merges inventory files against a loaded ATT&CK domain:
+/// [`load_documents`] then [`resolve`].
 ///
 /// Never fails and never panics: every problem becomes a [`Diagnostic`]. Technique IDs are
 /// resolved to positions in [`Attack::techniques`]: revoked IDs to their replacement (with a
@@ -97,23 +139,45 @@ pub fn parse_inventories(
     attack: &Attack,
     context: &ValidationContext<'_>,
 ) -> Parsed {
+    resolve(&load_documents(sources), attack, context)
+}
+
+/// The first phase of [`parse_inventories`]: reads each file as one YAML document (decoding,
+/// YAML syntax, duplicate keys) and hashes its bytes. Needs no bundle.
+///
+/// Never fails: a file that cannot be read is kept with its findings, which [`resolve`] reports.
+pub fn load_documents(sources: &[SourceFile]) -> Documents<'_> {
+    Documents {
+        files: sources.iter().map(load_file).collect(),
+    }
+}
+
+/// The second phase of [`parse_inventories`]: validates and merges the documents against a
+/// loaded ATT&CK domain. The result is the same as `parse_inventories` on the same sources:
+/// the findings of [`load_documents`] come with the others.
+pub fn resolve(
+    documents: &Documents<'_>,
+    attack: &Attack,
+    context: &ValidationContext<'_>,
+) -> Parsed {
     let mut run = Run::new(attack, context);
     let mut inventory = Inventory::default();
-    let mut docs: Vec<Option<Document<'_>>> = Vec::with_capacity(sources.len());
-    for (index, source) in sources.iter().enumerate() {
+    inventory.files.reserve(documents.files.len());
+    for (index, loaded) in documents.files.iter().enumerate() {
         inventory.files.push(InventoryFile {
-            path: source.path.clone(),
-            sha256: sha256_hex(&source.bytes),
+            path: loaded.path.to_path_buf(),
+            sha256: loaded.sha256.clone(),
         });
-        docs.push(run.load(index, source));
+        run.diagnostics
+            .extend(loaded.diagnostics.iter().map(|d| (index, d.clone())));
     }
 
-    let mut settings = Vec::with_capacity(sources.len());
-    for (index, (source, doc)) in sources.iter().zip(&docs).enumerate() {
-        if let Some(doc) = doc {
+    let mut settings = Vec::with_capacity(documents.files.len());
+    for (index, loaded) in documents.files.iter().enumerate() {
+        if let Some(doc) = &loaded.doc {
             let file = FileRef {
                 index,
-                path: &source.path,
+                path: loaded.path,
                 doc,
             };
             if let Some(s) = run.read_settings(&file) {
@@ -124,7 +188,9 @@ pub fn parse_inventories(
 
     run.merge(&settings, &mut inventory);
 
-    let mut ids = HashMap::new();
+    let count = settings.iter().map(|(_, s)| s.capabilities.len()).sum();
+    inventory.capabilities.reserve(count);
+    let mut ids = HashMap::with_capacity(count);
     for (file, s) in &settings {
         for node in &s.capabilities {
             if let Some(capability) = run.capability(file, *node, &inventory.scope, &mut ids) {
@@ -202,17 +268,98 @@ fn sha256_hex(bytes: &[u8]) -> String {
     hex
 }
 
+/// Decodes and parses one file.
+fn load_file(source: &SourceFile) -> LoadedFile<'_> {
+    let mut loaded = LoadedFile {
+        path: &source.path,
+        sha256: sha256_hex(&source.bytes),
+        doc: None,
+        diagnostics: Vec::new(),
+    };
+    let bytes = source
+        .bytes
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(&source.bytes);
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let valid = bytes.get(..e.valid_up_to()).unwrap_or_default();
+            let prefix = std::str::from_utf8(valid).unwrap_or_default();
+            let line = prefix.matches('\n').count() + 1;
+            let column = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            let byte = bytes.get(e.valid_up_to()).copied().unwrap_or_default();
+            let diagnostic = Diagnostic::new(
+                Severity::Error,
+                Code::UnreadableFile,
+                Location {
+                    path: source.path.clone(),
+                    line,
+                    column,
+                },
+                format!("the file is not UTF-8 text: byte `0x{byte:02x}` cannot be decoded"),
+            )
+            .hint("save the file as UTF-8 (inventories are YAML text)");
+            loaded.diagnostics.push(diagnostic);
+            return loaded;
+        }
+    };
+    match yaml::load(text) {
+        Ok(doc) => {
+            // Only builds findings: the index (position in a run) is not used.
+            let file = FileRef {
+                index: 0,
+                path: &source.path,
+                doc: &doc,
+            };
+            for dup in doc.duplicate_keys() {
+                let (first, _) = file.location(dup.first);
+                let d = file
+                    .error(
+                        dup.key,
+                        Code::YamlSyntax,
+                        format!("duplicate key `{}`", dup.name),
+                    )
+                    .hint(format!(
+                        "keep one `{}:` in this mapping; this one is ignored",
+                        dup.name
+                    ))
+                    .related(first, format!("`{}` is first set here", dup.name));
+                loaded.diagnostics.push(d);
+            }
+            loaded.doc = Some(doc);
+        }
+        Err(e) => {
+            let mut d = Diagnostic::new(
+                Severity::Error,
+                Code::YamlSyntax,
+                Location {
+                    path: source.path.clone(),
+                    line: e.pos.line,
+                    column: e.pos.column,
+                },
+                e.message,
+            )
+            .length(e.pos.length);
+            d.hints = e.hints;
+            loaded.diagnostics.push(d);
+        }
+    }
+    loaded
+}
+
 // ---------------------------------------------------------------------------------------------
 // Files and findings
 
 /// A loaded file: where findings go.
-struct FileRef<'d, 's> {
+#[derive(Clone, Copy)]
+struct FileRef<'d> {
+    /// Position in the files of the run (findings are sorted by it).
     index: usize,
-    path: &'s Path,
-    doc: &'d Document<'s>,
+    path: &'d Path,
+    doc: &'d Document<'d>,
 }
 
-impl FileRef<'_, '_> {
+impl FileRef<'_> {
     fn location(&self, node: NodeId) -> (Location, usize) {
         let pos = self.doc.pos(node);
         (
@@ -269,12 +416,54 @@ enum Resolved {
     Dropped,
 }
 
+/// Capability ids seen so far, with where each is first used.
+type Ids<'d> = HashMap<&'d str, (FileRef<'d>, NodeId)>;
+
+/// A technique an entry lists (after resolution), for the redundant-subtechnique check.
+struct Listed {
+    function: Function,
+    include_subtechniques: bool,
+    technique: u32,
+    node: NodeId,
+}
+
+/// Hashes the keys of [`technique_key`]: small integers need no SipHash.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(self.0.rotate_left(8) ^ u64::from(*b));
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        // Fibonacci hashing, with the high bits folded down: the table indexes by the low ones.
+        let h = n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 = h ^ (h >> 32);
+    }
+}
+
 /// The state of one run: the bundle, caches, and the findings so far.
 struct Run<'a> {
     attack: &'a Attack,
     context: &'a ValidationContext<'a>,
     /// `attack.platforms()`, sorted.
     platforms: Vec<String>,
+    /// [`Attack::lookup`] of technique-shaped IDs, by [`technique_key`]: each distinct ID is
+    /// looked up once, and the others allocate nothing.
+    technique_ids: HashMap<u32, Option<ObjectRef>, BuildHasherDefault<KeyHasher>>,
+    /// The listed techniques of the capability being read (kept for its allocation).
+    listed: Vec<Listed>,
     /// "did you mean" for unknown technique references, by reference text.
     suggestions: HashMap<String, Vec<u32>>,
     /// Lowercase technique names, built on the first unknown reference.
@@ -286,19 +475,24 @@ struct Run<'a> {
 /// the bundle's techniques): enough for any real inventory, bounded for garbage input.
 const SUGGESTION_BUDGET: usize = 500;
 
+/// Entries listing more techniques than this find repeats with a set rather than a scan.
+const SCAN_TECHNIQUES_UP_TO: usize = 16;
+
 impl<'a> Run<'a> {
     fn new(attack: &'a Attack, context: &'a ValidationContext<'a>) -> Run<'a> {
         Run {
             attack,
             context,
             platforms: attack.platforms(),
+            technique_ids: HashMap::default(),
+            listed: Vec::new(),
             suggestions: HashMap::new(),
             lower_names: None,
             diagnostics: Vec::new(),
         }
     }
 
-    fn push(&mut self, file: &FileRef<'_, '_>, diagnostic: Diagnostic) {
+    fn push(&mut self, file: &FileRef<'_>, diagnostic: Diagnostic) {
         self.diagnostics.push((file.index, diagnostic));
     }
 
@@ -310,84 +504,23 @@ impl<'a> Run<'a> {
         }
     }
 
-    // -----------------------------------------------------------------------------------------
-    // Loading
-
-    fn load<'s>(&mut self, index: usize, source: &'s SourceFile) -> Option<Document<'s>> {
-        let bytes = source
-            .bytes
-            .strip_prefix(b"\xEF\xBB\xBF")
-            .unwrap_or(&source.bytes);
-        let text = match std::str::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(e) => {
-                let valid = bytes.get(..e.valid_up_to()).unwrap_or_default();
-                let prefix = std::str::from_utf8(valid).unwrap_or_default();
-                let line = prefix.matches('\n').count() + 1;
-                let column = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-                let byte = bytes.get(e.valid_up_to()).copied().unwrap_or_default();
-                let diagnostic = Diagnostic::new(
-                    Severity::Error,
-                    Code::UnreadableFile,
-                    Location {
-                        path: source.path.clone(),
-                        line,
-                        column,
-                    },
-                    format!("the file is not UTF-8 text: byte `0x{byte:02x}` cannot be decoded"),
-                )
-                .hint("save the file as UTF-8 (inventories are YAML text)");
-                self.diagnostics.push((index, diagnostic));
-                return None;
-            }
+    /// [`Attack::lookup`], memoised for technique IDs.
+    fn lookup(&mut self, text: &str) -> Option<ObjectRef> {
+        let Some(key) = technique_key(text) else {
+            return self.attack.lookup(text);
         };
-        match yaml::load(text) {
-            Ok(doc) => {
-                for dup in doc.duplicate_keys() {
-                    let file = FileRef {
-                        index,
-                        path: &source.path,
-                        doc: &doc,
-                    };
-                    let (first, _) = file.location(dup.first);
-                    let d = file
-                        .error(
-                            dup.key,
-                            Code::YamlSyntax,
-                            format!("duplicate key `{}`", dup.name),
-                        )
-                        .hint(format!(
-                            "keep one `{}:` in this mapping; this one is ignored",
-                            dup.name
-                        ))
-                        .related(first, format!("`{}` is first set here", dup.name));
-                    self.diagnostics.push((index, d));
-                }
-                Some(doc)
-            }
-            Err(e) => {
-                let mut d = Diagnostic::new(
-                    Severity::Error,
-                    Code::YamlSyntax,
-                    Location {
-                        path: source.path.clone(),
-                        line: e.pos.line,
-                        column: e.pos.column,
-                    },
-                    e.message,
-                )
-                .length(e.pos.length);
-                d.hints = e.hints;
-                self.diagnostics.push((index, d));
-                None
-            }
+        if let Some(found) = self.technique_ids.get(&key) {
+            return *found;
         }
+        let found = self.attack.lookup(text);
+        self.technique_ids.insert(key, found);
+        found
     }
 
     // -----------------------------------------------------------------------------------------
     // Reading with findings
 
-    fn unknown_keys(&mut self, file: &FileRef<'_, '_>, unknown: &[UnknownKey]) {
+    fn unknown_keys(&mut self, file: &FileRef<'_>, unknown: &[UnknownKey]) {
         for u in unknown {
             let name = file.doc.scalar(u.key).unwrap_or_default().to_string();
             let d = file.error(u.key, Code::UnknownKey, format!("unknown key `{name}`"));
@@ -397,7 +530,7 @@ impl<'a> Run<'a> {
     }
 
     /// Reports a deserialization error; `at` is where to point when the error names no node.
-    fn de_error(&mut self, file: &FileRef<'_, '_>, error: &DeError, at: NodeId) {
+    fn de_error(&mut self, file: &FileRef<'_>, error: &DeError, at: NodeId) {
         let node = error.node.unwrap_or(at);
         let doc = file.doc;
         let d = match &error.kind {
@@ -455,9 +588,9 @@ impl<'a> Run<'a> {
     }
 
     /// Reads a node as `T`, reporting unknown keys and the error, if any.
-    fn read<T: serde::de::DeserializeOwned>(
+    fn read<'d, T: serde::Deserialize<'d>>(
         &mut self,
-        file: &FileRef<'_, '_>,
+        file: &FileRef<'d>,
         node: NodeId,
     ) -> Option<T> {
         let read = file.doc.read::<T>(node);
@@ -474,7 +607,7 @@ impl<'a> Run<'a> {
     // -----------------------------------------------------------------------------------------
     // Settings: everything but the capabilities
 
-    fn read_settings(&mut self, file: &FileRef<'_, '_>) -> Option<Settings> {
+    fn read_settings(&mut self, file: &FileRef<'_>) -> Option<Settings> {
         let Some(root) = file.doc.root() else {
             let d = Diagnostic::new(
                 Severity::Error,
@@ -490,7 +623,7 @@ impl<'a> Run<'a> {
             self.push(file, d);
             return None;
         };
-        let raw: RawInventory = self.read(file, root)?;
+        let raw: RawInventory<'_> = self.read(file, root)?;
         match &raw.covmap {
             None => {
                 let d = file
@@ -529,17 +662,17 @@ impl<'a> Run<'a> {
             capabilities: Vec::new(),
         };
         if let Some(d) = raw.organization
-            && let Some(name) = self.read::<String>(file, d.node)
+            && let Some(name) = self.read::<&str>(file, d.node)
         {
             settings.organization = Some((name.trim().to_string(), d.node));
         }
         if let Some(d) = raw.attack
-            && let Some(target) = self.read::<RawAttack>(file, d.node)
+            && let Some(target) = self.read::<RawAttack<'_>>(file, d.node)
         {
             self.attack_target(file, target, &mut settings);
         }
         if let Some(d) = raw.scope
-            && let Some(scope) = self.read::<RawScope>(file, d.node)
+            && let Some(scope) = self.read::<RawScope<'_>>(file, d.node)
         {
             self.scope(file, &scope, &mut settings);
         }
@@ -550,14 +683,14 @@ impl<'a> Run<'a> {
             settings.scoring = Some((params, d.node));
         }
         if let Some(d) = raw.capabilities
-            && let Some(list) = self.read::<Vec<yaml::Deferred<RawCapability>>>(file, d.node)
+            && let Some(list) = self.read::<Vec<yaml::Deferred<RawCapability<'_>>>>(file, d.node)
         {
             settings.capabilities = list.into_iter().map(|c| c.node).collect();
         }
         Some(settings)
     }
 
-    fn attack_target(&mut self, file: &FileRef<'_, '_>, raw: RawAttack, settings: &mut Settings) {
+    fn attack_target(&mut self, file: &FileRef<'_>, raw: RawAttack<'_>, settings: &mut Settings) {
         if let Some(domain) = raw.domain {
             let written = domain.value.trim().to_ascii_lowercase();
             let short = written
@@ -619,9 +752,9 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn scope(&mut self, file: &FileRef<'_, '_>, raw: &RawScope, settings: &mut Settings) {
+    fn scope(&mut self, file: &FileRef<'_>, raw: &RawScope<'_>, settings: &mut Settings) {
         if let Some(d) = raw.platforms
-            && let Some(list) = self.read::<Vec<Spanned<String>>>(file, d.node)
+            && let Some(list) = self.read::<Vec<Spanned<&str>>>(file, d.node)
         {
             if list.is_empty() {
                 let diag = file
@@ -641,10 +774,10 @@ impl<'a> Run<'a> {
         }
         if let Some(d) = raw.exclude {
             let list = self
-                .read::<Vec<yaml::Deferred<RawExclusion>>>(file, d.node)
+                .read::<Vec<yaml::Deferred<RawExclusion<'_>>>>(file, d.node)
                 .unwrap_or_default();
             for item in list {
-                let Some(exclusion) = self.read::<RawExclusion>(file, item.node) else {
+                let Some(exclusion) = self.read::<RawExclusion<'_>>(file, item.node) else {
                     continue;
                 };
                 let reason = exclusion.reason.value.trim().to_string();
@@ -668,13 +801,13 @@ impl<'a> Run<'a> {
             }
         }
         if let Some(d) = raw.threats
-            && let Some(threats) = self.read::<RawThreats>(file, d.node)
+            && let Some(threats) = self.read::<RawThreats<'_>>(file, d.node)
         {
             settings.threats = self.threats(file, &threats);
         }
     }
 
-    fn check_scoring(&mut self, file: &FileRef<'_, '_>, node: NodeId, p: &ScoringParams) -> bool {
+    fn check_scoring(&mut self, file: &FileRef<'_>, node: NodeId, p: &ScoringParams) -> bool {
         let doc = file.doc;
         let at = |path: &[&str]| doc.lookup(node, path).unwrap_or(node);
         let mut ok = true;
@@ -742,15 +875,15 @@ impl<'a> Run<'a> {
     // -----------------------------------------------------------------------------------------
     // Merging
 
-    fn merge(&mut self, files: &[(FileRef<'_, '_>, Settings)], inventory: &mut Inventory) {
+    fn merge(&mut self, files: &[(FileRef<'_>, Settings)], inventory: &mut Inventory) {
         fn first_and_conflicts<T: PartialEq + Clone>(
             run: &mut Run<'_>,
-            files: &[(FileRef<'_, '_>, Settings)],
+            files: &[(FileRef<'_>, Settings)],
             key: &str,
             get: impl Fn(&Settings) -> Option<&(T, NodeId)>,
             show: impl Fn(&T) -> String,
         ) -> Option<T> {
-            let mut first: Option<(&FileRef<'_, '_>, &(T, NodeId))> = None;
+            let mut first: Option<(&FileRef<'_>, &(T, NodeId))> = None;
             for (file, settings) in files {
                 let Some(this) = get(settings) else { continue };
                 match first {
@@ -848,14 +981,14 @@ impl<'a> Run<'a> {
     // -----------------------------------------------------------------------------------------
     // Capabilities
 
-    fn capability(
+    fn capability<'d>(
         &mut self,
-        file: &FileRef<'_, '_>,
+        file: &FileRef<'d>,
         node: NodeId,
         scope: &Scope,
-        ids: &mut HashMap<String, (Location, usize)>,
+        ids: &mut Ids<'d>,
     ) -> Option<Capability> {
-        let read = file.doc.read::<RawCapability>(node);
+        let read = file.doc.read::<RawCapability<'d>>(node);
         self.unknown_keys(file, &read.unknown);
         let raw = match read.value {
             Ok(raw) => raw,
@@ -884,7 +1017,7 @@ impl<'a> Run<'a> {
         let platforms = self.capability_platforms(file, raw.platforms, &id, scope);
 
         let cost = raw.cost.and_then(|d| {
-            let cost = self.read::<RawCost>(file, d.node)?;
+            let cost = self.read::<RawCost<'_>>(file, d.node)?;
             self.cost(file, &cost)
         });
 
@@ -893,9 +1026,9 @@ impl<'a> Run<'a> {
         keep.then(|| Capability {
             name: raw
                 .name
-                .map(|n| n.trim().to_string())
+                .map(str::trim)
                 .filter(|n| !n.is_empty())
-                .unwrap_or_else(|| id.clone()),
+                .map_or_else(|| id.clone(), str::to_string),
             id,
             vendor: raw.vendor,
             status: raw.status.map_or(Status::Deployed, |s| s.value),
@@ -910,14 +1043,14 @@ impl<'a> Run<'a> {
 
     /// What can be checked of a capability that cannot be read: its id (for duplicates) and
     /// its coverage entries.
-    fn capability_fallback(
+    fn capability_fallback<'d>(
         &mut self,
-        file: &FileRef<'_, '_>,
+        file: &FileRef<'d>,
         node: NodeId,
         scope: &Scope,
-        ids: &mut HashMap<String, (Location, usize)>,
+        ids: &mut Ids<'d>,
     ) {
-        let Ok(fallback) = file.doc.read::<RawCapabilityFallback>(node).value else {
+        let Ok(fallback) = file.doc.read::<RawCapabilityFallback<'d>>(node).value else {
             return;
         };
         if let Some(id) = &fallback.id {
@@ -926,7 +1059,7 @@ impl<'a> Run<'a> {
         if let Some(coverage) = fallback.coverage {
             let entries = file
                 .doc
-                .read::<Vec<yaml::Deferred<RawCoverage>>>(coverage.node)
+                .read::<Vec<yaml::Deferred<RawCoverage<'_>>>>(coverage.node)
                 .value
                 .unwrap_or_default();
             let mut sink = Vec::new();
@@ -939,14 +1072,14 @@ impl<'a> Run<'a> {
     /// A capability's platforms: resolved, or the scope's by default.
     fn capability_platforms(
         &mut self,
-        file: &FileRef<'_, '_>,
-        platforms: Option<yaml::Deferred<Vec<Spanned<String>>>>,
+        file: &FileRef<'_>,
+        platforms: Option<yaml::Deferred<Vec<Spanned<&str>>>>,
         id: &str,
         scope: &Scope,
     ) -> Vec<String> {
         match platforms {
             None => scope.platforms.clone(),
-            Some(d) => match self.read::<Vec<Spanned<String>>>(file, d.node) {
+            Some(d) => match self.read::<Vec<Spanned<&str>>>(file, d.node) {
                 None => scope.platforms.clone(),
                 Some(list) if list.is_empty() => {
                     let diag = file
@@ -988,14 +1121,15 @@ impl<'a> Run<'a> {
     /// A capability's coverage entries, checked and resolved.
     fn capability_coverage(
         &mut self,
-        file: &FileRef<'_, '_>,
-        coverage: Option<yaml::Deferred<Vec<yaml::Deferred<RawCoverage>>>>,
+        file: &FileRef<'_>,
+        coverage: Option<yaml::Deferred<Vec<yaml::Deferred<RawCoverage<'_>>>>>,
         id_node: NodeId,
         id: &str,
         platforms: &[String],
     ) -> Vec<CoverageEntry> {
         let mut entries_out = Vec::new();
-        let mut refs: Vec<EntryRefs> = Vec::new();
+        let mut listed = std::mem::take(&mut self.listed);
+        listed.clear();
         match coverage {
             None => {
                 let d = file
@@ -1008,7 +1142,9 @@ impl<'a> Run<'a> {
                 self.push(file, d);
             }
             Some(d) => {
-                if let Some(entries) = self.read::<Vec<yaml::Deferred<RawCoverage>>>(file, d.node) {
+                if let Some(entries) =
+                    self.read::<Vec<yaml::Deferred<RawCoverage<'_>>>>(file, d.node)
+                {
                     if entries.is_empty() {
                         let diag = file
                             .warning(
@@ -1021,29 +1157,31 @@ impl<'a> Run<'a> {
                     }
                     entries_out.reserve(entries.len());
                     for entry in entries {
-                        if let Some(e) = self.entry(file, entry.node, platforms, id, &mut refs) {
+                        if let Some(e) = self.entry(file, entry.node, platforms, id, &mut listed) {
                             entries_out.push(e);
                         }
                     }
                 }
             }
         }
-        self.redundant_subtechniques(file, &refs);
+        self.redundant_subtechniques(file, &listed);
+        self.listed = listed;
         entries_out
     }
 
     /// Records a capability id; `false` (and an error naming both places) when it is taken.
-    fn register_id(
+    fn register_id<'d>(
         &mut self,
-        file: &FileRef<'_, '_>,
-        id: &Spanned<String>,
-        ids: &mut HashMap<String, (Location, usize)>,
+        file: &FileRef<'d>,
+        id: &Spanned<&'d str>,
+        ids: &mut Ids<'d>,
     ) -> bool {
         let key = id.value.trim();
         if key.is_empty() {
             return false;
         }
-        if let Some((first, _)) = ids.get(key) {
+        if let Some((first_file, first_node)) = ids.get(key) {
+            let (first, _) = first_file.location(*first_node);
             let d = file
                 .error(
                     id.node,
@@ -1057,11 +1195,11 @@ impl<'a> Run<'a> {
             self.push(file, d);
             return false;
         }
-        ids.insert(key.to_string(), file.location(id.node));
+        ids.insert(key, (*file, id.node));
         true
     }
 
-    fn cost(&mut self, file: &FileRef<'_, '_>, raw: &RawCost) -> Option<Cost> {
+    fn cost(&mut self, file: &FileRef<'_>, raw: &RawCost<'_>) -> Option<Cost> {
         let mut ok = true;
         if !raw.annual.value.is_finite() || raw.annual.value < 0.0 {
             let d = file
@@ -1098,13 +1236,13 @@ impl<'a> Run<'a> {
     /// Checks and resolves one coverage entry. `platforms` are the capability's.
     fn entry(
         &mut self,
-        file: &FileRef<'_, '_>,
+        file: &FileRef<'_>,
         node: NodeId,
         platforms: &[String],
         capability: &str,
-        refs: &mut Vec<EntryRefs>,
+        listed: &mut Vec<Listed>,
     ) -> Option<CoverageEntry> {
-        let read = file.doc.read::<RawCoverage>(node);
+        let read = file.doc.read::<RawCoverage<'_>>(node);
         self.unknown_keys(file, &read.unknown);
         let raw = match read.value {
             Ok(raw) => raw,
@@ -1113,7 +1251,7 @@ impl<'a> Run<'a> {
                 // The techniques are still worth checking.
                 if let Ok(RawCoverageFallback {
                     techniques: Some(list),
-                }) = file.doc.read::<RawCoverageFallback>(node).value
+                }) = file.doc.read::<RawCoverageFallback<'_>>(node).value
                 {
                     for t in &list.value.0 {
                         self.technique(file, t);
@@ -1124,15 +1262,18 @@ impl<'a> Run<'a> {
         };
         let mut ok = true;
 
-        let (techniques, listed) = self.entry_techniques(file, &raw.techniques);
+        let include = raw.include_subtechniques.unwrap_or(false);
+        let techniques =
+            self.entry_techniques(file, &raw.techniques, raw.function, include, listed);
         let level = self.level(file, &raw.level);
         ok &= level.is_some();
         let level = level.unwrap_or(Level::Value(0.0));
 
         let evidence = raw
             .evidence
-            .map(|e| e.trim().to_string())
-            .filter(|e| !e.is_empty());
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(str::to_string);
         if let Some(Spanned {
             value: Confidence::Tested,
             node: at,
@@ -1176,12 +1317,6 @@ impl<'a> Run<'a> {
             }
         };
 
-        let include = raw.include_subtechniques.unwrap_or(false);
-        refs.push(EntryRefs {
-            function: raw.function,
-            include_subtechniques: include,
-            listed,
-        });
         (ok && !techniques.is_empty()).then(|| CoverageEntry {
             techniques,
             function: raw.function,
@@ -1195,12 +1330,16 @@ impl<'a> Run<'a> {
         })
     }
 
-    /// An entry's techniques: resolved without repeats, and as listed with their nodes.
+    /// An entry's techniques, resolved without repeats; adds them as listed, with their nodes,
+    /// to `listed`.
     fn entry_techniques(
         &mut self,
-        file: &FileRef<'_, '_>,
-        list: &Spanned<OneOrMany<Spanned<String>>>,
-    ) -> (Vec<u32>, Vec<(u32, NodeId)>) {
+        file: &FileRef<'_>,
+        list: &Spanned<OneOrMany<Spanned<&str>>>,
+        function: Function,
+        include_subtechniques: bool,
+        listed: &mut Vec<Listed>,
+    ) -> Vec<u32> {
         if list.value.0.is_empty() {
             let d = file
                 .error(
@@ -1211,21 +1350,31 @@ impl<'a> Run<'a> {
                 .hint("list at least one technique ID, e.g. `techniques: [T1059.001]`, or remove the entry");
             self.push(file, d);
         }
-        let mut techniques = Vec::with_capacity(list.value.0.len());
-        let mut listed = Vec::with_capacity(list.value.0.len());
+        let count = list.value.0.len();
+        let mut techniques = Vec::with_capacity(count);
+        let mut seen = (count > SCAN_TECHNIQUES_UP_TO).then(|| HashSet::with_capacity(count));
         for t in &list.value.0 {
             if let Resolved::Technique(index) = self.technique(file, t) {
-                listed.push((index, t.node));
-                if !techniques.contains(&index) {
+                listed.push(Listed {
+                    function,
+                    include_subtechniques,
+                    technique: index,
+                    node: t.node,
+                });
+                let new = match &mut seen {
+                    Some(seen) => seen.insert(index),
+                    None => !techniques.contains(&index),
+                };
+                if new {
                     techniques.push(index);
                 }
             }
         }
-        (techniques, listed)
+        techniques
     }
 
     /// A level, checked to be in [0, 1] when it is a number.
-    fn level(&mut self, file: &FileRef<'_, '_>, level: &Spanned<RawLevel>) -> Option<Level> {
+    fn level(&mut self, file: &FileRef<'_>, level: &Spanned<RawLevel>) -> Option<Level> {
         match level.value {
             RawLevel::Named(named) => Some(Level::Named(named)),
             RawLevel::Value(v) => {
@@ -1250,12 +1399,12 @@ impl<'a> Run<'a> {
     /// An entry's `platforms`: resolved and sorted; `None` (with findings) when any is wrong.
     fn entry_platforms(
         &mut self,
-        file: &FileRef<'_, '_>,
+        file: &FileRef<'_>,
         node: NodeId,
         platforms: &[String],
         capability: &str,
     ) -> Option<Vec<String>> {
-        let list = self.read::<Vec<Spanned<String>>>(file, node);
+        let list = self.read::<Vec<Spanned<&str>>>(file, node);
         match list {
             None => None,
             Some(list) if list.is_empty() => {
@@ -1301,43 +1450,39 @@ impl<'a> Run<'a> {
     }
 
     /// Warns about sub-techniques listed where their parent already covers them.
-    fn redundant_subtechniques(&mut self, file: &FileRef<'_, '_>, refs: &[EntryRefs]) {
+    fn redundant_subtechniques(&mut self, file: &FileRef<'_>, listed: &[Listed]) {
         let techniques = self.attack.techniques();
         let mut parents: HashMap<(Function, u32), NodeId> = HashMap::new();
-        for entry in refs.iter().filter(|e| e.include_subtechniques) {
-            for (t, node) in &entry.listed {
-                parents.entry((entry.function, *t)).or_insert(*node);
-            }
+        for l in listed.iter().filter(|l| l.include_subtechniques) {
+            parents.entry((l.function, l.technique)).or_insert(l.node);
         }
         if parents.is_empty() {
             return;
         }
-        for entry in refs {
-            for (t, node) in &entry.listed {
-                let Some(parent) = techniques.get(*t as usize).and_then(|t| t.parent) else {
-                    continue;
-                };
-                let Some(parent_node) = parents.get(&(entry.function, parent)) else {
-                    continue;
-                };
-                let sub_id = technique_id(self.attack, *t);
-                let parent_id = technique_id(self.attack, parent);
-                let (location, _) = file.location(*parent_node);
-                let function = entry.function.as_str();
-                let d = file
-                    .warning(
-                        *node,
-                        Code::RedundantSubtechnique,
-                        format!(
-                            "`{sub_id}` is already covered by `{parent_id}` with `include_subtechniques: true` in this capability's `{function}` entries"
-                        ),
-                    )
-                    .hint(format!(
-                        "remove `{sub_id}` here, or set `include_subtechniques: false` on `{parent_id}` and list its sub-techniques one by one"
-                    ))
-                    .related(location, format!("`{parent_id}` covers its sub-techniques here"));
-                self.push(file, d);
-            }
+        for l in listed {
+            let Some(parent) = techniques.get(l.technique as usize).and_then(|t| t.parent) else {
+                continue;
+            };
+            let Some(parent_node) = parents.get(&(l.function, parent)) else {
+                continue;
+            };
+            let sub_id = technique_id(self.attack, l.technique);
+            let parent_id = technique_id(self.attack, parent);
+            let (location, _) = file.location(*parent_node);
+            let function = l.function.as_str();
+            let d = file
+                .warning(
+                    l.node,
+                    Code::RedundantSubtechnique,
+                    format!(
+                        "`{sub_id}` is already covered by `{parent_id}` with `include_subtechniques: true` in this capability's `{function}` entries"
+                    ),
+                )
+                .hint(format!(
+                    "remove `{sub_id}` here, or set `include_subtechniques: false` on `{parent_id}` and list its sub-techniques one by one"
+                ))
+                .related(location, format!("`{parent_id}` covers its sub-techniques here"));
+            self.push(file, d);
         }
     }
 
@@ -1345,7 +1490,7 @@ impl<'a> Run<'a> {
     // ATT&CK references
 
     /// Resolves a platform name (any case) to the bundle's spelling, reporting unknown ones.
-    fn platform(&mut self, file: &FileRef<'_, '_>, raw: &Spanned<String>) -> Option<String> {
+    fn platform(&mut self, file: &FileRef<'_>, raw: &Spanned<&str>) -> Option<String> {
         let name = raw.value.trim();
         if let Some(p) = self.platforms.iter().find(|p| p.eq_ignore_ascii_case(name)) {
             return Some(p.clone());
@@ -1369,7 +1514,7 @@ impl<'a> Run<'a> {
     }
 
     /// Resolves a list of platforms, sorted and without repeats.
-    fn platform_list(&mut self, file: &FileRef<'_, '_>, list: &[Spanned<String>]) -> Vec<String> {
+    fn platform_list(&mut self, file: &FileRef<'_>, list: &[Spanned<&str>]) -> Vec<String> {
         let mut resolved: Vec<String> =
             list.iter().filter_map(|p| self.platform(file, p)).collect();
         self.sort_platforms(&mut resolved);
@@ -1378,7 +1523,7 @@ impl<'a> Run<'a> {
     }
 
     /// Resolves a technique reference, reporting what is wrong with it.
-    fn technique(&mut self, file: &FileRef<'_, '_>, raw: &Spanned<String>) -> Resolved {
+    fn technique(&mut self, file: &FileRef<'_>, raw: &Spanned<&str>) -> Resolved {
         let attack = self.attack;
         let text = raw.value.trim();
         let node = raw.node;
@@ -1390,7 +1535,7 @@ impl<'a> Run<'a> {
             return Resolved::Dropped;
         }
         let techniques = attack.techniques();
-        match attack.lookup(text) {
+        match self.lookup(text) {
             Some(r) if r.kind == Kind::Technique => {
                 let Some(t) = techniques.get(r.index as usize) else {
                     return Resolved::Dropped;
@@ -1418,7 +1563,7 @@ impl<'a> Run<'a> {
     /// A revoked or deprecated technique: its finding, and what is scored instead.
     fn inactive_technique(
         &self,
-        file: &FileRef<'_, '_>,
+        file: &FileRef<'_>,
         node: NodeId,
         r: ObjectRef,
     ) -> (Diagnostic, Resolved) {
@@ -1465,7 +1610,7 @@ impl<'a> Run<'a> {
     }
 
     /// An ATT&CK ID of a group, mitigation, tactic... where a technique belongs.
-    fn not_a_technique(&self, file: &FileRef<'_, '_>, node: NodeId, r: ObjectRef) -> Diagnostic {
+    fn not_a_technique(&self, file: &FileRef<'_>, node: NodeId, r: ObjectRef) -> Diagnostic {
         let meta = self.attack.meta(r);
         let message = format!(
             "`{}` is {} ({}), not a technique",
@@ -1487,12 +1632,7 @@ impl<'a> Run<'a> {
         d.hint("list technique IDs here, such as `T1059` or `T1059.001`")
     }
 
-    fn unknown_technique(
-        &mut self,
-        file: &FileRef<'_, '_>,
-        node: NodeId,
-        text: &str,
-    ) -> Diagnostic {
+    fn unknown_technique(&mut self, file: &FileRef<'_>, node: NodeId, text: &str) -> Diagnostic {
         let attack = self.attack;
         let here = attack.domain_short().to_string();
         let here_label = domain_label(&here).to_string();
@@ -1629,7 +1769,7 @@ impl<'a> Run<'a> {
         best
     }
 
-    fn threats(&mut self, file: &FileRef<'_, '_>, raw: &RawThreats) -> Threats {
+    fn threats(&mut self, file: &FileRef<'_>, raw: &RawThreats<'_>) -> Threats {
         let mut threats = Threats::default();
         for (list, kind, out) in [
             (&raw.groups, Kind::Group, &mut threats.groups),
@@ -1649,8 +1789,8 @@ impl<'a> Run<'a> {
     /// instead.
     fn inactive_threat(
         &self,
-        file: &FileRef<'_, '_>,
-        raw: &Spanned<String>,
+        file: &FileRef<'_>,
+        raw: &Spanned<&str>,
         r: ObjectRef,
         key: &str,
     ) -> (Diagnostic, Option<u32>) {
@@ -1702,7 +1842,7 @@ impl<'a> Run<'a> {
     }
 
     /// Resolves a group, campaign or software by ATT&CK ID, STIX id, name or alias.
-    fn threat(&mut self, file: &FileRef<'_, '_>, raw: &Spanned<String>, kind: Kind) -> Option<u32> {
+    fn threat(&mut self, file: &FileRef<'_>, raw: &Spanned<&str>, kind: Kind) -> Option<u32> {
         let attack = self.attack;
         let query = raw.value.trim();
         let key = match kind {
@@ -1783,13 +1923,6 @@ impl<'a> Run<'a> {
     }
 }
 
-/// The techniques an entry lists (after resolution), for the redundant-subtechnique check.
-struct EntryRefs {
-    function: Function,
-    include_subtechniques: bool,
-    listed: Vec<(u32, NodeId)>,
-}
-
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
@@ -1822,6 +1955,18 @@ fn is_technique_id(text: &str) -> bool {
         },
         _ => false,
     }
+}
+
+/// A number for a technique-shaped ID (`T1059`, `t1059.001`): the same for IDs that differ
+/// only in the case of the `T`, different for any others.
+fn technique_key(text: &str) -> Option<u32> {
+    if !is_technique_id(text) {
+        return None;
+    }
+    let number = |digits: &str| digits.bytes().fold(0, |n, d| n * 10 + u32::from(d - b'0'));
+    let parent = number(text.get(1..5)?);
+    let sub = text.get(6..).map_or(0, |sub| number(sub) + 1);
+    Some(parent << 10 | sub)
 }
 
 fn technique_id(attack: &Attack, index: u32) -> String {
@@ -1930,7 +2075,66 @@ fn valid_date(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_technique_id, valid_date};
+    use std::path::Path;
+
+    use covmap_core::Attack;
+
+    use super::{
+        SourceFile, ValidationContext, is_technique_id, load_documents, parse_inventories, resolve,
+        technique_key, valid_date,
+    };
+
+    #[test]
+    fn two_phases_give_what_one_gives_and_documents_cross_threads() {
+        fn send_and_sync<T: Send + Sync>(_: &T) {}
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let attack = Attack::load(&root.join("fixtures/attack/mini-attack-2.1.json"))
+            .expect("the mini bundle loads");
+        let sources: Vec<SourceFile> = [
+            "good/full.yaml",
+            "bad/several-problems.yaml",
+            "bad/yaml-syntax.yaml",
+            "bad/unreadable-file.yaml",
+            "bad/duplicate-capability-id.yaml",
+        ]
+        .iter()
+        .map(|rel| {
+            let bytes = std::fs::read(root.join("fixtures/inventory").join(rel));
+            SourceFile::new(*rel, bytes.expect("the fixture is readable"))
+        })
+        .collect();
+        let context = ValidationContext::default();
+        // Built on another thread, resolved on this one.
+        let documents = std::thread::scope(|s| {
+            s.spawn(|| load_documents(&sources))
+                .join()
+                .expect("loading does not panic")
+        });
+        send_and_sync(&documents);
+        let one = parse_inventories(&sources, &attack, &context);
+        assert!(one.has_errors());
+        for _ in 0..2 {
+            let two = resolve(&documents, &attack, &context);
+            assert_eq!(two.inventory, one.inventory);
+            assert_eq!(two.diagnostics, one.diagnostics);
+        }
+    }
+
+    #[test]
+    fn technique_keys() {
+        assert_eq!(technique_key("T1059"), technique_key("t1059"));
+        assert_eq!(technique_key("T1059.001"), technique_key("t1059.001"));
+        let keys = ["T1059", "T1059.000", "T1059.001", "T1095", "T0059"].map(technique_key);
+        for (i, a) in keys.iter().enumerate() {
+            assert!(a.is_some());
+            for b in &keys[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        for not_an_id in ["T105", "G0016", " T1059", "T1059.1", "attack-pattern--x"] {
+            assert_eq!(technique_key(not_an_id), None, "{not_an_id}");
+        }
+    }
 
     #[test]
     fn declared_attack_reads_only_the_attack_block() {

@@ -4,6 +4,9 @@
 //!
 //! The structs say what a file may contain; everything that needs the ATT&CK bundle (technique
 //! IDs, platforms, threats) or several files (merging) is checked in `parse`.
+//!
+//! Text the parser only checks or trims borrows from the YAML document (`&'a str`: no
+//! allocation per value); text kept as it is in the model (`vendor`, `owner`, `tags`) is owned.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -24,7 +27,7 @@ use crate::yaml::{Deferred, OneOrMany, Spanned};
 /// the ATT&CK bundle loaded, checks technique IDs, platforms and threats.
 pub fn inventory_schema() -> serde_json::Value {
     let generator = schemars::generate::SchemaSettings::draft07().into_generator();
-    let mut schema = generator.into_root_schema_for::<RawInventory>();
+    let mut schema = generator.into_root_schema_for::<RawInventory<'static>>();
     schema.insert(
         "$id".to_string(),
         "https://covmap.invalid/schema/inventory-1.json".into(),
@@ -83,20 +86,20 @@ impl<T: JsonSchema> JsonSchema for OneOrMany<T> {
 /// MITRE ATT&CK techniques. Several files (one per team, say) merge into one inventory.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(rename = "Inventory", title = "covmap inventory", deny_unknown_fields)]
-pub(crate) struct RawInventory {
+pub(crate) struct RawInventory<'a> {
     /// Version of the inventory format: always `1`.
     #[schemars(schema_with = "format_version", required)]
     pub(crate) covmap: Option<Spanned<FormatVersion>>,
     /// Name of the organisation, shown in reports.
-    pub(crate) organization: Option<Deferred<String>>,
+    pub(crate) organization: Option<Deferred<&'a str>>,
     /// The ATT&CK release the inventory was written for.
-    pub(crate) attack: Option<Deferred<RawAttack>>,
+    pub(crate) attack: Option<Deferred<RawAttack<'a>>>,
     /// What is assessed: platforms, techniques taken out of scope, threats that weight scores.
-    pub(crate) scope: Option<Deferred<RawScope>>,
+    pub(crate) scope: Option<Deferred<RawScope<'a>>>,
     /// Scoring parameters; every one has a documented default.
     pub(crate) scoring: Option<Deferred<ScoringParams>>,
     /// The defensive capabilities: products, rule sets, processes.
-    pub(crate) capabilities: Option<Deferred<Vec<Deferred<RawCapability>>>>,
+    pub(crate) capabilities: Option<Deferred<Vec<Deferred<RawCapability<'a>>>>>,
 }
 
 /// What `covmap:` holds, whatever it is: checked by the parser so that another version is an
@@ -154,15 +157,15 @@ fn format_version(_: &mut SchemaGenerator) -> Schema {
 /// a warning; a domain other than the bundle's is an error.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(rename = "Attack", deny_unknown_fields)]
-pub(crate) struct RawAttack {
+pub(crate) struct RawAttack<'a> {
     /// ATT&CK domain: `enterprise`, `mobile` or `ics`.
-    #[serde(default)]
+    #[serde(default, borrow)]
     #[schemars(schema_with = "domain_schema")]
-    pub(crate) domain: Option<Spanned<String>>,
+    pub(crate) domain: Option<Spanned<&'a str>>,
     /// ATT&CK release, e.g. `"18.1"` (quote it: a plain 18.10 would read as 18.1).
-    #[serde(default)]
+    #[serde(default, borrow)]
     #[schemars(schema_with = "version_schema")]
-    pub(crate) version: Option<Spanned<String>>,
+    pub(crate) version: Option<Spanned<&'a str>>,
 }
 
 fn domain_schema(_: &mut SchemaGenerator) -> Schema {
@@ -176,28 +179,30 @@ fn version_schema(_: &mut SchemaGenerator) -> Schema {
 /// What is assessed.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(rename = "Scope", deny_unknown_fields)]
-pub(crate) struct RawScope {
+pub(crate) struct RawScope<'a> {
     /// Platforms in scope, spelled as ATT&CK spells them (any case): Windows, Linux, macOS,
     /// IaaS, SaaS, Office Suite, Identity Provider, Network Devices, Containers, ESXi, PRE.
     /// Default: every platform of the loaded domain.
-    pub(crate) platforms: Option<Deferred<Vec<Spanned<String>>>>,
+    pub(crate) platforms: Option<Deferred<Vec<Spanned<&'a str>>>>,
     /// Techniques taken out of scope, each with the reason. Excluding a technique excludes its
     /// sub-techniques.
-    pub(crate) exclude: Option<Deferred<Vec<Deferred<RawExclusion>>>>,
+    pub(crate) exclude: Option<Deferred<Vec<Deferred<RawExclusion<'a>>>>>,
     /// The adversaries that matter most: the techniques they use weigh more in scores and gaps.
-    pub(crate) threats: Option<Deferred<RawThreats>>,
+    pub(crate) threats: Option<Deferred<RawThreats<'a>>>,
 }
 
 /// A technique taken out of scope.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(rename = "Exclusion", deny_unknown_fields)]
-pub(crate) struct RawExclusion {
+pub(crate) struct RawExclusion<'a> {
     /// ATT&CK technique ID, e.g. `T1200` or `T1052.001`.
+    #[serde(borrow)]
     #[schemars(schema_with = "technique_id_schema")]
-    pub(crate) technique: Spanned<String>,
+    pub(crate) technique: Spanned<&'a str>,
     /// Why it is out of scope (shown in reports).
+    #[serde(borrow)]
     #[schemars(length(min = 1))]
-    pub(crate) reason: Spanned<String>,
+    pub(crate) reason: Spanned<&'a str>,
 }
 
 fn technique_id_schema(_: &mut SchemaGenerator) -> Schema {
@@ -210,70 +215,78 @@ fn technique_id_schema(_: &mut SchemaGenerator) -> Schema {
 /// Groups, campaigns and software, by ATT&CK ID, name or alias.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(rename = "Threats", deny_unknown_fields)]
-pub(crate) struct RawThreats {
+pub(crate) struct RawThreats<'a> {
     /// Groups, e.g. `APT29`, `G0016`, `Cozy Bear`.
-    pub(crate) groups: Option<Vec<Spanned<String>>>,
+    #[serde(borrow)]
+    pub(crate) groups: Option<Vec<Spanned<&'a str>>>,
     /// Campaigns, e.g. `C0024`, `SolarWinds Compromise`.
-    pub(crate) campaigns: Option<Vec<Spanned<String>>>,
+    #[serde(borrow)]
+    pub(crate) campaigns: Option<Vec<Spanned<&'a str>>>,
     /// Software, e.g. `S0154`, `Cobalt Strike`.
-    pub(crate) software: Option<Vec<Spanned<String>>>,
+    #[serde(borrow)]
+    pub(crate) software: Option<Vec<Spanned<&'a str>>>,
 }
 
 /// A defensive capability: a product, a rule set, a process.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(rename = "Capability", deny_unknown_fields)]
-pub(crate) struct RawCapability {
+pub(crate) struct RawCapability<'a> {
     /// Short unique id, across all inventory files (`edr`, `siem-rules`); commands such as
     /// `covmap compare --candidate` name capabilities by it.
+    #[serde(borrow)]
     #[schemars(length(min = 1))]
-    pub(crate) id: Spanned<String>,
+    pub(crate) id: Spanned<&'a str>,
     /// Display name. Default: the id.
-    pub(crate) name: Option<String>,
+    #[serde(borrow)]
+    pub(crate) name: Option<&'a str>,
     /// Vendor.
     pub(crate) vendor: Option<String>,
     /// `deployed` (default) counts as current coverage; `planned` and `candidate` count in
     /// comparisons and with `--include planned`; `retired` never counts.
     pub(crate) status: Option<Spanned<Status>>,
     /// Platforms the capability covers (ATT&CK spelling, any case). Default: the scope's.
-    pub(crate) platforms: Option<Deferred<Vec<Spanned<String>>>>,
+    pub(crate) platforms: Option<Deferred<Vec<Spanned<&'a str>>>>,
     /// Yearly cost, for cost per point gained in comparisons.
-    pub(crate) cost: Option<Deferred<RawCost>>,
+    pub(crate) cost: Option<Deferred<RawCost<'a>>>,
     /// Owning team.
     pub(crate) owner: Option<String>,
     /// Free tags.
     pub(crate) tags: Option<Vec<String>>,
     /// What the capability does against which techniques.
-    pub(crate) coverage: Option<Deferred<Vec<Deferred<RawCoverage>>>>,
+    pub(crate) coverage: Option<Deferred<Vec<Deferred<RawCoverage<'a>>>>>,
 }
 
 /// The few keys of a capability read when the capability itself cannot be: enough to check
 /// its id for duplicates and its coverage entries.
 #[derive(Debug, Deserialize)]
-pub(crate) struct RawCapabilityFallback {
-    pub(crate) id: Option<Spanned<String>>,
-    pub(crate) coverage: Option<Deferred<Vec<Deferred<RawCoverage>>>>,
+pub(crate) struct RawCapabilityFallback<'a> {
+    #[serde(borrow)]
+    pub(crate) id: Option<Spanned<&'a str>>,
+    pub(crate) coverage: Option<Deferred<Vec<Deferred<RawCoverage<'a>>>>>,
 }
 
 /// Yearly cost of a capability.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(rename = "Cost", deny_unknown_fields)]
-pub(crate) struct RawCost {
+pub(crate) struct RawCost<'a> {
     /// Amount per year (not negative).
     #[schemars(range(min = 0))]
     pub(crate) annual: Spanned<f64>,
     /// ISO 4217 currency code, e.g. `EUR`.
+    #[serde(borrow)]
     #[schemars(regex(pattern = r"^[A-Za-z]{3}$"))]
-    pub(crate) currency: Spanned<String>,
+    pub(crate) currency: Spanned<&'a str>,
 }
 
 /// One coverage claim: what a capability does (`function`), how well (`level`) and how sure
 /// the team is (`confidence`), for some techniques.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(rename = "CoverageEntry", deny_unknown_fields)]
-pub(crate) struct RawCoverage {
+pub(crate) struct RawCoverage<'a> {
     /// ATT&CK technique IDs (`T1059.001`, any case): a list, or a single ID.
+    #[serde(borrow)]
     #[schemars(schema_with = "techniques_schema")]
-    pub(crate) techniques: Spanned<OneOrMany<Spanned<String>>>,
+    pub(crate) techniques: Spanned<OneOrMany<Spanned<&'a str>>>,
     /// `detect` (alerts), `protect` (blocks), `respond` (contains or recovers), or `visibility`
     /// (telemetry is collected, but nothing alerts).
     pub(crate) function: Function,
@@ -283,22 +296,24 @@ pub(crate) struct RawCoverage {
     /// How sure: `claimed`, `configured` (the default when absent) or `tested`.
     pub(crate) confidence: Option<Spanned<Confidence>>,
     /// How the claim is known: test report, ticket, exercise. Expected with `confidence: tested`.
-    pub(crate) evidence: Option<String>,
+    #[serde(borrow)]
+    pub(crate) evidence: Option<&'a str>,
     /// Date of the last test, `YYYY-MM-DD`.
-    #[serde(default)]
+    #[serde(default, borrow)]
     #[schemars(schema_with = "date_schema")]
-    pub(crate) tested_on: Option<Spanned<String>>,
+    pub(crate) tested_on: Option<Spanned<&'a str>>,
     /// Whether an entry on a parent technique also covers all its sub-techniques. Default
     /// `false`: the entry is evidence at parent level only.
     pub(crate) include_subtechniques: Option<bool>,
     /// Narrows the entry to some of the capability's platforms.
-    pub(crate) platforms: Option<Deferred<Vec<Spanned<String>>>>,
+    pub(crate) platforms: Option<Deferred<Vec<Spanned<&'a str>>>>,
 }
 
 /// What is left of a coverage entry that cannot be read: its techniques, still worth checking.
 #[derive(Debug, Deserialize)]
-pub(crate) struct RawCoverageFallback {
-    pub(crate) techniques: Option<Spanned<OneOrMany<Spanned<String>>>>,
+pub(crate) struct RawCoverageFallback<'a> {
+    #[serde(borrow)]
+    pub(crate) techniques: Option<Spanned<OneOrMany<Spanned<&'a str>>>>,
 }
 
 fn techniques_schema(_: &mut SchemaGenerator) -> Schema {
@@ -340,11 +355,17 @@ impl<'de> Deserialize<'de> for RawLevel {
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<RawLevel, E> {
                 let word = v.trim();
-                match word.to_ascii_lowercase().as_str() {
-                    "minimal" => Ok(RawLevel::Named(NamedLevel::Minimal)),
-                    "partial" => Ok(RawLevel::Named(NamedLevel::Partial)),
-                    "significant" => Ok(RawLevel::Named(NamedLevel::Significant)),
-                    _ => match word.parse::<f64>() {
+                let named = [
+                    NamedLevel::Minimal,
+                    NamedLevel::Partial,
+                    NamedLevel::Significant,
+                ]
+                .into_iter()
+                .zip(LEVEL_NAMES)
+                .find(|(_, name)| word.eq_ignore_ascii_case(name));
+                match named {
+                    Some((level, _)) => Ok(RawLevel::Named(level)),
+                    None => match word.parse::<f64>() {
                         // A quoted number is still a number.
                         Ok(n) => Ok(RawLevel::Value(n)),
                         Err(_) => Err(E::unknown_variant(v, LEVEL_NAMES)),

@@ -9,6 +9,14 @@
 //! Why not serde_yaml: it keeps no positions, and parsing twice (serde_yaml for values,
 //! yaml-rust2 for positions) costs twice the time and lets two parsers disagree.
 //!
+//! Layout, for speed on large inventories (hundreds of thousands of nodes): the tree allocates
+//! nothing per node. Scalar texts are copied into one string (`strings`) as the parser hands
+//! them over, and the children of every list and mapping are contiguous ranges of two flat
+//! arrays (`items`, `entries`), filled when the container closes from a stack shared by all open
+//! containers. The deserializer lends out `&str`s into `strings`, so the `Raw*` structs borrow
+//! their text instead of allocating it. Line starts, needed only to report findings, are
+//! computed on the first finding.
+//!
 //! Safety against hostile input: aliases are not copied (an alias points at its anchor's node),
 //! the number of nodes reachable through aliases is bounded ([`MAX_ALIAS_NODES`]), and so is the
 //! nesting depth, aliases included ([`MAX_DEPTH`]); deserialization recursion is therefore
@@ -21,6 +29,7 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use serde::de::{self, DeserializeSeed, Deserializer, IntoDeserializer, Unexpected, Visitor};
 use yaml_rust2::parser::{Event, Parser, Tag};
@@ -42,6 +51,9 @@ const ONE_OR_MANY: &str = "$covmap::yaml::OneOrMany";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct NodeId(u32);
 
+/// No node (`Node::parent` of the top node and of nodes not attached yet).
+const NONE: u32 = u32::MAX;
+
 /// A place in the text: 1-based line and column (in characters), and the length of the node's
 /// text on that line, in characters (at least 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,27 +71,35 @@ enum Style {
     Block,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
-    Scalar { value: String, style: Style },
-    Seq(Vec<NodeId>),
-    Map(Vec<(NodeId, NodeId)>),
+    Scalar(Style),
+    Seq,
+    Map,
 }
 
 #[derive(Debug)]
 struct Node {
     kind: Kind,
+    /// Scalars: byte offset of the text in [`Document::strings`]; lists: of the items in
+    /// [`Document::items`]; mappings: of the entries in [`Document::entries`].
+    start: u32,
+    /// Bytes of text, items or entries.
+    len: u32,
     /// 1-based line.
     line: u32,
     /// 0-based column in characters.
     col: u32,
-    /// Nodes reachable from here, aliases expanded (saturating).
-    size: u64,
-    /// Nesting below this node, aliases expanded.
-    height: u32,
     /// For a mapping value, its key; for a list item, the list; for a key, its mapping
-    /// (`u32::MAX`: none). An aliased node keeps its first parent.
+    /// ([`NONE`]: none). An aliased node keeps its first parent.
     parent: u32,
+}
+
+impl Node {
+    /// Where its text, items or entries are.
+    fn range(&self) -> std::ops::Range<usize> {
+        self.start as usize..self.start as usize + self.len as usize
+    }
 }
 
 /// Two equal keys in one mapping: the later is dropped.
@@ -101,47 +121,78 @@ pub(crate) struct LoadError {
     pub(crate) hints: Vec<String>,
 }
 
-/// A parsed YAML document with the position of every node.
+/// Where lines start, computed on the first finding that needs a length.
+#[derive(Debug)]
+struct Lines {
+    starts: Vec<usize>,
+    /// Per line: whether it holds only ASCII (then a column is a byte offset).
+    ascii: Vec<bool>,
+}
+
+/// A parsed YAML document with the position of every node. `Send` and `Sync`: it can be built
+/// on one thread and read on another.
 #[derive(Debug)]
 pub(crate) struct Document<'a> {
     text: &'a str,
-    line_starts: Vec<usize>,
-    /// Per line: whether it holds only ASCII (then a column is a byte offset).
-    ascii_lines: Vec<bool>,
-    /// Char -> byte offsets of the last long non-ASCII line looked at: findings on one huge
-    /// line cost one scan, not one each.
-    long_line: RefCell<Option<(usize, Vec<usize>)>>,
     nodes: Vec<Node>,
+    /// The texts of all scalars, one after the other.
+    strings: String,
+    /// The items of all lists, each list's contiguous.
+    items: Vec<NodeId>,
+    /// The (key, value) entries of all mappings, each mapping's contiguous.
+    entries: Vec<(NodeId, NodeId)>,
     root: Option<NodeId>,
     duplicates: Vec<DuplicateKey>,
+    lines: OnceLock<Lines>,
+    /// Char -> byte offsets of the last long non-ASCII line looked at: findings on one huge
+    /// line cost one scan, not one each.
+    long_line: Mutex<Option<(usize, Vec<usize>)>>,
 }
 
+/// An open list or mapping.
 struct Frame {
     node: NodeId,
     anchor: usize,
-    children: Children,
-}
-
-enum Children {
-    Seq(Vec<NodeId>),
-    Map {
-        entries: Vec<(NodeId, NodeId)>,
-        pending_key: Option<NodeId>,
-        /// The pending key repeats an earlier one: its value is dropped.
-        skip_value: bool,
-        /// Key texts, once the mapping is large enough for a linear scan to cost.
-        index: Option<HashSet<String>>,
-    },
+    map: bool,
+    /// Nodes reachable from here so far, aliases expanded (saturating).
+    size: u32,
+    /// Nesting below this node so far, aliases expanded.
+    height: u32,
+    /// Where its children start on [`Builder::open_items`] or [`Builder::open_entries`].
+    base: usize,
+    /// The key whose value comes next.
+    pending_key: Option<NodeId>,
+    /// The pending key repeats an earlier one: its value is dropped.
+    skip_value: bool,
+    /// Key texts, once the mapping is large enough for a linear scan to cost.
+    index: Option<HashSet<String>>,
 }
 
 /// Mappings with more keys than this index them for duplicate detection.
 const INDEX_KEYS_FROM: usize = 16;
 
+/// A complete anchored node, with what an alias to it adds to a document.
+#[derive(Debug, Clone, Copy)]
+struct Anchored {
+    node: NodeId,
+    /// Nodes reachable from it, aliases expanded (saturating).
+    size: u32,
+    /// Nesting below it, aliases expanded.
+    height: u32,
+}
+
 struct Builder {
     nodes: Vec<Node>,
+    strings: String,
+    items: Vec<NodeId>,
+    entries: Vec<(NodeId, NodeId)>,
+    /// Children of the open lists, innermost last.
+    open_items: Vec<NodeId>,
+    /// Entries of the open mappings, innermost last.
+    open_entries: Vec<(NodeId, NodeId)>,
     stack: Vec<Frame>,
     /// anchor id -> node, once the anchored node is complete.
-    anchors: Vec<Option<NodeId>>,
+    anchors: Vec<Option<Anchored>>,
     /// anchor ids of nodes still open (an alias to one is recursive).
     open_anchors: Vec<usize>,
     alias_nodes: u64,
@@ -169,44 +220,95 @@ fn load_error(mark: Marker, message: impl Into<String>, hints: &[&str]) -> LoadE
     }
 }
 
-fn scalar_text(nodes: &[Node], id: NodeId) -> Option<&str> {
-    match &nodes.get(id.0 as usize)?.kind {
-        Kind::Scalar { value, .. } => Some(value),
-        _ => None,
+fn too_large(mark: Marker) -> LoadError {
+    load_error(mark, "the document has too many nodes", &[])
+}
+
+/// The text of a scalar node.
+fn text_of<'s>(nodes: &[Node], strings: &'s str, id: NodeId) -> Option<&'s str> {
+    let node = nodes.get(id.0 as usize)?;
+    match node.kind {
+        Kind::Scalar(_) => strings.get(node.range()),
+        Kind::Seq | Kind::Map => None,
     }
 }
 
 impl Builder {
-    fn push_node(&mut self, kind: Kind, mark: Marker) -> Result<NodeId, LoadError> {
+    fn push_node(
+        &mut self,
+        kind: Kind,
+        start: u32,
+        len: u32,
+        mark: Marker,
+    ) -> Result<NodeId, LoadError> {
         let id = u32::try_from(self.nodes.len())
             .ok()
-            .filter(|n| *n < u32::MAX)
+            .filter(|n| *n < NONE)
             .map(NodeId)
-            .ok_or_else(|| load_error(mark, "the document has too many nodes", &[]))?;
+            .ok_or_else(|| too_large(mark))?;
         let (line, col) = pos_of_marker(mark);
         self.nodes.push(Node {
             kind,
+            start,
+            len,
             line,
             col,
-            size: 1,
-            height: 0,
-            parent: u32::MAX,
+            parent: NONE,
         });
         Ok(id)
     }
 
-    fn set_anchor(&mut self, anchor: usize, node: NodeId) {
+    fn set_anchor(&mut self, anchor: usize, anchored: Anchored) {
         if anchor == 0 {
             return;
         }
         if self.anchors.len() <= anchor {
             self.anchors.resize(anchor + 1, None);
         }
-        self.anchors[anchor] = Some(node);
+        self.anchors[anchor] = Some(anchored);
     }
 
-    /// Attaches a finished node to the open container, or makes it the root.
-    fn attach(&mut self, child: NodeId, mark: Marker) -> Result<(), LoadError> {
+    /// Whether the new key of the innermost open mapping repeats an earlier one: the earlier
+    /// key, and the text of both.
+    fn repeated_key(&mut self, key: NodeId) -> Option<(NodeId, String)> {
+        let frame = self.stack.last_mut()?;
+        let (nodes, strings) = (&self.nodes, self.strings.as_str());
+        let text = text_of(nodes, strings, key).unwrap_or_default();
+        let entries = self.open_entries.get(frame.base..).unwrap_or_default();
+        if frame.index.is_none() && entries.len() >= INDEX_KEYS_FROM {
+            frame.index = Some(
+                entries
+                    .iter()
+                    .filter_map(|(k, _)| text_of(nodes, strings, *k))
+                    .map(str::to_string)
+                    .collect(),
+            );
+        }
+        let repeated = match &mut frame.index {
+            Some(index) => index.contains(text) || !index.insert(text.to_string()),
+            None => entries
+                .iter()
+                .any(|(k, _)| text_of(nodes, strings, *k) == Some(text)),
+        };
+        repeated.then(|| {
+            let first = entries
+                .iter()
+                .map(|(k, _)| *k)
+                .find(|k| text_of(nodes, strings, *k) == Some(text))
+                .unwrap_or(key);
+            (first, text.to_string())
+        })
+    }
+
+    /// Attaches a finished node (`size` and `height` as in [`Anchored`]) to the open container,
+    /// or makes it the root.
+    fn attach(
+        &mut self,
+        child: NodeId,
+        size: u32,
+        height: u32,
+        mark: Marker,
+    ) -> Result<(), LoadError> {
         let Some(frame) = self.stack.last_mut() else {
             self.root = Some(child);
             return Ok(());
@@ -215,82 +317,57 @@ impl Builder {
         let Some(child_node) = self.nodes.get(child.0 as usize) else {
             return Err(load_error(mark, "unbalanced YAML events", &[]));
         };
-        let (child_size, child_height) = (child_node.size, child_node.height);
         let mut child_parent = parent.0;
-        match &mut frame.children {
-            Children::Seq(items) => items.push(child),
-            Children::Map {
-                entries,
-                pending_key,
-                skip_value,
-                index,
-            } => {
-                if let Some(key) = pending_key.take() {
-                    if std::mem::take(skip_value) {
-                        return Ok(());
-                    }
-                    entries.push((key, child));
-                    child_parent = key.0;
-                } else {
-                    let Kind::Scalar { value, .. } = &child_node.kind else {
-                        let mut e = load_error(
-                            mark,
-                            "a mapping key must be plain text, not a mapping or a list",
-                            &["write the key as text: `name: value`"],
-                        );
-                        e.pos.line = child_node.line.max(1) as usize;
-                        e.pos.column = child_node.col as usize + 1;
-                        return Err(e);
-                    };
-                    if index.is_none() && entries.len() >= INDEX_KEYS_FROM {
-                        *index = Some(
-                            entries
-                                .iter()
-                                .filter_map(|(k, _)| scalar_text(&self.nodes, *k))
-                                .map(str::to_string)
-                                .collect(),
-                        );
-                    }
-                    let repeated = match index {
-                        Some(index) => !index.insert(value.clone()),
-                        None => entries
-                            .iter()
-                            .any(|(k, _)| scalar_text(&self.nodes, *k) == Some(value)),
-                    };
-                    if repeated {
-                        let first = entries
-                            .iter()
-                            .map(|(k, _)| *k)
-                            .find(|k| scalar_text(&self.nodes, *k) == Some(value))
-                            .unwrap_or(child);
-                        self.duplicates.push(DuplicateKey {
-                            key: child,
-                            first,
-                            name: value.clone(),
-                        });
-                        *skip_value = true;
-                    }
-                    *pending_key = Some(child);
-                    if let Some(k) = self.nodes.get_mut(child.0 as usize) {
-                        k.parent = parent.0;
-                    }
-                    return Ok(());
+        if !frame.map {
+            self.open_items.push(child);
+        } else if let Some(key) = frame.pending_key.take() {
+            if std::mem::take(&mut frame.skip_value) {
+                return Ok(());
+            }
+            self.open_entries.push((key, child));
+            child_parent = key.0;
+        } else {
+            if !matches!(child_node.kind, Kind::Scalar(_)) {
+                let mut e = load_error(
+                    mark,
+                    "a mapping key must be plain text, not a mapping or a list",
+                    &["write the key as text: `name: value`"],
+                );
+                e.pos.line = child_node.line.max(1) as usize;
+                e.pos.column = child_node.col as usize + 1;
+                return Err(e);
+            }
+            if let Some((first, name)) = self.repeated_key(child) {
+                self.duplicates.push(DuplicateKey {
+                    key: child,
+                    first,
+                    name,
+                });
+                if let Some(frame) = self.stack.last_mut() {
+                    frame.skip_value = true;
                 }
             }
+            if let Some(frame) = self.stack.last_mut() {
+                frame.pending_key = Some(child);
+            }
+            if let Some(k) = self.nodes.get_mut(child.0 as usize) {
+                k.parent = parent.0;
+            }
+            return Ok(());
         }
         if let Some(c) = self.nodes.get_mut(child.0 as usize)
-            && c.parent == u32::MAX
+            && c.parent == NONE
         {
             c.parent = child_parent;
         }
-        if let Some(p) = self.nodes.get_mut(parent.0 as usize) {
-            p.size = p.size.saturating_add(child_size);
-            p.height = p.height.max(child_height.saturating_add(1));
+        if let Some(frame) = self.stack.last_mut() {
+            frame.size = frame.size.saturating_add(size);
+            frame.height = frame.height.max(height.saturating_add(1));
         }
         Ok(())
     }
 
-    fn open(&mut self, children: Children, anchor: usize, mark: Marker) -> Result<(), LoadError> {
+    fn open(&mut self, map: bool, anchor: usize, mark: Marker) -> Result<(), LoadError> {
         if self.stack.len() >= MAX_DEPTH {
             return Err(load_error(
                 mark,
@@ -298,18 +375,25 @@ impl Builder {
                 &["an inventory needs no more than 6 levels: flatten the structure"],
             ));
         }
-        let kind = match children {
-            Children::Seq(_) => Kind::Seq(Vec::new()),
-            Children::Map { .. } => Kind::Map(Vec::new()),
+        let (kind, base) = if map {
+            (Kind::Map, self.open_entries.len())
+        } else {
+            (Kind::Seq, self.open_items.len())
         };
-        let node = self.push_node(kind, mark)?;
+        let node = self.push_node(kind, 0, 0, mark)?;
         if anchor != 0 {
             self.open_anchors.push(anchor);
         }
         self.stack.push(Frame {
             node,
             anchor,
-            children,
+            map,
+            size: 1,
+            height: 0,
+            base,
+            pending_key: None,
+            skip_value: false,
+            index: None,
         });
         Ok(())
     }
@@ -319,30 +403,45 @@ impl Builder {
             return Err(load_error(mark, "unbalanced YAML events", &[]));
         };
         let node = frame.node;
-        let kind = match frame.children {
-            Children::Seq(items) => Kind::Seq(items),
-            Children::Map { entries, .. } => {
-                // A block mapping's event mark sits after its first key: start at the key.
-                let first = entries
-                    .first()
-                    .and_then(|(k, _)| self.nodes.get(k.0 as usize))
-                    .map(|k| (k.line, k.col));
-                if let (Some(first), Some(n)) = (first, self.nodes.get_mut(node.0 as usize))
-                    && first < (n.line, n.col)
-                {
-                    (n.line, n.col) = first;
-                }
-                Kind::Map(entries)
+        let (start, len) = if frame.map {
+            let children = self.open_entries.get(frame.base..).unwrap_or_default();
+            // A block mapping's event mark sits after its first key: start at the key.
+            let first = children
+                .first()
+                .and_then(|(k, _)| self.nodes.get(k.0 as usize))
+                .map(|k| (k.line, k.col));
+            if let (Some(first), Some(n)) = (first, self.nodes.get_mut(node.0 as usize))
+                && first < (n.line, n.col)
+            {
+                (n.line, n.col) = first;
             }
+            let start = self.entries.len();
+            self.entries.extend_from_slice(children);
+            self.open_entries.truncate(frame.base);
+            (start, self.entries.len() - start)
+        } else {
+            let children = self.open_items.get(frame.base..).unwrap_or_default();
+            let start = self.items.len();
+            self.items.extend_from_slice(children);
+            self.open_items.truncate(frame.base);
+            (start, self.items.len() - start)
+        };
+        let (Ok(start), Ok(len)) = (u32::try_from(start), u32::try_from(len)) else {
+            return Err(too_large(mark));
         };
         if let Some(n) = self.nodes.get_mut(node.0 as usize) {
-            n.kind = kind;
+            (n.start, n.len) = (start, len);
         }
         if frame.anchor != 0 {
             self.open_anchors.retain(|a| *a != frame.anchor);
-            self.set_anchor(frame.anchor, node);
+            let anchored = Anchored {
+                node,
+                size: frame.size,
+                height: frame.height,
+            };
+            self.set_anchor(frame.anchor, anchored);
         }
-        self.attach(node, mark)
+        self.attach(node, frame.size, frame.height, mark)
     }
 
     fn alias(&mut self, anchor: usize, mark: Marker) -> Result<(), LoadError> {
@@ -360,11 +459,8 @@ impl Builder {
                 &["define the anchor (`&name`) before the alias (`*name`)"],
             ));
         };
-        let (size, height) = self
-            .nodes
-            .get(target.0 as usize)
-            .map_or((1, 0), |t| (t.size, t.height));
-        self.alias_nodes = self.alias_nodes.saturating_add(size);
+        let Anchored { node, size, height } = target;
+        self.alias_nodes = self.alias_nodes.saturating_add(u64::from(size));
         if self.alias_nodes > MAX_ALIAS_NODES {
             return Err(load_error(
                 mark,
@@ -383,12 +479,12 @@ impl Builder {
                 &["an inventory needs no more than 6 levels: flatten the structure"],
             ));
         }
-        self.attach(target, mark)
+        self.attach(node, size, height, mark)
     }
 
     fn scalar(
         &mut self,
-        value: String,
+        value: &str,
         style: TScalarStyle,
         anchor: usize,
         tag: Option<&Tag>,
@@ -404,17 +500,34 @@ impl Builder {
         if style == Style::Plain && tag.is_some_and(|t| t.suffix == "str" && t.handle != "!") {
             style = Style::SingleQuoted;
         }
-        let node = self.push_node(Kind::Scalar { value, style }, mark)?;
-        self.set_anchor(anchor, node);
-        self.attach(node, mark)
+        let start = self.strings.len();
+        let end = start + value.len();
+        let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(end)) else {
+            return Err(too_large(mark));
+        };
+        self.strings.push_str(value);
+        let node = self.push_node(Kind::Scalar(style), start, end - start, mark)?;
+        let anchored = Anchored {
+            node,
+            size: 1,
+            height: 0,
+        };
+        self.set_anchor(anchor, anchored);
+        self.attach(node, 1, 0, mark)
     }
 }
 
 /// Parses one YAML document. A second document in the same text is an error.
 pub(crate) fn load(text: &str) -> Result<Document<'_>, LoadError> {
     let mut builder = Builder {
-        // About one node per 10 bytes in real inventories: fewer reallocations.
-        nodes: Vec::with_capacity(text.len() / 10),
+        // About one node per 8 bytes in large inventories (flow-style entries): fewer
+        // reallocations. Scalars never hold more text than the file.
+        nodes: Vec::with_capacity(text.len() / 8),
+        strings: String::with_capacity(text.len()),
+        items: Vec::with_capacity(text.len() / 32),
+        entries: Vec::with_capacity(text.len() / 24),
+        open_items: Vec::new(),
+        open_entries: Vec::new(),
         stack: Vec::new(),
         anchors: Vec::new(),
         open_anchors: Vec::new(),
@@ -465,47 +578,25 @@ pub(crate) fn load(text: &str) -> Result<Document<'_>, LoadError> {
                 }
             }
             Event::Scalar(value, style, anchor, tag) => {
-                builder.scalar(value, style, anchor, tag.as_ref(), mark)?;
+                builder.scalar(&value, style, anchor, tag.as_ref(), mark)?;
             }
-            Event::SequenceStart(anchor, _) => {
-                builder.open(Children::Seq(Vec::new()), anchor, mark)?;
-            }
-            Event::MappingStart(anchor, _) => builder.open(
-                Children::Map {
-                    entries: Vec::new(),
-                    pending_key: None,
-                    skip_value: false,
-                    index: None,
-                },
-                anchor,
-                mark,
-            )?,
+            Event::SequenceStart(anchor, _) => builder.open(false, anchor, mark)?,
+            Event::MappingStart(anchor, _) => builder.open(true, anchor, mark)?,
             Event::SequenceEnd | Event::MappingEnd => builder.close(mark)?,
             Event::Alias(anchor) => builder.alias(anchor, mark)?,
             Event::StreamStart | Event::DocumentEnd | Event::Nothing => {}
         }
     }
-    let mut line_starts = vec![0];
-    let mut ascii_lines = Vec::new();
-    let mut ascii = true;
-    for (i, b) in text.bytes().enumerate() {
-        if b == b'\n' {
-            line_starts.push(i + 1);
-            ascii_lines.push(ascii);
-            ascii = true;
-        } else if !b.is_ascii() {
-            ascii = false;
-        }
-    }
-    ascii_lines.push(ascii);
     Ok(Document {
         text,
-        line_starts,
-        ascii_lines,
-        long_line: RefCell::new(None),
         nodes: builder.nodes,
+        strings: builder.strings,
+        items: builder.items,
+        entries: builder.entries,
         root: builder.root,
         duplicates: builder.duplicates,
+        lines: OnceLock::new(),
+        long_line: Mutex::new(None),
     })
 }
 
@@ -524,21 +615,55 @@ impl<'a> Document<'a> {
         self.nodes.get(id.0 as usize)
     }
 
+    /// The text of a scalar node, with its style.
+    fn scalar_styled(&self, id: NodeId) -> Option<(&str, Style)> {
+        let node = self.node(id)?;
+        match node.kind {
+            Kind::Scalar(style) => Some((self.strings.get(node.range())?, style)),
+            Kind::Seq | Kind::Map => None,
+        }
+    }
+
+    /// The items of a list node.
+    fn items_of(&self, node: &Node) -> &[NodeId] {
+        self.items.get(node.range()).unwrap_or_default()
+    }
+
+    /// The entries of a mapping node.
+    fn entries_of(&self, node: &Node) -> &[(NodeId, NodeId)] {
+        self.entries.get(node.range()).unwrap_or_default()
+    }
+
     fn is_null(&self, id: NodeId) -> bool {
-        matches!(self.node(id).map(|n| &n.kind),
-            Some(Kind::Scalar { value, style: Style::Plain }) if is_null(value))
+        matches!(self.scalar_styled(id), Some((value, Style::Plain)) if is_null(value))
+    }
+
+    fn lines(&self) -> &Lines {
+        self.lines.get_or_init(|| {
+            let mut starts = Vec::with_capacity(self.text.len() / 32 + 1);
+            let mut ascii = Vec::with_capacity(self.text.len() / 32 + 1);
+            let mut start = 0;
+            for line in self.text.split_inclusive('\n') {
+                starts.push(start);
+                ascii.push(line.is_ascii());
+                start += line.len();
+            }
+            // The line after a final line break (or the only line of an empty text).
+            if self.text.is_empty() || self.text.ends_with('\n') {
+                starts.push(start);
+                ascii.push(true);
+            }
+            Lines { starts, ascii }
+        })
     }
 
     /// The text of a line (1-based), without its line break.
     fn line_text(&self, line: usize) -> &'a str {
-        let Some(start) = line.checked_sub(1).and_then(|l| self.line_starts.get(l)) else {
+        let starts = &self.lines().starts;
+        let Some(start) = line.checked_sub(1).and_then(|l| starts.get(l)) else {
             return "";
         };
-        let end = self
-            .line_starts
-            .get(line)
-            .copied()
-            .unwrap_or(self.text.len());
+        let end = starts.get(line).copied().unwrap_or(self.text.len());
         self.text
             .get(*start..end)
             .unwrap_or("")
@@ -564,17 +689,15 @@ impl<'a> Document<'a> {
         let text = self.line_text(line);
         let at = self.byte_offset(line, text, node.col as usize);
         let rest = text.get(at..).unwrap_or("");
-        let length = match &node.kind {
-            Kind::Scalar { value, style } => match style {
-                Style::Plain | Style::Block => {
-                    let first = value.lines().next().map_or(0, |l| l.chars().count());
-                    visible_len(rest, first)
-                }
-                Style::SingleQuoted | Style::DoubleQuoted => {
-                    quoted_len(rest).unwrap_or_else(|| visible_len(rest, usize::MAX))
-                }
-            },
-            Kind::Seq(_) | Kind::Map(_) => flow_len(rest).unwrap_or(1),
+        let length = match self.scalar_styled(id) {
+            Some((value, Style::Plain | Style::Block)) => {
+                let first = value.lines().next().map_or(0, |l| l.chars().count());
+                visible_len(rest, first)
+            }
+            Some((_, Style::SingleQuoted | Style::DoubleQuoted)) => {
+                quoted_len(rest).unwrap_or_else(|| visible_len(rest, usize::MAX))
+            }
+            None => flow_len(rest).unwrap_or(1),
         };
         Pos {
             line,
@@ -586,7 +709,8 @@ impl<'a> Document<'a> {
     /// Byte offset of the `col`th character of a line (`text`), or the line's length.
     fn byte_offset(&self, line: usize, text: &str, col: usize) -> usize {
         if self
-            .ascii_lines
+            .lines()
+            .ascii
             .get(line.wrapping_sub(1))
             .copied()
             .unwrap_or(false)
@@ -596,7 +720,10 @@ impl<'a> Document<'a> {
         if text.len() < 1024 {
             return text.char_indices().nth(col).map_or(text.len(), |(i, _)| i);
         }
-        let mut cache = self.long_line.borrow_mut();
+        let mut cache = self
+            .long_line
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if cache.as_ref().is_none_or(|(l, _)| *l != line) {
             *cache = Some((line, text.char_indices().map(|(i, _)| i).collect()));
         }
@@ -608,20 +735,19 @@ impl<'a> Document<'a> {
 
     /// The text of a scalar node (`None` for mappings and lists).
     pub(crate) fn scalar(&self, id: NodeId) -> Option<&str> {
-        match &self.node(id)?.kind {
-            Kind::Scalar { value, .. } => Some(value),
-            _ => None,
-        }
+        self.scalar_styled(id).map(|(text, _)| text)
     }
 
     /// The value node under `key` of a mapping node.
     pub(crate) fn get(&self, map: NodeId, key: &str) -> Option<NodeId> {
-        match &self.node(map)?.kind {
-            Kind::Map(entries) => entries
+        let node = self.node(map)?;
+        match node.kind {
+            Kind::Map => self
+                .entries_of(node)
                 .iter()
                 .find(|(k, _)| self.scalar(*k) == Some(key))
                 .map(|(_, v)| *v),
-            _ => None,
+            Kind::Scalar(_) | Kind::Seq => None,
         }
     }
 
@@ -633,9 +759,10 @@ impl<'a> Document<'a> {
     /// The `index`th item of a list node.
     #[cfg(test)]
     pub(crate) fn item(&self, seq: NodeId, index: usize) -> Option<NodeId> {
-        match &self.node(seq)?.kind {
-            Kind::Seq(items) => items.get(index).copied(),
-            _ => None,
+        let node = self.node(seq)?;
+        match node.kind {
+            Kind::Seq => self.items_of(node).get(index).copied(),
+            Kind::Scalar(_) | Kind::Map => None,
         }
     }
 
@@ -646,54 +773,54 @@ impl<'a> Document<'a> {
             return "the file".to_string();
         };
         let parent = NodeId(node.parent);
-        match self.node(parent).map(|p| &p.kind) {
-            Some(Kind::Scalar { value, .. }) => format!("`{}`", shorten(value)),
-            Some(Kind::Seq(_)) => {
-                match self.node(NodeId(self.node(parent).map_or(u32::MAX, |p| p.parent))) {
-                    Some(Node {
-                        kind: Kind::Scalar { value, .. },
-                        ..
-                    }) => format!("an item of `{}`", shorten(value)),
-                    _ => "a list item".to_string(),
+        match self.node(parent).map(|p| p.kind) {
+            Some(Kind::Scalar(_)) => {
+                format!("`{}`", shorten(self.scalar(parent).unwrap_or_default()))
+            }
+            Some(Kind::Seq) => {
+                let owner = NodeId(self.node(parent).map_or(NONE, |p| p.parent));
+                match self.scalar(owner) {
+                    Some(value) => format!("an item of `{}`", shorten(value)),
+                    None => "a list item".to_string(),
                 }
             }
-            Some(Kind::Map(_)) => "a key".to_string(),
+            Some(Kind::Map) => "a key".to_string(),
             None => "the file".to_string(),
         }
     }
 
     /// A short description of a node for messages: `` `text` ``, "a mapping", "a list", "nothing".
     pub(crate) fn describe(&self, id: NodeId) -> String {
-        match self.node(id).map(|n| &n.kind) {
-            Some(Kind::Scalar { value, style }) => {
-                if *style == Style::Plain && is_null(value) {
+        match self.node(id).map(|n| n.kind) {
+            Some(Kind::Scalar(style)) => {
+                let value = self.scalar(id).unwrap_or_default();
+                if style == Style::Plain && is_null(value) {
                     "nothing".to_string()
                 } else {
                     format!("`{}`", shorten(value))
                 }
             }
-            Some(Kind::Seq(_)) => "a list".to_string(),
-            Some(Kind::Map(_)) => "a mapping".to_string(),
+            Some(Kind::Seq) => "a list".to_string(),
+            Some(Kind::Map) => "a mapping".to_string(),
             None => "nothing".to_string(),
         }
     }
 
-    /// Deserializes the node `at` as `T`. Keys `T` does not know are returned beside the value;
-    /// they are collected up to the first error.
-    pub(crate) fn read<T: de::DeserializeOwned>(&self, at: NodeId) -> Read<T> {
-        let reader = Reader {
-            doc: self,
-            unknown: RefCell::new(Vec::new()),
-        };
+    /// Deserializes the node `at` as `T`, borrowing text from the document. Keys `T` does not
+    /// know are returned beside the value; they are collected up to the first error.
+    pub(crate) fn read<'d, T: de::Deserialize<'d>>(&'d self, at: NodeId) -> Read<T> {
+        let doc: &'d Document<'d> = self;
+        let unknown = RefCell::new(Vec::new());
         let value = T::deserialize(NodeDe {
-            reader: &reader,
+            doc,
+            unknown: &unknown,
             node: at,
             key: None,
             fields: &[],
         });
         Read {
             value,
-            unknown: reader.unknown.into_inner(),
+            unknown: unknown.into_inner(),
         }
     }
 }
@@ -801,11 +928,6 @@ pub(crate) struct UnknownKey {
 pub(crate) struct Read<T> {
     pub(crate) value: Result<T, DeError>,
     pub(crate) unknown: Vec<UnknownKey>,
-}
-
-struct Reader<'r, 'a> {
-    doc: &'r Document<'a>,
-    unknown: RefCell<Vec<UnknownKey>>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -957,7 +1079,7 @@ fn friendly(expected: &str) -> String {
         "u64" | "u32" | "u16" | "u8" | "usize" | "i64" | "i32" | "i16" | "i8" | "isize"
         | "an integer" => "a whole number".to_string(),
         "a boolean" | "bool" => "`true` or `false`".to_string(),
-        "a string" | "string" | "a character" | "char" => "text".to_string(),
+        "a string" | "a borrowed string" | "string" | "a character" | "char" => "text".to_string(),
         "a sequence" | "a list" => "a list".to_string(),
         "a map" => "a mapping".to_string(),
         e if e.starts_with("struct ") => "a mapping of keys".to_string(),
@@ -1016,35 +1138,57 @@ impl de::Error for DeError {
 // ---------------------------------------------------------------------------------------------
 // Deserializer
 
+/// Deserializes one node. `'d` is the document's: text is lent out for it.
 #[derive(Clone, Copy)]
-struct NodeDe<'r, 'a> {
-    reader: &'r Reader<'r, 'a>,
+struct NodeDe<'d, 'u> {
+    doc: &'d Document<'d>,
+    /// Keys the target structs did not know, so far.
+    unknown: &'u RefCell<Vec<UnknownKey>>,
     node: NodeId,
     /// The key this node is the value of, and the fields of the struct that holds it.
     key: Option<NodeId>,
     fields: &'static [&'static str],
 }
 
-impl<'r, 'a> NodeDe<'r, 'a> {
-    fn kind(&self) -> Option<&'r Kind> {
-        self.reader.doc.node(self.node).map(|n| &n.kind)
+/// What a node is, for the deserializer.
+enum View<'d> {
+    Scalar(&'d str, Style),
+    Seq(&'d [NodeId]),
+    Map(&'d [(NodeId, NodeId)]),
+    Missing,
+}
+
+impl<'d, 'u> NodeDe<'d, 'u> {
+    fn view(&self) -> View<'d> {
+        let doc = self.doc;
+        let Some(node) = doc.node(self.node) else {
+            return View::Missing;
+        };
+        match node.kind {
+            Kind::Scalar(style) => {
+                View::Scalar(doc.strings.get(node.range()).unwrap_or_default(), style)
+            }
+            Kind::Seq => View::Seq(doc.items_of(node)),
+            Kind::Map => View::Map(doc.entries_of(node)),
+        }
     }
 
-    fn at(&self, node: NodeId) -> NodeDe<'r, 'a> {
+    fn at(&self, node: NodeId) -> NodeDe<'d, 'u> {
         NodeDe {
-            reader: self.reader,
+            doc: self.doc,
+            unknown: self.unknown,
             node,
             key: None,
             fields: &[],
         }
     }
 
-    fn unexpected(&self) -> Unexpected<'r> {
-        match self.kind() {
-            Some(Kind::Scalar { value, .. }) => Unexpected::Str(value),
-            Some(Kind::Seq(_)) => Unexpected::Seq,
-            Some(Kind::Map(_)) => Unexpected::Map,
-            None => Unexpected::Unit,
+    fn unexpected(&self) -> Unexpected<'d> {
+        match self.view() {
+            View::Scalar(value, _) => Unexpected::Str(value),
+            View::Seq(_) => Unexpected::Seq,
+            View::Map(_) => Unexpected::Map,
+            View::Missing => Unexpected::Unit,
         }
     }
 
@@ -1053,12 +1197,9 @@ impl<'r, 'a> NodeDe<'r, 'a> {
     }
 
     /// A plain (untyped) scalar's text.
-    fn plain(&self) -> Option<&'r str> {
-        match self.kind() {
-            Some(Kind::Scalar {
-                value,
-                style: Style::Plain,
-            }) => Some(value),
+    fn plain(&self) -> Option<&'d str> {
+        match self.view() {
+            View::Scalar(value, Style::Plain) => Some(value),
             _ => None,
         }
     }
@@ -1068,15 +1209,15 @@ impl<'r, 'a> NodeDe<'r, 'a> {
     }
 }
 
-struct Seq<'r, 'a> {
-    de: NodeDe<'r, 'a>,
-    items: std::slice::Iter<'r, NodeId>,
+struct Seq<'d, 'u> {
+    de: NodeDe<'d, 'u>,
+    items: std::slice::Iter<'d, NodeId>,
 }
 
-impl<'de> de::SeqAccess<'de> for Seq<'_, '_> {
+impl<'d> de::SeqAccess<'d> for Seq<'d, '_> {
     type Error = DeError;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(
+    fn next_element_seed<T: DeserializeSeed<'d>>(
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, DeError> {
@@ -1092,14 +1233,14 @@ impl<'de> de::SeqAccess<'de> for Seq<'_, '_> {
 }
 
 /// A one-item sequence of a scalar, for [`OneOrMany`].
-struct Single<'r, 'a> {
-    de: Option<NodeDe<'r, 'a>>,
+struct Single<'d, 'u> {
+    de: Option<NodeDe<'d, 'u>>,
 }
 
-impl<'de> de::SeqAccess<'de> for Single<'_, '_> {
+impl<'d> de::SeqAccess<'d> for Single<'d, '_> {
     type Error = DeError;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(
+    fn next_element_seed<T: DeserializeSeed<'d>>(
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, DeError> {
@@ -1108,18 +1249,22 @@ impl<'de> de::SeqAccess<'de> for Single<'_, '_> {
             None => Ok(None),
         }
     }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(usize::from(self.de.is_some()))
+    }
 }
 
 /// The node id, then the node, for [`Spanned`].
-struct WithId<'r, 'a> {
-    de: NodeDe<'r, 'a>,
+struct WithId<'d, 'u> {
+    de: NodeDe<'d, 'u>,
     state: u8,
 }
 
-impl<'de> de::SeqAccess<'de> for WithId<'_, '_> {
+impl<'d> de::SeqAccess<'d> for WithId<'d, '_> {
     type Error = DeError;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(
+    fn next_element_seed<T: DeserializeSeed<'d>>(
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, DeError> {
@@ -1136,17 +1281,17 @@ impl<'de> de::SeqAccess<'de> for WithId<'_, '_> {
     }
 }
 
-struct Map<'r, 'a> {
-    de: NodeDe<'r, 'a>,
-    entries: std::slice::Iter<'r, (NodeId, NodeId)>,
+struct Map<'d, 'u> {
+    de: NodeDe<'d, 'u>,
+    entries: std::slice::Iter<'d, (NodeId, NodeId)>,
     value: Option<(NodeId, NodeId)>,
     fields: &'static [&'static str],
 }
 
-impl<'de> de::MapAccess<'de> for Map<'_, '_> {
+impl<'d> de::MapAccess<'d> for Map<'d, '_> {
     type Error = DeError;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(
+    fn next_key_seed<K: DeserializeSeed<'d>>(
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, DeError> {
@@ -1159,12 +1304,13 @@ impl<'de> de::MapAccess<'de> for Map<'_, '_> {
         }
     }
 
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
+    fn next_value_seed<V: DeserializeSeed<'d>>(&mut self, seed: V) -> Result<V::Value, DeError> {
         let Some((key, value)) = self.value.take() else {
             return Err(de::Error::custom("a value without a key"));
         };
         seed.deserialize(NodeDe {
-            reader: self.de.reader,
+            doc: self.de.doc,
+            unknown: self.de.unknown,
             node: value,
             key: Some(key),
             fields: self.fields,
@@ -1176,37 +1322,37 @@ impl<'de> de::MapAccess<'de> for Map<'_, '_> {
     }
 }
 
-struct Variant<'r, 'a> {
-    de: NodeDe<'r, 'a>,
-    name: &'r str,
+struct Variant<'d, 'u> {
+    de: NodeDe<'d, 'u>,
+    name: &'d str,
 }
 
-impl<'de> de::EnumAccess<'de> for Variant<'_, '_> {
+impl<'d> de::EnumAccess<'d> for Variant<'d, '_> {
     type Error = DeError;
     type Variant = Self;
 
-    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self), DeError> {
+    fn variant_seed<V: DeserializeSeed<'d>>(self, seed: V) -> Result<(V::Value, Self), DeError> {
         let value = seed.deserialize(IntoDeserializer::<DeError>::into_deserializer(self.name))?;
         Ok((value, self))
     }
 }
 
-impl<'de> de::VariantAccess<'de> for Variant<'_, '_> {
+impl<'d> de::VariantAccess<'d> for Variant<'d, '_> {
     type Error = DeError;
 
     fn unit_variant(self) -> Result<(), DeError> {
         Ok(())
     }
 
-    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, _seed: T) -> Result<T::Value, DeError> {
+    fn newtype_variant_seed<T: DeserializeSeed<'d>>(self, _seed: T) -> Result<T::Value, DeError> {
         Err(self.de.wrong_type(&"a mapping"))
     }
 
-    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, _visitor: V) -> Result<V::Value, DeError> {
+    fn tuple_variant<V: Visitor<'d>>(self, _len: usize, _visitor: V) -> Result<V::Value, DeError> {
         Err(self.de.wrong_type(&"a list"))
     }
 
-    fn struct_variant<V: Visitor<'de>>(
+    fn struct_variant<V: Visitor<'d>>(
         self,
         _fields: &'static [&'static str],
         _visitor: V,
@@ -1215,14 +1361,14 @@ impl<'de> de::VariantAccess<'de> for Variant<'_, '_> {
     }
 }
 
-impl NodeDe<'_, '_> {
-    fn visit_map_with<'de, V: Visitor<'de>>(
+impl<'d> NodeDe<'d, '_> {
+    fn visit_map_with<V: Visitor<'d>>(
         self,
         visitor: V,
         fields: &'static [&'static str],
     ) -> Result<V::Value, DeError> {
-        match self.kind() {
-            Some(Kind::Map(entries)) => visitor.visit_map(Map {
+        match self.view() {
+            View::Map(entries) => visitor.visit_map(Map {
                 de: self,
                 entries: entries.iter(),
                 value: None,
@@ -1232,11 +1378,11 @@ impl NodeDe<'_, '_> {
         }
     }
 
-    fn any<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match self.kind() {
-            Some(Kind::Scalar { value, style }) => {
-                if *style != Style::Plain {
-                    return visitor.visit_str(value);
+    fn any<V: Visitor<'d>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match self.view() {
+            View::Scalar(value, style) => {
+                if style != Style::Plain {
+                    return visitor.visit_borrowed_str(value);
                 }
                 if is_null(value) {
                     return visitor.visit_unit();
@@ -1244,33 +1390,39 @@ impl NodeDe<'_, '_> {
                 if let Some(b) = as_bool(value) {
                     return visitor.visit_bool(b);
                 }
-                match as_int(value) {
-                    Some(Int::Pos(n)) => return visitor.visit_u64(n),
-                    Some(Int::Neg(n)) => return visitor.visit_i64(n),
-                    None => {}
+                // Numbers start with a digit, a sign or a dot (`.5`, `.inf`): words skip the
+                // number parsers.
+                if value.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '-' | '+' | '.')) {
+                    match as_int(value) {
+                        Some(Int::Pos(n)) => return visitor.visit_u64(n),
+                        Some(Int::Neg(n)) => return visitor.visit_i64(n),
+                        None => {}
+                    }
+                    if let Some(f) = as_float(value) {
+                        return visitor.visit_f64(f);
+                    }
                 }
-                if let Some(f) = as_float(value) {
-                    return visitor.visit_f64(f);
-                }
-                visitor.visit_str(value)
+                visitor.visit_borrowed_str(value)
             }
-            Some(Kind::Seq(items)) => visitor.visit_seq(Seq {
+            View::Seq(items) => visitor.visit_seq(Seq {
                 de: self,
                 items: items.iter(),
             }),
-            Some(Kind::Map(_)) => self.visit_map_with(visitor, &[]),
-            None => visitor.visit_unit(),
+            View::Map(_) => self.visit_map_with(visitor, &[]),
+            View::Missing => visitor.visit_unit(),
         }
     }
 
-    fn string<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match self.kind() {
-            Some(Kind::Scalar { value, .. }) if !self.is_null() => visitor.visit_str(value),
+    fn string<V: Visitor<'d>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match self.view() {
+            View::Scalar(value, style) if !(style == Style::Plain && is_null(value)) => {
+                visitor.visit_borrowed_str(value)
+            }
             _ => Err(self.wrong_type(&visitor)),
         }
     }
 
-    fn int<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+    fn int<V: Visitor<'d>>(self, visitor: V) -> Result<V::Value, DeError> {
         match self.plain().and_then(as_int) {
             Some(Int::Pos(n)) => visitor.visit_u64(n),
             Some(Int::Neg(n)) => visitor.visit_i64(n),
@@ -1278,7 +1430,7 @@ impl NodeDe<'_, '_> {
         }
     }
 
-    fn float<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+    fn float<V: Visitor<'d>>(self, visitor: V) -> Result<V::Value, DeError> {
         match self.plain().and_then(as_float) {
             Some(f) => visitor.visit_f64(f),
             None => Err(self.wrong_type(&visitor)),
@@ -1288,14 +1440,14 @@ impl NodeDe<'_, '_> {
 
 macro_rules! forward {
     ($($method:ident => $via:ident),* $(,)?) => {
-        $(fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        $(fn $method<V: Visitor<'d>>(self, visitor: V) -> Result<V::Value, DeError> {
             let node = self.node;
             self.$via(visitor).map_err(|e| e.at(node))
         })*
     };
 }
 
-impl<'de> Deserializer<'de> for NodeDe<'_, '_> {
+impl<'d> Deserializer<'d> for NodeDe<'d, '_> {
     type Error = DeError;
 
     forward! {
@@ -1310,14 +1462,14 @@ impl<'de> Deserializer<'de> for NodeDe<'_, '_> {
         deserialize_identifier => string,
     }
 
-    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_bool<V: Visitor<'d>>(self, visitor: V) -> Result<V::Value, DeError> {
         match self.plain().and_then(as_bool) {
             Some(b) => visitor.visit_bool(b).map_err(|e: DeError| e.at(self.node)),
             None => Err(self.wrong_type(&visitor)),
         }
     }
 
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_option<V: Visitor<'d>>(self, visitor: V) -> Result<V::Value, DeError> {
         if self.is_null() {
             visitor.visit_none()
         } else {
@@ -1326,7 +1478,7 @@ impl<'de> Deserializer<'de> for NodeDe<'_, '_> {
         .map_err(|e| e.at(self.node))
     }
 
-    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_unit<V: Visitor<'d>>(self, visitor: V) -> Result<V::Value, DeError> {
         if self.is_null() {
             visitor.visit_unit().map_err(|e: DeError| e.at(self.node))
         } else {
@@ -1334,7 +1486,7 @@ impl<'de> Deserializer<'de> for NodeDe<'_, '_> {
         }
     }
 
-    fn deserialize_unit_struct<V: Visitor<'de>>(
+    fn deserialize_unit_struct<V: Visitor<'d>>(
         self,
         _name: &'static str,
         visitor: V,
@@ -1342,7 +1494,7 @@ impl<'de> Deserializer<'de> for NodeDe<'_, '_> {
         self.deserialize_unit(visitor)
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
+    fn deserialize_newtype_struct<V: Visitor<'d>>(
         self,
         name: &'static str,
         visitor: V,
@@ -1351,14 +1503,12 @@ impl<'de> Deserializer<'de> for NodeDe<'_, '_> {
         match name {
             DEFERRED => visitor.visit_u32(node.0),
             SPANNED => visitor.visit_seq(WithId { de: self, state: 0 }),
-            ONE_OR_MANY => match self.kind() {
-                Some(Kind::Seq(items)) => visitor.visit_seq(Seq {
+            ONE_OR_MANY => match self.view() {
+                View::Seq(items) => visitor.visit_seq(Seq {
                     de: self,
                     items: items.iter(),
                 }),
-                Some(Kind::Scalar { .. }) if !self.is_null() => {
-                    visitor.visit_seq(Single { de: Some(self) })
-                }
+                View::Scalar(..) if !self.is_null() => visitor.visit_seq(Single { de: Some(self) }),
                 _ => Err(self.wrong_type(&visitor)),
             },
             _ => visitor.visit_newtype_struct(self),
@@ -1366,9 +1516,9 @@ impl<'de> Deserializer<'de> for NodeDe<'_, '_> {
         .map_err(|e| e.at(node))
     }
 
-    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match self.kind() {
-            Some(Kind::Seq(items)) => visitor
+    fn deserialize_seq<V: Visitor<'d>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match self.view() {
+            View::Seq(items) => visitor
                 .visit_seq(Seq {
                     de: self,
                     items: items.iter(),
@@ -1378,7 +1528,7 @@ impl<'de> Deserializer<'de> for NodeDe<'_, '_> {
         }
     }
 
-    fn deserialize_tuple<V: Visitor<'de>>(
+    fn deserialize_tuple<V: Visitor<'d>>(
         self,
         _len: usize,
         visitor: V,
@@ -1386,7 +1536,7 @@ impl<'de> Deserializer<'de> for NodeDe<'_, '_> {
         self.deserialize_seq(visitor)
     }
 
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
+    fn deserialize_tuple_struct<V: Visitor<'d>>(
         self,
         _name: &'static str,
         _len: usize,
@@ -1395,12 +1545,12 @@ impl<'de> Deserializer<'de> for NodeDe<'_, '_> {
         self.deserialize_seq(visitor)
     }
 
-    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_map<V: Visitor<'d>>(self, visitor: V) -> Result<V::Value, DeError> {
         let node = self.node;
         self.visit_map_with(visitor, &[]).map_err(|e| e.at(node))
     }
 
-    fn deserialize_struct<V: Visitor<'de>>(
+    fn deserialize_struct<V: Visitor<'d>>(
         self,
         _name: &'static str,
         fields: &'static [&'static str],
@@ -1410,14 +1560,14 @@ impl<'de> Deserializer<'de> for NodeDe<'_, '_> {
         self.visit_map_with(visitor, fields).map_err(|e| e.at(node))
     }
 
-    fn deserialize_enum<V: Visitor<'de>>(
+    fn deserialize_enum<V: Visitor<'d>>(
         self,
         _name: &'static str,
         variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, DeError> {
-        match self.kind() {
-            Some(Kind::Scalar { value, .. }) if !self.is_null() => {
+        match self.view() {
+            View::Scalar(value, style) if !(style == Style::Plain && is_null(value)) => {
                 let trimmed = value.trim();
                 // Accept any case: `Detect` is `detect`.
                 let name = variants
@@ -1433,9 +1583,9 @@ impl<'de> Deserializer<'de> for NodeDe<'_, '_> {
         }
     }
 
-    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_ignored_any<V: Visitor<'d>>(self, visitor: V) -> Result<V::Value, DeError> {
         if let Some(key) = self.key {
-            self.reader.unknown.borrow_mut().push(UnknownKey {
+            self.unknown.borrow_mut().push(UnknownKey {
                 key,
                 expected: self.fields,
             });
@@ -1708,6 +1858,12 @@ mod tests {
             .expect_err("name is missing");
         assert_eq!(err.kind, DeErrorKind::MissingField("name"));
         assert_eq!(doc.pos(err.node.expect("node")), pos(1, 1, 1));
+    }
+
+    #[test]
+    fn nodes_stay_small() {
+        // Large inventories hold hundreds of thousands of nodes.
+        assert!(std::mem::size_of::<super::Node>() <= 24);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! what to do (codespan-reporting).
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::path::Path;
 
 use codespan_reporting::diagnostic::{Diagnostic as Report, Label, Severity as ReportSeverity};
@@ -98,13 +99,14 @@ impl Sources {
             match term::emit_into_string(&config, &self.files, &report) {
                 Ok(text) => out.push_str(&text),
                 Err(_) => {
-                    out.push_str(&format!(
-                        "{}: {}[{}]: {}\n",
+                    let _ = writeln!(
+                        out,
+                        "{}: {}[{}]: {}",
                         diagnostic.location,
                         diagnostic.severity,
                         diagnostic.code,
                         diagnostic.message
-                    ));
+                    );
                 }
             }
         }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use covmap_assess::diagnostic::Diagnostic;
 use covmap_assess::parse::{
-    Parsed, SourceFile, ValidationContext, declared_attack, parse_inventories,
+    Parsed, SourceFile, ValidationContext, declared_attack, load_documents, resolve,
 };
 use covmap_core::Attack;
 use covmap_core::store::stored_bundles;
@@ -118,12 +118,22 @@ pub(crate) fn load_unchecked(paths: &[PathBuf], args: &SourceArgs) -> Result<Loa
     }
     let sources = read_sources(paths)?;
     let args = source_for(&sources, args);
-    let attack = bundle::load(&args)?;
+    // The YAML needs no bundle: parse it while another thread loads ATT&CK.
+    let (attack, documents) = std::thread::scope(|scope| {
+        let loader = scope.spawn(|| bundle::load(&args));
+        let documents = load_documents(&sources);
+        let attack = loader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (attack, documents)
+    });
+    let attack = attack?;
     let others = other_domains(&attack, &args);
     let context = ValidationContext {
         other_domains: others.iter().collect(),
     };
-    let parsed = parse_inventories(&sources, &attack, &context);
+    let parsed = resolve(&documents, &attack, &context);
+    drop(documents);
     let rendering = Sources::new(
         sources
             .iter()

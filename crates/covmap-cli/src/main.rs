@@ -23,6 +23,10 @@ use clap::{CommandFactory, Parser};
 
 use crate::cli::{Cli, Command};
 
+/// mimalloc: inventory parsing and scoring make hundreds of thousands of small allocations.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     install_panic_hook();
     let cli = Cli::parse();

@@ -80,22 +80,6 @@ pub(crate) fn text(body: &str) -> Result<()> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::csv_cell;
-
-    #[test]
-    fn formula_cells_are_neutralised() {
-        assert_eq!(csv_cell("=1+1"), "'=1+1");
-        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(csv_cell("-2"), "'-2");
-        assert_eq!(csv_cell("+cmd"), "'+cmd");
-        assert_eq!(csv_cell("\tx"), "'\tx");
-        assert_eq!(csv_cell("T1059"), "T1059");
-        assert_eq!(csv_cell(""), "");
-    }
-}
-
 /// Writes a file atomically: a temporary file in the same directory, renamed into place, so a
 /// crash or a kill leaves either the old file or the new one, never a torn one.
 pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
@@ -135,4 +119,20 @@ pub(crate) fn refuse_input(output: &std::path::Path, inputs: &[std::path::PathBu
 /// A score in [0, 1] as a percentage with one decimal.
 pub(crate) fn percent(score: f64) -> String {
     format!("{:.1}%", score * 100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_cell;
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        assert_eq!(csv_cell("=1+1"), "'=1+1");
+        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_cell("-2"), "'-2");
+        assert_eq!(csv_cell("+cmd"), "'+cmd");
+        assert_eq!(csv_cell("\tx"), "'\tx");
+        assert_eq!(csv_cell("T1059"), "T1059");
+        assert_eq!(csv_cell(""), "");
+    }
 }

@@ -15,3 +15,13 @@ mod misc;
 mod real;
 mod show;
 mod techniques;
+
+// The inventory commands (validate, assess, gaps, compare, threats, check, schema); `inv` holds
+// their helpers.
+mod assess;
+mod check;
+mod compare;
+mod gaps;
+mod inv;
+mod threats;
+mod validate;

@@ -1,0 +1,163 @@
+//! Inventory parsing benchmarks: the two phases of `parse_inventories` on a generated inventory
+//! of 2,000 capabilities with 20 coverage entries each (4.7 MB of YAML, like
+//! `bench/gen-inventory.py` writes), resolved against MITRE's real enterprise ATT&CK 18.1
+//! bundle (`../shared/data/attack/`) when it is present, else against the synthetic fixture
+//! `fixtures/attack/mini-attack-2.1.json`.
+//!
+//! The inventory is drawn with a fixed-seed pseudo-random generator over the bundle's active
+//! techniques: each capability has a name, a vendor, 3 of the domain's platforms and a cost,
+//! and 20 flow-style entries of 2 techniques with every function, named and numeric levels,
+//! all confidences, and evidence on tested ones. It is clean: no findings.
+//!
+//! - `parse/load_documents`: UTF-8 decoding, YAML events, the node tree and SHA-256 (no bundle).
+//! - `parse/resolve`: reading the `Raw*` structs, validation and resolution against the bundle,
+//!   building the [`Inventory`](covmap_assess::inventory::Inventory), and dropping the result;
+//!   `parse/resolve_no_drop` leaves the drop out of the timing.
+
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use covmap_assess::parse::{SourceFile, ValidationContext, load_documents, resolve};
+use covmap_core::Attack;
+use criterion::{Criterion, criterion_group, criterion_main};
+
+const CAPABILITIES: usize = 2_000;
+const ENTRIES: usize = 20;
+
+/// The real 18.1 bundle when present, else the mini fixture.
+fn bundle() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let real = root.join("../../../shared/data/attack/enterprise-attack-18.1.json");
+    if real.is_file() {
+        real
+    } else {
+        #[allow(clippy::print_stderr)] // a benchmark's only way to say what it fell back to
+        {
+            eprintln!(
+                "{} is missing: using the mini fixture bundle",
+                real.display()
+            );
+        }
+        root.join("../../fixtures/attack/mini-attack-2.1.json")
+    }
+}
+
+/// SplitMix64: small, fast and the same on every machine.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % n.max(1) as u64).unwrap_or(0)
+    }
+
+    /// `k` distinct items of `list` (all of them when it has fewer), in random order.
+    fn sample<'l>(&mut self, list: &'l [String], k: usize) -> Vec<&'l str> {
+        let mut pool: Vec<&str> = list.iter().map(String::as_str).collect();
+        let mut out = Vec::with_capacity(k);
+        while out.len() < k && !pool.is_empty() {
+            out.push(pool.swap_remove(self.below(pool.len())));
+        }
+        out
+    }
+}
+
+/// The generated inventory's text (see the module documentation).
+fn generate(attack: &Attack) -> String {
+    let mut rng = Rng(0x00c0_4a9e);
+    let techniques: Vec<String> = attack
+        .active_techniques()
+        .iter()
+        .map(|t| t.meta.id().to_string())
+        .collect();
+    let platforms = attack.platforms();
+    let functions = ["detect", "protect", "respond", "visibility"];
+    let levels = ["minimal", "partial", "significant", "0.4", "0.75"];
+    let confidences = ["claimed", "configured", "tested"];
+    let mut text = String::with_capacity(CAPABILITIES * ENTRIES * 120);
+    let _ = write!(
+        text,
+        "covmap: 1\norganization: Generated Corp\n\
+         attack: {{domain: enterprise, version: \"{}\"}}\n\
+         scope:\n  threats: {{groups: [APT29, FIN7]}}\ncapabilities:\n",
+        attack.version().unwrap_or_default()
+    );
+    for c in 0..CAPABILITIES {
+        let _ = write!(
+            text,
+            "  - id: cap-{c:04}\n    name: Capability {c}\n    vendor: Vendor {}\n    \
+             platforms: [{}]\n    cost: {{annual: {}, currency: EUR}}\n    coverage:\n",
+            c % 37,
+            rng.sample(&platforms, 3).join(", "),
+            (5 + rng.below(296)) * 1000
+        );
+        for _ in 0..ENTRIES {
+            let confidence = confidences[rng.below(confidences.len())];
+            let evidence = if confidence == "tested" {
+                ", evidence: \"rule review 2026\""
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                text,
+                "      - {{techniques: [{}], function: {}, level: {}, confidence: {confidence}{evidence}}}",
+                rng.sample(&techniques, 2).join(", "),
+                functions[rng.below(functions.len())],
+                levels[rng.below(levels.len())],
+            );
+        }
+    }
+    text
+}
+
+fn parse(c: &mut Criterion) {
+    let path = bundle();
+    let attack = Attack::load(&path).expect("bundle loads");
+    let text = generate(&attack);
+    let sources = vec![SourceFile::new("generated.yaml", text.into_bytes())];
+    let context = ValidationContext::default();
+    let documents = load_documents(&sources);
+    let parsed = resolve(&documents, &attack, &context);
+    assert!(
+        parsed.diagnostics.is_empty(),
+        "the generated inventory should be clean: {:?}",
+        parsed.diagnostics.first()
+    );
+    #[allow(clippy::print_stderr)] // context for the figures
+    {
+        eprintln!(
+            "generated inventory: {CAPABILITIES} capabilities x {ENTRIES} entries, {} bytes, \
+             against {}",
+            sources[0].bytes.len(),
+            path.display()
+        );
+    }
+
+    let mut group = c.benchmark_group("parse");
+    group.sample_size(20);
+    group.measurement_time(Duration::from_secs(8));
+    group.bench_function("load_documents", |b| {
+        b.iter(|| load_documents(black_box(&sources)));
+    });
+    group.bench_function("resolve", |b| {
+        b.iter(|| resolve(black_box(&documents), black_box(&attack), &context));
+    });
+    // The same without dropping the result (a process that exits right after using it never
+    // frees it).
+    group.bench_function("resolve_no_drop", |b| {
+        b.iter_with_large_drop(|| resolve(black_box(&documents), black_box(&attack), &context));
+    });
+    group.finish();
+}
+
+criterion_group!(benches, parse);
+criterion_main!(benches);

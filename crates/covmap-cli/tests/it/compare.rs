@@ -1,0 +1,374 @@
+//! `covmap compare`: example 01 against example 02's candidate files on real enterprise 18.1,
+//! a candidate capability inside an inventory, `--without`, refusals, and CSV cells that could
+//! be formulas.
+
+use serde_json::{Value, json};
+
+use crate::common::{Env, fixture, run};
+use crate::inv::{
+    CAND_EDR, CAND_NDR, EX01, arr, close, e18, num, percent, real_root, repo_text, root_fx, s,
+    write,
+};
+
+fn labels(doc: &Value) -> Vec<&Value> {
+    arr(&doc["candidates"])
+        .iter()
+        .map(|c| &c["label"])
+        .collect()
+}
+
+/// Example 01 compared with both candidate files of example 02.
+const EXAMPLE_02: [&str; 6] = [
+    "compare",
+    EX01,
+    "--candidate",
+    CAND_EDR,
+    "--candidate",
+    CAND_NDR,
+];
+
+#[test]
+fn candidate_files_of_example_02() {
+    let Some(bundle) = e18() else {
+        return;
+    };
+    let assessment = real_root(&bundle, &["assess", EX01, "--format", "json"])
+        .ok()
+        .json();
+    let args = EXAMPLE_02;
+    let doc = real_root(&bundle, &[&args[..], &["--format", "json"]].concat())
+        .ok()
+        .json();
+    assert_eq!(doc["baseline"]["overall"], assessment["overall"]);
+    assert_eq!(
+        doc["baseline"]["overall_weighted"],
+        assessment["overall_weighted"]
+    );
+    assert_eq!(labels(&doc), [CAND_EDR, CAND_NDR]);
+    assert_eq!(doc["without"], Value::Null);
+    let (edr, ndr) = (&doc["candidates"][0], &doc["candidates"][1]);
+    assert_eq!(edr["capabilities"], json!(["xdr-candidate"]));
+    assert_eq!(ndr["capabilities"], json!(["ndr-candidate"]));
+    // The XDR gains more than the NDR, overall and threat-weighted, and newly covers more.
+    assert!(num(&ndr["gain"]) > 0.0);
+    assert!(
+        num(&edr["gain"]) > num(&ndr["gain"]),
+        "{} vs {}",
+        edr["gain"],
+        ndr["gain"]
+    );
+    assert!(num(&edr["gain_weighted"]) > num(&ndr["gain_weighted"]));
+    assert!(arr(&edr["newly_covered"]).len() > arr(&ndr["newly_covered"]).len());
+    for (c, annual) in [(edr, 310_000.0), (ndr, 58_000.0)] {
+        let gain = num(&c["gain"]);
+        assert!(close(
+            num(&c["after"]["overall"]),
+            num(&assessment["overall"]) + gain
+        ));
+        assert_eq!(
+            c["annual_cost"],
+            json!({"annual": annual, "currency": "EUR"})
+        );
+        // Cost of one percentage point of overall coverage.
+        let per_point = num(&c["cost_per_point"]);
+        assert!(
+            (per_point - annual / (gain * 100.0)).abs() < 1e-3,
+            "{} {per_point}",
+            c["label"]
+        );
+        for leaf in arr(&c["newly_covered"]) {
+            assert_eq!(leaf["before"], 0.0);
+            assert!(num(&leaf["after"]) > 0.0);
+        }
+    }
+    // The order of --candidate is kept.
+    let swapped = real_root(
+        &bundle,
+        &[
+            "compare",
+            EX01,
+            "--candidate",
+            CAND_NDR,
+            "--candidate",
+            CAND_EDR,
+            "--format",
+            "json",
+        ],
+    )
+    .ok()
+    .json();
+    assert_eq!(labels(&swapped), [CAND_NDR, CAND_EDR]);
+    assert_eq!(swapped["candidates"][1]["gain"], edr["gain"]);
+}
+
+/// The table and the CSV of the same comparison say what its JSON says.
+#[test]
+fn candidate_files_table_and_csv() {
+    let Some(bundle) = e18() else {
+        return;
+    };
+    let assessment = real_root(&bundle, &["assess", EX01, "--format", "json"])
+        .ok()
+        .json();
+    let args = EXAMPLE_02;
+    let doc = real_root(&bundle, &[&args[..], &["--format", "json"]].concat())
+        .ok()
+        .json();
+    let (edr, ndr) = (&doc["candidates"][0], &doc["candidates"][1]);
+    let table = real_root(&bundle, &args).ok().stdout;
+    assert!(
+        table.starts_with(&format!(
+            "baseline: overall {}, threat-weighted {}\n\n",
+            percent(num(&assessment["overall"])),
+            percent(num(&assessment["overall_weighted"]))
+        )),
+        "{table}"
+    );
+    assert!(table.contains("cost per point"), "{table}");
+    let row = table
+        .lines()
+        .find(|l| l.trim_start().starts_with(CAND_EDR))
+        .expect("the XDR's row");
+    assert!(
+        row.contains(&format!("{:+.1} pts", num(&edr["gain"]) * 100.0))
+            && row.contains("310000 EUR"),
+        "{row}"
+    );
+    assert!(
+        table.contains(&format!("\n{CAND_EDR}: newly covers ")),
+        "{table}"
+    );
+
+    let out = real_root(&bundle, &[&args[..], &["--format", "csv"]].concat()).ok();
+    let (header, rows) = out.csv();
+    assert_eq!(
+        header,
+        [
+            "candidate",
+            "capabilities",
+            "gain",
+            "gain_weighted",
+            "newly_covered",
+            "improved",
+            "overlap",
+            "annual_cost",
+            "currency",
+            "cost_per_point"
+        ]
+    );
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        rows[0][..3],
+        [
+            CAND_EDR,
+            "xdr-candidate",
+            &format!("{:.6}", num(&edr["gain"]))
+        ]
+    );
+    assert_eq!(rows[1][7..9], ["58000", "EUR"]);
+    assert_eq!(rows[1][9], format!("{:.2}", num(&ndr["cost_per_point"])));
+}
+
+/// Example 01 plus a candidate that detects T1113 Screen Capture, a leaf nothing covers today
+/// (platforms Linux, macOS, Windows; used by all three groups). Partial, configured:
+/// 0.5 x 0.8 = 0.4 on all three platforms, so the leaf goes 0 -> 0.4 and the overall gains
+/// 0.4 / 490 leaves in scope = 0.000816 (rounded), one leaf newly covered, nothing improved.
+/// At 8,160 EUR a year that is 8,160 / (100 x 0.000816) = 100,000 EUR per point.
+const WITH_CANDIDATE: &str = "
+  - id: screen-guard
+    name: Screen Guard
+    status: candidate
+    platforms: [Windows, macOS, Linux]
+    cost: {annual: 8160, currency: EUR}
+    coverage:
+      - {techniques: [T1113], function: detect, level: partial}
+";
+
+#[test]
+fn candidate_capability_inside_the_inventory() {
+    let Some(bundle) = e18() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let inventory = write(
+        tmp.path(),
+        "with-candidate.yaml",
+        &(repo_text(EX01) + WITH_CANDIDATE),
+    );
+    let inventory = s(&inventory);
+    let assessment = real_root(&bundle, &["assess", EX01, "--format", "json"])
+        .ok()
+        .json();
+    let doc = real_root(
+        &bundle,
+        &[
+            "compare",
+            inventory,
+            "--candidate",
+            "screen-guard",
+            "--format",
+            "json",
+        ],
+    )
+    .ok()
+    .json();
+    // The candidate does not count in the baseline.
+    assert_eq!(doc["baseline"]["overall"], assessment["overall"]);
+    let c = &doc["candidates"][0];
+    assert_eq!(c["label"], "screen-guard");
+    assert_eq!(c["capabilities"], json!(["screen-guard"]));
+    assert_eq!(c["gain"], 0.000_816);
+    assert_eq!(
+        c["newly_covered"],
+        json!([{"id": "T1113", "name": "Screen Capture", "before": 0.0, "after": 0.4}])
+    );
+    assert_eq!(
+        (arr(&c["improved"]).len(), arr(&c["overlap"]).len()),
+        (0, 0)
+    );
+    assert_eq!(c["cost_per_point"], 100_000.0);
+    assert!(num(&c["gain_weighted"]) > 0.0);
+
+    // An id that is not in the inventory: exit 2, with the candidates it does hold.
+    real_root(
+        &bundle,
+        &["compare", inventory, "--candidate", "screen-gard"],
+    )
+    .fails()
+    .stderr_has(&[
+        &format!("no capability `screen-gard` in {inventory}"),
+        "hint: candidates in the inventory: screen-guard; or pass an inventory file of the product",
+    ]);
+    real_root(&bundle, &["compare", EX01, "--candidate", "nope"])
+        .fails()
+        .stderr_has(&[
+            "no capability `nope` in examples/01-midsize-company/inventory.yaml",
+            "hint: candidates in the inventory: none",
+        ]);
+}
+
+/// `--without ndr` (example 02's README): the drop, and the leaves only ndr covers.
+#[test]
+fn without_ndr() {
+    let Some(bundle) = e18() else {
+        return;
+    };
+    let doc = real_root(
+        &bundle,
+        &["compare", EX01, "--without", "ndr", "--format", "json"],
+    )
+    .ok()
+    .json();
+    assert_eq!(doc["candidates"], json!([]));
+    let w = &doc["without"];
+    assert_eq!(w["removed"], json!(["ndr"]));
+    let drop = num(&w["drop"]);
+    assert!(drop > 0.0, "{drop}");
+    assert!(num(&w["drop_weighted"]) > 0.0);
+    assert!(close(
+        num(&w["after"]["overall"]),
+        num(&doc["baseline"]["overall"]) - drop
+    ));
+    let spof = arr(&w["single_points_of_failure"]);
+    assert_eq!(spof.len(), 1);
+    assert_eq!(spof[0]["capability"], "ndr");
+    let only_ndr: Vec<&str> = arr(&spof[0]["leaves"])
+        .iter()
+        .map(|l| l["id"].as_str().expect("id"))
+        .collect();
+    for id in ["T1046", "T1557.001", "T1087.002", "T1482", "T1571"] {
+        assert!(only_ndr.contains(&id), "{id} not in {only_ndr:?}");
+    }
+    for leaf in arr(&spof[0]["leaves"]) {
+        assert!(num(&leaf["before"]) > 0.0 && leaf["after"] == 0.0, "{leaf}");
+    }
+    // With one capability removed, what falls to zero is what only it covered.
+    let fallen: Vec<&str> = arr(&w["fall_to_zero"])
+        .iter()
+        .map(|l| l["id"].as_str().expect("id"))
+        .collect();
+    let (mut a, mut b) = (fallen.clone(), only_ndr.clone());
+    a.sort_unstable();
+    b.sort_unstable();
+    assert_eq!(a, b);
+
+    let table = real_root(&bundle, &["compare", EX01, "--without", "ndr"])
+        .ok()
+        .stdout;
+    assert!(
+        table.contains(&format!(
+            "\nwithout ndr: overall {} ({:+.1} pts)",
+            percent(num(&w["after"]["overall"])),
+            -drop * 100.0
+        )),
+        "{table}"
+    );
+    assert!(
+        table.contains(&format!(
+            "\nsingle point of failure ndr (RevealX 360 (network detection and response)): the only cover of {} techniques: {}\n",
+            only_ndr.len(),
+            only_ndr.join(", ")
+        )),
+        "{table}"
+    );
+    // The CSV lists candidates only: --without has no CSV form.
+    real_root(
+        &bundle,
+        &["compare", EX01, "--without", "ndr", "--format", "csv"],
+    )
+    .fails()
+    .stderr_has(&["`--without` has no CSV output", "--format json"]);
+}
+
+#[test]
+fn nothing_to_compare() {
+    let env = Env::new();
+    // Refused before any bundle is needed (none is available here).
+    root_fx(&env, None, &["compare", "fixtures/inventory/good/minimal.yaml"])
+        .fails()
+        .stderr_has(&[
+            "error: nothing to compare",
+            "hint: give --candidate ID|FILE (a candidate product) or --without ID (a capability to retire)",
+        ]);
+}
+
+/// A candidate's label (an id, or a file path as given) and its capability ids land in the
+/// first two CSV columns: formula-like text is prefixed with `'`.
+#[test]
+fn csv_labels_cannot_be_formulas() {
+    let env = Env::new();
+    let base = write(
+        env.cache(),
+        "base.yaml",
+        "covmap: 1\ncapabilities:\n  - id: edr\n    coverage:\n      - {techniques: [T1059.001], function: detect, level: partial}\n  - id: '=cmd|calc'\n    status: candidate\n    coverage:\n      - {techniques: [T1053], function: detect, level: partial}\n",
+    );
+    write(
+        env.cache(),
+        "@product.yaml",
+        "covmap: 1\ncapabilities:\n  - id: '-x'\n    status: candidate\n    coverage:\n      - {techniques: [T1078], function: detect, level: partial}\n",
+    );
+    let mut cmd = env.cmd();
+    cmd.current_dir(env.cache())
+        .arg("--attack")
+        .arg(fixture("mini-attack-2.1.json"))
+        .args([
+            "compare",
+            s(&base),
+            "--candidate",
+            "=cmd|calc",
+            "--candidate",
+            "@product.yaml",
+            "--format",
+            "csv",
+        ]);
+    let out = run(cmd).ok();
+    let (_, rows) = out.csv();
+    let firsts: Vec<[&str; 2]> = rows
+        .iter()
+        .map(|r| [r[0].as_str(), r[1].as_str()])
+        .collect();
+    assert_eq!(
+        firsts,
+        [["'=cmd|calc", "'=cmd|calc"], ["'@product.yaml", "'-x"]]
+    );
+}
