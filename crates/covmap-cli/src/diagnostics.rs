@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use codespan_reporting::diagnostic::{Diagnostic as Report, Label, Severity as ReportSeverity};
-use codespan_reporting::files::SimpleFiles;
+use codespan_reporting::files::{Files as _, SimpleFiles};
 use codespan_reporting::term::{self, Chars, Config};
 use covmap_assess::diagnostic::{Diagnostic, Location, Severity};
 
@@ -40,13 +40,12 @@ impl Sources {
             return None;
         }
         let id = *self.ids.get(&location.path.display().to_string())?;
+        // codespan's files keep line starts, so this is a lookup, not a scan: a run can have
+        // tens of thousands of findings.
+        let lines = self.files.line_range(id, location.line - 1).ok()?;
+        let line_start = lines.start;
         let text = self.files.get(id).ok()?.source();
-        let line_start = text
-            .split_inclusive('\n')
-            .take(location.line - 1)
-            .map(str::len)
-            .sum::<usize>();
-        let line = text.get(line_start..)?.lines().next().unwrap_or("");
+        let line = text.get(lines)?.trim_end_matches(['\n', '\r']);
         let byte_at = |chars: usize| {
             line.char_indices()
                 .nth(chars)
