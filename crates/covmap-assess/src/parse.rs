@@ -4,7 +4,7 @@
 //!
 //! ```no_run
 //! use covmap_assess::parse::{SourceFile, ValidationContext, parse_inventories};
-//! # let attack: covmap_core::Attack = unimplemented!();
+//! # let attack = covmap_core::Attack::load("enterprise-attack-18.1.json".as_ref()).expect("bundle");
 //! let sources = vec![SourceFile::new("inventory.yaml", std::fs::read("inventory.yaml")?)];
 //! let parsed = parse_inventories(&sources, &attack, &ValidationContext::default());
 //! if parsed.has_errors() {
@@ -19,7 +19,9 @@
 //!
 //! ```no_run
 //! use covmap_assess::parse::{SourceFile, ValidationContext, load_documents, resolve};
-//! # fn load_bundle() -> covmap_core::Attack { unimplemented!() }
+//! # fn load_bundle() -> covmap_core::Attack {
+//! #     covmap_core::Attack::load("enterprise-attack-18.1.json".as_ref()).expect("bundle")
+//! # }
 //! let sources = vec![SourceFile::new("inventory.yaml", std::fs::read("inventory.yaml")?)];
 //! let (documents, attack) = std::thread::scope(|s| {
 //!     let bundle = s.spawn(load_bundle);
