@@ -1,0 +1,101 @@
+//! `report.html`: one self-contained page for management. Everything it shows is inside the
+//! file (styles, script, SVG; system fonts only), and its Content-Security-Policy forbids every
+//! network request, so it opens the same offline, from a mail attachment or a file share.
+//!
+//! The markup is a maud template (every spliced string is escaped); the heatmap and charts are
+//! the SVG the other renderers draw, inlined; the technique details the script shows in its
+//! panels are JSON in a `<script type="application/json">` element, escaped so that no input
+//! can close it. The script builds its DOM with `textContent`, never from HTML strings.
+
+mod data;
+mod format;
+mod print;
+mod sections;
+
+use maud::{DOCTYPE, PreEscaped, html};
+
+use crate::{RenderOptions, ReportError, ReportInput};
+
+/// The page's styles, print stylesheet included.
+const CSS: &str = include_str!("../assets/html/report.css");
+/// The page's script: hover tips, technique panels, filters.
+const JS: &str = include_str!("../assets/html/report.js");
+
+/// The Content-Security-Policy of the page: nothing may be fetched; only the inline styles and
+/// script run, and images may only be `data:` URLs.
+pub(crate) const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; \
+     script-src 'unsafe-inline'; img-src data:; font-src data:; base-uri 'none'; \
+     form-action 'none'";
+
+/// The SVG documents other renderers draw, inlined into the page as they are (their authors
+/// escape their text).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Pieces {
+    /// The matrix heatmap (`<svg id="heatmap">` with `g.cell` per technique).
+    pub(crate) heatmap: String,
+    /// Coverage by tactic.
+    pub(crate) tactics_chart: String,
+    /// Candidate gains, when candidates are compared.
+    pub(crate) comparison_chart: Option<String>,
+    /// Threat coverage, when threats are selected.
+    pub(crate) threats_chart: Option<String>,
+}
+
+/// Renders `report.html`.
+pub(crate) fn report(
+    input: &ReportInput<'_>,
+    options: &RenderOptions,
+) -> Result<String, ReportError> {
+    let pieces = Pieces {
+        heatmap: crate::heatmap::svg(input, options),
+        tactics_chart: crate::charts::tactics(input)?,
+        comparison_chart: crate::charts::comparison(input)?,
+        threats_chart: crate::charts::threats(input)?,
+    };
+    page(input, options, &pieces)
+}
+
+/// Assembles the page from the input and the drawn pieces.
+pub(crate) fn page(
+    input: &ReportInput<'_>,
+    options: &RenderOptions,
+    pieces: &Pieces,
+) -> Result<String, ReportError> {
+    let assessment = input.assessment;
+    let data = data::script_json(input)?;
+    let markup = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta http-equiv="Content-Security-Policy" content=(CSP);
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="referrer" content="no-referrer";
+                meta name="generator" content=(format!("covmap {}", assessment.covmap_version));
+                title { (sections::title(assessment)) }
+                style { (PreEscaped(CSS)) }
+            }
+            body {
+                (sections::masthead(input))
+                main {
+                    (sections::summary(input))
+                    (sections::matrix(input, pieces))
+                    (sections::tactics(input, pieces))
+                    (sections::gaps(input, options.top_gaps))
+                    @if let Some(comparison) = input.comparison {
+                        (sections::comparison(input, comparison, pieces))
+                    }
+                    @if !input.threats.is_empty() {
+                        (sections::threats(input.threats, pieces))
+                    }
+                    (sections::capabilities(assessment))
+                    (sections::methodology(input))
+                }
+                (sections::footer(assessment))
+                script type="application/json" id="covmap-data" { (PreEscaped(data)) }
+                script { (PreEscaped(JS)) }
+            }
+        }
+    };
+    Ok(markup.into_string())
+}
