@@ -43,6 +43,11 @@ demo:
     cargo run --release -- --attack ../shared/data/attack/enterprise-attack-18.1.json attack group APT29 --format csv
     cargo run --release -- --attack ../shared/data/attack/enterprise-attack-18.1.json attack show T1574.002
     cargo run --release -- attack diff ../shared/data/attack/enterprise-attack-15.1.json ../shared/data/attack/enterprise-attack-18.1.json
+    cargo run --release -- --attack ../shared/data/attack/enterprise-attack-18.1.json assess examples/01-midsize-company/inventory.yaml -o report
+
+# Issue 4's speed target: `assess -o` (all outputs but PNG) against python's json.load.
+bench-report:
+    bash bench/report.sh
 
 # Install the shell completion script and man page into ./target/share.
 share:

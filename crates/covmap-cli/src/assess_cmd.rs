@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use covmap_assess::check::{CheckOptions, check};
 use covmap_assess::compare::{Candidate, Comparison, compare};
 use covmap_assess::gaps::{GapOptions, gaps};
@@ -13,9 +13,10 @@ use covmap_assess::score::{AssessOptions, Assessment, assess};
 use covmap_assess::threats::{ThreatOptions, threat_coverage};
 use serde_json::json;
 
-use crate::cli::{ExtraStatus, Format, InventoryArgs, SourceArgs};
+use crate::cli::{ExtraStatus, Format, InventoryArgs, ReportArgs, SourceArgs};
 use crate::inventory::{self, Loaded, files_label, plural};
 use crate::output::{self, percent};
+use crate::report_cmd;
 
 fn options(args: &InventoryArgs) -> AssessOptions {
     let mut include = vec![Status::Deployed];
@@ -88,7 +89,7 @@ pub(crate) fn schema() -> Result<()> {
     output::json(&covmap_assess::schema::inventory_schema())
 }
 
-fn assessed(args: &InventoryArgs, source: &SourceArgs) -> Result<(Loaded, Assessment)> {
+pub(crate) fn assessed(args: &InventoryArgs, source: &SourceArgs) -> Result<(Loaded, Assessment)> {
     let loaded = inventory::load(&args.files, source)?;
     let assessment = assess(&loaded.attack, &loaded.parsed.inventory, &options(args));
     Ok((loaded, assessment))
@@ -98,17 +99,21 @@ fn assessed(args: &InventoryArgs, source: &SourceArgs) -> Result<(Loaded, Assess
 pub(crate) fn run_assess(
     args: &InventoryArgs,
     output_dir: Option<&Path>,
+    report: &ReportArgs,
     format: Format,
     source: &SourceArgs,
 ) -> Result<()> {
     let (loaded, assessment) = assessed(args, source)?;
     if let Some(dir) = output_dir {
-        let target = dir.join("assessment.json");
-        output::refuse_input(&target, &args.files)?;
-        let mut bytes = serde_json::to_vec_pretty(&assessment)?;
-        bytes.push(b'\n');
-        output::write_atomic(&target, &bytes)?;
-        eprintln!("covmap: wrote {}", target.display());
+        report_cmd::write_set(
+            dir,
+            &loaded.attack,
+            &assessment,
+            None,
+            report,
+            &args.files,
+            true,
+        )?;
     }
     let result = match format {
         Format::Json => output::json(&assessment),
@@ -327,6 +332,7 @@ pub(crate) fn run_compare(
     args: &InventoryArgs,
     candidates: &[String],
     without: &[String],
+    report: (Option<&Path>, &ReportArgs),
     format: Format,
     source: &SourceArgs,
 ) -> Result<()> {
@@ -404,6 +410,19 @@ pub(crate) fn run_compare(
         })
         .collect();
     let result = compare(&loaded.attack, &inventory, &options(args), &list, without);
+    if let (Some(dir), report_args) = report {
+        // The reports show the baseline (candidates left out) with the comparison beside it.
+        let baseline = assess(&loaded.attack, &inventory, &options(args));
+        report_cmd::write_set(
+            dir,
+            &loaded.attack,
+            &baseline,
+            Some(&result),
+            report_args,
+            &all_files,
+            true,
+        )?;
+    }
     match format {
         Format::Json => output::json(&result),
         Format::Table => output::text(&comparison_text(&result)),
@@ -660,19 +679,6 @@ pub(crate) fn run_threats(
     }
 }
 
-/// Reads an earlier `assessment.json`.
-fn read_assessment(path: &Path) -> Result<Assessment> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    serde_json::from_slice(&bytes).map_err(|err| {
-        anyhow::anyhow!(
-            "{}:{}:{}: not an assessment.json written by covmap assess: {err}",
-            path.display(),
-            err.line(),
-            err.column().max(1)
-        )
-    })
-}
-
 /// `covmap check`: 0 passed, 1 failed.
 #[allow(clippy::too_many_arguments)] // one per command-line option
 pub(crate) fn run_check(
@@ -700,7 +706,7 @@ pub(crate) fn run_check(
             "nothing to check\n  hint: give --min-overall X, --min-tactic X or --baseline assessment.json"
         );
     }
-    let baseline = baseline.map(read_assessment).transpose()?;
+    let baseline = baseline.map(report_cmd::read_assessment).transpose()?;
     let (_, assessment) = assessed(args, source)?;
     let result = check(
         &assessment,

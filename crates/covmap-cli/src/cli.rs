@@ -92,6 +92,94 @@ pub(crate) struct InventoryArgs {
     pub(crate) include: Vec<ExtraStatus>,
 }
 
+/// How reports are rendered: `assess -o`, `compare -o` and `report`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ReportArgs {
+    /// Outputs to write into DIR, comma-separated [default: all of them].
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "LIST")]
+    pub(crate) outputs: Vec<OutputArg>,
+    /// Sub-techniques in the heatmap: none, all, or only the families with a gap.
+    #[arg(long, value_enum, default_value_t = SubtechniquesArg::Gaps)]
+    pub(crate) subtechniques: SubtechniquesArg,
+    /// Colour scale of the heatmap (cividis and viridis are colour-blind safe).
+    #[arg(long, value_name = "NAME", default_value = "cividis", value_parser = parse_palette)]
+    pub(crate) palette: covmap_report::Palette,
+    /// What the heatmap colours: the score, or the score of the techniques the selected
+    /// threats use (the others dimmed).
+    #[arg(long, value_enum, default_value_t = ViewArg::Score)]
+    pub(crate) view: ViewArg,
+    /// Also write one Navigator layer per function (layer-detect.json, ...).
+    #[arg(long)]
+    pub(crate) layer_per_function: bool,
+    /// Date shown in the reports (YYYY-MM-DD) [default: from SOURCE_DATE_EPOCH, else none:
+    /// outputs never depend on the clock].
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub(crate) date: Option<String>,
+    /// Gaps listed in the HTML report.
+    #[arg(long, value_name = "N", default_value_t = 25)]
+    pub(crate) top_gaps: usize,
+}
+
+fn parse_palette(name: &str) -> Result<covmap_report::Palette, String> {
+    covmap_report::Palette::from_name(name).ok_or_else(|| {
+        let known: Vec<&str> = covmap_report::Palette::ALL
+            .iter()
+            .map(|p| p.name())
+            .collect();
+        format!("unknown palette; choose one of {}", known.join(", "))
+    })
+}
+
+/// An output kind of `--outputs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OutputArg {
+    /// heatmap.svg and the charts.
+    Svg,
+    /// heatmap.png.
+    Png,
+    /// coverage.csv, gaps.csv, tactics.csv, capabilities.csv (and compare.csv).
+    Csv,
+    /// coverage.xlsx.
+    Xlsx,
+    /// layer.json, an ATT&CK Navigator layer.
+    Layer,
+    /// report.html, self-contained.
+    Html,
+}
+
+/// `--subtechniques`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SubtechniquesArg {
+    /// Parents only.
+    None,
+    /// Every sub-technique.
+    All,
+    /// The families with a gap.
+    Gaps,
+}
+
+/// `--view`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ViewArg {
+    /// Coverage score.
+    Score,
+    /// Threat-weighted.
+    Weighted,
+}
+
+/// A function of `--function`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FunctionArg {
+    /// Alerting.
+    Detect,
+    /// Preventing.
+    Protect,
+    /// Containing and recovering.
+    Respond,
+    /// Telemetry without alerting.
+    Visibility,
+}
+
 /// Statuses `--include` can add to `deployed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum ExtraStatus {
@@ -121,13 +209,31 @@ pub(crate) enum Command {
     Assess {
         #[command(flatten)]
         inventory: InventoryArgs,
-        /// Write the complete result to DIR/assessment.json.
+        /// Write the report set into DIR: assessment.json, heatmap.svg/.png, charts, CSV,
+        /// coverage.xlsx, layer.json and report.html (see --outputs).
         #[arg(short = 'o', long = "output", value_name = "DIR")]
         output: Option<PathBuf>,
+        #[command(flatten)]
+        report: ReportArgs,
         /// `table`: a summary; `json`: the complete assessment document.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Render the report set again from a saved assessment.json (the ATT&CK release it names
+    /// supplies mitigations and threat details).
+    Report {
+        /// An assessment.json written by `covmap assess -o`.
+        #[arg(value_name = "ASSESSMENT")]
+        assessment: PathBuf,
+        /// Directory to write the reports into.
+        #[arg(short = 'o', long = "output", value_name = "DIR", required = true)]
+        output: PathBuf,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+    /// Write outputs for other tools.
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Ranked gaps, with the mitigations and detections that would close them.
     Gaps {
         #[command(flatten)]
@@ -154,6 +260,12 @@ pub(crate) enum Command {
         /// covers. Repeat to take out several together.
         #[arg(long, value_name = "ID")]
         without: Vec<String>,
+        /// Also write the report set with the comparison into DIR (compare.csv,
+        /// chart-compare.svg, heatmap-compare-N.svg per candidate, report.html, ...).
+        #[arg(short = 'o', long = "output", value_name = "DIR")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        report: ReportArgs,
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
@@ -205,6 +317,21 @@ pub(crate) enum Command {
     },
     /// Print the man page (roff) generated from these definitions.
     Man,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ExportCommand {
+    /// An ATT&CK Navigator layer (format 4.5) of the assessment, to stdout or a file.
+    Navigator {
+        #[command(flatten)]
+        inventory: InventoryArgs,
+        /// Write the layer to FILE instead of stdout.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Score one function instead of the headline score.
+        #[arg(long, value_enum)]
+        function: Option<FunctionArg>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -21,8 +21,8 @@ pub(crate) struct Loaded {
     pub(crate) attack: Attack,
     /// The merged inventory and every finding.
     pub(crate) parsed: Parsed,
-    /// The files' texts, for rendering findings.
-    pub(crate) sources: Sources,
+    /// The files as read, for rendering findings.
+    pub(crate) sources: Vec<SourceFile>,
 }
 
 /// Reads files, naming the file in every error.
@@ -134,15 +134,10 @@ pub(crate) fn load_unchecked(paths: &[PathBuf], args: &SourceArgs) -> Result<Loa
     };
     let parsed = resolve(&documents, &attack, &context);
     drop(documents);
-    let rendering = Sources::new(
-        sources
-            .iter()
-            .map(|s| (s.path.as_path(), s.bytes.as_slice())),
-    );
     Ok(Loaded {
         attack,
         parsed,
-        sources: rendering,
+        sources,
     })
 }
 
@@ -151,7 +146,15 @@ pub(crate) fn print_findings(loaded: &Loaded, diagnostics: &[Diagnostic]) {
     if diagnostics.is_empty() {
         return;
     }
-    let text = loaded.sources.render(diagnostics);
+    // Built only when there is something to show: it copies the texts and indexes their
+    // lines, which costs a large inventory more than its validation.
+    let rendering = Sources::new(
+        loaded
+            .sources
+            .iter()
+            .map(|s| (s.path.as_path(), s.bytes.as_slice())),
+    );
+    let text = rendering.render(diagnostics);
     eprint!("{text}");
 }
 

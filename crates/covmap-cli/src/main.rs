@@ -15,13 +15,14 @@ mod diagnostics;
 mod fetch;
 mod inventory;
 mod output;
+mod report_cmd;
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, ExportCommand};
 
 /// mimalloc: inventory parsing and scoring make hundreds of thousands of small allocations.
 #[global_allocator]
@@ -50,8 +51,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Assess {
             inventory,
             output,
+            report,
             format,
-        } => assess_cmd::run_assess(&inventory, output.as_deref(), format, source)?,
+        } => assess_cmd::run_assess(&inventory, output.as_deref(), &report, format, source)?,
+        Command::Report {
+            assessment,
+            output,
+            report,
+        } => report_cmd::run_report(&assessment, &output, &report, source)?,
+        Command::Export(ExportCommand::Navigator {
+            inventory,
+            output,
+            function,
+        }) => report_cmd::run_export_navigator(&inventory, output.as_deref(), function, source)?,
         Command::Gaps {
             inventory,
             top,
@@ -62,8 +74,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             inventory,
             candidates,
             without,
+            output,
+            report,
             format,
-        } => assess_cmd::run_compare(&inventory, &candidates, &without, format, source)?,
+        } => assess_cmd::run_compare(
+            &inventory,
+            &candidates,
+            &without,
+            (output.as_deref(), &report),
+            format,
+            source,
+        )?,
         Command::Threats {
             inventory,
             group,

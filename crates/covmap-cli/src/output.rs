@@ -16,21 +16,15 @@ pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
     Ok(())
 }
 
-/// Makes a CSV cell safe to open in a spreadsheet: text that Excel, LibreOffice or Sheets would
-/// run as a formula (leading `=`, `+`, `-`, `@`, tab or carriage return) gets a leading `'`.
-pub(crate) fn csv_cell(text: &str) -> std::borrow::Cow<'_, str> {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}").into(),
-        _ => text.into(),
-    }
-}
-
 /// Prints rows as RFC 4180 CSV with a header row.
 pub(crate) fn csv(header: &[&str], rows: &[Vec<String>]) -> Result<()> {
     let mut writer = csv::Writer::from_writer(io::BufWriter::new(io::stdout().lock()));
     writer.write_record(header)?;
     for row in rows {
-        writer.write_record(row.iter().map(|cell| csv_cell(cell).into_owned()))?;
+        writer.write_record(
+            row.iter()
+                .map(|cell| covmap_report::protect_cell(cell).into_owned()),
+        )?;
     }
     writer.flush()?;
     Ok(())
@@ -89,9 +83,13 @@ pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
         _ => std::path::PathBuf::from("."),
     };
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".covmap-")
-        .suffix(".tmp")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".covmap-").suffix(".tmp");
+    // Temp files are private (0600) by default; outputs get the mode a plain create would give
+    // (0644 under the usual umask), so that reports can be shared and served.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    let mut temp = builder
         .tempfile_in(&dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
     temp.write_all(bytes)
@@ -119,20 +117,4 @@ pub(crate) fn refuse_input(output: &std::path::Path, inputs: &[std::path::PathBu
 /// A score in [0, 1] as a percentage with one decimal.
 pub(crate) fn percent(score: f64) -> String {
     format!("{:.1}%", score * 100.0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::csv_cell;
-
-    #[test]
-    fn formula_cells_are_neutralised() {
-        assert_eq!(csv_cell("=1+1"), "'=1+1");
-        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(csv_cell("-2"), "'-2");
-        assert_eq!(csv_cell("+cmd"), "'+cmd");
-        assert_eq!(csv_cell("\tx"), "'\tx");
-        assert_eq!(csv_cell("T1059"), "T1059");
-        assert_eq!(csv_cell(""), "");
-    }
 }

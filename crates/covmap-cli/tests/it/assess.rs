@@ -314,41 +314,6 @@ fn example_table_matches_json() {
     assert_eq!(shown.len(), 10);
 }
 
-#[test]
-fn output_dir_is_the_json_document_and_deterministic() {
-    let Some(bundle) = e18() else {
-        return;
-    };
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let json = real_root(&bundle, &["assess", EX01, "--format", "json"])
-        .ok()
-        .stdout;
-    let table = real_root(&bundle, &["assess", EX01]).ok().stdout;
-    let mut written = Vec::new();
-    for name in ["first", "second", "first"] {
-        let dir = tmp.path().join(name);
-        let out = real_root(&bundle, &["assess", EX01, "-o", s(&dir)]).ok_noisy();
-        let target = dir.join("assessment.json");
-        assert_eq!(out.stderr, format!("covmap: wrote {}\n", target.display()));
-        // With -o, stdout still carries the summary.
-        assert_eq!(out.stdout, table);
-        written.push(std::fs::read(&target).expect("assessment.json written"));
-    }
-    assert_eq!(
-        written[0],
-        json.as_bytes(),
-        "-o writes the --format json document"
-    );
-    assert_eq!(written[1], written[0], "a second run writes the same bytes");
-    assert_eq!(written[2], written[0], "overwriting writes the same bytes");
-    // Nothing but the document is left in the directory (no temporary files).
-    let names: Vec<String> = std::fs::read_dir(tmp.path().join("first"))
-        .expect("the output dir")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .collect();
-    assert_eq!(names, ["assessment.json"]);
-}
-
 /// Removes what names files and lines (`at`, `entries`, `files`): all that may differ between
 /// example 01 and its per-team split.
 fn without_positions(value: &mut Value) {

@@ -23,5 +23,6 @@ mod check;
 mod compare;
 mod gaps;
 mod inv;
+mod report;
 mod threats;
 mod validate;

@@ -1,0 +1,256 @@
+//! Writing report sets (`assess -o`, `compare -o`, `report`) and `export navigator`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use covmap_assess::compare::Comparison;
+use covmap_assess::gaps::{GapOptions, gaps};
+use covmap_assess::inventory::Function;
+use covmap_assess::score::{Assessment, FORMAT_VERSION};
+use covmap_assess::threats::{ThreatOptions, threat_coverage};
+use covmap_core::Attack;
+use covmap_report::{OutputKind, RenderOptions, ReportInput, Subtechniques, View};
+
+use crate::assess_cmd::assessed;
+use crate::bundle;
+use crate::cli::{
+    FunctionArg, InventoryArgs, OutputArg, ReportArgs, SourceArgs, SubtechniquesArg, ViewArg,
+};
+use crate::output;
+
+/// Threat gaps listed per threat in the reports.
+const THREAT_GAPS: usize = 10;
+
+/// The render options the command line asks for.
+fn render_options(args: &ReportArgs) -> RenderOptions {
+    RenderOptions {
+        subtechniques: match args.subtechniques {
+            SubtechniquesArg::None => Subtechniques::None,
+            SubtechniquesArg::All => Subtechniques::All,
+            SubtechniquesArg::Gaps => Subtechniques::Gaps,
+        },
+        palette: args.palette,
+        view: match args.view {
+            ViewArg::Score => View::Score,
+            ViewArg::Weighted => View::Weighted,
+        },
+        layer_per_function: args.layer_per_function,
+        top_gaps: args.top_gaps,
+    }
+}
+
+/// The output kinds `--outputs` names; all of them by default.
+fn kinds(args: &ReportArgs) -> Vec<OutputKind> {
+    if args.outputs.is_empty() {
+        return OutputKind::ALL.to_vec();
+    }
+    args.outputs
+        .iter()
+        .map(|o| match o {
+            OutputArg::Svg => OutputKind::Svg,
+            OutputArg::Png => OutputKind::Png,
+            OutputArg::Csv => OutputKind::Csv,
+            OutputArg::Xlsx => OutputKind::Xlsx,
+            OutputArg::Layer => OutputKind::Layer,
+            OutputArg::Html => OutputKind::Html,
+        })
+        .collect()
+}
+
+/// The date reports show: `--date`, else `SOURCE_DATE_EPOCH` (reproducible builds' convention),
+/// else none. Never the clock: the same inputs give the same files.
+fn report_date(args: &ReportArgs) -> Result<Option<String>> {
+    if let Some(date) = &args.date {
+        let parsed: jiff::civil::Date = date.trim().parse().map_err(|err| {
+            anyhow::anyhow!("--date {date:?} is not a date ({err})\n  hint: write it as YYYY-MM-DD, e.g. 2026-11-22")
+        })?;
+        return Ok(Some(parsed.to_string()));
+    }
+    let Some(epoch) = std::env::var_os("SOURCE_DATE_EPOCH") else {
+        return Ok(None);
+    };
+    let text = epoch.to_string_lossy();
+    let seconds: i64 = text.trim().parse().map_err(|_| {
+        anyhow::anyhow!(
+            "SOURCE_DATE_EPOCH={text:?} is not a number of seconds since 1970-01-01\n  hint: unset it or pass --date YYYY-MM-DD"
+        )
+    })?;
+    let timestamp = jiff::Timestamp::from_second(seconds)
+        .map_err(|err| anyhow::anyhow!("SOURCE_DATE_EPOCH={seconds} is out of range ({err})"))?;
+    Ok(Some(timestamp.strftime("%Y-%m-%d").to_string()))
+}
+
+/// Renders the report set of `assessment` (and `comparison`) into `dir`: every file is checked
+/// against the inputs first, then each is written atomically. With `assessment_json`, also
+/// writes `assessment.json`.
+#[allow(clippy::too_many_arguments)] // one per piece of the report
+pub(crate) fn write_set(
+    dir: &Path,
+    attack: &Attack,
+    assessment: &Assessment,
+    comparison: Option<&Comparison>,
+    args: &ReportArgs,
+    inputs: &[PathBuf],
+    assessment_json: bool,
+) -> Result<()> {
+    let date = report_date(args)?;
+    let gaps = gaps(attack, assessment, &GapOptions::default())?;
+    let threats = if assessment.has_threats() {
+        threat_coverage(
+            attack,
+            assessment,
+            &ThreatOptions {
+                actor: None,
+                top: Some(THREAT_GAPS),
+            },
+        )?
+    } else {
+        Vec::new()
+    };
+    let input = ReportInput {
+        assessment,
+        gaps: &gaps,
+        threats: &threats,
+        comparison,
+        date: date.as_deref(),
+    };
+    let mut files = covmap_report::render(&input, &render_options(args), &kinds(args))?;
+    if assessment_json {
+        let mut bytes = serde_json::to_vec_pretty(assessment)?;
+        bytes.push(b'\n');
+        files.insert(
+            0,
+            covmap_report::OutputFile {
+                name: "assessment.json".to_string(),
+                bytes,
+            },
+        );
+    }
+    // Refuse before writing anything, so that a refused run leaves the directory untouched.
+    for file in &files {
+        output::refuse_input(&dir.join(&file.name), inputs)?;
+    }
+    for file in &files {
+        output::write_atomic(&dir.join(&file.name), &file.bytes)?;
+    }
+    let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+    eprintln!(
+        "covmap: wrote {} files to {}: {}",
+        files.len(),
+        dir.display(),
+        names.join(", ")
+    );
+    Ok(())
+}
+
+/// Reads an `assessment.json` written by `covmap assess -o`.
+pub(crate) fn read_assessment(path: &Path) -> Result<Assessment> {
+    if path.is_dir() {
+        bail!(
+            "{} is a directory; pass the assessment.json inside it",
+            path.display()
+        );
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let assessment: Assessment = serde_json::from_slice(&bytes).map_err(|err| {
+        anyhow::anyhow!(
+            "{}:{}:{}: not an assessment.json written by covmap assess: {err}\n  hint: write one with `covmap assess INVENTORY -o DIR`",
+            path.display(),
+            err.line(),
+            err.column().max(1)
+        )
+    })?;
+    if assessment.format != FORMAT_VERSION {
+        bail!(
+            "{}: assessment format {} is not the format {FORMAT_VERSION} this covmap reads\n  hint: run `covmap assess` again with this version of covmap",
+            path.display(),
+            assessment.format
+        );
+    }
+    Ok(assessment)
+}
+
+/// `covmap report ASSESSMENT -o DIR`.
+pub(crate) fn run_report(
+    path: &Path,
+    dir: &Path,
+    args: &ReportArgs,
+    source: &SourceArgs,
+) -> Result<()> {
+    let assessment = read_assessment(path)?;
+    let mut source = source.clone();
+    if source.attack.is_none() {
+        if source.domain.is_none() {
+            source.domain = match assessment.attack.domain.as_str() {
+                "mobile" => Some(crate::cli::Domain::Mobile),
+                "ics" => Some(crate::cli::Domain::Ics),
+                _ => Some(crate::cli::Domain::Enterprise),
+            };
+        }
+        if source.attack_version.is_none() {
+            source.attack_version.clone_from(&assessment.attack.version);
+        }
+    }
+    let attack = bundle::load(&source)?;
+    if attack.domain_short() != assessment.attack.domain
+        || attack.version() != assessment.attack.version.as_deref()
+    {
+        eprintln!(
+            "warning: {} was assessed against {} ATT&CK {}, but the bundle loaded is {} {}: mitigations and threat details come from the loaded one",
+            path.display(),
+            assessment.attack.domain,
+            assessment
+                .attack
+                .version
+                .as_deref()
+                .unwrap_or("(unknown version)"),
+            attack.domain_short(),
+            attack.version().unwrap_or("(unknown version)"),
+        );
+    }
+    write_set(
+        dir,
+        &attack,
+        &assessment,
+        None,
+        args,
+        &[path.to_path_buf()],
+        false,
+    )
+}
+
+/// `covmap export navigator`.
+pub(crate) fn run_export_navigator(
+    args: &InventoryArgs,
+    output_file: Option<&Path>,
+    function: Option<FunctionArg>,
+    source: &SourceArgs,
+) -> Result<()> {
+    let (_, assessment) = assessed(args, source)?;
+    let function = function.map(|f| match f {
+        FunctionArg::Detect => Function::Detect,
+        FunctionArg::Protect => Function::Protect,
+        FunctionArg::Respond => Function::Respond,
+        FunctionArg::Visibility => Function::Visibility,
+    });
+    let input = ReportInput {
+        assessment: &assessment,
+        gaps: &[],
+        threats: &[],
+        comparison: None,
+        date: None,
+    };
+    let mut layer = covmap_report::layer_json(&input, function)?;
+    if !layer.ends_with('\n') {
+        layer.push('\n');
+    }
+    match output_file {
+        Some(path) => {
+            output::refuse_input(path, &args.files)?;
+            output::write_atomic(path, layer.as_bytes())?;
+            eprintln!("covmap: wrote {}", path.display());
+            Ok(())
+        }
+        None => output::text(&layer),
+    }
+}

@@ -1,0 +1,317 @@
+//! Report sets: `assess -o`, `report`, `compare -o` and `export navigator`, on example 01 with
+//! real enterprise 18.1 and on the synthetic bundle.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::common::Env;
+use crate::inv::{CAND_EDR, CAND_NDR, EX01, e18, real_root, real_root_cmd, root_mini, s};
+
+/// The files `assess -o` writes for example 01 (which selects threats) with every output.
+const FULL_SET: [&str; 12] = [
+    "assessment.json",
+    "heatmap.svg",
+    "chart-tactics.svg",
+    "chart-threats.svg",
+    "heatmap.png",
+    "coverage.csv",
+    "gaps.csv",
+    "tactics.csv",
+    "capabilities.csv",
+    "coverage.xlsx",
+    "layer.json",
+    "report.html",
+];
+
+/// Every file of a directory, by name (sorted).
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .expect("output dir")
+        .map(|e| {
+            let e = e.expect("entry");
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).expect("read output"),
+            )
+        })
+        .collect()
+}
+
+fn sorted(names: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = names.iter().map(|n| (*n).to_string()).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn assess_writes_the_full_set_deterministically() {
+    let Some(bundle) = e18() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let json = real_root(&bundle, &["assess", EX01, "--format", "json"])
+        .ok()
+        .stdout;
+    let table = real_root(&bundle, &["assess", EX01]).ok().stdout;
+    let mut sets = Vec::new();
+    for name in ["first", "second", "first"] {
+        let dir = tmp.path().join(name);
+        let out = real_root(&bundle, &["assess", EX01, "-o", s(&dir)]).ok_noisy();
+        assert!(
+            out.stderr
+                .starts_with(&format!("covmap: wrote 12 files to {}: ", dir.display())),
+            "{}",
+            out.stderr
+        );
+        // With -o, stdout still carries the summary.
+        assert_eq!(out.stdout, table);
+        sets.push(files(&dir));
+    }
+    let names: Vec<String> = sets[0].keys().cloned().collect();
+    assert_eq!(names, sorted(&FULL_SET), "no other file, no temporary file");
+    assert_eq!(
+        sets[0]["assessment.json"],
+        json.as_bytes(),
+        "-o writes the --format json document"
+    );
+    assert_eq!(sets[1], sets[0], "a second run writes the same bytes");
+    assert_eq!(sets[2], sets[0], "overwriting writes the same bytes");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(tmp.path().join("first/report.html"))
+            .expect("metadata")
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o044,
+            0o044,
+            "outputs are readable by others: {mode:o}"
+        );
+    }
+    // The report of the saved assessment is the same set, without assessment.json.
+    let again = tmp.path().join("again");
+    real_root(
+        &bundle,
+        &[
+            "report",
+            s(&tmp.path().join("first/assessment.json")),
+            "-o",
+            s(&again),
+        ],
+    )
+    .ok_noisy();
+    let mut expected = sets[0].clone();
+    expected.remove("assessment.json");
+    assert_eq!(
+        files(&again),
+        expected,
+        "`report` re-renders the same files"
+    );
+}
+
+#[test]
+fn outputs_selects_files_and_dates_come_from_the_command_line() {
+    let env = Env::new();
+    let dir = env.cache().join("out");
+    let file = "fixtures/inventory/good/full.yaml";
+    root_mini(
+        &env,
+        &[
+            "assess",
+            file,
+            "-o",
+            s(&dir),
+            "--outputs",
+            "csv,layer",
+            "--layer-per-function",
+        ],
+    )
+    .ok_noisy();
+    let names: Vec<String> = files(&dir).into_keys().collect();
+    assert_eq!(
+        names,
+        sorted(&[
+            "assessment.json",
+            "capabilities.csv",
+            "coverage.csv",
+            "gaps.csv",
+            "layer-detect.json",
+            "layer-protect.json",
+            "layer-respond.json",
+            "layer-visibility.json",
+            "layer.json",
+            "tactics.csv",
+        ])
+    );
+
+    // No date unless asked: the clock never reaches an output.
+    let html = |args: &[&str], epoch: Option<&str>| {
+        let dir = env.cache().join("html");
+        let mut cmd = env.cmd();
+        cmd.current_dir(crate::common::repo_root())
+            .arg("--attack")
+            .arg(crate::common::fixture("mini-attack-2.1.json"))
+            .args(["assess", file, "-o", s(&dir), "--outputs", "html"])
+            .args(args);
+        if let Some(epoch) = epoch {
+            cmd.env("SOURCE_DATE_EPOCH", epoch);
+        }
+        let out = cmd.output().expect("run covmap");
+        assert!(out.status.success(), "{out:?}");
+        std::fs::read_to_string(dir.join("report.html")).expect("report.html")
+    };
+    assert!(!html(&[], None).contains("2026-11-22"));
+    assert!(html(&["--date", "2026-11-22"], None).contains("2026-11-22"));
+    // 1795305600 = 2026-11-22T00:00:00Z.
+    assert!(html(&[], Some("1795305600")).contains("2026-11-22"));
+
+    root_mini(
+        &env,
+        &["assess", file, "-o", s(&dir), "--date", "22/11/2026"],
+    )
+    .fails()
+    .stderr_has(&["--date \"22/11/2026\" is not a date", "YYYY-MM-DD"]);
+    root_mini(
+        &env,
+        &["assess", file, "-o", s(&dir), "--palette", "rainbow"],
+    )
+    .fails()
+    .stderr_has(&["unknown palette; choose one of cividis"]);
+}
+
+#[test]
+fn report_needs_an_assessment_document() {
+    let env = Env::new();
+    let dir = env.cache().join("out");
+    let bogus = env.cache().join("bogus.json");
+    std::fs::write(&bogus, "{\"format\": 1,\n \"covmap_version\": 3}").expect("write");
+    root_mini(&env, &["report", s(&bogus), "-o", s(&dir)])
+        .fails()
+        .stderr_has(&[
+            &format!("{}:2:", bogus.display()),
+            "not an assessment.json written by covmap assess",
+            "hint: write one with `covmap assess INVENTORY -o DIR`",
+        ]);
+    assert!(!dir.exists());
+    root_mini(&env, &["report", s(env.cache()), "-o", s(&dir)])
+        .fails()
+        .stderr_has(&["is a directory; pass the assessment.json inside it"]);
+}
+
+#[test]
+fn compare_writes_the_comparison_outputs() {
+    let Some(bundle) = e18() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("cmp");
+    let mut cmd = real_root_cmd(&bundle);
+    cmd.args([
+        "compare",
+        EX01,
+        "--candidate",
+        CAND_EDR,
+        "--candidate",
+        CAND_NDR,
+        "--format",
+        "json",
+        "-o",
+        s(&dir),
+        "--outputs",
+        "svg,csv,html",
+    ]);
+    let out = cmd.output().expect("run covmap");
+    assert!(out.status.success(), "{out:?}");
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let written = files(&dir);
+    for name in [
+        "compare.csv",
+        "chart-compare.svg",
+        "heatmap-compare-1.svg",
+        "heatmap-compare-2.svg",
+        "report.html",
+    ] {
+        assert!(
+            written.contains_key(name),
+            "{name} missing: {:?}",
+            written.keys()
+        );
+    }
+    // compare.csv holds the candidates of the JSON, in order.
+    let mut reader = csv::Reader::from_reader(written["compare.csv"].as_slice());
+    let labels: Vec<String> = reader
+        .records()
+        .map(|r| r.expect("row")[0].to_string())
+        .collect();
+    let expected: Vec<String> = doc["candidates"]
+        .as_array()
+        .expect("candidates")
+        .iter()
+        .map(|c| c["label"].as_str().expect("label").to_string())
+        .collect();
+    assert_eq!(labels, expected);
+    // The baseline of the reports is the deployed inventory: the same as `assess`.
+    let assessed: Value = serde_json::from_slice(&written["assessment.json"]).expect("json");
+    let direct = real_root(&bundle, &["assess", EX01, "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(assessed["overall"], direct["overall"]);
+}
+
+#[test]
+fn export_navigator_prints_the_layer() {
+    let env = Env::new();
+    let file = "fixtures/inventory/good/full.yaml";
+    let dir = env.cache().join("set");
+    root_mini(&env, &["assess", file, "-o", s(&dir), "--outputs", "layer"]).ok_noisy();
+    let printed = root_mini(&env, &["export", "navigator", file]).ok().stdout;
+    let layer = std::fs::read_to_string(dir.join("layer.json")).expect("layer.json");
+    assert_eq!(
+        printed, layer,
+        "export navigator prints assess's layer.json"
+    );
+    let doc: Value = serde_json::from_str(&printed).expect("JSON");
+    assert_eq!(doc["versions"]["layer"], "4.5");
+    assert_eq!(doc["domain"], "enterprise-attack");
+
+    let target = env.cache().join("detect.json");
+    root_mini(
+        &env,
+        &[
+            "export",
+            "navigator",
+            file,
+            "--function",
+            "detect",
+            "-o",
+            s(&target),
+        ],
+    )
+    .ok_noisy()
+    .stderr_has(&["covmap: wrote"]);
+    root_mini(
+        &env,
+        &[
+            "assess",
+            file,
+            "-o",
+            s(&dir),
+            "--outputs",
+            "layer",
+            "--layer-per-function",
+        ],
+    )
+    .ok_noisy();
+    assert_eq!(
+        std::fs::read_to_string(&target).expect("written"),
+        std::fs::read_to_string(dir.join("layer-detect.json")).expect("layer-detect.json"),
+        "--function detect is the detect layer"
+    );
+    // The inventory itself is never a target.
+    root_mini(&env, &["export", "navigator", file, "-o", file])
+        .fails()
+        .stderr_has(&["is one of the inputs; covmap never overwrites its inputs"]);
+}
