@@ -171,6 +171,18 @@ pub enum CoverageLevel {
     High,
 }
 
+impl CoverageLevel {
+    /// The lowercase name, as `assessment.json` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            CoverageLevel::None => "none",
+            CoverageLevel::Low => "low",
+            CoverageLevel::Medium => "medium",
+            CoverageLevel::High => "high",
+        }
+    }
+}
+
 impl ScoringParams {
     /// The confidence of an entry that does not say.
     pub fn default_confidence(&self) -> Confidence {

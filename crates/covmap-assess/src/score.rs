@@ -119,6 +119,14 @@ impl Assessment {
         })
     }
 
+    /// The display name of a tactic shortname (the shortname itself when unknown).
+    pub fn tactic_name<'a>(&'a self, shortname: &'a str) -> &'a str {
+        self.tactics
+            .iter()
+            .find(|t| t.shortname == shortname)
+            .map_or(shortname, |t| t.name.as_str())
+    }
+
     /// The leaf techniques in scope, sorted by ID.
     pub fn leaves_in_scope(&self) -> impl Iterator<Item = &TechniqueResult> {
         self.techniques.iter().filter(|t| t.leaf && t.in_scope)

@@ -19,7 +19,7 @@ use std::sync::OnceLock;
 
 use covmap_assess::compare::CandidateResult;
 use covmap_assess::inventory::Function;
-use covmap_assess::params::{CoverageLevel, Rollup};
+use covmap_assess::params::Rollup;
 use covmap_assess::score::{Assessment, Contribution, TechniqueResult};
 
 use crate::matrix::{self, Cell, Column, Mark, Matrix};
@@ -1025,11 +1025,7 @@ fn tooltip(scene: &Scene<'_>, column: &Column<'_>, cell: &Cell<'_>, gain: Option
         });
     }
     if t.in_scope {
-        lines.push(format!(
-            "Score: {} ({})",
-            percent(t.score),
-            level_name(t.level)
-        ));
+        lines.push(format!("Score: {} ({})", percent(t.score), t.level.name()));
     } else {
         lines.push(format!(
             "Out of scope: {}",
@@ -1150,15 +1146,6 @@ fn limited(items: &[String], max: usize, separator: &str) -> String {
         let _ = write!(text, "{separator}and {} more", items.len() - max);
     }
     text
-}
-
-fn level_name(level: CoverageLevel) -> &'static str {
-    match level {
-        CoverageLevel::None => "none",
-        CoverageLevel::Low => "low",
-        CoverageLevel::Medium => "medium",
-        CoverageLevel::High => "high",
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

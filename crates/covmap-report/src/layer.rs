@@ -34,7 +34,6 @@
 
 use covmap_assess::gaps::PARENT_LEVEL_NOTE;
 use covmap_assess::inventory::{Function, Status};
-use covmap_assess::params::CoverageLevel;
 use covmap_assess::score::{Assessment, TechniqueResult};
 use serde::Serialize;
 
@@ -474,15 +473,6 @@ fn entries(assessment: &Assessment, function: Option<Function>) -> Vec<Entry<'_>
     list
 }
 
-fn level_name(level: CoverageLevel) -> &'static str {
-    match level {
-        CoverageLevel::None => "none",
-        CoverageLevel::Low => "low",
-        CoverageLevel::Medium => "medium",
-        CoverageLevel::High => "high",
-    }
-}
-
 fn comment(
     assessment: &Assessment,
     technique: &TechniqueResult,
@@ -506,7 +496,7 @@ fn comment(
     parts.push(format!(
         "score {} ({})",
         percent(technique.score),
-        level_name(technique.level)
+        technique.level.name()
     ));
     let functions: Vec<String> = Function::ALL
         .iter()

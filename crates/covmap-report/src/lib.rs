@@ -15,6 +15,7 @@ mod layer;
 pub mod matrix;
 mod palette;
 mod png;
+mod tables;
 pub mod text;
 mod xlsx;
 

@@ -21,19 +21,15 @@
 
 use std::borrow::Cow;
 
-use covmap_assess::compare::{CandidateResult, Comparison, WithoutResult};
-use covmap_assess::gaps::Gap;
+use covmap_assess::compare::WithoutResult;
 use covmap_assess::inventory::Function;
-use covmap_assess::params::CoverageLevel;
-use covmap_assess::score::{
-    ActorKind, Assessment, Contribution, FunctionResults, NamedRef, TechniqueResult,
-};
+use covmap_assess::score::ActorKind;
 use rust_xlsxwriter::{
     ColNum, ConditionalFormat3ColorScale, ConditionalFormatType, DocProperties, ExcelDateTime,
     Format, FormatAlign, FormatBorder, RowNum, Workbook, Worksheet, XlsxError,
 };
-use serde::Serialize;
 
+use crate::tables::{self, Cell, Column, Table, serde_name};
 use crate::{ReportError, ReportInput};
 
 /// Excel's limit on the characters of one cell.
@@ -50,16 +46,46 @@ pub(crate) fn workbook(input: &ReportInput<'_>) -> Result<Vec<u8>, ReportError> 
     let mut workbook = Workbook::new();
     workbook.set_properties(&properties(input)?);
 
-    summary(input).write(workbook.add_worksheet(), &formats)?;
-    techniques(assessment).write(workbook.add_worksheet(), &formats)?;
-    gaps(assessment, input.gaps).write(workbook.add_worksheet(), &formats)?;
-    tactics(assessment).write(workbook.add_worksheet(), &formats)?;
-    capabilities(assessment).write(workbook.add_worksheet(), &formats)?;
+    let mut sheets = vec![
+        summary(input),
+        Sheet {
+            name: "Techniques",
+            table: tables::techniques(assessment),
+            frozen_columns: 2,
+            colour_scale: &["Score"],
+        },
+        Sheet {
+            name: "Gaps",
+            table: tables::gaps(assessment, input.gaps),
+            frozen_columns: 3,
+            colour_scale: &["Score"],
+        },
+        Sheet {
+            name: "Tactics",
+            table: tables::tactics(assessment),
+            frozen_columns: 2,
+            colour_scale: &["Score", "Threat-weighted score"],
+        },
+        Sheet {
+            name: "Capabilities",
+            table: tables::capabilities(assessment),
+            frozen_columns: 2,
+            colour_scale: &[],
+        },
+    ];
     if let Some(comparison) = input.comparison {
-        compare(comparison).write(workbook.add_worksheet(), &formats)?;
+        sheets.push(Sheet {
+            name: "Compare",
+            table: tables::compare(comparison),
+            frozen_columns: 1,
+            colour_scale: &[],
+        });
         if let Some(without) = &comparison.without {
-            retire(without).write(workbook.add_worksheet(), &formats)?;
+            sheets.push(retire(without));
         }
+    }
+    for sheet in &sheets {
+        sheet.write(workbook.add_worksheet(), &formats)?;
     }
     Ok(workbook.save_to_buffer()?)
 }
@@ -114,81 +140,51 @@ impl Formats {
     }
 }
 
-/// One cell's value and how it shows.
-enum Cell<'a> {
-    /// Nothing.
-    Empty,
-    /// Text, written as a string (never a formula).
-    Text(Cow<'a, str>),
-    /// A score or share in [0, 1], shown as a percentage.
-    Percent(f64),
-    /// A change in [-1, 1], shown as signed percentage points.
-    Points(f64),
-    /// A count.
-    Integer(f64),
-    /// A value with two decimals (weights, priorities, parameters).
-    Decimal(f64),
-    /// An amount of money, with thousands separators.
-    Money(f64),
-    /// A date, `YYYY-MM-DD`.
-    Date(ExcelDateTime),
+/// Writes one cell: text as a string (never a formula), numbers with their number format.
+fn write_cell(
+    sheet: &mut Worksheet,
+    (row, col): (RowNum, ColNum),
+    cell: &Cell<'_>,
+    formats: &Formats,
+) -> Result<(), XlsxError> {
+    let text: Cow<'_, str> = match cell {
+        Cell::Empty => return Ok(()),
+        Cell::Percent(x) => return number(sheet, (row, col), *x, &formats.percent),
+        Cell::Points(x) => return number(sheet, (row, col), *x, &formats.points),
+        Cell::Count(n) => return number(sheet, (row, col), *n as f64, &formats.integer),
+        Cell::Decimal(x) => return number(sheet, (row, col), *x, &formats.decimal),
+        Cell::Money(x) => return number(sheet, (row, col), *x, &formats.money),
+        Cell::Date(date) => match ExcelDateTime::parse_from_str(date) {
+            Ok(date) => {
+                sheet.write_datetime_with_format(row, col, date, &formats.date)?;
+                return Ok(());
+            }
+            Err(_) => Cow::Borrowed(*date),
+        },
+        Cell::Text(text) => Cow::Borrowed(text.as_ref()),
+        Cell::Bool(flag) => Cow::Borrowed(if *flag { "yes" } else { "no" }),
+        Cell::List(items) => Cow::Owned(items.join(", ")),
+        Cell::Refs(refs) => Cow::Owned(
+            refs.iter()
+                .map(|r| format!("{} {}", r.id, r.name))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+    };
+    if !text.is_empty() {
+        sheet.write_string(row, col, cell_text(&text))?;
+    }
+    Ok(())
 }
 
-impl<'a> Cell<'a> {
-    fn text(text: impl Into<Cow<'a, str>>) -> Cell<'a> {
-        let text = text.into();
-        if text.is_empty() {
-            Cell::Empty
-        } else {
-            Cell::Text(text)
-        }
-    }
-
-    fn count(n: usize) -> Cell<'a> {
-        Cell::Integer(n as f64)
-    }
-
-    fn yes_no(flag: bool) -> Cell<'a> {
-        Cell::Text(Cow::Borrowed(if flag { "yes" } else { "no" }))
-    }
-
-    fn percent_or_empty(value: Option<f64>) -> Cell<'a> {
-        value.map_or(Cell::Empty, Cell::Percent)
-    }
-
-    fn write(
-        &self,
-        sheet: &mut Worksheet,
-        row: RowNum,
-        col: ColNum,
-        formats: &Formats,
-    ) -> Result<(), XlsxError> {
-        match self {
-            Cell::Empty => {}
-            Cell::Text(text) => {
-                sheet.write_string(row, col, cell_text(text))?;
-            }
-            Cell::Percent(x) => {
-                sheet.write_number_with_format(row, col, *x, &formats.percent)?;
-            }
-            Cell::Points(x) => {
-                sheet.write_number_with_format(row, col, *x, &formats.points)?;
-            }
-            Cell::Integer(x) => {
-                sheet.write_number_with_format(row, col, *x, &formats.integer)?;
-            }
-            Cell::Decimal(x) => {
-                sheet.write_number_with_format(row, col, *x, &formats.decimal)?;
-            }
-            Cell::Money(x) => {
-                sheet.write_number_with_format(row, col, *x, &formats.money)?;
-            }
-            Cell::Date(date) => {
-                sheet.write_datetime_with_format(row, col, date, &formats.date)?;
-            }
-        }
-        Ok(())
-    }
+fn number(
+    sheet: &mut Worksheet,
+    (row, col): (RowNum, ColNum),
+    value: f64,
+    format: &Format,
+) -> Result<(), XlsxError> {
+    sheet.write_number_with_format(row, col, value, format)?;
+    Ok(())
 }
 
 /// Text as a cell holds it: at most [`MAX_CELL_CHARS`] characters (Excel's limit; longer
@@ -203,24 +199,13 @@ fn cell_text(text: &str) -> Cow<'_, str> {
     }
 }
 
-/// A column: header and width (in Excel's character units).
-struct Column {
-    header: &'static str,
-    width: f64,
-}
-
-const fn col(header: &'static str, width: f64) -> Column {
-    Column { header, width }
-}
-
 /// One worksheet holding one table.
-struct Table<'a> {
+struct Sheet<'a> {
     name: &'static str,
-    columns: &'static [Column],
-    rows: Vec<Vec<Cell<'a>>>,
+    table: Table<'a>,
     /// Columns kept in view beside the frozen header row.
     frozen_columns: ColNum,
-    /// Columns (by header) that get the score colour scale.
+    /// Columns (by heading) that get the score colour scale.
     colour_scale: &'static [&'static str],
 }
 
@@ -232,27 +217,34 @@ fn col_num(index: usize) -> Result<ColNum, XlsxError> {
     ColNum::try_from(index).map_err(|_| XlsxError::RowColumnLimitError)
 }
 
-impl Table<'_> {
+impl Sheet<'_> {
     fn write(&self, sheet: &mut Worksheet, formats: &Formats) -> Result<(), XlsxError> {
         sheet.set_name(self.name)?;
-        for (j, column) in self.columns.iter().enumerate() {
+        let headings: Vec<_> = self.table.columns.iter().filter_map(|c| c.xlsx).collect();
+        for (j, heading) in headings.iter().enumerate() {
             let c = col_num(j)?;
-            sheet.write_string_with_format(0, c, column.header, &formats.header)?;
-            sheet.set_column_width(c, column.width)?;
+            sheet.write_string_with_format(0, c, heading.title, &formats.header)?;
+            sheet.set_column_width(c, heading.width)?;
         }
-        for (i, row) in self.rows.iter().enumerate() {
+        for (i, row) in self.table.rows.iter().enumerate() {
             let r = row_num(i + 1)?;
-            for (j, cell) in row.iter().enumerate().take(self.columns.len()) {
-                cell.write(sheet, r, col_num(j)?, formats)?;
+            let cells = self
+                .table
+                .columns
+                .iter()
+                .zip(row)
+                .filter(|(column, _)| column.xlsx.is_some());
+            for (j, (_, cell)) in cells.enumerate() {
+                write_cell(sheet, (r, col_num(j)?), cell, formats)?;
             }
         }
-        let last_row = row_num(self.rows.len())?;
-        let last_col = col_num(self.columns.len().saturating_sub(1))?;
+        let last_row = row_num(self.table.rows.len())?;
+        let last_col = col_num(headings.len().saturating_sub(1))?;
         sheet.set_freeze_panes(1, self.frozen_columns)?;
         sheet.autofilter(0, 0, last_row, last_col)?;
         if last_row > 0 {
-            for header in self.colour_scale {
-                if let Some(j) = self.columns.iter().position(|c| c.header == *header) {
+            for title in self.colour_scale {
+                if let Some(j) = headings.iter().position(|h| h.title == *title) {
                     let c = col_num(j)?;
                     sheet.add_conditional_format(1, c, last_row, c, &score_scale())?;
                 }
@@ -274,69 +266,26 @@ fn score_scale() -> ConditionalFormat3ColorScale {
         .set_maximum_color(0x0063_BE7B)
 }
 
-/// The name serde gives a value (`noisy-or`, `deployed`, `high`): the spelling of
-/// `assessment.json` and of the inventory format.
-fn serde_name<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(name)) => name,
-        _ => String::new(),
-    }
-}
-
-fn level_name(level: CoverageLevel) -> String {
-    serde_name(&level)
-}
-
 fn actor_kind(kind: ActorKind) -> String {
     serde_name(&kind)
 }
 
-fn named(refs: &[NamedRef]) -> String {
-    refs.iter()
-        .map(|r| format!("{} {}", r.id, r.name))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-/// Tactic shortnames as display names, in matrix order.
-fn tactic_names(assessment: &Assessment, shortnames: &[String]) -> String {
-    shortnames
-        .iter()
-        .map(|s| {
-            assessment
-                .tactics
-                .iter()
-                .find(|t| &t.shortname == s)
-                .map_or(s.as_str(), |t| t.name.as_str())
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The capabilities that apply, e.g. `edr (detect 0.72); siem (visibility 0.40)`.
-fn contributions(list: &[Contribution]) -> String {
-    list.iter()
-        .map(|c| format!("{} ({} {:.2})", c.id, c.function.as_str(), c.value))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-fn function_cells<'a>(functions: &FunctionResults) -> [Cell<'a>; 4] {
-    Function::ALL.map(|f| Cell::Percent(functions.get(f).score))
-}
-
-const SUMMARY_COLUMNS: &[Column] = &[col("Item", 34.0), col("Value", 44.0), col("Detail", 70.0)];
+const SUMMARY_COLUMNS: [Column; 3] = [
+    Column::xlsx_only("Item", 34.0),
+    Column::xlsx_only("Value", 44.0),
+    Column::xlsx_only("Detail", 70.0),
+];
 
 #[allow(clippy::too_many_lines)] // a flat list of rows reads best as one list
-fn summary<'a>(input: &ReportInput<'a>) -> Table<'a> {
+fn summary<'a>(input: &ReportInput<'a>) -> Sheet<'a> {
     let a = input.assessment;
-    let mut rows: Vec<Vec<Cell<'a>>> = Vec::new();
+    let mut rows: Vec<[Cell<'a>; 3]> = Vec::new();
     let mut item = |name: &'static str, value: Cell<'a>, detail: Cell<'a>| {
-        rows.push(vec![Cell::Text(Cow::Borrowed(name)), value, detail]);
+        rows.push([Cell::text(name), value, detail]);
     };
     item(
         "Organisation",
-        Cell::text(a.organization.as_deref().unwrap_or("")),
+        Cell::opt_text(a.organization.as_deref()),
         Cell::Empty,
     );
     item("ATT&CK", Cell::text(a.attack.name.as_str()), Cell::Empty);
@@ -351,8 +300,7 @@ fn summary<'a>(input: &ReportInput<'a>) -> Table<'a> {
         Cell::Empty,
     );
     if let Some(date) = input.date {
-        let value = ExcelDateTime::parse_from_str(date).map_or(Cell::text(date), Cell::Date);
-        item("Date", value, Cell::Empty);
+        item("Date", Cell::Date(date), Cell::Empty);
     }
     item(
         "covmap version",
@@ -372,7 +320,7 @@ fn summary<'a>(input: &ReportInput<'a>) -> Table<'a> {
     );
     item(
         "Platforms in scope",
-        Cell::text(a.scope.platforms.join(", ")),
+        Cell::list(&a.scope.platforms),
         Cell::Empty,
     );
     for (kind, threat) in a.scope.threats.all() {
@@ -434,33 +382,34 @@ fn summary<'a>(input: &ReportInput<'a>) -> Table<'a> {
         Cell::text("excluded, or no platform in scope"),
     );
     item("Parent techniques", Cell::count(c.parents), Cell::Empty);
-    item(
-        "Leaves at level none",
-        Cell::count(c.by_level.none),
-        Cell::text("score 0"),
+    let (medium, high) = (
+        crate::text::percent(thresholds.medium),
+        crate::text::percent(thresholds.high),
     );
-    item(
-        "Leaves at level low",
-        Cell::count(c.by_level.low),
-        Cell::text(format!(
-            "above 0, below {}",
-            crate::text::percent(thresholds.medium)
-        )),
-    );
-    item(
-        "Leaves at level medium",
-        Cell::count(c.by_level.medium),
-        Cell::text(format!(
-            "from {}, below {}",
-            crate::text::percent(thresholds.medium),
-            crate::text::percent(thresholds.high)
-        )),
-    );
-    item(
-        "Leaves at level high",
-        Cell::count(c.by_level.high),
-        Cell::text(format!("from {}", crate::text::percent(thresholds.high))),
-    );
+    for (name, count, detail) in [
+        (
+            "Leaves at level none",
+            c.by_level.none,
+            "score 0".to_string(),
+        ),
+        (
+            "Leaves at level low",
+            c.by_level.low,
+            format!("above 0, below {medium}"),
+        ),
+        (
+            "Leaves at level medium",
+            c.by_level.medium,
+            format!("from {medium}, below {high}"),
+        ),
+        (
+            "Leaves at level high",
+            c.by_level.high,
+            format!("from {high}"),
+        ),
+    ] {
+        item(name, Cell::count(count), Cell::text(detail));
+    }
 
     for file in &a.files {
         item(
@@ -471,36 +420,16 @@ fn summary<'a>(input: &ReportInput<'a>) -> Table<'a> {
     }
 
     let s = &a.scoring;
-    item(
-        "Level value: minimal",
-        Cell::Decimal(s.levels.minimal),
-        Cell::Empty,
-    );
-    item(
-        "Level value: partial",
-        Cell::Decimal(s.levels.partial),
-        Cell::Empty,
-    );
-    item(
-        "Level value: significant",
-        Cell::Decimal(s.levels.significant),
-        Cell::Empty,
-    );
-    item(
-        "Confidence factor: claimed",
-        Cell::Decimal(s.confidence.claimed),
-        Cell::Empty,
-    );
-    item(
-        "Confidence factor: configured",
-        Cell::Decimal(s.confidence.configured),
-        Cell::Empty,
-    );
-    item(
-        "Confidence factor: tested",
-        Cell::Decimal(s.confidence.tested),
-        Cell::Empty,
-    );
+    for (name, value) in [
+        ("Level value: minimal", s.levels.minimal),
+        ("Level value: partial", s.levels.partial),
+        ("Level value: significant", s.levels.significant),
+        ("Confidence factor: claimed", s.confidence.claimed),
+        ("Confidence factor: configured", s.confidence.configured),
+        ("Confidence factor: tested", s.confidence.tested),
+    ] {
+        item(name, Cell::Decimal(value), Cell::Empty);
+    }
     item(
         "Default confidence",
         Cell::text(serde_name(&s.default_confidence())),
@@ -528,339 +457,42 @@ fn summary<'a>(input: &ReportInput<'a>) -> Table<'a> {
         Cell::text(serde_name(&s.rollup)),
         Cell::Empty,
     );
-    item(
-        "Threshold: medium",
-        Cell::Percent(thresholds.medium),
-        Cell::Empty,
-    );
-    item(
-        "Threshold: high",
-        Cell::Percent(thresholds.high),
-        Cell::Empty,
-    );
+    for (name, value) in [
+        ("Threshold: medium", thresholds.medium),
+        ("Threshold: high", thresholds.high),
+    ] {
+        item(name, Cell::Percent(value), Cell::Empty);
+    }
 
-    Table {
+    Sheet {
         name: "Summary",
-        columns: SUMMARY_COLUMNS,
-        rows,
+        table: Table::new(&SUMMARY_COLUMNS, rows),
         frozen_columns: 0,
         colour_scale: &[],
     }
 }
 
-const TECHNIQUE_COLUMNS: &[Column] = &[
-    col("ID", 11.0),
-    col("Name", 40.0),
-    col("Parent", 10.0),
-    col("Leaf", 6.0),
-    col("Tactics", 30.0),
-    col("Platforms", 26.0),
-    col("In scope", 9.0),
-    col("Exclusion reason", 30.0),
-    col("Score", 9.0),
-    col("Level", 9.0),
-    col("Detect", 9.0),
-    col("Protect", 9.0),
-    col("Respond", 9.0),
-    col("Visibility", 9.0),
-    col("Capabilities", 44.0),
-    col("Weight", 8.0),
-    col("Gap priority", 12.0),
-    col("Notes", 50.0),
+const RETIRE_COLUMNS: [Column; 10] = [
+    Column::xlsx_only("Removed", 30.0),
+    Column::xlsx_only("Not counted", 20.0),
+    Column::xlsx_only("Overall after", 10.0),
+    Column::xlsx_only("Drop (points)", 10.0),
+    Column::xlsx_only("Weighted after", 10.0),
+    Column::xlsx_only("Weighted drop (points)", 10.0),
+    Column::xlsx_only("Fall to zero", 10.0),
+    Column::xlsx_only("Weakened", 10.0),
+    Column::xlsx_only("Techniques that fall to zero", 60.0),
+    Column::xlsx_only("Single points of failure", 60.0),
 ];
 
-fn techniques(assessment: &Assessment) -> Table<'_> {
-    let rows = assessment
-        .techniques
-        .iter()
-        .map(|t| {
-            let mut row = vec![
-                Cell::text(t.id.as_str()),
-                Cell::text(t.name.as_str()),
-                Cell::text(t.parent.as_deref().unwrap_or("")),
-                Cell::yes_no(t.leaf),
-                Cell::text(tactic_names(assessment, &t.tactics)),
-                Cell::text(t.platforms.join(", ")),
-                Cell::yes_no(t.in_scope),
-                Cell::text(t.exclusion_reason.as_deref().unwrap_or("")),
-                Cell::Percent(t.score),
-                Cell::text(level_name(t.level)),
-            ];
-            row.extend(function_cells(&t.functions));
-            row.extend([
-                Cell::text(contributions(&t.capabilities)),
-                Cell::Integer(f64::from(t.weight)),
-                Cell::Decimal(t.gap_priority),
-                Cell::text(technique_notes(t)),
-            ]);
-            row
-        })
-        .collect();
-    Table {
-        name: "Techniques",
-        columns: TECHNIQUE_COLUMNS,
-        rows,
-        frozen_columns: 2,
-        colour_scale: &["Score"],
-    }
-}
-
-/// What a reader should know beyond the scores: parent-level claims.
-fn technique_notes(t: &TechniqueResult) -> String {
-    let mut notes = Vec::new();
-    if !t.parent_level_only.is_empty() {
-        notes.push(format!(
-            "covered at parent level only by {}: verify per sub-technique",
-            t.parent_level_only.join(", ")
-        ));
-    }
-    if !t.parent_evidence.is_empty() {
-        notes.push(format!(
-            "parent-level evidence, not scored: {}",
-            contributions(&t.parent_evidence)
-        ));
-    }
-    notes.join("; ")
-}
-
-const GAP_COLUMNS: &[Column] = &[
-    col("Rank", 7.0),
-    col("ID", 11.0),
-    col("Name", 40.0),
-    col("Parent", 10.0),
-    col("Tactics", 30.0),
-    col("Platforms", 26.0),
-    col("Score", 9.0),
-    col("Level", 9.0),
-    col("Detect", 9.0),
-    col("Protect", 9.0),
-    col("Respond", 9.0),
-    col("Visibility", 9.0),
-    col("Weight", 8.0),
-    col("Gap priority", 12.0),
-    col("Capabilities", 30.0),
-    col("Threats", 30.0),
-    col("Mitigations", 60.0),
-    col("Detection strategies", 60.0),
-    col("Data components", 40.0),
-    col("Data sources", 30.0),
-    col("Notes", 50.0),
-];
-
-fn gaps<'a>(assessment: &'a Assessment, gaps: &'a [Gap]) -> Table<'a> {
-    let rows = gaps
-        .iter()
-        .map(|g| {
-            let mut row = vec![
-                Cell::count(g.rank),
-                Cell::text(g.id.as_str()),
-                Cell::text(g.name.as_str()),
-                Cell::text(g.parent.as_deref().unwrap_or("")),
-                Cell::text(tactic_names(assessment, &g.tactics)),
-                Cell::text(g.platforms.join(", ")),
-                Cell::Percent(g.score),
-                Cell::text(level_name(g.level)),
-            ];
-            row.extend(Function::ALL.map(|f| Cell::Percent(g.functions.get(f))));
-            row.extend([
-                Cell::Integer(f64::from(g.weight)),
-                Cell::Decimal(g.gap_priority),
-                Cell::text(g.capabilities.join(", ")),
-                Cell::text(
-                    g.threats
-                        .iter()
-                        .map(|t| format!("{} ({})", t.name, t.id))
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                ),
-                Cell::text(named(&g.mitigations)),
-                Cell::text(named(&g.detection_strategies)),
-                Cell::text(named(&g.data_components)),
-                Cell::text(g.data_sources.join("; ")),
-                Cell::text(g.notes.join("; ")),
-            ]);
-            row
-        })
-        .collect();
-    Table {
-        name: "Gaps",
-        columns: GAP_COLUMNS,
-        rows,
-        frozen_columns: 3,
-        colour_scale: &["Score"],
-    }
-}
-
-const TACTIC_COLUMNS: &[Column] = &[
-    col("ID", 9.0),
-    col("Tactic", 24.0),
-    col("Shortname", 22.0),
-    col("Score", 9.0),
-    col("Threat-weighted score", 12.0),
-    col("Leaves in scope", 10.0),
-    col("Leaves out of scope", 10.0),
-    col("None", 8.0),
-    col("Low", 8.0),
-    col("Medium", 8.0),
-    col("High", 8.0),
-    col("Top-level techniques", 12.0),
-];
-
-fn tactics(assessment: &Assessment) -> Table<'_> {
-    let rows = assessment
-        .tactics
-        .iter()
-        .map(|t| {
-            vec![
-                Cell::text(t.id.as_str()),
-                Cell::text(t.name.as_str()),
-                Cell::text(t.shortname.as_str()),
-                Cell::Percent(t.score),
-                Cell::percent_or_empty(t.score_weighted),
-                Cell::count(t.leaves),
-                Cell::count(t.excluded),
-                Cell::count(t.by_level.none),
-                Cell::count(t.by_level.low),
-                Cell::count(t.by_level.medium),
-                Cell::count(t.by_level.high),
-                Cell::count(t.techniques.len()),
-            ]
-        })
-        .collect();
-    Table {
-        name: "Tactics",
-        columns: TACTIC_COLUMNS,
-        rows,
-        frozen_columns: 2,
-        colour_scale: &["Score", "Threat-weighted score"],
-    }
-}
-
-const CAPABILITY_COLUMNS: &[Column] = &[
-    col("ID", 16.0),
-    col("Name", 40.0),
-    col("Vendor", 24.0),
-    col("Status", 10.0),
-    col("Counted", 9.0),
-    col("Platforms", 26.0),
-    col("Annual cost", 12.0),
-    col("Currency", 9.0),
-    col("Owner", 18.0),
-    col("Tags", 24.0),
-    col("Entries", 8.0),
-    col("Leaves covered", 10.0),
-    col("Defined at", 36.0),
-];
-
-fn capabilities(assessment: &Assessment) -> Table<'_> {
-    let rows = assessment
-        .capabilities
-        .iter()
-        .map(|c| {
-            vec![
-                Cell::text(c.id.as_str()),
-                Cell::text(c.name.as_str()),
-                Cell::text(c.vendor.as_deref().unwrap_or("")),
-                Cell::text(serde_name(&c.status)),
-                Cell::yes_no(c.counted),
-                Cell::text(c.platforms.join(", ")),
-                c.cost
-                    .as_ref()
-                    .map_or(Cell::Empty, |k| Cell::Money(k.annual)),
-                c.cost
-                    .as_ref()
-                    .map_or(Cell::Empty, |k| Cell::text(k.currency.as_str())),
-                Cell::text(c.owner.as_deref().unwrap_or("")),
-                Cell::text(c.tags.join(", ")),
-                Cell::count(c.entries),
-                Cell::count(c.leaves_covered),
-                Cell::text(c.at.as_str()),
-            ]
-        })
-        .collect();
-    Table {
-        name: "Capabilities",
-        columns: CAPABILITY_COLUMNS,
-        rows,
-        frozen_columns: 2,
-        colour_scale: &[],
-    }
-}
-
-const COMPARE_COLUMNS: &[Column] = &[
-    col("Candidate", 36.0),
-    col("Capabilities", 30.0),
-    col("Baseline", 10.0),
-    col("Overall after", 10.0),
-    col("Gain (points)", 10.0),
-    col("Baseline weighted", 10.0),
-    col("Weighted after", 10.0),
-    col("Weighted gain (points)", 10.0),
-    col("Newly covered", 10.0),
-    col("Improved", 10.0),
-    col("Overlap", 10.0),
-    col("Annual cost", 12.0),
-    col("Currency", 9.0),
-    col("Cost per point", 12.0),
-];
-
-fn compare(comparison: &Comparison) -> Table<'_> {
-    let baseline = comparison.baseline;
-    let rows = comparison
-        .candidates
-        .iter()
-        .map(|c: &CandidateResult| {
-            vec![
-                Cell::text(c.label.as_str()),
-                Cell::text(c.capabilities.join(", ")),
-                Cell::Percent(baseline.overall),
-                Cell::Percent(c.after.overall),
-                Cell::Points(c.gain),
-                Cell::percent_or_empty(baseline.overall_weighted),
-                Cell::percent_or_empty(c.after.overall_weighted),
-                c.gain_weighted.map_or(Cell::Empty, Cell::Points),
-                Cell::count(c.newly_covered.len()),
-                Cell::count(c.improved.len()),
-                Cell::count(c.overlap.len()),
-                c.annual_cost
-                    .as_ref()
-                    .map_or(Cell::Empty, |k| Cell::Money(k.annual)),
-                c.annual_cost
-                    .as_ref()
-                    .map_or(Cell::Empty, |k| Cell::text(k.currency.as_str())),
-                c.cost_per_point.map_or(Cell::Empty, Cell::Money),
-            ]
-        })
-        .collect();
-    Table {
-        name: "Compare",
-        columns: COMPARE_COLUMNS,
-        rows,
-        frozen_columns: 1,
-        colour_scale: &[],
-    }
-}
-
-const RETIRE_COLUMNS: &[Column] = &[
-    col("Removed", 30.0),
-    col("Not counted", 20.0),
-    col("Overall after", 10.0),
-    col("Drop (points)", 10.0),
-    col("Weighted after", 10.0),
-    col("Weighted drop (points)", 10.0),
-    col("Fall to zero", 10.0),
-    col("Weakened", 10.0),
-    col("Techniques that fall to zero", 60.0),
-    col("Single points of failure", 60.0),
-];
-
-fn retire(without: &WithoutResult) -> Table<'_> {
-    let row = vec![
-        Cell::text(without.removed.join(", ")),
-        Cell::text(without.not_counted.join(", ")),
+/// What retiring capabilities loses: one row.
+fn retire(without: &WithoutResult) -> Sheet<'_> {
+    let row = [
+        Cell::list(&without.removed),
+        Cell::list(&without.not_counted),
         Cell::Percent(without.after.overall),
         Cell::Points(-without.drop),
-        Cell::percent_or_empty(without.after.overall_weighted),
+        Cell::opt_percent(without.after.overall_weighted),
         without
             .drop_weighted
             .map_or(Cell::Empty, |d| Cell::Points(-d)),
@@ -886,10 +518,9 @@ fn retire(without: &WithoutResult) -> Table<'_> {
                 .join("; "),
         ),
     ];
-    Table {
+    Sheet {
         name: "Retire",
-        columns: RETIRE_COLUMNS,
-        rows: vec![row],
+        table: Table::new(&RETIRE_COLUMNS, [row]),
         frozen_columns: 1,
         colour_scale: &[],
     }
@@ -898,6 +529,7 @@ fn retire(without: &WithoutResult) -> Table<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use covmap_assess::params::CoverageLevel;
 
     #[test]
     fn long_text_is_cut_to_the_cell_limit() {
@@ -910,7 +542,7 @@ mod tests {
 
     #[test]
     fn serde_names_are_the_documented_spellings() {
-        assert_eq!(level_name(CoverageLevel::Medium), "medium");
+        assert_eq!(CoverageLevel::Medium.name(), "medium");
         assert_eq!(actor_kind(ActorKind::Campaign), "campaign");
         assert_eq!(
             serde_name(&covmap_assess::params::Combine::NoisyOr),

@@ -92,13 +92,7 @@ fn named_refs(refs: &[NamedRef]) -> Markup {
 fn tactic_names(assessment: &Assessment, shortnames: &[String]) -> String {
     shortnames
         .iter()
-        .map(|s| {
-            assessment
-                .tactics
-                .iter()
-                .find(|t| t.shortname == *s)
-                .map_or(s.as_str(), |t| t.name.as_str())
-        })
+        .map(|s| assessment.tactic_name(s))
         .collect::<Vec<_>>()
         .join(", ")
 }
