@@ -136,6 +136,90 @@ impl Assessment {
     pub fn has_threats(&self) -> bool {
         !self.scope.threats.is_empty()
     }
+
+    /// Writes the document as pretty-printed JSON with a final newline: exactly the bytes of
+    /// `serde_json::to_writer_pretty` plus `\n`, but with the techniques (nearly all of a large
+    /// assessment) serialised on two threads.
+    pub fn write_pretty_json<W: std::io::Write>(&self, mut out: W) -> std::io::Result<()> {
+        // Everything but the techniques; the struct literal names every field, so a new field
+        // cannot be forgotten here.
+        let shell = Assessment {
+            format: self.format,
+            covmap_version: self.covmap_version.clone(),
+            attack: self.attack.clone(),
+            organization: self.organization.clone(),
+            files: self.files.clone(),
+            include: self.include.clone(),
+            scoring: self.scoring.clone(),
+            scope: self.scope.clone(),
+            overall: self.overall,
+            overall_weighted: self.overall_weighted,
+            functions: self.functions,
+            counts: self.counts,
+            tactics: self.tactics.clone(),
+            techniques: Vec::new(),
+            capabilities: self.capabilities.clone(),
+        };
+        let text = serde_json::to_vec_pretty(&shell)?;
+        // The top-level key is the only one indented by exactly two spaces.
+        let marker: &[u8] = b"\n  \"techniques\": [";
+        let split = text
+            .windows(marker.len())
+            .position(|w| w == marker)
+            .map(|at| at + marker.len());
+        let (Some(split), false) = (split, self.techniques.is_empty()) else {
+            serde_json::to_writer_pretty(&mut out, self)?;
+            return out.write_all(b"\n");
+        };
+        let (head, tail) = text.split_at(split);
+        out.write_all(head)?;
+        let (first, second) = self.techniques.split_at(self.techniques.len() / 2);
+        let (a, b) = std::thread::scope(|scope| {
+            let other = scope.spawn(|| pretty_items(second, 2));
+            let a = pretty_items(first, 2);
+            let b = other
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (a, b)
+        });
+        let (a, b) = (a?, b?);
+        // Each rendered item starts with ",\n": the very first comma goes (`a` is empty for a
+        // single technique).
+        let items = if a.is_empty() { &b } else { &a };
+        out.write_all(items.get(1..).unwrap_or_default())?;
+        if !a.is_empty() {
+            out.write_all(&b)?;
+        }
+        out.write_all(b"\n  ")?;
+        // `tail` is `]` and the rest of the document.
+        out.write_all(tail)?;
+        out.write_all(b"\n")
+    }
+}
+
+/// Items of a JSON array as serde_json pretty-prints them inside an array at `depth` (two
+/// spaces per level), each preceded by `,\n` and its indent. JSON strings hold no raw newline,
+/// so indenting after every newline of an item's own pretty form is exact.
+fn pretty_items<T: Serialize>(items: &[T], depth: usize) -> serde_json::Result<Vec<u8>> {
+    let indent = "  ".repeat(depth);
+    let mut out = Vec::new();
+    let mut text = Vec::new();
+    for item in items {
+        text.clear();
+        serde_json::to_writer_pretty(&mut text, item)?;
+        let mut lines = text.split(|&b| b == b'\n');
+        out.extend_from_slice(b",\n");
+        out.extend_from_slice(indent.as_bytes());
+        if let Some(first) = lines.next() {
+            out.extend_from_slice(first);
+        }
+        for line in lines {
+            out.push(b'\n');
+            out.extend_from_slice(indent.as_bytes());
+            out.extend_from_slice(line);
+        }
+    }
+    Ok(out)
 }
 
 /// The ATT&CK release of an assessment.

@@ -116,7 +116,7 @@ pub(crate) fn run_assess(
         )?;
     }
     let result = match format {
-        Format::Json => output::json(&assessment),
+        Format::Json => output::with_stdout(|out| assessment.write_pretty_json(out)),
         Format::Csv => Err(anyhow::anyhow!(
             "`covmap assess` prints a summary table or the JSON document; for CSV use `covmap gaps --format csv`"
         )),

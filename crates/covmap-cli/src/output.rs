@@ -16,6 +16,16 @@ pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
     Ok(())
 }
 
+/// Writes to a buffered stdout with `write` and flushes.
+pub(crate) fn with_stdout(
+    write: impl FnOnce(&mut io::BufWriter<io::StdoutLock<'_>>) -> io::Result<()>,
+) -> Result<()> {
+    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    write(&mut out)?;
+    out.flush()?;
+    Ok(())
+}
+
 /// Prints rows as RFC 4180 CSV with a header row.
 pub(crate) fn csv(header: &[&str], rows: &[Vec<String>]) -> Result<()> {
     let mut writer = csv::Writer::from_writer(io::BufWriter::new(io::stdout().lock()));

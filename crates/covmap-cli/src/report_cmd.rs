@@ -116,8 +116,8 @@ pub(crate) fn write_set(
     };
     let mut files = covmap_report::render(&input, &render_options(args), &kinds(args))?;
     if assessment_json {
-        let mut bytes = serde_json::to_vec_pretty(assessment)?;
-        bytes.push(b'\n');
+        let mut bytes = Vec::new();
+        assessment.write_pretty_json(&mut bytes)?;
         files.insert(
             0,
             covmap_report::OutputFile {

@@ -143,6 +143,9 @@ pub(crate) struct Scores {
     pub(crate) overall_weighted: Option<f64>,
 }
 
+/// Entry-to-leaf hits from which scoring uses two threads.
+const PARALLEL_HITS: usize = 20_000;
+
 pub(crate) fn clamp01(x: f64) -> f64 {
     if x.is_nan() { 0.0 } else { x.clamp(0.0, 1.0) }
 }
@@ -568,13 +571,61 @@ impl<'a> Engine<'a> {
 
     /// Scores one set of capabilities (all of them count, whatever their status).
     pub(crate) fn score(&self, capabilities: &[&Capability]) -> Scores {
+        self.score_from(capabilities, PARALLEL_HITS)
+    }
+
+    /// [`Engine::score`], on two threads from `parallel_hits` hits on.
+    fn score_from(&self, capabilities: &[&Capability], parallel_hits: usize) -> Scores {
         let mut hits = self.collect_hits(capabilities);
-        let mut arena = Vec::new();
         let mut best = Vec::new();
         let mut out: Vec<NodeScore> = vec![NodeScore::default(); self.nodes.len()];
-        for (n, node) in self.nodes.iter().enumerate() {
-            if node.leaf {
-                out[n] = self.score_leaf(node, &mut hits.leaves[n], &hits.platforms, &mut arena);
+        let total: usize = hits.leaves.iter().map(Vec::len).sum();
+        let platforms = &hits.platforms;
+        let mut leaves: Vec<(usize, &mut Vec<Hit>)> = hits
+            .leaves
+            .iter_mut()
+            .enumerate()
+            .filter(|(n, _)| self.nodes.get(*n).is_some_and(|node| node.leaf))
+            .collect();
+        let score_part = |part: &mut [(usize, &mut Vec<Hit>)]| {
+            let mut arena = Vec::new();
+            let mut scored = Vec::with_capacity(part.len());
+            for (n, leaf_hits) in part.iter_mut() {
+                if let Some(node) = self.nodes.get(*n) {
+                    scored.push((*n, self.score_leaf(node, leaf_hits, platforms, &mut arena)));
+                }
+            }
+            (scored, arena)
+        };
+        // Leaves are independent: a large inventory scores them on two threads. The second
+        // half's entries follow the first half's in the arena, as in one pass.
+        let (mut arena, parts) = if total >= parallel_hits {
+            let mid = leaves.len() / 2;
+            let (first, second) = leaves.split_at_mut(mid);
+            let ((a, mut arena), (b, arena_b)) = std::thread::scope(|scope| {
+                let other = scope.spawn(|| score_part(second));
+                let a = score_part(first);
+                let b = other
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (a, b)
+            });
+            let offset = to_u32(arena.len());
+            arena.extend(arena_b);
+            let b = b.into_iter().map(|(n, mut score)| {
+                for c in &mut score.contributions {
+                    c.entries.0 += offset;
+                }
+                (n, score)
+            });
+            (arena, a.into_iter().chain(b).collect::<Vec<_>>())
+        } else {
+            let (scored, arena) = score_part(&mut leaves);
+            (arena, scored)
+        };
+        for (n, score) in parts {
+            if let Some(slot) = out.get_mut(n) {
+                *slot = score;
             }
         }
         // Parents after all leaves: roll-up of their sub-techniques.
@@ -1250,5 +1301,59 @@ impl Tactics {
                 (has_threats && weights > 0).then(|| round6(weighted / weights as f64));
         }
         self.results
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use covmap_core::Attack;
+
+    use super::{Engine, Scores};
+    use crate::parse::{SourceFile, ValidationContext, parse_inventories};
+
+    fn summary(scores: &Scores) -> String {
+        let nodes: Vec<String> = scores
+            .nodes
+            .iter()
+            .map(|n| {
+                let contributions: Vec<String> = n
+                    .contributions
+                    .iter()
+                    .chain(&n.parent_evidence)
+                    .map(|c| format!("{}:{:?}:{}:{:?}", c.cap, c.function, c.value, c.entries))
+                    .collect();
+                format!("{}|{}", n.score, contributions.join(","))
+            })
+            .collect();
+        format!(
+            "{:?}|{}|{:?}|{:?}",
+            scores.entries,
+            nodes.join(";"),
+            scores.overall,
+            scores.overall_weighted
+        )
+    }
+
+    /// Scoring on two threads gives exactly what one pass gives, arena positions included.
+    #[test]
+    fn two_threads_score_like_one() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let attack = Attack::load(&root.join("fixtures/attack/mini-attack-2.1.json"))
+            .expect("fixture bundle");
+        let text = std::fs::read(root.join("fixtures/inventory/good/full.yaml")).expect("fixture");
+        let parsed = parse_inventories(
+            &[SourceFile::new("full.yaml", text)],
+            &attack,
+            &ValidationContext::default(),
+        );
+        assert!(!parsed.has_errors());
+        let engine = Engine::new(&attack, &parsed.inventory);
+        let all: Vec<_> = parsed.inventory.capabilities.iter().collect();
+        let one = engine.score_from(&all, usize::MAX);
+        let two = engine.score_from(&all, 0);
+        assert!(!one.entries.is_empty());
+        assert_eq!(summary(&two), summary(&one));
     }
 }

@@ -165,4 +165,13 @@ fn enterprise_18_1_document_round_trips() {
     let json = serde_json::to_string(&result).expect("serialises");
     let back: covmap_assess::score::Assessment = serde_json::from_str(&json).expect("parses");
     assert_eq!(back, result);
+    // The two-thread writer gives serde_json's pretty bytes on all 691 techniques.
+    let mut expected = serde_json::to_vec_pretty(&result).expect("serialises");
+    expected.push(b'\n');
+    let mut written = Vec::new();
+    result.write_pretty_json(&mut written).expect("writes");
+    assert!(
+        written == expected,
+        "write_pretty_json differs from serde_json"
+    );
 }

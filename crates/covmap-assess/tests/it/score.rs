@@ -772,3 +772,28 @@ fn worked_example_yaml_matches() {
         .clone_from(&from_code.files[0].sha256);
     assert_eq!(from_yaml, from_code);
 }
+
+/// The two-thread JSON writer gives exactly serde_json's pretty bytes, for the worked example,
+/// an assessment with no technique, and one with a single technique.
+#[test]
+fn parallel_json_is_serde_json_pretty() {
+    let expected = |a: &Assessment| {
+        let mut bytes = serde_json::to_vec_pretty(a).expect("serialises");
+        bytes.push(b'\n');
+        bytes
+    };
+    let written = |a: &Assessment| {
+        let mut bytes = Vec::new();
+        a.write_pretty_json(&mut bytes).expect("writes");
+        bytes
+    };
+    let full = run(&worked_example());
+    assert!(full.techniques.len() > 3);
+    assert_eq!(written(&full), expected(&full));
+    let mut one = full.clone();
+    one.techniques.truncate(1);
+    assert_eq!(written(&one), expected(&one));
+    let mut none = full;
+    none.techniques.clear();
+    assert_eq!(written(&none), expected(&none));
+}
