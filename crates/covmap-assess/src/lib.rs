@@ -19,4 +19,4 @@ pub mod parse;
 pub mod schema;
 pub mod score;
 pub mod threats;
-mod yaml;
+pub mod yaml;

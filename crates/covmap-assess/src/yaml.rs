@@ -517,24 +517,57 @@ impl Builder {
     }
 }
 
+impl Builder {
+    fn new(text: &str) -> Builder {
+        Builder {
+            // About one node per 8 bytes in large inventories (flow-style entries): fewer
+            // reallocations. Scalars never hold more text than the file.
+            nodes: Vec::with_capacity(text.len() / 8),
+            strings: String::with_capacity(text.len()),
+            items: Vec::with_capacity(text.len() / 32),
+            entries: Vec::with_capacity(text.len() / 24),
+            open_items: Vec::new(),
+            open_entries: Vec::new(),
+            stack: Vec::new(),
+            anchors: Vec::new(),
+            open_anchors: Vec::new(),
+            alias_nodes: 0,
+            root: None,
+            duplicates: Vec::new(),
+        }
+    }
+
+    /// The finished document; positions count from the start of `text`.
+    fn finish(self, text: &str) -> Document<'_> {
+        Document {
+            text,
+            nodes: self.nodes,
+            strings: self.strings,
+            items: self.items,
+            entries: self.entries,
+            root: self.root,
+            duplicates: self.duplicates,
+            lines: OnceLock::new(),
+            long_line: Mutex::new(None),
+        }
+    }
+}
+
 /// Parses one YAML document. A second document in the same text is an error.
 pub(crate) fn load(text: &str) -> Result<Document<'_>, LoadError> {
-    let mut builder = Builder {
-        // About one node per 8 bytes in large inventories (flow-style entries): fewer
-        // reallocations. Scalars never hold more text than the file.
-        nodes: Vec::with_capacity(text.len() / 8),
-        strings: String::with_capacity(text.len()),
-        items: Vec::with_capacity(text.len() / 32),
-        entries: Vec::with_capacity(text.len() / 24),
-        open_items: Vec::new(),
-        open_entries: Vec::new(),
-        stack: Vec::new(),
-        anchors: Vec::new(),
-        open_anchors: Vec::new(),
-        alias_nodes: 0,
-        root: None,
-        duplicates: Vec::new(),
-    };
+    let mut documents = load_documents(text, false)?;
+    // `load_documents` returns exactly one document when `multi` is false.
+    Ok(documents
+        .pop()
+        .unwrap_or_else(|| Builder::new("").finish(text)))
+}
+
+/// Parses every document of a YAML stream (`---` separated), each with its own anchors;
+/// positions count from the start of `text`. With `multi` false, a second document is an
+/// error and exactly one document (maybe empty) is returned.
+fn load_documents(text: &str, multi: bool) -> Result<Vec<Document<'_>>, LoadError> {
+    let mut builder = Builder::new(text);
+    let mut done = Vec::new();
     let mut parser = Parser::new_from_str(text);
     let mut documents = 0usize;
     loop {
@@ -570,11 +603,15 @@ pub(crate) fn load(text: &str) -> Result<Document<'_>, LoadError> {
             Event::DocumentStart => {
                 documents += 1;
                 if documents > 1 {
-                    return Err(load_error(
-                        mark,
-                        "the file holds more than one YAML document",
-                        &["put each inventory in its own file, without a second `---`"],
-                    ));
+                    if !multi {
+                        return Err(load_error(
+                            mark,
+                            "the file holds more than one YAML document",
+                            &["put each inventory in its own file, without a second `---`"],
+                        ));
+                    }
+                    let next = Builder::new("");
+                    done.push(std::mem::replace(&mut builder, next).finish(text));
                 }
             }
             Event::Scalar(value, style, anchor, tag) => {
@@ -587,17 +624,8 @@ pub(crate) fn load(text: &str) -> Result<Document<'_>, LoadError> {
             Event::StreamStart | Event::DocumentEnd | Event::Nothing => {}
         }
     }
-    Ok(Document {
-        text,
-        nodes: builder.nodes,
-        strings: builder.strings,
-        items: builder.items,
-        entries: builder.entries,
-        root: builder.root,
-        duplicates: builder.duplicates,
-        lines: OnceLock::new(),
-        long_line: Mutex::new(None),
-    })
+    done.push(builder.finish(text));
+    Ok(done)
 }
 
 impl<'a> Document<'a> {
@@ -1707,6 +1735,82 @@ impl<'de, T: de::Deserialize<'de>> de::Deserialize<'de> for OneOrMany<T> {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Public API: reading other tools' YAML files (covmap-import)
+
+/// Why a YAML text could not be read into the requested type: where, and what.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{line}:{column}: {message}")]
+pub struct Error {
+    /// 1-based line of the offending node (or of the syntax error).
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+    /// What is wrong, naming the key or value.
+    pub message: String,
+}
+
+impl Error {
+    fn load(e: LoadError) -> Error {
+        Error {
+            line: e.pos.line,
+            column: e.pos.column,
+            message: e.message,
+        }
+    }
+
+    fn de(doc: &Document<'_>, e: &DeError) -> Error {
+        let (line, column) = e.node.map_or((1, 1), |n| doc.start(n));
+        let what = e
+            .node
+            .map_or_else(|| "the document".to_string(), |n| doc.what(n));
+        let message = match &e.kind {
+            DeErrorKind::UnknownVariant { found, expected } => {
+                let one_of: &dyn de::Expected = &OneOf(expected);
+                format!("{what}: unknown value `{found}`, expected {one_of}")
+            }
+            _ => format!("{what}: {e}"),
+        };
+        Error {
+            line: line.max(1),
+            column: column.max(1),
+            message,
+        }
+    }
+}
+
+/// Reads one node of a document as `T`; a document without content reads as YAML `null`.
+fn read_document<T: de::DeserializeOwned>(doc: &Document<'_>) -> Result<T, Error> {
+    let root = doc.root().unwrap_or(NodeId(NONE));
+    doc.read::<T>(root).value.map_err(|e| Error::de(doc, &e))
+}
+
+/// Reads a one-document YAML text (a leading byte-order mark is skipped) into `T`.
+///
+/// This is covmap's YAML reader for other tools' files (Splunk, DeTT&CT, CTID...): positions in
+/// errors are 1-based line and column; keys `T` does not declare are ignored; a key given twice
+/// keeps its first value; anchors and aliases work, within the limits on depth
+/// ([`MAX_DEPTH`]) and alias expansion that protect inventories. A second document (`---`) is
+/// an error: use [`from_str_multi`] for streams.
+pub fn from_str<T: de::DeserializeOwned>(text: &str) -> Result<T, Error> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let doc = load(text).map_err(Error::load)?;
+    read_document(&doc)
+}
+
+/// Reads every document of a YAML stream (`---` separated, as in multi-document Sigma rules)
+/// into a `T` each, in order. Documents without content (a trailing `---`) are left out; a
+/// syntax error anywhere, or any document that does not read as `T`, is the error. Positions
+/// count from the start of the text.
+pub fn from_str_multi<T: de::DeserializeOwned>(text: &str) -> Result<Vec<T>, Error> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let docs = load_documents(text, true).map_err(Error::load)?;
+    docs.iter()
+        .filter(|d| d.root().is_some())
+        .map(read_document)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use std::fmt::Write as _;
@@ -1880,5 +1984,55 @@ mod tests {
         assert!(err.message.contains("anchor"), "{}", err.message);
         let err = load("a: 1\n---\nb: 2\n").expect_err("two documents");
         assert_eq!((err.pos.line, err.pos.column), (2, 1));
+    }
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Rule {
+        title: String,
+        #[serde(default)]
+        tags: Vec<String>,
+        level: Option<u8>,
+    }
+
+    #[test]
+    fn public_from_str_reads_owned_values_and_ignores_unknown_keys() {
+        let rule: Rule =
+            super::from_str("\u{feff}title: x\ntags: [attack.t1059]\nother: 1\n").expect("reads");
+        assert_eq!(
+            rule,
+            Rule {
+                title: "x".to_string(),
+                tags: vec!["attack.t1059".to_string()],
+                level: None,
+            }
+        );
+    }
+
+    #[test]
+    fn public_from_str_errors_carry_line_and_column() {
+        let err = super::from_str::<Rule>("title: x\nlevel: high\n").expect_err("not a number");
+        assert_eq!((err.line, err.column), (2, 8));
+        assert_eq!(err.message, "`level`: expected a whole number");
+        assert_eq!(err.to_string(), "2:8: `level`: expected a whole number");
+        let err = super::from_str::<Rule>("title: [x\n").expect_err("syntax");
+        assert!(err.message.starts_with("invalid YAML"), "{err}");
+        let err = super::from_str::<Rule>("title: x\n---\ntitle: y\n").expect_err("two docs");
+        assert_eq!(err.line, 2);
+        let err = super::from_str::<Rule>("").expect_err("empty");
+        assert_eq!((err.line, err.column), (1, 1));
+    }
+
+    #[test]
+    fn public_from_str_multi_reads_each_document_with_absolute_positions() {
+        let text = "title: a\ntags: [t1]\n---\ntitle: b\n---\n";
+        let rules: Vec<Rule> = super::from_str_multi(text).expect("reads");
+        assert_eq!(rules.len(), 2);
+        assert_eq!(rules[1].title, "b");
+        let err = super::from_str_multi::<Rule>("title: a\n---\ntitle: b\nlevel: x\n")
+            .expect_err("second document is bad");
+        assert_eq!((err.line, err.column), (4, 8));
+        // Anchors are per document.
+        assert!(super::from_str_multi::<Rule>("title: &t a\n---\ntitle: *t\n").is_err());
+        assert!(super::from_str_multi::<Rule>("").expect("empty").is_empty());
     }
 }
