@@ -1,0 +1,63 @@
+//! covmap's importers: the coverage teams already keep, turned into inventory capabilities.
+//!
+//! Each format module reads one kind of artefact: [`navigator`] (ATT&CK Navigator layers) and
+//! nothing else yet; CTID, DeTT&CT,
+//! Sigma, Elastic and Splunk are still to come (issue 5).
+//!
+//! Pipeline: paths -> [`walk::files`] (folders recursively, sorted, symlink loops reported) ->
+//! each file's text -> the format's `parse(text, path, options, &mut Imported)` -> an
+//! [`Imported`]: format-neutral [`ImportedCapability`]s whose entries keep the technique ID as
+//! the source wrote it, a function, a level and the [`Evidence`]; a [`Summary`] of counts; and a
+//! [`Finding`] for every skipped or malformed file or item (one bad file never stops an import).
+//! Then [`resolve::resolve`] checks the IDs against a loaded [`covmap_core::Attack`]: revoked
+//! IDs become their replacement (listed), deprecated and unknown ones are dropped (findings).
+//!
+//! ```no_run
+//! use covmap_import::navigator::{self, NavigatorOptions};
+//! let attack = covmap_core::Attack::load("enterprise-attack-18.1.json".as_ref())?;
+//! let mut imported = navigator::import(&["layer.json".into()], &NavigatorOptions::default());
+//! let resolution = covmap_import::resolve::resolve(&mut imported, &attack);
+//! println!("{} techniques, {} remapped", imported.summary.techniques.len(), resolution.remapped.len());
+//! # Ok::<(), covmap_core::LoadError>(())
+//! ```
+//!
+//! YAML is read only through covmap-assess's `yaml` module ([`covmap_assess::yaml::from_str`]),
+//! JSON with serde_json. The crate never prints and never exits; it reads the files it is
+//! given, and nothing else.
+
+pub mod model;
+pub mod navigator;
+pub mod platform;
+pub mod resolve;
+pub mod walk;
+
+use std::path::{Path, PathBuf};
+
+pub use model::{Evidence, Finding, Imported, ImportedCapability, ImportedEntry, Summary};
+
+/// Reads the files under `paths` with one of `extensions` and hands each text to `parse`;
+/// unreadable and non-UTF-8 files become findings.
+pub(crate) fn import_files(
+    paths: &[PathBuf],
+    extensions: &[&str],
+    mut parse: impl FnMut(&str, &Path, &mut Imported),
+) -> Imported {
+    let (files, findings) = walk::files(paths, extensions);
+    let mut imported = Imported {
+        findings,
+        ..Imported::default()
+    };
+    for path in files {
+        match std::fs::read(&path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => parse(&text, &path, &mut imported),
+                Err(_) => imported.skip_file(Finding::file(&path, "not UTF-8 text: skipped")),
+            },
+            Err(e) => {
+                imported.skip_file(Finding::file(&path, format!("cannot read: {e}: skipped")));
+            }
+        }
+    }
+    imported.sort_findings();
+    imported
+}

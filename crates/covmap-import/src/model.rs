@@ -1,0 +1,272 @@
+//! The format-neutral result of an import: capabilities, a summary and findings.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use covmap_assess::inventory::{Function, Level};
+
+/// Where an entry comes from, kept as the inventory entry's `evidence`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Evidence {
+    /// The file the entry was read from.
+    pub path: PathBuf,
+    /// Rule, mapping or object id in the source (Sigma `id`, CTID capability id...).
+    pub item: Option<String>,
+    /// Rule or object title.
+    pub title: Option<String>,
+    /// The source's own comment or score note.
+    pub comment: Option<String>,
+}
+
+impl Evidence {
+    /// Evidence naming only the file.
+    pub fn file(path: &Path) -> Evidence {
+        Evidence {
+            path: path.to_path_buf(),
+            ..Evidence::default()
+        }
+    }
+
+    /// One line of text for the inventory's `evidence` key: `path: item "title": comment`.
+    pub fn to_text(&self) -> String {
+        let mut text = self.path.display().to_string();
+        if let Some(item) = &self.item {
+            text.push_str(": ");
+            text.push_str(item);
+        }
+        if let Some(title) = &self.title {
+            text.push_str(if self.item.is_some() { " " } else { ": " });
+            text.push('"');
+            text.push_str(title);
+            text.push('"');
+        }
+        if let Some(comment) = &self.comment {
+            text.push_str(" - ");
+            text.push_str(comment);
+        }
+        text
+    }
+}
+
+/// One coverage claim read from a source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedEntry {
+    /// The technique ID: as written in the source (upper-cased) until
+    /// [`crate::resolve::resolve`] replaces a revoked ID by its replacement.
+    pub technique: String,
+    /// The ID as the source wrote it.
+    pub written: String,
+    /// What the capability does about it.
+    pub function: Function,
+    /// How much.
+    pub level: Level,
+    /// The tactic shortname the source ties the entry to (Navigator's tactic-specific entries).
+    pub tactic: Option<String>,
+    /// Where it comes from.
+    pub evidence: Evidence,
+}
+
+/// A capability built from imported entries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedCapability {
+    /// Inventory id (unique within one import).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Platforms, ATT&CK spelling, sorted, no repeats; empty: not said by the source.
+    pub platforms: Vec<String>,
+    /// Coverage claims, in source order.
+    pub entries: Vec<ImportedEntry>,
+}
+
+/// Counts of an import, for the summary every import prints.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Summary {
+    /// Files read (parsed, even if they held nothing usable).
+    pub files_read: usize,
+    /// Files skipped (unreadable, malformed, not of the format): each has a [`Finding`].
+    pub files_skipped: usize,
+    /// Items read: rules, mappings or technique entries, per format.
+    pub items_read: usize,
+    /// Items that carry at least one ATT&CK technique.
+    pub items_with_techniques: usize,
+    /// Items left out by a filter (status, maturity, disabled...), without a finding.
+    pub items_filtered: usize,
+    /// Distinct technique IDs as written (upper-cased), before resolution.
+    pub techniques: BTreeSet<String>,
+}
+
+/// A skipped or malformed file or item: the import goes on.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Finding {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+    /// What is wrong, and what was done about it.
+    pub message: String,
+}
+
+impl Finding {
+    /// A finding about a whole file.
+    pub fn file(path: &Path, message: impl Into<String>) -> Finding {
+        Finding {
+            path: path.to_path_buf(),
+            line: None,
+            column: None,
+            message: message.into(),
+        }
+    }
+
+    /// A finding at a line and column.
+    pub fn at(path: &Path, line: usize, column: usize, message: impl Into<String>) -> Finding {
+        Finding {
+            path: path.to_path_buf(),
+            line: Some(line),
+            column: Some(column),
+            message: message.into(),
+        }
+    }
+
+    /// A finding from a YAML reading error.
+    pub fn yaml(path: &Path, error: &covmap_assess::yaml::Error) -> Finding {
+        Finding::at(path, error.line, error.column, error.message.clone())
+    }
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Everything one import produced.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Imported {
+    /// The capabilities, in the order they were first seen (files sorted by path).
+    pub capabilities: Vec<ImportedCapability>,
+    /// Counts.
+    pub summary: Summary,
+    /// Skipped and malformed files and items.
+    pub findings: Vec<Finding>,
+}
+
+impl Imported {
+    /// The capability with this id, created (with `name` and `platforms`) if new.
+    pub fn capability(
+        &mut self,
+        id: &str,
+        name: &str,
+        platforms: &[String],
+    ) -> &mut ImportedCapability {
+        let at = if let Some(at) = self.capabilities.iter().position(|c| c.id == id) {
+            at
+        } else {
+            self.capabilities.push(ImportedCapability {
+                id: id.to_string(),
+                name: name.to_string(),
+                platforms: Vec::new(),
+                entries: Vec::new(),
+            });
+            self.capabilities.len() - 1
+        };
+        let capability = &mut self.capabilities[at];
+        for platform in platforms {
+            if !capability.platforms.contains(platform) {
+                capability.platforms.push(platform.clone());
+            }
+        }
+        capability.platforms.sort();
+        capability
+    }
+
+    /// Records a technique ID as read (for [`Summary::techniques`]) and builds its entry.
+    pub fn entry(
+        &mut self,
+        written: &str,
+        function: Function,
+        level: Level,
+        evidence: Evidence,
+    ) -> ImportedEntry {
+        let technique = written.trim().to_ascii_uppercase();
+        self.summary.techniques.insert(technique.clone());
+        ImportedEntry {
+            technique,
+            written: written.to_string(),
+            function,
+            level,
+            tactic: None,
+            evidence,
+        }
+    }
+
+    /// A file that could not be used: counted and reported.
+    pub fn skip_file(&mut self, finding: Finding) {
+        self.summary.files_skipped += 1;
+        self.findings.push(finding);
+    }
+
+    /// Findings sorted by file, line and column (deterministic output).
+    pub fn sort_findings(&mut self) {
+        self.findings.sort();
+    }
+}
+
+/// A capability id from free text: lowercase ASCII letters and digits, other runs as `-`.
+pub fn slug(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let trimmed = out.trim_end_matches('-');
+    if trimmed.is_empty() {
+        "imported".to_string()
+    } else {
+        trimmed.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("Amazon GuardDuty"), "amazon-guardduty");
+        assert_eq!(slug("  *Bear APTs"), "bear-apts");
+        assert_eq!(slug("---"), "imported");
+    }
+
+    #[test]
+    fn evidence_text() {
+        let mut e = Evidence::file(Path::new("rules/a.yml"));
+        assert_eq!(e.to_text(), "rules/a.yml");
+        e.item = Some("1234".into());
+        e.title = Some("Whoami".into());
+        e.comment = Some("stable".into());
+        assert_eq!(e.to_text(), "rules/a.yml: 1234 \"Whoami\" - stable");
+    }
+
+    #[test]
+    fn capabilities_merge_platforms() {
+        let mut imported = Imported::default();
+        imported.capability("a", "A", &["Windows".into()]);
+        let c = imported.capability("a", "ignored", &["Linux".into(), "Windows".into()]);
+        assert_eq!(c.name, "A");
+        assert_eq!(c.platforms, ["Linux", "Windows"]);
+        assert_eq!(imported.capabilities.len(), 1);
+    }
+}

@@ -1,0 +1,362 @@
+//! ATT&CK Navigator layers (layer formats 3.x and 4.x), one layer or an array of layers per file.
+//!
+//! - One capability per layer, its id the slug of the layer's name (or of the file name); with
+//!   [`NavigatorOptions::id`] every layer goes into that one capability.
+//! - A technique's `score` is normalised by the layer's gradient into a level value:
+//!   `(score - minValue) / (maxValue - minValue)`, clamped to [0, 1] and rounded to 3 decimals;
+//!   without a gradient the Navigator's default 0-100 is used. A score at or below `minValue`
+//!   is no coverage: the technique is left out. [`NavigatorOptions::level`] fixes the level
+//!   instead.
+//! - A technique without a score but with a comment, colour or metadata is a claim without a
+//!   measure: it gets [`NavigatorOptions::unscored`] (default `minimal`). One carrying nothing
+//!   (only `showSubtechniques`, as the Navigator saves expanded parents) is left out.
+//! - `enabled: false` techniques are left out. Tactic-specific entries (`tactic`) stay one per
+//!   tactic, in [`ImportedEntry::tactic`](crate::model::ImportedEntry::tactic).
+//! - `comment` and technique `metadata` (`name: value`) become the entry's evidence; the
+//!   layer's `filters.platforms` its platforms (older names mapped, see [`crate::platform`]).
+
+use std::path::Path;
+
+use covmap_assess::inventory::{Function, Level, NamedLevel};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::model::{Evidence, Finding, Imported, slug};
+use crate::platform::attack_platforms;
+
+/// How layers are imported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NavigatorOptions {
+    /// Put every layer into one capability with this id.
+    pub id: Option<String>,
+    /// Display name of that capability (default: the first layer's name).
+    pub name: Option<String>,
+    /// What the layer's techniques are: default `detect`.
+    pub function: Function,
+    /// A fixed level for every technique, instead of the normalised score.
+    pub level: Option<Level>,
+    /// The level of a technique that carries no score: default `minimal`.
+    pub unscored: Level,
+}
+
+impl Default for NavigatorOptions {
+    fn default() -> Self {
+        NavigatorOptions {
+            id: None,
+            name: None,
+            function: Function::Detect,
+            level: None,
+            unscored: Level::Named(NamedLevel::Minimal),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RawLayer {
+    name: Option<String>,
+    domain: Option<String>,
+    techniques: Option<Vec<Value>>,
+    gradient: Option<RawGradient>,
+    filters: Option<RawFilters>,
+}
+
+#[derive(Deserialize)]
+struct RawGradient {
+    #[serde(rename = "minValue")]
+    min: Option<f64>,
+    #[serde(rename = "maxValue")]
+    max: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct RawFilters {
+    #[serde(default)]
+    platforms: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct RawTechnique {
+    #[serde(rename = "techniqueID")]
+    technique_id: String,
+    tactic: Option<String>,
+    score: Option<f64>,
+    enabled: Option<bool>,
+    comment: Option<String>,
+    color: Option<String>,
+    #[serde(default)]
+    metadata: Vec<RawMetadata>,
+}
+
+#[derive(Deserialize)]
+struct RawMetadata {
+    name: Option<String>,
+    value: Option<String>,
+}
+
+/// Imports the layers (`.json` files) under `paths`.
+pub fn import(paths: &[std::path::PathBuf], options: &NavigatorOptions) -> Imported {
+    crate::import_files(paths, &["json"], |text, path, imported| {
+        parse(text, path, options, imported);
+    })
+}
+
+/// Reads one layer file (`text` read from `path`) into `imported`.
+pub fn parse(text: &str, path: &Path, options: &NavigatorOptions, imported: &mut Imported) {
+    let value: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            imported.skip_file(Finding::at(
+                path,
+                e.line(),
+                e.column(),
+                format!("not valid JSON: {e}: skipped"),
+            ));
+            return;
+        }
+    };
+    let layers = match value {
+        Value::Array(layers) => layers,
+        layer @ Value::Object(_) => vec![layer],
+        _ => {
+            imported.skip_file(Finding::file(
+                path,
+                "not a Navigator layer (neither an object nor an array of layers): skipped",
+            ));
+            return;
+        }
+    };
+    imported.summary.files_read += 1;
+    for (n, layer) in layers.into_iter().enumerate() {
+        let which = if n == 0 {
+            String::new()
+        } else {
+            format!("layer {}: ", n + 1)
+        };
+        match serde_json::from_value::<RawLayer>(layer) {
+            Ok(RawLayer {
+                techniques: None, ..
+            }) => imported.findings.push(Finding::file(
+                path,
+                format!("{which}not a Navigator layer (no `techniques`): skipped"),
+            )),
+            Ok(layer) => read_layer(layer, &which, path, options, imported),
+            Err(e) => imported.findings.push(Finding::file(
+                path,
+                format!("{which}not a Navigator layer: {e}: skipped"),
+            )),
+        }
+    }
+}
+
+fn read_layer(
+    layer: RawLayer,
+    which: &str,
+    path: &Path,
+    options: &NavigatorOptions,
+    imported: &mut Imported,
+) {
+    if let Some(domain) = &layer.domain
+        && !domain.contains("enterprise")
+    {
+        imported.findings.push(Finding::file(
+            path,
+            format!("{which}domain `{domain}`: IDs are checked against the loaded bundle"),
+        ));
+    }
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+    let layer_name = layer.name.clone().or(stem).unwrap_or_default();
+    let id = options.id.clone().unwrap_or_else(|| slug(&layer_name));
+    let name = options.name.clone().unwrap_or_else(|| layer_name.clone());
+    let written = layer.filters.map(|f| f.platforms).unwrap_or_default();
+    let (platforms, unknown) = attack_platforms(written.iter().map(String::as_str));
+    for p in unknown {
+        imported.findings.push(Finding::file(
+            path,
+            format!("{which}platform `{p}` is not an ATT&CK platform: ignored"),
+        ));
+    }
+    let (min, max) = layer.gradient.map_or((None, None), |g| (g.min, g.max));
+    let (min, max) = (min.unwrap_or(0.0), max.unwrap_or(100.0));
+    let mut entries = Vec::new();
+    for (n, raw) in layer.techniques.unwrap_or_default().into_iter().enumerate() {
+        imported.summary.items_read += 1;
+        let technique = match serde_json::from_value::<RawTechnique>(raw) {
+            Ok(t) => t,
+            Err(e) => {
+                imported.findings.push(Finding::file(
+                    path,
+                    format!("{which}technique {}: {e}: skipped", n + 1),
+                ));
+                continue;
+            }
+        };
+        if technique.technique_id.trim().is_empty() {
+            imported.findings.push(Finding::file(
+                path,
+                format!("{which}technique {}: empty `techniqueID`: skipped", n + 1),
+            ));
+            continue;
+        }
+        imported.summary.items_with_techniques += 1;
+        let Some(level) = level_of(&technique, min, max, options, which, path, imported) else {
+            imported.summary.items_filtered += 1;
+            continue;
+        };
+        let mut notes: Vec<String> = technique.comment.iter().cloned().collect();
+        notes.extend(
+            technique
+                .metadata
+                .iter()
+                .filter_map(|m| Some(format!("{}: {}", m.name.as_deref()?, m.value.as_deref()?))),
+        );
+        let evidence = Evidence {
+            path: path.to_path_buf(),
+            item: None,
+            title: Some(layer_name.clone()),
+            comment: (!notes.is_empty()).then(|| notes.join("; ")),
+        };
+        let mut entry = imported.entry(&technique.technique_id, options.function, level, evidence);
+        entry.tactic = technique.tactic.filter(|t| !t.is_empty());
+        entries.push(entry);
+    }
+    imported
+        .capability(&id, &name, &platforms)
+        .entries
+        .extend(entries);
+}
+
+/// The level of a technique, or `None` when it is left out (disabled, no coverage, nothing
+/// said).
+fn level_of(
+    technique: &RawTechnique,
+    min: f64,
+    max: f64,
+    options: &NavigatorOptions,
+    which: &str,
+    path: &Path,
+    imported: &mut Imported,
+) -> Option<Level> {
+    if technique.enabled == Some(false) {
+        return None;
+    }
+    let Some(score) = technique.score else {
+        let annotated = technique.comment.as_ref().is_some_and(|c| !c.is_empty())
+            || technique.color.as_ref().is_some_and(|c| !c.is_empty())
+            || !technique.metadata.is_empty();
+        return annotated.then_some(options.level.unwrap_or(options.unscored));
+    };
+    if let Some(level) = options.level {
+        return Some(level);
+    }
+    if !score.is_finite() || max <= min {
+        imported.findings.push(Finding::file(
+            path,
+            format!(
+                "{which}{}: score {score} cannot be normalised by the gradient [{min}, {max}]: skipped",
+                technique.technique_id
+            ),
+        ));
+        return None;
+    }
+    let value = ((score - min) / (max - min)).clamp(0.0, 1.0);
+    let value = (value * 1000.0).round() / 1000.0;
+    (value > 0.0).then_some(Level::Value(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn import(text: &str, options: &NavigatorOptions) -> Imported {
+        let mut imported = Imported::default();
+        parse(text, Path::new("l.json"), options, &mut imported);
+        imported
+    }
+
+    #[test]
+    fn scores_are_normalised_by_the_gradient() {
+        let imported = import(
+            r#"{"name": "My EDR", "domain": "enterprise-attack", "gradient": {"minValue": 10, "maxValue": 20},
+               "filters": {"platforms": ["windows", "Azure AD", "Amiga"]},
+               "techniques": [
+                 {"techniqueID": "T1059.001", "score": 15, "comment": "seen",
+                  "metadata": [{"name": "rule", "value": "r1"}, {"divider": true}]},
+                 {"techniqueID": "T1003", "tactic": "credential-access", "score": 30},
+                 {"techniqueID": "T1005", "score": 10},
+                 {"techniqueID": "T1006", "score": 15, "enabled": false},
+                 {"techniqueID": "T1053", "showSubtechniques": true},
+                 {"techniqueID": "T1078", "color": "red"},
+                 {"score": 3}
+               ]}"#,
+            &NavigatorOptions::default(),
+        );
+        let [cap] = imported.capabilities.as_slice() else {
+            panic!("one capability: {imported:?}");
+        };
+        assert_eq!(cap.id, "my-edr");
+        assert_eq!(cap.platforms, ["Identity Provider", "Windows"]);
+        let got: Vec<_> = cap
+            .entries
+            .iter()
+            .map(|e| (e.technique.as_str(), e.level, e.tactic.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("T1059.001", Level::Value(0.5), None),
+                ("T1003", Level::Value(1.0), Some("credential-access")),
+                ("T1078", Level::Named(NamedLevel::Minimal), None),
+            ]
+        );
+        assert_eq!(
+            cap.entries[0].evidence.comment.as_deref(),
+            Some("seen; rule: r1")
+        );
+        assert_eq!(imported.summary.items_read, 7);
+        assert_eq!(imported.summary.items_with_techniques, 6);
+        assert_eq!(imported.summary.items_filtered, 3);
+        // Amiga, and the entry without techniqueID.
+        assert_eq!(imported.findings.len(), 2, "{:?}", imported.findings);
+    }
+
+    #[test]
+    fn fixed_level_and_array_of_layers_into_one_capability() {
+        let options = NavigatorOptions {
+            id: Some("soc".into()),
+            level: Some(Level::Named(NamedLevel::Significant)),
+            function: Function::Protect,
+            ..NavigatorOptions::default()
+        };
+        let imported = import(
+            r#"[{"name": "a", "techniques": [{"techniqueID": "T1001", "score": 1}]},
+                {"name": "b", "techniques": [{"techniqueID": "t1002", "score": 0, "comment": "x"}]},
+                {"name": "c"}]"#,
+            &options,
+        );
+        let [cap] = imported.capabilities.as_slice() else {
+            panic!("one capability");
+        };
+        assert_eq!(cap.id, "soc");
+        assert_eq!(cap.name, "a");
+        assert_eq!(cap.entries.len(), 2);
+        assert_eq!(cap.entries[1].technique, "T1002");
+        assert!(cap.entries.iter().all(|e| e.function == Function::Protect));
+        assert_eq!(imported.findings.len(), 1);
+        assert!(imported.findings[0].message.starts_with("layer 3: "));
+    }
+
+    #[test]
+    fn malformed_files_are_skipped_with_position() {
+        let imported = import("{\n  \"name\": ,\n}", &NavigatorOptions::default());
+        assert_eq!(imported.summary.files_skipped, 1);
+        assert_eq!(imported.findings[0].line, Some(2));
+        let imported = import("42", &NavigatorOptions::default());
+        assert_eq!(imported.summary.files_skipped, 1);
+        let imported = import(
+            r#"{"name": "x", "techniques": 3}"#,
+            &NavigatorOptions::default(),
+        );
+        assert!(imported.capabilities.is_empty());
+        assert_eq!(imported.findings.len(), 1);
+    }
+}

@@ -1,0 +1,4 @@
+//! Integration tests of covmap-import: the real corpora of `../shared/data/corpora`.
+
+mod common;
+mod navigator;
