@@ -108,7 +108,7 @@ pub fn parse(text: &str, path: &Path, options: &NavigatorOptions, imported: &mut
             imported.skip_file(Finding::at(
                 path,
                 e.line(),
-                e.column(),
+                e.column().max(1),
                 format!("not valid JSON: {e}: skipped"),
             ));
             return;

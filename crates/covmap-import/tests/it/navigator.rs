@@ -88,3 +88,46 @@ fn real_layers() {
             .all(|f| f.message.contains("T1053.004"))
     );
 }
+
+/// `fixtures/import/navigator`: an array of layers, a malformed file, an empty folder.
+#[test]
+fn fixture_layers() {
+    let root = crate::common::repo_root().join("fixtures/import/navigator");
+    let mut imported = navigator::import(
+        &[root.join("layers"), root.join("empty")],
+        &NavigatorOptions::default(),
+    );
+    assert_eq!(imported.summary.files_read, 1);
+    assert_eq!(imported.summary.files_skipped, 1);
+    assert_eq!(imported.summary.items_read, 4);
+    let ids: Vec<_> = imported
+        .capabilities
+        .iter()
+        .map(|c| c.id.as_str())
+        .collect();
+    assert_eq!(ids, ["edr", "ndr"]);
+    let messages: Vec<String> = imported.findings.iter().map(ToString::to_string).collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    // Sorted by path: `empty` before `layers`.
+    assert!(messages[0].ends_with("empty: the folder holds no file to import"));
+    assert!(
+        messages[1].contains("b-malformed.json:4:1: not valid JSON"),
+        "{messages:?}"
+    );
+    let Some(attack) = enterprise_18() else {
+        return;
+    };
+    let resolution = resolve(&mut imported, attack);
+    assert_eq!(
+        resolution.remapped.get("T1574.002").map(String::as_str),
+        Some("T1574.001")
+    );
+    assert_eq!(resolution.unknown.iter().collect::<Vec<_>>(), ["T9999"]);
+    let edr = &imported.capabilities[0];
+    let got: Vec<_> = edr
+        .entries
+        .iter()
+        .map(|e| (e.technique.as_str(), e.written.as_str()))
+        .collect();
+    assert_eq!(got, [("T1574.001", "T1574.002"), ("T1003", "T1003")]);
+}
