@@ -1,8 +1,8 @@
 //! covmap's importers: the coverage teams already keep, turned into inventory capabilities.
 //!
 //! Each format module reads one kind of artefact: [`navigator`] (ATT&CK Navigator layers) and
-//! nothing else yet; CTID, DeTT&CT,
-//! Sigma, Elastic and Splunk are still to come (issue 5).
+//! [`ctid`] (CTID Mappings Explorer JSON and security-stack-mappings YAML); DeTT&CT, Sigma,
+//! Elastic and Splunk are still to come (issue 5).
 //!
 //! Pipeline: paths -> [`walk::files`] (folders recursively, sorted, symlink loops reported) ->
 //! each file's text -> the format's `parse(text, path, options, &mut Imported)` -> an
@@ -25,6 +25,7 @@
 //! JSON with serde_json. The crate never prints and never exits; it reads the files it is
 //! given, and nothing else.
 
+pub mod ctid;
 pub mod model;
 pub mod navigator;
 pub mod platform;

@@ -1,4 +1,5 @@
 //! Integration tests of covmap-import: the real corpora of `../shared/data/corpora`.
 
 mod common;
+mod ctid;
 mod navigator;
