@@ -1,8 +1,9 @@
 //! covmap's importers: the coverage teams already keep, turned into inventory capabilities.
 //!
 //! Each format module reads one kind of artefact: [`navigator`] (ATT&CK Navigator layers) and
-//! [`ctid`] (CTID Mappings Explorer JSON and security-stack-mappings YAML); DeTT&CT, Sigma,
-//! Elastic and Splunk are still to come (issue 5).
+//! [`ctid`] (CTID Mappings Explorer JSON and security-stack-mappings YAML) and [`dettect`]
+//! (DeTT&CT technique administration files); Sigma, Elastic and Splunk are still to come
+//! (issue 5).
 //!
 //! Pipeline: paths -> [`walk::files`] (folders recursively, sorted, symlink loops reported) ->
 //! each file's text -> the format's `parse(text, path, options, &mut Imported)` -> an
@@ -26,6 +27,7 @@
 //! given, and nothing else.
 
 pub mod ctid;
+pub mod dettect;
 pub mod model;
 pub mod navigator;
 pub mod platform;

@@ -2,4 +2,5 @@
 
 mod common;
 mod ctid;
+mod dettect;
 mod navigator;

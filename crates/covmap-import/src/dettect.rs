@@ -1,0 +1,537 @@
+//! DeTT&CT technique administration files (`file_type: technique-administration`, versions
+//! 1.x, `.yaml` / `.yml`).
+//!
+//! - Every technique's `detection` and `visibility` (each one object or a list of them) is read;
+//!   of each object's `score_logbook`, the newest entry by `date` counts. Entries without a
+//!   date are older than any dated one (DeTT&CT writes the undated default `-1` entry that
+//!   way); between equal dates the first listed wins, as DeTT&CT lists the newest first.
+//! - The score becomes a level through [`DettectOptions::detection`] (scores -1..5, function
+//!   detect) and [`DettectOptions::visibility`] (scores 0..4, function visibility). Default
+//!   tables, value = score / top score:
+//!
+//!   | detection | meaning in DeTT&CT | level |
+//!   |---|---|---|
+//!   | -1 | none | not imported |
+//!   | 0 | forensics / context | not imported (no alert is raised) |
+//!   | 1, 2, 3, 4, 5 | basic, fair, good, very good, excellent | 0.2, 0.4, 0.6, 0.8, 1.0 |
+//!
+//!   | visibility | meaning in DeTT&CT | level |
+//!   |---|---|---|
+//!   | 0 | none | not imported |
+//!   | 1, 2, 3, 4 | minimal, medium, good, excellent | 0.25, 0.5, 0.75, 1.0 |
+//!
+//!   A score outside the table is a finding; that object is skipped.
+//! - One capability per `applicable_to` system type: id `{file}-{system}` (slugs; `{file}` is
+//!   [`DettectOptions::id`], else the file's `name`, else its stem), name `{name}: {system}`.
+//!   Every capability gets the file's `platform` list mapped to ATT&CK's spelling by
+//!   [`crate::platform`] (a technique administration file does not tie systems to platforms;
+//!   `all` means every platform: no platform is set). Names that are not enterprise ATT&CK
+//!   platforms (iOS, Android, ICS asset types) are findings and are ignored.
+//! - Mobile and ICS files (`domain` other than `enterprise-attack`) are imported all the same,
+//!   with a finding: their IDs are checked against the loaded bundle, so against an enterprise
+//!   bundle they come out as unknown IDs, listed by [`crate::resolve::resolve`].
+//! - Other DeTT&CT files (data-source, group administration) and other YAML are skipped with a
+//!   finding naming their `file_type`.
+//! - Counts: a technique entry is an item; one whose every object scores "not imported" is
+//!   filtered.
+//!
+//! Evidence: the file, the technique ID and name, and the object's comment, the logbook
+//! entry's comment and the detection's `location`s.
+
+use std::path::Path;
+
+use covmap_assess::inventory::{Function, Level};
+use serde::Deserialize;
+
+use crate::model::{Evidence, Finding, Imported, ImportedEntry, slug};
+use crate::platform::attack_platform;
+
+/// How technique administration files are imported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DettectOptions {
+    /// Prefix of the capability ids (default: the file's `name`, else its stem).
+    pub id: Option<String>,
+    /// Level of detection scores -1, 0, 1, 2, 3, 4, 5 (index = score + 1); `None`: not imported.
+    pub detection: [Option<Level>; 7],
+    /// Level of visibility scores 0, 1, 2, 3, 4 (index = score); `None`: not imported.
+    pub visibility: [Option<Level>; 5],
+}
+
+impl Default for DettectOptions {
+    fn default() -> Self {
+        DettectOptions {
+            id: None,
+            detection: [
+                None,
+                None,
+                Some(Level::Value(0.2)),
+                Some(Level::Value(0.4)),
+                Some(Level::Value(0.6)),
+                Some(Level::Value(0.8)),
+                Some(Level::Value(1.0)),
+            ],
+            visibility: [
+                None,
+                Some(Level::Value(0.25)),
+                Some(Level::Value(0.5)),
+                Some(Level::Value(0.75)),
+                Some(Level::Value(1.0)),
+            ],
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RawFile {
+    version: Option<String>,
+    file_type: Option<String>,
+    name: Option<String>,
+    domain: Option<String>,
+    platform: Option<OneOrMany<String>>,
+    techniques: Option<Vec<RawTechnique>>,
+}
+
+#[derive(Deserialize)]
+struct RawTechnique {
+    technique_id: Option<String>,
+    technique_name: Option<String>,
+    detection: Option<OneOrMany<RawObject>>,
+    visibility: Option<OneOrMany<RawObject>>,
+}
+
+/// DeTT&CT writes one object or a list of them.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T> OneOrMany<T> {
+    fn into_vec(self) -> Vec<T> {
+        match self {
+            OneOrMany::One(one) => vec![one],
+            OneOrMany::Many(many) => many,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RawObject {
+    applicable_to: Option<OneOrMany<String>>,
+    comment: Option<String>,
+    location: Option<OneOrMany<String>>,
+    score_logbook: Option<OneOrMany<RawScore>>,
+}
+
+#[derive(Deserialize)]
+struct RawScore {
+    date: Option<String>,
+    score: Option<i64>,
+    comment: Option<String>,
+}
+
+/// Imports the technique administration files (`.yaml`, `.yml`) under `paths`.
+pub fn import(paths: &[std::path::PathBuf], options: &DettectOptions) -> Imported {
+    crate::import_files(paths, &["yaml", "yml"], |text, path, imported| {
+        parse(text, path, options, imported);
+    })
+}
+
+/// A non-empty, trimmed string.
+fn text(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// The sort key of a logbook date: `(year, month, day, rest)`, or `None` when there is no
+/// date or it does not start with `YYYY-MM-DD`.
+fn date_key(date: Option<&str>) -> Option<(u32, u32, u32, &str)> {
+    let date = text(date)?;
+    let ymd = date.get(..10)?;
+    let mut parts = ymd.split('-');
+    let year = parts.next()?.parse().ok()?;
+    let month = parts.next()?.parse().ok()?;
+    let day = parts.next()?.parse().ok()?;
+    Some((year, month, day, date.get(10..).unwrap_or_default()))
+}
+
+/// The newest entry of a logbook (see the module documentation).
+fn newest(logbook: &[RawScore]) -> Option<&RawScore> {
+    let mut best: Option<&RawScore> = None;
+    for entry in logbook {
+        // `>` keeps the first of equal dates.
+        if best.is_none_or(|b| date_key(entry.date.as_deref()) > date_key(b.date.as_deref())) {
+            best = Some(entry);
+        }
+    }
+    best
+}
+
+/// Reads one technique administration file (`source` read from `path`) into `imported`.
+pub fn parse(source: &str, path: &Path, options: &DettectOptions, imported: &mut Imported) {
+    let file: RawFile = match covmap_assess::yaml::from_str(source) {
+        Ok(f) => f,
+        Err(e) => {
+            imported.skip_file(Finding::yaml(path, &e));
+            return;
+        }
+    };
+    match text(file.file_type.as_deref()) {
+        Some("technique-administration") => {}
+        Some(other) => {
+            imported.skip_file(Finding::file(
+                path,
+                format!(
+                    "DeTT&CT `{other}` file: only technique-administration files are imported: skipped"
+                ),
+            ));
+            return;
+        }
+        None => {
+            imported.skip_file(Finding::file(
+                path,
+                "not a DeTT&CT file (no `file_type`): skipped",
+            ));
+            return;
+        }
+    }
+    let version = text(file.version.as_deref()).unwrap_or("?");
+    if version != "1" && !version.starts_with("1.") {
+        imported.skip_file(Finding::file(
+            path,
+            format!("technique administration version {version}: only 1.x is read: skipped"),
+        ));
+        return;
+    }
+    imported.summary.files_read += 1;
+    if let Some(domain) = text(file.domain.as_deref())
+        && domain != "enterprise-attack"
+    {
+        imported.findings.push(Finding::file(
+            path,
+            format!("domain `{domain}`: IDs are checked against the loaded bundle"),
+        ));
+    }
+    let platforms = platforms_of(file.platform, path, imported);
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+    let name = text(file.name.as_deref())
+        .map(str::to_string)
+        .or(stem)
+        .unwrap_or_default();
+    let prefix = slug(options.id.as_deref().unwrap_or(&name));
+    // Entries per system type, systems in the order first seen.
+    let mut systems: Vec<(String, Vec<ImportedEntry>)> = Vec::new();
+    for (n, technique) in file.techniques.unwrap_or_default().into_iter().enumerate() {
+        imported.summary.items_read += 1;
+        let Some(id) = text(technique.technique_id.as_deref()).map(str::to_string) else {
+            imported.findings.push(Finding::file(
+                path,
+                format!("techniques[{n}]: no `technique_id`: skipped"),
+            ));
+            continue;
+        };
+        imported.summary.items_with_techniques += 1;
+        let mut any = false;
+        let kinds = [
+            (Function::Detect, technique.detection),
+            (Function::Visibility, technique.visibility),
+        ];
+        for (function, objects) in kinds {
+            for object in objects.map(OneOrMany::into_vec).unwrap_or_default() {
+                let read = Technique {
+                    id: &id,
+                    name: technique.technique_name.as_deref(),
+                    function,
+                };
+                any |= read_object(&read, object, path, options, imported, &mut systems);
+            }
+        }
+        if !any {
+            imported.summary.items_filtered += 1;
+        }
+    }
+    for (system, entries) in systems {
+        let (id, display) = if system.eq_ignore_ascii_case("all") {
+            (format!("{prefix}-all"), format!("{name}: all systems"))
+        } else {
+            (
+                format!("{prefix}-{}", slug(&system)),
+                format!("{name}: {system}"),
+            )
+        };
+        imported
+            .capability(&id, &display, &platforms)
+            .entries
+            .extend(entries);
+    }
+}
+
+/// The file's platforms in ATT&CK's spelling; `all` sets none.
+fn platforms_of(
+    written: Option<OneOrMany<String>>,
+    path: &Path,
+    imported: &mut Imported,
+) -> Vec<String> {
+    let mut platforms: Vec<String> = Vec::new();
+    for name in written.map(OneOrMany::into_vec).unwrap_or_default() {
+        if name.trim().eq_ignore_ascii_case("all") {
+            return Vec::new();
+        }
+        match attack_platform(&name) {
+            Some(p) if !platforms.iter().any(|k| k == p) => platforms.push(p.to_string()),
+            Some(_) => {}
+            None => imported.findings.push(Finding::file(
+                path,
+                format!("platform `{name}` is not an enterprise ATT&CK platform: ignored"),
+            )),
+        }
+    }
+    platforms.sort();
+    platforms
+}
+
+/// The technique an object belongs to.
+struct Technique<'a> {
+    id: &'a str,
+    name: Option<&'a str>,
+    function: Function,
+}
+
+/// Reads one detection or visibility object into `systems`; `true` when it gave entries.
+fn read_object(
+    technique: &Technique<'_>,
+    object: RawObject,
+    path: &Path,
+    options: &DettectOptions,
+    imported: &mut Imported,
+    systems: &mut Vec<(String, Vec<ImportedEntry>)>,
+) -> bool {
+    let what = if technique.function == Function::Detect {
+        "detection"
+    } else {
+        "visibility"
+    };
+    let logbook = object
+        .score_logbook
+        .map(OneOrMany::into_vec)
+        .unwrap_or_default();
+    let Some(entry) = newest(&logbook) else {
+        return false;
+    };
+    let Some(score) = entry.score else {
+        return false;
+    };
+    let (table, lowest): (&[Option<Level>], i64) = if technique.function == Function::Detect {
+        (&options.detection, -1)
+    } else {
+        (&options.visibility, 0)
+    };
+    // Checked: a hostile score such as i64::MAX must not overflow.
+    let slot = score
+        .checked_sub(lowest)
+        .and_then(|i| usize::try_from(i).ok())
+        .and_then(|i| table.get(i));
+    let Some(level) = slot else {
+        imported.findings.push(Finding::file(
+            path,
+            format!(
+                "{}: {what} score {score} is outside {lowest}..{}: skipped",
+                technique.id,
+                lowest + i64::try_from(table.len()).unwrap_or(1) - 1
+            ),
+        ));
+        return false;
+    };
+    let Some(level) = *level else {
+        return false;
+    };
+    let targets: Vec<String> = object
+        .applicable_to
+        .map(OneOrMany::into_vec)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|s| text(Some(&s)).map(str::to_string))
+        .collect();
+    if targets.is_empty() {
+        imported.findings.push(Finding::file(
+            path,
+            format!(
+                "{}: {what} object without `applicable_to`: skipped",
+                technique.id
+            ),
+        ));
+        return false;
+    }
+    let mut notes: Vec<String> = Vec::new();
+    notes.extend(text(object.comment.as_deref()).map(str::to_string));
+    notes.extend(text(entry.comment.as_deref()).map(str::to_string));
+    let locations: Vec<String> = object
+        .location
+        .map(OneOrMany::into_vec)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    if !locations.is_empty() {
+        notes.push(format!("location: {}", locations.join(", ")));
+    }
+    for system in targets {
+        let evidence = Evidence {
+            path: path.to_path_buf(),
+            item: Some(technique.id.to_string()),
+            title: technique.name.map(str::to_string),
+            comment: (!notes.is_empty()).then(|| notes.join("; ")),
+        };
+        let made = imported.entry(technique.id, technique.function, level, evidence);
+        if let Some((_, entries)) = systems.iter_mut().find(|(s, _)| *s == system) {
+            entries.push(made);
+        } else {
+            systems.push((system, vec![made]));
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn import(text: &str, options: &DettectOptions) -> Imported {
+        let mut imported = Imported::default();
+        parse(text, Path::new("t.yaml"), options, &mut imported);
+        imported
+    }
+
+    const FILE: &str = "\
+version: 1.2
+file_type: technique-administration
+name: Lab
+domain: enterprise-attack
+platform: [Windows, Linux, Amiga]
+techniques:
+- technique_id: T1001
+  technique_name: Data Obfuscation
+  detection:
+    applicable_to: [all]
+    location: [SIEM rule 7]
+    comment: ''
+    score_logbook:
+    - date:
+      score: -1
+    - date: 2023-01-02
+      score: 3
+      comment: tuned
+  visibility:
+  - applicable_to: [Windows workstations]
+    score_logbook:
+    - date: 2021-09-22
+      score: 2
+    - date: 2022-06-08T00:00:00.000Z
+      score: 4
+  - applicable_to: [Linux servers]
+    score_logbook:
+    - {date: 2021-09-22, score: 0}
+- technique_id: T1002
+  detection:
+  - applicable_to: [all]
+    score_logbook:
+    - {date: null, score: -1}
+  visibility:
+  - applicable_to: [all]
+    score_logbook:
+    - {date: 2021-01-01, score: 9223372036854775807}
+- technique_name: no id
+";
+
+    #[test]
+    fn newest_scores_per_system() {
+        let imported = import(FILE, &DettectOptions::default());
+        let got: Vec<_> = imported
+            .capabilities
+            .iter()
+            .map(|c| {
+                let entries: Vec<_> = c
+                    .entries
+                    .iter()
+                    .map(|e| (e.technique.as_str(), e.function, e.level))
+                    .collect();
+                (c.id.as_str(), c.name.as_str(), entries)
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "lab-all",
+                    "Lab: all systems",
+                    vec![("T1001", Function::Detect, Level::Value(0.6))]
+                ),
+                (
+                    "lab-windows-workstations",
+                    "Lab: Windows workstations",
+                    vec![("T1001", Function::Visibility, Level::Value(1.0))]
+                ),
+            ]
+        );
+        assert_eq!(imported.capabilities[0].platforms, ["Linux", "Windows"]);
+        assert_eq!(
+            imported.capabilities[0].entries[0].evidence.to_text(),
+            "t.yaml: T1001 \"Data Obfuscation\" - tuned; location: SIEM rule 7"
+        );
+        let s = &imported.summary;
+        assert_eq!(
+            (s.items_read, s.items_with_techniques, s.items_filtered),
+            (3, 2, 1)
+        );
+        // Amiga, the out-of-range (and overflowing) score, the entry without an ID.
+        assert_eq!(imported.findings.len(), 3, "{:?}", imported.findings);
+    }
+
+    #[test]
+    fn configurable_table() {
+        let mut options = DettectOptions {
+            id: Some("soc".into()),
+            ..DettectOptions::default()
+        };
+        options.visibility[0] = Some(Level::Value(0.1));
+        let imported = import(FILE, &options);
+        let linux = imported
+            .capabilities
+            .iter()
+            .find(|c| c.id == "soc-linux-servers")
+            .map(|c| c.entries.len());
+        assert_eq!(linux, Some(1));
+    }
+
+    #[test]
+    fn other_files_are_skipped() {
+        let imported = import(
+            "version: 1.1\nfile_type: data-source-administration\n",
+            &DettectOptions::default(),
+        );
+        assert_eq!(imported.summary.files_skipped, 1);
+        assert!(
+            imported.findings[0]
+                .message
+                .contains("data-source-administration")
+        );
+        let imported = import(
+            "version: 2.0\nfile_type: technique-administration\n",
+            &DettectOptions::default(),
+        );
+        assert_eq!(imported.summary.files_skipped, 1);
+        let imported = import(
+            "file_type: technique-administration\ntechniques: [\n",
+            &DettectOptions::default(),
+        );
+        assert_eq!(imported.summary.files_skipped, 1);
+        assert!(imported.findings[0].line.is_some());
+    }
+
+    #[test]
+    fn dates_order() {
+        assert!(date_key(Some("2022-06-08T00:00:00.000Z")) > date_key(Some("2022-06-08")));
+        assert!(date_key(Some("2021-09-22")) > date_key(None));
+        assert_eq!(date_key(Some("yesterday")), None);
+    }
+}
