@@ -1,9 +1,9 @@
 //! covmap's importers: the coverage teams already keep, turned into inventory capabilities.
 //!
 //! Each format module reads one kind of artefact: [`navigator`] (ATT&CK Navigator layers) and
-//! [`ctid`] (CTID Mappings Explorer JSON and security-stack-mappings YAML) and [`dettect`]
-//! (DeTT&CT technique administration files); Sigma, Elastic and Splunk are still to come
-//! (issue 5).
+//! [`ctid`] (CTID Mappings Explorer JSON and security-stack-mappings YAML), [`dettect`]
+//! (DeTT&CT technique administration files) and [`sigma`] (Sigma rules); Elastic and Splunk
+//! are still to come (issue 5).
 //!
 //! Pipeline: paths -> [`walk::files`] (folders recursively, sorted, symlink loops reported) ->
 //! each file's text -> the format's `parse(text, path, options, &mut Imported)` -> an
@@ -32,6 +32,7 @@ pub mod model;
 pub mod navigator;
 pub mod platform;
 pub mod resolve;
+pub mod sigma;
 pub mod walk;
 
 use std::path::{Path, PathBuf};

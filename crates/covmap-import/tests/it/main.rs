@@ -4,3 +4,4 @@ mod common;
 mod ctid;
 mod dettect;
 mod navigator;
+mod sigma;

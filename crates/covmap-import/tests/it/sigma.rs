@@ -1,0 +1,199 @@
+//! Sigma rules: the shared sample of SigmaHQ's rules and `fixtures/import/sigma`.
+
+use std::collections::BTreeMap;
+
+use covmap_assess::inventory::{Level, NamedLevel};
+use covmap_import::resolve::resolve;
+use covmap_import::sigma::{self, GroupBy, SigmaOptions};
+
+use crate::common::{enterprise_18, repo_root, shared};
+
+/// Figures computed independently with Python (PyYAML 6.0.3), run in
+/// `../shared/data/corpora/sigma`, with the default options (status stable or test, one
+/// capability per folder, the default level rule):
+///
+/// ```python
+/// import yaml, glob, re, os, collections
+/// T = re.compile(r'^attack\.t\d{4}(\.\d{3})?$')
+/// files = sorted(glob.glob('rules/**/*.yml', recursive=True))
+/// docs = kept = with_t = 0; techs = set()
+/// caps = collections.defaultdict(lambda: collections.defaultdict(list))
+/// for f in files:
+///     for d in yaml.safe_load_all(open(f)):
+///         if not d: continue
+///         docs += 1
+///         if d.get('status') not in ('stable', 'test'): continue
+///         kept += 1
+///         ts = {t.upper()[7:] for t in d.get('tags') or [] if T.match(t)}
+///         if ts: with_t += 1; techs |= ts
+///         for t in ts: caps[os.path.dirname(f)][t].append(d['status'])
+/// def level(st):
+///     n, s = len(st), st.count('stable')
+///     return 'significant' if n >= 3 and s else 'partial' if n >= 2 or s else 'minimal'
+/// lv = collections.Counter(level(st) for c in caps.values() for st in c.values())
+/// print(len(files), docs, kept, with_t, len(techs), len(caps),
+///       sum(len(c) for c in caps.values()), sorted(lv.items()))
+/// # 783 783 722 636 236 81 483 [('minimal', 328), ('partial', 150), ('significant', 5)]
+/// ```
+///
+/// Against the 18.1 bundle's `attack-pattern` objects (`revoked`, `x_mitre_deprecated`) none of
+/// the 236 IDs is revoked, deprecated or unknown (SOURCES.md: the snapshot predates SigmaHQ's
+/// move to ATT&CK v19).
+#[test]
+fn real_rules() {
+    let (Some(dir), Some(attack)) = (shared("data/corpora/sigma/rules"), enterprise_18()) else {
+        return;
+    };
+    let mut imported = sigma::import(std::slice::from_ref(&dir), &SigmaOptions::default());
+    let s = &imported.summary;
+    assert_eq!(s.files_read, 783);
+    assert_eq!(s.files_skipped, 0);
+    assert_eq!(s.items_read, 783);
+    // 61 experimental rules.
+    assert_eq!(s.items_filtered, 61);
+    assert_eq!(s.items_read - s.items_filtered, 722);
+    assert_eq!(s.items_with_techniques, 636);
+    assert_eq!(s.techniques.len(), 236);
+    assert_eq!(imported.capabilities.len(), 81);
+    let mut levels: BTreeMap<String, usize> = BTreeMap::new();
+    for entry in imported.capabilities.iter().flat_map(|c| &c.entries) {
+        *levels.entry(format!("{:?}", entry.level)).or_default() += 1;
+    }
+    assert_eq!(
+        levels,
+        BTreeMap::from([
+            ("Named(Minimal)".to_string(), 328),
+            ("Named(Partial)".to_string(), 150),
+            ("Named(Significant)".to_string(), 5),
+        ])
+    );
+    // Every finding is a product without an ATT&CK platform, reported once.
+    assert!(
+        imported
+            .findings
+            .iter()
+            .all(|f| f.message.contains("has no ATT&CK platform")),
+        "{:?}",
+        imported.findings
+    );
+    let creation = imported
+        .capabilities
+        .iter()
+        .find(|c| c.id == "rules-windows-process-creation")
+        .map(|c| c.platforms.clone());
+    assert_eq!(creation, Some(vec!["Windows".to_string()]));
+
+    let resolution = resolve(&mut imported, attack);
+    assert_eq!(resolution, covmap_import::resolve::Resolution::default());
+}
+
+/// `fixtures/import/sigma`: see its README.md.
+#[test]
+fn fixture_rules() {
+    let root = repo_root().join("fixtures/import/sigma");
+    let mut imported = sigma::import(std::slice::from_ref(&root), &SigmaOptions::default());
+    let s = &imported.summary;
+    assert_eq!((s.files_read, s.files_skipped), (5, 1));
+    // a-multi (2), b, c, e, f's good document; c is deprecated.
+    assert_eq!(
+        (s.items_read, s.items_filtered, s.items_with_techniques),
+        (6, 1, 4)
+    );
+    let got: Vec<_> = imported
+        .capabilities
+        .iter()
+        .map(|c| {
+            let entries: Vec<_> = c
+                .entries
+                .iter()
+                .map(|e| (e.technique.as_str(), e.level))
+                .collect();
+            (c.id.as_str(), c.platforms.clone(), entries)
+        })
+        .collect();
+    let named = Level::Named;
+    assert_eq!(
+        got,
+        [
+            (
+                "sigma-cloud",
+                vec!["Identity Provider".to_string()],
+                vec![("T1078.004", named(NamedLevel::Partial))]
+            ),
+            (
+                "sigma-linux",
+                vec!["Linux".to_string()],
+                vec![("T1574.002", named(NamedLevel::Minimal))]
+            ),
+            (
+                "sigma-windows",
+                vec!["Windows".to_string()],
+                vec![
+                    ("T1059.001", named(NamedLevel::Partial)),
+                    ("T9999", named(NamedLevel::Minimal)),
+                ]
+            ),
+        ]
+    );
+    let evidence = imported.capabilities[2].entries[0].evidence.to_text();
+    assert!(
+        evidence.contains("00000000-0000-4000-8000-00000000000a \"Encoded PowerShell\" - 2 rules (1 stable, 1 test); also ")
+            && evidence.ends_with("00000000-0000-4000-8000-00000000000b \"PowerShell Download Cradle\""),
+        "{evidence}"
+    );
+    let messages: Vec<String> = imported.findings.iter().map(ToString::to_string).collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(messages[0].ends_with("this document is skipped"));
+    assert!(messages[1].ends_with("this file is skipped"));
+    assert!(
+        messages[0].contains("cloud/f-azure.yml:17:7: "),
+        "{messages:?}"
+    );
+    assert!(
+        messages[1].contains("linux/d-malformed.yml:8:6: "),
+        "{messages:?}"
+    );
+
+    let Some(attack) = enterprise_18() else {
+        return;
+    };
+    let resolution = resolve(&mut imported, attack);
+    assert_eq!(
+        resolution
+            .remapped
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect::<Vec<_>>(),
+        [("T1574.002", "T1574.001")]
+    );
+    assert_eq!(resolution.unknown.iter().collect::<Vec<_>>(), ["T9999"]);
+}
+
+/// Grouping by product, with experimental rules and a fixed prefix.
+#[test]
+fn fixture_by_product() {
+    let root = repo_root().join("fixtures/import/sigma");
+    let options = SigmaOptions {
+        id: Some("lab".into()),
+        group_by: GroupBy::Product,
+        ..SigmaOptions::default()
+    };
+    let imported = sigma::import(&[root], &options);
+    let ids: Vec<_> = imported
+        .capabilities
+        .iter()
+        .map(|c| c.id.as_str())
+        .collect();
+    assert_eq!(ids, ["lab-azure", "lab-linux", "lab-windows"]);
+    let options = SigmaOptions {
+        group_by: GroupBy::None,
+        ..SigmaOptions::default()
+    };
+    let imported = sigma::import(&[repo_root().join("fixtures/import/sigma")], &options);
+    assert_eq!(imported.capabilities.len(), 1);
+    assert_eq!(imported.capabilities[0].id, "sigma");
+    assert_eq!(
+        imported.capabilities[0].platforms,
+        ["Identity Provider", "Linux", "Windows"]
+    );
+}
