@@ -2,8 +2,8 @@
 //!
 //! Each format module reads one kind of artefact: [`navigator`] (ATT&CK Navigator layers) and
 //! [`ctid`] (CTID Mappings Explorer JSON and security-stack-mappings YAML), [`dettect`]
-//! (DeTT&CT technique administration files) and [`sigma`] (Sigma rules); Elastic and Splunk
-//! are still to come (issue 5).
+//! (DeTT&CT technique administration files), [`sigma`] (Sigma rules) and [`splunk`] (Splunk
+//! security_content detections); Elastic is still to come (issue 5).
 //!
 //! Pipeline: paths -> [`walk::files`] (folders recursively, sorted, symlink loops reported) ->
 //! each file's text -> the format's `parse(text, path, options, &mut Imported)` -> an
@@ -33,6 +33,7 @@ pub mod navigator;
 pub mod platform;
 pub mod resolve;
 pub mod sigma;
+pub mod splunk;
 pub mod walk;
 
 use std::path::{Path, PathBuf};

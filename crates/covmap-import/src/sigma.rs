@@ -328,7 +328,7 @@ fn has_content(doc: &str) -> bool {
 
 /// Line and column (1-based, in characters) of the first occurrence of `needle` in `doc`,
 /// whose first line is line `first` of the file.
-fn locate(doc: &str, first: usize, needle: &str) -> Option<(usize, usize)> {
+pub(crate) fn locate(doc: &str, first: usize, needle: &str) -> Option<(usize, usize)> {
     doc.lines().enumerate().find_map(|(n, line)| {
         let at = line.find(needle)?;
         let column = line.get(..at).map_or(0, |s| s.chars().count()) + 1;
@@ -583,25 +583,7 @@ impl<'o> Collector<'o> {
                 (prefixed(product), format!("Sigma: {product}"))
             }
             GroupBy::Folder => {
-                let folder = path.parent().unwrap_or(Path::new(""));
-                let name = match root.filter(|r| r.is_dir()) {
-                    Some(root) => {
-                        let base = root.file_name().map_or_else(
-                            || "sigma".to_string(),
-                            |n| n.to_string_lossy().into_owned(),
-                        );
-                        let rel = folder.strip_prefix(root).unwrap_or(Path::new(""));
-                        let mut name = base;
-                        for part in rel.components() {
-                            name.push('/');
-                            name.push_str(&part.as_os_str().to_string_lossy());
-                        }
-                        name
-                    }
-                    None => folder
-                        .file_name()
-                        .map_or_else(|| "sigma".to_string(), |n| n.to_string_lossy().into_owned()),
-                };
+                let name = folder_name(path, root, "sigma");
                 (prefixed(&name), format!("Sigma: {name}"))
             }
         }
@@ -665,6 +647,31 @@ impl<'o> Collector<'o> {
                 .entries
                 .extend(entries);
         }
+    }
+}
+
+/// The name of the folder holding `path`: relative to `root` (the path the user gave),
+/// starting with `root`'s own name, `/`-separated; without a root folder, the file's folder
+/// name; `fallback` when there is none.
+pub(crate) fn folder_name(path: &Path, root: Option<&Path>, fallback: &str) -> String {
+    let folder = path.parent().unwrap_or(Path::new(""));
+    match root.filter(|r| r.is_dir()) {
+        Some(root) => {
+            let mut name = root.file_name().map_or_else(
+                || fallback.to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            let rel = folder.strip_prefix(root).unwrap_or(Path::new(""));
+            for part in rel.components() {
+                name.push('/');
+                name.push_str(&part.as_os_str().to_string_lossy());
+            }
+            name
+        }
+        None => folder.file_name().map_or_else(
+            || fallback.to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        ),
     }
 }
 

@@ -5,3 +5,4 @@ mod ctid;
 mod dettect;
 mod navigator;
 mod sigma;
+mod splunk;
