@@ -2,8 +2,8 @@
 //!
 //! Each format module reads one kind of artefact: [`navigator`] (ATT&CK Navigator layers) and
 //! [`ctid`] (CTID Mappings Explorer JSON and security-stack-mappings YAML), [`dettect`]
-//! (DeTT&CT technique administration files), [`sigma`] (Sigma rules) and [`splunk`] (Splunk
-//! security_content detections); Elastic is still to come (issue 5).
+//! (DeTT&CT technique administration files), [`sigma`] (Sigma rules), [`splunk`] (Splunk
+//! security_content detections) and [`elastic`] (Elastic detection-rules).
 //!
 //! Pipeline: paths -> [`walk::files`] (folders recursively, sorted, symlink loops reported) ->
 //! each file's text -> the format's `parse(text, path, options, &mut Imported)` -> an
@@ -23,11 +23,12 @@
 //! ```
 //!
 //! YAML is read only through covmap-assess's `yaml` module ([`covmap_assess::yaml::from_str`]),
-//! JSON with serde_json. The crate never prints and never exits; it reads the files it is
-//! given, and nothing else.
+//! JSON with serde_json, TOML with the `toml` crate. The crate never prints and never exits;
+//! it reads the files it is given, and nothing else.
 
 pub mod ctid;
 pub mod dettect;
+pub mod elastic;
 pub mod model;
 pub mod navigator;
 pub mod platform;

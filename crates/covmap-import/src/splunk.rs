@@ -244,7 +244,7 @@ fn technique_ids<'d>(
 
 /// Line and column of `needle` at or after the first line holding `key`: a value is looked
 /// for under its key, not in a description or search that happens to quote it.
-fn locate_after(source: &str, key: &str, needle: &str) -> Option<(usize, usize)> {
+pub(crate) fn locate_after(source: &str, key: &str, needle: &str) -> Option<(usize, usize)> {
     let (line, _) = locate(source, 1, key)?;
     let offset: usize = source
         .split_inclusive('\n')

@@ -3,6 +3,7 @@
 mod common;
 mod ctid;
 mod dettect;
+mod elastic;
 mod navigator;
 mod sigma;
 mod splunk;
