@@ -1,8 +1,8 @@
 //! YAML reading: the only module that knows the YAML parser.
 //!
-//! One pass of yaml-rust2's event parser builds a [`Document`]: a tree of nodes that keeps the
+//! One pass of yaml-rust2's event parser builds a `Document`: a tree of nodes that keeps the
 //! line and column of every node, key or value, so that every finding can name file:line:column.
-//! A serde [`Deserializer`](serde::Deserializer) over that tree then fills the `Raw*` structs of
+//! A serde `Deserializer` over that tree then fills the `Raw*` structs of
 //! [`crate::schema`]; its errors name the node they are about, and keys the target struct does
 //! not know are collected instead of failing (cf. toml-span's `Spanned`).
 //!
@@ -18,8 +18,8 @@
 //! computed on the first finding.
 //!
 //! Safety against hostile input: aliases are not copied (an alias points at its anchor's node),
-//! the number of nodes reachable through aliases is bounded ([`MAX_ALIAS_NODES`]), and so is the
-//! nesting depth, aliases included ([`MAX_DEPTH`]); deserialization recursion is therefore
+//! the number of nodes reachable through aliases is bounded (`MAX_ALIAS_NODES`), and so is the
+//! nesting depth, aliases included (`MAX_DEPTH`); deserialization recursion is therefore
 //! bounded too. The parser is driven event by event and stops at the first violation.
 //!
 //! Scalars are typed by what the target asks for: a plain `18.1` read as a string is `"18.1"`,
@@ -1790,7 +1790,7 @@ fn read_document<T: de::DeserializeOwned>(doc: &Document<'_>) -> Result<T, Error
 /// This is covmap's YAML reader for other tools' files (Splunk, DeTT&CT, CTID...): positions in
 /// errors are 1-based line and column; keys `T` does not declare are ignored; a key given twice
 /// keeps its first value; anchors and aliases work, within the limits on depth
-/// ([`MAX_DEPTH`]) and alias expansion that protect inventories. A second document (`---`) is
+/// (`MAX_DEPTH`) and alias expansion that protect inventories. A second document (`---`) is
 /// an error: use [`from_str_multi`] for streams.
 pub fn from_str<T: de::DeserializeOwned>(text: &str) -> Result<T, Error> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
