@@ -38,6 +38,7 @@ use std::path::{Path, PathBuf};
 use covmap_assess::inventory::Function;
 use serde::Deserialize;
 
+use crate::model::rules_evidence;
 use crate::model::{Evidence, Finding, Imported, slug};
 use crate::sigma::{GroupBy, LevelRule, locate};
 use crate::splunk::locate_after;
@@ -512,36 +513,9 @@ impl Collector<'_> {
             for (_, written, hits) in group.techniques {
                 let strong = hits.iter().filter(|h| h.strong).count();
                 let level = self.options.levels.level(hits.len(), strong);
-                let mut severities: Vec<(&str, usize)> = Vec::new();
-                for h in &hits {
-                    match severities.iter_mut().find(|(k, _)| *k == h.severity) {
-                        Some((_, n)) => *n += 1,
-                        None => severities.push((&h.severity, 1)),
-                    }
-                }
-                severities.sort_unstable();
-                let counts: Vec<String> =
-                    severities.iter().map(|(k, n)| format!("{n} {k}")).collect();
-                let mut comment = format!(
-                    "{} rule{} ({})",
-                    hits.len(),
-                    if hits.len() == 1 { "" } else { "s" },
-                    counts.join(", ")
-                );
-                let mut hits = hits.into_iter();
-                let Some(first) = hits.next() else {
+                let hits = hits.into_iter().map(|h| (h.evidence, h.severity));
+                let Some(evidence) = rules_evidence("rule", hits.collect()) else {
                     continue;
-                };
-                let others: Vec<String> = hits
-                    .map(|h| format!("{} [{}]", h.evidence.to_text(), h.severity))
-                    .collect();
-                if !others.is_empty() {
-                    comment.push_str("; also ");
-                    comment.push_str(&others.join("; "));
-                }
-                let evidence = Evidence {
-                    comment: Some(comment),
-                    ..first.evidence
                 };
                 entries.push(imported.entry(&written, self.options.function, level, evidence));
             }

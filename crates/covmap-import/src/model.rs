@@ -239,6 +239,40 @@ pub fn slug(text: &str) -> String {
     }
 }
 
+/// The evidence of a technique that several rules map to: the first rule's evidence, with a
+/// comment counting the rules by `tag` (severity, detection type, ...) and naming the others.
+/// `None` without rules.
+pub(crate) fn rules_evidence(noun: &str, hits: Vec<(Evidence, String)>) -> Option<Evidence> {
+    let mut tags: Vec<(&str, usize)> = Vec::new();
+    for (_, tag) in &hits {
+        match tags.iter_mut().find(|(k, _)| *k == tag.as_str()) {
+            Some((_, n)) => *n += 1,
+            None => tags.push((tag, 1)),
+        }
+    }
+    tags.sort_unstable();
+    let counts: Vec<String> = tags.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    let mut comment = format!(
+        "{} {noun}{} ({})",
+        hits.len(),
+        if hits.len() == 1 { "" } else { "s" },
+        counts.join(", ")
+    );
+    let mut hits = hits.into_iter();
+    let (first, _) = hits.next()?;
+    let others: Vec<String> = hits
+        .map(|(evidence, tag)| format!("{} [{tag}]", evidence.to_text()))
+        .collect();
+    if !others.is_empty() {
+        comment.push_str("; also ");
+        comment.push_str(&others.join("; "));
+    }
+    Some(Evidence {
+        comment: Some(comment),
+        ..first
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -38,6 +38,7 @@ use std::path::{Path, PathBuf};
 use covmap_assess::inventory::Function;
 use serde::Deserialize;
 
+use crate::model::rules_evidence;
 use crate::model::{Evidence, Finding, Imported, slug};
 use crate::sigma::{GroupBy, LevelRule, locate};
 
@@ -456,35 +457,9 @@ impl Collector<'_> {
                     .filter(|h| h.kind.eq_ignore_ascii_case("ttp"))
                     .count();
                 let level = self.options.levels.level(hits.len(), ttp);
-                let mut kinds: Vec<(&str, usize)> = Vec::new();
-                for h in &hits {
-                    match kinds.iter_mut().find(|(k, _)| *k == h.kind) {
-                        Some((_, n)) => *n += 1,
-                        None => kinds.push((&h.kind, 1)),
-                    }
-                }
-                kinds.sort_unstable();
-                let counts: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
-                let mut comment = format!(
-                    "{} detection{} ({})",
-                    hits.len(),
-                    if hits.len() == 1 { "" } else { "s" },
-                    counts.join(", ")
-                );
-                let mut hits = hits.into_iter();
-                let Some(first) = hits.next() else {
+                let hits = hits.into_iter().map(|h| (h.evidence, h.kind));
+                let Some(evidence) = rules_evidence("detection", hits.collect()) else {
                     continue;
-                };
-                let others: Vec<String> = hits
-                    .map(|h| format!("{} [{}]", h.evidence.to_text(), h.kind))
-                    .collect();
-                if !others.is_empty() {
-                    comment.push_str("; also ");
-                    comment.push_str(&others.join("; "));
-                }
-                let evidence = Evidence {
-                    comment: Some(comment),
-                    ..first.evidence
                 };
                 entries.push(imported.entry(&written, self.options.function, level, evidence));
             }
