@@ -46,6 +46,7 @@ pub(crate) const MAX_ALIAS_NODES: u64 = 1_000_000;
 const DEFERRED: &str = "$covmap::yaml::Deferred";
 const SPANNED: &str = "$covmap::yaml::Spanned";
 const ONE_OR_MANY: &str = "$covmap::yaml::OneOrMany";
+const LOCATED: &str = "$covmap::yaml::Located";
 
 /// A node of a [`Document`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1309,6 +1310,31 @@ impl<'d> de::SeqAccess<'d> for WithId<'d, '_> {
     }
 }
 
+/// The node's line, its column, then the node, for [`Located`].
+struct WithPosition<'d, 'u> {
+    de: NodeDe<'d, 'u>,
+    state: u8,
+}
+
+impl<'d> de::SeqAccess<'d> for WithPosition<'d, '_> {
+    type Error = DeError;
+
+    fn next_element_seed<T: DeserializeSeed<'d>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
+        self.state = self.state.saturating_add(1);
+        let (line, column) = self.de.doc.start(self.de.node);
+        let number = |n: usize| IntoDeserializer::<DeError>::into_deserializer(n as u64);
+        match self.state {
+            1 => seed.deserialize(number(line.max(1))).map(Some),
+            2 => seed.deserialize(number(column.max(1))).map(Some),
+            3 => seed.deserialize(self.de).map(Some),
+            _ => Ok(None),
+        }
+    }
+}
+
 struct Map<'d, 'u> {
     de: NodeDe<'d, 'u>,
     entries: std::slice::Iter<'d, (NodeId, NodeId)>,
@@ -1531,6 +1557,7 @@ impl<'d> Deserializer<'d> for NodeDe<'d, '_> {
         match name {
             DEFERRED => visitor.visit_u32(node.0),
             SPANNED => visitor.visit_seq(WithId { de: self, state: 0 }),
+            LOCATED => visitor.visit_seq(WithPosition { de: self, state: 0 }),
             ONE_OR_MANY => match self.view() {
                 View::Seq(items) => visitor.visit_seq(Seq {
                     de: self,
@@ -1737,6 +1764,44 @@ impl<'de, T: de::Deserialize<'de>> de::Deserialize<'de> for OneOrMany<T> {
 
 // ---------------------------------------------------------------------------------------------
 // Public API: reading other tools' YAML files (covmap-import)
+
+/// A value with the 1-based line and column (in characters) where its node starts: for
+/// findings about other tools' files that name the place of a value, not only of an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located<T> {
+    /// The value.
+    pub value: T,
+    /// 1-based line of its node.
+    pub line: usize,
+    /// 1-based column of its node, in characters.
+    pub column: usize,
+}
+
+impl<'de, T: de::Deserialize<'de>> de::Deserialize<'de> for Located<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct LocatedVisitor<T>(PhantomData<fn() -> T>);
+        impl<'de, T: de::Deserialize<'de>> Visitor<'de> for LocatedVisitor<T> {
+            type Value = Located<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a YAML node")
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let missing = || de::Error::custom("a node without its position");
+                let line: u64 = seq.next_element()?.ok_or_else(missing)?;
+                let column: u64 = seq.next_element()?.ok_or_else(missing)?;
+                let value: T = seq
+                    .next_element()?
+                    .ok_or_else(|| de::Error::custom("a node without its value"))?;
+                Ok(Located {
+                    value,
+                    line: usize::try_from(line).unwrap_or(usize::MAX),
+                    column: usize::try_from(column).unwrap_or(usize::MAX),
+                })
+            }
+        }
+        deserializer.deserialize_newtype_struct(LOCATED, LocatedVisitor(PhantomData))
+    }
+}
 
 /// Why a YAML text could not be read into the requested type: where, and what.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -2006,6 +2071,26 @@ mod tests {
                 level: None,
             }
         );
+    }
+
+    #[test]
+    fn located_values_carry_their_node_position() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Tagged {
+            tags: Vec<super::Located<String>>,
+            id: Option<super::Located<u32>>,
+        }
+        let t: Tagged = super::from_str("id: 7\ntags:\n  - a\n  -   \"b c\"\n").expect("reads");
+        let tags: Vec<_> = t
+            .tags
+            .iter()
+            .map(|l| (l.value.as_str(), l.line, l.column))
+            .collect();
+        assert_eq!(tags, [("a", 3, 5), ("b c", 4, 7)]);
+        let id = t.id.expect("id");
+        assert_eq!((id.value, id.line, id.column), (7, 1, 5));
+        let err = super::from_str::<Tagged>("tags: [1, [x]]\n").expect_err("not a string");
+        assert_eq!((err.line, err.column), (1, 11));
     }
 
     #[test]

@@ -38,11 +38,14 @@
 use std::path::Path;
 
 use covmap_assess::inventory::{Function, Level, NamedLevel};
+use covmap_assess::yaml::Located;
 use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::model::{Evidence, Finding, Imported, slug};
 use crate::platform::attack_platform;
+use crate::text::LineIndex;
 
 /// What a capability stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -174,10 +177,25 @@ fn read_metadata(metadata: Option<&Value>, path: &Path, imported: &mut Imported)
         .unwrap_or_default()
 }
 
+#[derive(Deserialize)]
+struct RawExplorer<'a> {
+    metadata: Option<Value>,
+    #[serde(borrow)]
+    mapping_objects: Option<&'a RawValue>,
+}
+
 /// Reads one Mappings Explorer file (`source` read from `path`) into `imported`.
 pub fn parse_json(source: &str, path: &Path, options: &CtidOptions, imported: &mut Imported) {
-    let value: Value = match serde_json::from_str(source) {
+    let source = source.strip_prefix('\u{feff}').unwrap_or(source);
+    let value: RawExplorer<'_> = match serde_json::from_str(source) {
         Ok(v) => v,
+        Err(e) if e.is_data() => {
+            imported.skip_file(Finding::file(
+                path,
+                format!("not a Mappings Explorer file: {e}: skipped"),
+            ));
+            return;
+        }
         Err(e) => {
             imported.skip_file(Finding::at(
                 path,
@@ -188,7 +206,10 @@ pub fn parse_json(source: &str, path: &Path, options: &CtidOptions, imported: &m
             return;
         }
     };
-    let Some(Value::Array(rows)) = value.get("mapping_objects") else {
+    let rows: Option<Vec<&RawValue>> = value
+        .mapping_objects
+        .and_then(|rows| serde_json::from_str(rows.get()).ok());
+    let Some(rows) = rows else {
         imported.skip_file(Finding::file(
             path,
             "not a Mappings Explorer file (no `mapping_objects` list): skipped",
@@ -196,8 +217,9 @@ pub fn parse_json(source: &str, path: &Path, options: &CtidOptions, imported: &m
         return;
     };
     imported.summary.files_read += 1;
-    let metadata = value.get("metadata");
+    let metadata = value.metadata.as_ref();
     let platforms = read_metadata(metadata, path, imported);
+    let lines = LineIndex::new(source);
     let group_name = |group: &str| {
         metadata
             .and_then(|m| m.get("capability_groups"))
@@ -205,40 +227,73 @@ pub fn parse_json(source: &str, path: &Path, options: &CtidOptions, imported: &m
             .and_then(Value::as_str)
             .map(str::to_string)
     };
-    for (n, row) in rows.iter().enumerate() {
+    for (n, raw) in rows.iter().enumerate() {
         imported.summary.items_read += 1;
-        let row = match RawRow::deserialize(row) {
-            Ok(row) => row,
-            Err(e) => {
-                imported.findings.push(Finding::file(
-                    path,
-                    format!("mapping_objects[{n}]: {e}: skipped"),
-                ));
-                continue;
-            }
+        let row = Row {
+            n,
+            position: lines.position_of(raw.get()),
+            path,
+            platforms: &platforms,
         };
+        match serde_json::from_str::<RawRow>(raw.get()) {
+            Ok(raw) => row.read(&raw, options, &group_name, imported),
+            Err(e) => imported.findings.push(Finding::maybe_at(
+                path,
+                row.position,
+                format!("mapping_objects[{n}]: {e}: skipped"),
+            )),
+        }
+    }
+}
+
+/// Where a Mappings Explorer row is, and what its file gives it.
+struct Row<'a> {
+    /// Its index in `mapping_objects`.
+    n: usize,
+    position: Option<(usize, usize)>,
+    path: &'a Path,
+    platforms: &'a [String],
+}
+
+impl Row<'_> {
+    /// Reads one row into `imported`.
+    fn read(
+        &self,
+        row: &RawRow,
+        options: &CtidOptions,
+        group_name: &dyn Fn(&str) -> Option<String>,
+        imported: &mut Imported,
+    ) {
+        let Row {
+            n,
+            position,
+            path,
+            platforms,
+        } = *self;
         if row.non_mappable() {
             imported.summary.items_filtered += 1;
-            continue;
+            return;
         }
         let technique = row.attack_object_id.as_deref().unwrap_or_default();
         let Some(capability_id) = text(row.capability_id.as_deref()) else {
-            imported.findings.push(Finding::file(
+            imported.findings.push(Finding::maybe_at(
                 path,
+                position,
                 format!("mapping_objects[{n}] ({technique}): no `capability_id`: skipped"),
             ));
-            continue;
+            return;
         };
         let scored = function_of(row.score_category.as_deref())
             .and_then(|f| Ok((f, level_of(row.score_value.as_deref(), options)?)));
         let (function, level) = match scored {
             Ok(scored) => scored,
             Err(why) => {
-                imported.findings.push(Finding::file(
+                imported.findings.push(Finding::maybe_at(
                     path,
+                    position,
                     format!("mapping_objects[{n}] ({capability_id} {technique}): {why}: skipped"),
                 ));
-                continue;
+                return;
             }
         };
         imported.summary.items_with_techniques += 1;
@@ -258,10 +313,13 @@ pub fn parse_json(source: &str, path: &Path, options: &CtidOptions, imported: &m
             item: Some(capability_id.to_string()),
             title: Some(description.to_string()),
             comment: text(row.comments.as_deref()).map(str::to_string),
-        };
+            line: None,
+            column: None,
+        }
+        .at(position);
         let entry = imported.entry(technique, function, level, evidence);
         imported
-            .capability(&id, &name, &platforms)
+            .capability(&id, &name, platforms)
             .entries
             .push(entry);
     }
@@ -277,7 +335,7 @@ struct RawControl {
 
 #[derive(Deserialize)]
 struct RawTechnique {
-    id: Option<String>,
+    id: Option<Located<String>>,
     #[serde(rename = "technique-scores")]
     technique_scores: Option<Vec<RawScore>>,
     #[serde(rename = "sub-techniques-scores")]
@@ -293,7 +351,7 @@ struct RawSubScores {
 
 #[derive(Deserialize)]
 struct RawRef {
-    id: Option<String>,
+    id: Option<Located<String>>,
 }
 
 #[derive(Deserialize)]
@@ -301,6 +359,40 @@ struct RawScore {
     category: Option<String>,
     value: Option<String>,
     comments: Option<String>,
+}
+
+/// A control that maps no technique counts as one row, filtered; one not tagged `Not
+/// Mappable` is a finding.
+fn not_mapped(control: &RawControl, path: &Path, imported: &mut Imported) {
+    imported.summary.items_read += 1;
+    imported.summary.items_filtered += 1;
+    let not_mappable = control
+        .tags
+        .iter()
+        .flatten()
+        .any(|t| t.trim().eq_ignore_ascii_case("not mappable"));
+    if !not_mappable {
+        imported.findings.push(Finding::file(
+            path,
+            "the control maps no technique and is not tagged `Not Mappable`",
+        ));
+    }
+}
+
+/// A control's `platform` in ATT&CK's spelling.
+fn control_platforms(control: &RawControl, path: &Path, imported: &mut Imported) -> Vec<String> {
+    let Some(written) = text(control.platform.as_deref()) else {
+        return Vec::new();
+    };
+    if let Some(p) = attack_platform(written) {
+        vec![p.to_string()]
+    } else {
+        imported.findings.push(Finding::file(
+            path,
+            format!("platform `{written}` is not an ATT&CK platform: ignored"),
+        ));
+        Vec::new()
+    }
 }
 
 /// Reads one security-stack-mappings control (`source` read from `path`) into `imported`.
@@ -312,7 +404,7 @@ pub fn parse_yaml(source: &str, path: &Path, options: &CtidOptions, imported: &m
             return;
         }
     };
-    let Some(techniques) = control.techniques else {
+    let Some(techniques) = control.techniques.as_deref() else {
         imported.skip_file(Finding::file(
             path,
             "not a security-stack-mappings control (no `techniques`): skipped",
@@ -321,20 +413,7 @@ pub fn parse_yaml(source: &str, path: &Path, options: &CtidOptions, imported: &m
     };
     imported.summary.files_read += 1;
     if techniques.is_empty() {
-        // One row for the whole control, so that a non-mappable control is counted.
-        imported.summary.items_read += 1;
-        imported.summary.items_filtered += 1;
-        let not_mappable = control
-            .tags
-            .iter()
-            .flatten()
-            .any(|t| t.trim().eq_ignore_ascii_case("not mappable"));
-        if !not_mappable {
-            imported.findings.push(Finding::file(
-                path,
-                "the control maps no technique and is not tagged `Not Mappable`",
-            ));
-        }
+        not_mapped(&control, path, imported);
         return;
     }
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
@@ -344,19 +423,11 @@ pub fn parse_yaml(source: &str, path: &Path, options: &CtidOptions, imported: &m
         .unwrap_or_default();
     // The format has no groups: both groupings give one capability per control.
     let id = slug(&name);
-    let mut platforms = Vec::new();
-    if let Some(written) = text(control.platform.as_deref()) {
-        if let Some(p) = attack_platform(written) {
-            platforms.push(p.to_string());
-        } else {
-            imported.findings.push(Finding::file(
-                path,
-                format!("platform `{written}` is not an ATT&CK platform: ignored"),
-            ));
-        }
-    }
+    let platforms = control_platforms(&control, path, imported);
     let mut entries = Vec::new();
-    let mut row = |technique: &str, score: &RawScore, imported: &mut Imported| {
+    let mut row = |technique: &Located<String>, score: &RawScore, imported: &mut Imported| {
+        let position = Some((technique.line, technique.column));
+        let technique = technique.value.trim();
         imported.summary.items_read += 1;
         let scored = function_of(score.category.as_deref())
             .and_then(|f| Ok((f, level_of(score.value.as_deref(), options)?)));
@@ -368,16 +439,25 @@ pub fn parse_yaml(source: &str, path: &Path, options: &CtidOptions, imported: &m
                     item: None,
                     title: Some(name.clone()),
                     comment: text(score.comments.as_deref()).map(str::to_string),
-                };
+                    line: None,
+                    column: None,
+                }
+                .at(position);
                 entries.push(imported.entry(technique, function, level, evidence));
             }
-            Err(why) => imported
-                .findings
-                .push(Finding::file(path, format!("{technique}: {why}: skipped"))),
+            Err(why) => imported.findings.push(Finding::maybe_at(
+                path,
+                position,
+                format!("{technique}: {why}: skipped"),
+            )),
         }
     };
     for (n, technique) in techniques.iter().enumerate() {
-        let Some(id) = text(technique.id.as_deref()) else {
+        let Some(located) = technique
+            .id
+            .as_ref()
+            .filter(|l| text(Some(&l.value)).is_some())
+        else {
             imported.findings.push(Finding::file(
                 path,
                 format!("techniques[{n}]: no `id`: skipped"),
@@ -385,14 +465,20 @@ pub fn parse_yaml(source: &str, path: &Path, options: &CtidOptions, imported: &m
             continue;
         };
         for score in technique.technique_scores.iter().flatten() {
-            row(id, score, imported);
+            row(located, score, imported);
         }
         for block in technique.sub_techniques_scores.iter().flatten() {
             for sub in block.sub_techniques.iter().flatten() {
-                let Some(sub_id) = text(sub.id.as_deref()) else {
-                    imported.findings.push(Finding::file(
+                let Some(sub_id) = sub.id.as_ref().filter(|l| text(Some(&l.value)).is_some())
+                else {
+                    imported.findings.push(Finding::at(
                         path,
-                        format!("{id}: a sub-technique without `id`: skipped"),
+                        located.line,
+                        located.column,
+                        format!(
+                            "{}: a sub-technique without `id`: skipped",
+                            located.value.trim()
+                        ),
                     ));
                     continue;
                 };

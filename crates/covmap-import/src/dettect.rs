@@ -41,6 +41,7 @@
 use std::path::Path;
 
 use covmap_assess::inventory::{Function, Level};
+use covmap_assess::yaml::Located;
 use serde::Deserialize;
 
 use crate::model::{Evidence, Finding, Imported, ImportedEntry, slug};
@@ -93,7 +94,7 @@ struct RawFile {
 
 #[derive(Deserialize)]
 struct RawTechnique {
-    technique_id: Option<String>,
+    technique_id: Option<Located<String>>,
     technique_name: Option<String>,
     detection: Option<OneOrMany<RawObject>>,
     visibility: Option<OneOrMany<RawObject>>,
@@ -223,7 +224,10 @@ pub fn parse(source: &str, path: &Path, options: &DettectOptions, imported: &mut
     let mut systems: Vec<(String, Vec<ImportedEntry>)> = Vec::new();
     for (n, technique) in file.techniques.unwrap_or_default().into_iter().enumerate() {
         imported.summary.items_read += 1;
-        let Some(id) = text(technique.technique_id.as_deref()).map(str::to_string) else {
+        let position = technique.technique_id.as_ref().map(|l| (l.line, l.column));
+        let Some(id) =
+            text(technique.technique_id.as_ref().map(|l| l.value.as_str())).map(str::to_string)
+        else {
             imported.findings.push(Finding::file(
                 path,
                 format!("techniques[{n}]: no `technique_id`: skipped"),
@@ -242,6 +246,7 @@ pub fn parse(source: &str, path: &Path, options: &DettectOptions, imported: &mut
                     id: &id,
                     name: technique.technique_name.as_deref(),
                     function,
+                    position,
                 };
                 any |= read_object(&read, object, path, options, imported, &mut systems);
             }
@@ -295,6 +300,8 @@ struct Technique<'a> {
     id: &'a str,
     name: Option<&'a str>,
     function: Function,
+    /// Where its `technique_id` is written.
+    position: Option<(usize, usize)>,
 }
 
 /// Reads one detection or visibility object into `systems`; `true` when it gave entries.
@@ -332,8 +339,9 @@ fn read_object(
         .and_then(|i| usize::try_from(i).ok())
         .and_then(|i| table.get(i));
     let Some(level) = slot else {
-        imported.findings.push(Finding::file(
+        imported.findings.push(Finding::maybe_at(
             path,
+            technique.position,
             format!(
                 "{}: {what} score {score} is outside {lowest}..{}: skipped",
                 technique.id,
@@ -353,8 +361,9 @@ fn read_object(
         .filter_map(|s| text(Some(&s)).map(str::to_string))
         .collect();
     if targets.is_empty() {
-        imported.findings.push(Finding::file(
+        imported.findings.push(Finding::maybe_at(
             path,
+            technique.position,
             format!(
                 "{}: {what} object without `applicable_to`: skipped",
                 technique.id
@@ -381,7 +390,10 @@ fn read_object(
             item: Some(technique.id.to_string()),
             title: technique.name.map(str::to_string),
             comment: (!notes.is_empty()).then(|| notes.join("; ")),
-        };
+            line: None,
+            column: None,
+        }
+        .at(technique.position);
         let made = imported.entry(technique.id, technique.function, level, evidence);
         if let Some((_, entries)) = systems.iter_mut().find(|(s, _)| *s == system) {
             entries.push(made);

@@ -38,10 +38,9 @@ use std::path::{Path, PathBuf};
 use covmap_assess::inventory::Function;
 use serde::Deserialize;
 
-use crate::model::rules_evidence;
-use crate::model::{Evidence, Finding, Imported, slug};
-use crate::sigma::{GroupBy, LevelRule, locate};
-use crate::splunk::locate_after;
+use crate::model::{Finding, Imported};
+use crate::rules::{GroupBy, LevelRule, Naming, Rule, RuleSet, root_of};
+use crate::text::{LineIndex, is_technique_id, locate, locate_after};
 
 /// How Elastic rules are imported.
 #[derive(Debug, Clone, PartialEq)]
@@ -173,65 +172,33 @@ struct RawSubtechnique {
     id: Option<String>,
 }
 
-/// One rule that maps to a technique.
-struct Hit {
-    strong: bool,
-    severity: String,
-    evidence: Evidence,
-}
-
-/// A capability being built.
-struct Group {
-    id: String,
-    name: String,
-    platforms: Vec<String>,
-    /// Technique (upper-cased) -> (as written first, rules), in the order first seen.
-    techniques: Vec<(String, String, Vec<Hit>)>,
-}
+const NAMING: Naming = Naming {
+    default_id: "elastic",
+    default_name: "Elastic rules",
+    prefix: "Elastic",
+    noun: "rule",
+    no_product: "no-integration",
+};
 
 /// Imports the Elastic rules (`.toml`) under `paths`.
 pub fn import(paths: &[PathBuf], options: &ElasticOptions) -> Imported {
-    let mut collector = Collector {
-        options,
-        groups: Vec::new(),
-        reported: BTreeSet::new(),
-    };
+    let mut collector = Collector::new(options);
     let mut imported = crate::import_files(paths, &["toml"], |text, path, imported| {
-        let root = paths
-            .iter()
-            .filter(|r| path.starts_with(r))
-            .max_by_key(|r| r.components().count());
-        collector.parse(text, path, root.map(PathBuf::as_path), imported);
+        collector.parse(text, path, root_of(paths, path), imported);
     });
     collector.finish(&mut imported);
     imported
 }
 
-/// `Tnnnn` or `Tnnnn.nnn` (any case).
-fn is_technique(id: &str) -> bool {
-    let lower = id.to_ascii_lowercase();
-    let (base, sub) = lower.split_once('.').unwrap_or((&lower, ""));
-    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
-    base.strip_prefix('t').is_some_and(|d| digits(d, 4)) && (sub.is_empty() || digits(sub, 3))
-}
-
-/// 1-based line and column (in characters) of byte `offset` of `text`.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
-}
-
 /// The technique ids of the ATT&CK threats, without repeats (any case); malformed ids are
 /// findings located in `source`.
-fn technique_ids<'d>(
-    threats: &'d [RawThreat],
+fn technique_ids(
+    threats: &[RawThreat],
     source: &str,
     path: &Path,
     imported: &mut Imported,
-) -> Vec<&'d str> {
-    let mut techniques: Vec<&str> = Vec::new();
+) -> Vec<(String, Option<(usize, usize)>)> {
+    let mut techniques: Vec<(String, Option<(usize, usize)>)> = Vec::new();
     let ids = threats
         .iter()
         .filter(|t| t.framework.as_deref().map(str::trim) == Some("MITRE ATT&CK"))
@@ -243,7 +210,7 @@ fn technique_ids<'d>(
         });
     for id in ids {
         let id = id.trim();
-        if !is_technique(id) {
+        if !is_technique_id(id) {
             let (line, column) = Some(id)
                 .filter(|id| !id.is_empty())
                 .and_then(|id| locate_after(source, "[[rule.threat", id))
@@ -255,8 +222,8 @@ fn technique_ids<'d>(
                 column,
                 format!("`{id}` in rule.threat is not a technique ID: ignored"),
             ));
-        } else if !techniques.iter().any(|k| k.eq_ignore_ascii_case(id)) {
-            techniques.push(id);
+        } else if !techniques.iter().any(|(k, _)| k.eq_ignore_ascii_case(id)) {
+            techniques.push((id.to_string(), locate_after(source, "[[rule.threat", id)));
         }
     }
     techniques
@@ -265,12 +232,26 @@ fn technique_ids<'d>(
 /// Rules read so far, grouped.
 struct Collector<'o> {
     options: &'o ElasticOptions,
-    groups: Vec<Group>,
+    rules: RuleSet<'o>,
     /// Index patterns without a platform, already reported (lowercase).
     reported: BTreeSet<String>,
 }
 
-impl Collector<'_> {
+impl<'o> Collector<'o> {
+    fn new(options: &'o ElasticOptions) -> Self {
+        Collector {
+            options,
+            rules: RuleSet::new(
+                NAMING,
+                options.id.as_deref(),
+                options.group_by,
+                options.function,
+                options.levels,
+            ),
+            reported: BTreeSet::new(),
+        }
+    }
+
     /// Reads one file: one rule.
     fn parse(&mut self, source: &str, path: &Path, root: Option<&Path>, imported: &mut Imported) {
         let source = source.strip_prefix('\u{feff}').unwrap_or(source);
@@ -279,7 +260,7 @@ impl Collector<'_> {
             Err(e) => {
                 let (line, column) = e
                     .span()
-                    .map_or((1, 1), |span| line_column(source, span.start));
+                    .map_or((1, 1), |span| LineIndex::new(source).position(span.start));
                 let message = e.message().trim().to_string();
                 imported.skip_file(Finding::at(
                     path,
@@ -323,42 +304,27 @@ impl Collector<'_> {
                 toml::Value::Array(a) => a.first().and_then(toml::Value::as_str),
                 _ => None,
             });
-        let (id, name) = self.group_of(path, root, integration);
-        let group = self.group(&id, &name);
-        for p in platforms {
-            if !group.platforms.contains(&p) {
-                group.platforms.push(p);
-            }
-        }
-        group.platforms.sort();
+        let group = self.rules.group_of(path, root, integration);
         let severity = rule
             .severity
             .as_deref()
             .map(|s| s.trim().to_ascii_lowercase())
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "no severity".to_string());
-        let strong =
+        let stable =
             rule.building_block_type.is_none() && matches!(severity.as_str(), "high" | "critical");
-        for technique in techniques {
-            let hit = Hit {
-                strong,
-                severity: severity.clone(),
-                evidence: Evidence {
-                    path: path.to_path_buf(),
-                    item: rule.rule_id.as_deref().map(str::trim).map(str::to_string),
-                    title: rule.name.as_deref().map(str::trim).map(str::to_string),
-                    comment: None,
-                },
-            };
-            let upper = technique.to_ascii_uppercase();
-            if let Some((_, _, hits)) = group.techniques.iter_mut().find(|(t, _, _)| *t == upper) {
-                hits.push(hit);
-            } else {
-                group
-                    .techniques
-                    .push((upper, technique.to_string(), vec![hit]));
-            }
-        }
+        self.rules.add(
+            group,
+            &Rule {
+                path: path.to_path_buf(),
+                item: rule.rule_id.as_deref().map(str::trim).map(str::to_string),
+                title: rule.name.as_deref().map(str::trim).map(str::to_string),
+                tag: severity,
+                stable,
+                platforms,
+                techniques,
+            },
+        );
     }
 
     /// Whether a rule of this metadata counts by its maturity; a missing or unknown maturity
@@ -453,77 +419,9 @@ impl Collector<'_> {
         platforms
     }
 
-    /// The capability id and name of a rule.
-    fn group_of(
-        &self,
-        path: &Path,
-        root: Option<&Path>,
-        integration: Option<&str>,
-    ) -> (String, String) {
-        let options = self.options;
-        let prefixed = |s: &str| match &options.id {
-            Some(p) => format!("{}-{}", slug(p), slug(s)),
-            None => slug(s),
-        };
-        match options.group_by {
-            GroupBy::None => {
-                let id = options
-                    .id
-                    .as_deref()
-                    .map_or_else(|| "elastic".to_string(), slug);
-                let name = options
-                    .id
-                    .clone()
-                    .unwrap_or_else(|| "Elastic rules".to_string());
-                (id, name)
-            }
-            GroupBy::Product => {
-                let product = integration
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty())
-                    .unwrap_or("no-integration");
-                (prefixed(product), format!("Elastic: {product}"))
-            }
-            GroupBy::Folder => {
-                let name = crate::sigma::folder_name(path, root, "elastic");
-                (prefixed(&name), format!("Elastic: {name}"))
-            }
-        }
-    }
-
-    fn group(&mut self, id: &str, name: &str) -> &mut Group {
-        let at = if let Some(at) = self.groups.iter().position(|g| g.id == id) {
-            at
-        } else {
-            self.groups.push(Group {
-                id: id.to_string(),
-                name: name.to_string(),
-                platforms: Vec::new(),
-                techniques: Vec::new(),
-            });
-            self.groups.len() - 1
-        };
-        &mut self.groups[at]
-    }
-
     /// Turns the rules read into capabilities of `imported`, one entry per technique.
     fn finish(self, imported: &mut Imported) {
-        for group in self.groups {
-            let mut entries = Vec::with_capacity(group.techniques.len());
-            for (_, written, hits) in group.techniques {
-                let strong = hits.iter().filter(|h| h.strong).count();
-                let level = self.options.levels.level(hits.len(), strong);
-                let hits = hits.into_iter().map(|h| (h.evidence, h.severity));
-                let Some(evidence) = rules_evidence("rule", hits.collect()) else {
-                    continue;
-                };
-                entries.push(imported.entry(&written, self.options.function, level, evidence));
-            }
-            imported
-                .capability(&group.id, &group.name, &group.platforms)
-                .entries
-                .extend(entries);
-        }
+        self.rules.finish(imported);
     }
 }
 
@@ -534,11 +432,7 @@ mod tests {
 
     fn import(text: &str, options: &ElasticOptions) -> Imported {
         let mut imported = Imported::default();
-        let mut collector = Collector {
-            options,
-            groups: Vec::new(),
-            reported: BTreeSet::new(),
-        };
+        let mut collector = Collector::new(options);
         collector.parse(text, Path::new("rules/windows/r.toml"), None, &mut imported);
         collector.finish(&mut imported);
         imported.sort_findings();
@@ -647,6 +541,5 @@ id = "AML.T0051"
             &ElasticOptions::default(),
         );
         assert_eq!(imported.summary.files_skipped, 1);
-        assert_eq!(line_column("ab\ncd", 4), (2, 2));
     }
 }

@@ -33,8 +33,10 @@ pub mod model;
 pub mod navigator;
 pub mod platform;
 pub mod resolve;
+pub mod rules;
 pub mod sigma;
 pub mod splunk;
+pub mod text;
 pub mod walk;
 
 use std::path::{Path, PathBuf};

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use covmap_assess::inventory::{Function, Level};
+use covmap_assess::inventory::{Confidence, Function, Level};
 
 /// Where an entry comes from, kept as the inventory entry's `evidence`.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -16,6 +16,10 @@ pub struct Evidence {
     pub title: Option<String>,
     /// The source's own comment or score note.
     pub comment: Option<String>,
+    /// 1-based line of the technique in the file, when known (for findings; not in the text).
+    pub line: Option<usize>,
+    /// 1-based column of the technique, when known.
+    pub column: Option<usize>,
 }
 
 impl Evidence {
@@ -25,6 +29,14 @@ impl Evidence {
             path: path.to_path_buf(),
             ..Evidence::default()
         }
+    }
+
+    /// The same evidence, placed at a line and column of its file.
+    #[must_use]
+    pub fn at(mut self, position: Option<(usize, usize)>) -> Evidence {
+        self.line = position.map(|(line, _)| line);
+        self.column = position.map(|(_, column)| column);
+        self
     }
 
     /// One line of text for the inventory's `evidence` key: `path: item "title": comment`.
@@ -60,8 +72,14 @@ pub struct ImportedEntry {
     pub function: Function,
     /// How much.
     pub level: Level,
+    /// How sure, when the source says (a covmap layer's scores are measured); `None`: the
+    /// import's or the inventory's default.
+    pub confidence: Option<Confidence>,
     /// The tactic shortname the source ties the entry to (Navigator's tactic-specific entries).
     pub tactic: Option<String>,
+    /// The platforms the entry covers when they are fewer than its capability's (a Windows
+    /// rule grouped with Linux ones); `None`: the capability's.
+    pub platforms: Option<Vec<String>>,
     /// Where it comes from.
     pub evidence: Evidence,
 }
@@ -127,6 +145,18 @@ impl Finding {
             line: Some(line),
             column: Some(column),
             message: message.into(),
+        }
+    }
+
+    /// A finding at a position, when known; about the whole file otherwise.
+    pub fn maybe_at(
+        path: &Path,
+        position: Option<(usize, usize)>,
+        message: impl Into<String>,
+    ) -> Finding {
+        match position {
+            Some((line, column)) => Finding::at(path, line, column, message),
+            None => Finding::file(path, message),
         }
     }
 
@@ -204,7 +234,9 @@ impl Imported {
             written: written.to_string(),
             function,
             level,
+            confidence: None,
             tactic: None,
+            platforms: None,
             evidence,
         }
     }

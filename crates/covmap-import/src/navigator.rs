@@ -15,14 +15,16 @@
 //! - `comment` and technique `metadata` (`name: value`) become the entry's evidence; the
 //!   layer's `filters.platforms` its platforms (older names mapped, see [`crate::platform`]).
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
-use covmap_assess::inventory::{Function, Level, NamedLevel};
+use covmap_assess::inventory::{Confidence, Function, Level, NamedLevel};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::model::{Evidence, Finding, Imported, slug};
 use crate::platform::attack_platforms;
+use crate::text::LineIndex;
 
 /// How layers are imported.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,8 +33,9 @@ pub struct NavigatorOptions {
     pub id: Option<String>,
     /// Display name of that capability (default: the first layer's name).
     pub name: Option<String>,
-    /// What the layer's techniques are: default `detect`.
-    pub function: Function,
+    /// What the layer's techniques are: default `detect` (a covmap layer of one function:
+    /// that function).
+    pub function: Option<Function>,
     /// A fixed level for every technique, instead of the normalised score.
     pub level: Option<Level>,
     /// The level of a technique that carries no score: default `minimal`.
@@ -44,7 +47,7 @@ impl Default for NavigatorOptions {
         NavigatorOptions {
             id: None,
             name: None,
-            function: Function::Detect,
+            function: None,
             level: None,
             unscored: Level::Named(NamedLevel::Minimal),
         }
@@ -52,12 +55,15 @@ impl Default for NavigatorOptions {
 }
 
 #[derive(Deserialize)]
-struct RawLayer {
+struct RawLayer<'a> {
     name: Option<String>,
     domain: Option<String>,
-    techniques: Option<Vec<Value>>,
+    #[serde(borrow)]
+    techniques: Option<&'a RawValue>,
     gradient: Option<RawGradient>,
     filters: Option<RawFilters>,
+    #[serde(default)]
+    metadata: Vec<RawMetadata>,
 }
 
 #[derive(Deserialize)]
@@ -93,6 +99,10 @@ struct RawMetadata {
     value: Option<String>,
 }
 
+/// The name of the metadata entry in which covmap's own layers keep a technique's exact score
+/// (the layer's `score` is rounded to whole points).
+pub const EXACT_SCORE: &str = "exact score";
+
 /// Imports the layers (`.json` files) under `paths`.
 pub fn import(paths: &[std::path::PathBuf], options: &NavigatorOptions) -> Imported {
     crate::import_files(paths, &["json"], |text, path, imported| {
@@ -102,7 +112,8 @@ pub fn import(paths: &[std::path::PathBuf], options: &NavigatorOptions) -> Impor
 
 /// Reads one layer file (`text` read from `path`) into `imported`.
 pub fn parse(text: &str, path: &Path, options: &NavigatorOptions, imported: &mut Imported) {
-    let value: Value = match serde_json::from_str(text) {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let value: &RawValue = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
             imported.skip_file(Finding::at(
@@ -114,44 +125,81 @@ pub fn parse(text: &str, path: &Path, options: &NavigatorOptions, imported: &mut
             return;
         }
     };
-    let layers = match value {
-        Value::Array(layers) => layers,
-        layer @ Value::Object(_) => vec![layer],
-        _ => {
-            imported.skip_file(Finding::file(
-                path,
-                "not a Navigator layer (neither an object nor an array of layers): skipped",
-            ));
-            return;
+    let trimmed = value.get().trim_start();
+    let layers: Vec<&RawValue> = if trimmed.starts_with('[') {
+        match serde_json::from_str(value.get()) {
+            Ok(layers) => layers,
+            Err(e) => {
+                imported.skip_file(Finding::file(
+                    path,
+                    format!("not a list of layers: {e}: skipped"),
+                ));
+                return;
+            }
         }
+    } else if trimmed.starts_with('{') {
+        vec![value]
+    } else {
+        imported.skip_file(Finding::file(
+            path,
+            "not a Navigator layer (neither an object nor an array of layers): skipped",
+        ));
+        return;
     };
     imported.summary.files_read += 1;
+    let lines = LineIndex::new(text);
     for (n, layer) in layers.into_iter().enumerate() {
         let which = if n == 0 {
             String::new()
         } else {
             format!("layer {}: ", n + 1)
         };
-        match serde_json::from_value::<RawLayer>(layer) {
+        match serde_json::from_str::<RawLayer<'_>>(layer.get()) {
             Ok(RawLayer {
                 techniques: None, ..
-            }) => imported.findings.push(Finding::file(
+            }) => imported.findings.push(Finding::maybe_at(
                 path,
+                lines.position_of(layer.get()),
                 format!("{which}not a Navigator layer (no `techniques`): skipped"),
             )),
-            Ok(layer) => read_layer(layer, &which, path, options, imported),
-            Err(e) => imported.findings.push(Finding::file(
+            Ok(raw) => read_layer(raw, &which, path, &lines, options, imported),
+            Err(e) => imported.findings.push(Finding::maybe_at(
                 path,
+                lines.position_of(layer.get()),
                 format!("{which}not a Navigator layer: {e}: skipped"),
             )),
         }
     }
 }
 
+/// What a layer made by covmap (`covmap export navigator`) says of itself.
+struct CovmapLayer {
+    /// The function of a per-function layer; `None`: the headline score.
+    function: Option<Function>,
+}
+
+/// A covmap layer is recognised by its `scored by: covmap …` metadata.
+fn covmap_layer(metadata: &[RawMetadata]) -> Option<CovmapLayer> {
+    let value = |key: &str| {
+        metadata
+            .iter()
+            .find(|m| m.name.as_deref() == Some(key))
+            .and_then(|m| m.value.as_deref())
+    };
+    value("scored by").filter(|v| v.starts_with("covmap"))?;
+    let function = value("layer scores").and_then(|v| {
+        Function::ALL
+            .into_iter()
+            .find(|f| v.strip_prefix(f.as_str()) == Some(" function"))
+    });
+    Some(CovmapLayer { function })
+}
+
 fn read_layer(
-    layer: RawLayer,
+    layer: RawLayer<'_>,
     which: &str,
     path: &Path,
+    lines: &LineIndex<'_>,
     options: &NavigatorOptions,
     imported: &mut Imported,
 ) {
@@ -163,6 +211,7 @@ fn read_layer(
             format!("{which}domain `{domain}`: IDs are checked against the loaded bundle"),
         ));
     }
+    let covmap = covmap_layer(&layer.metadata);
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
     let layer_name = layer.name.clone().or(stem).unwrap_or_default();
     let id = options.id.clone().unwrap_or_else(|| slug(&layer_name));
@@ -177,46 +226,70 @@ fn read_layer(
     }
     let (min, max) = layer.gradient.map_or((None, None), |g| (g.min, g.max));
     let (min, max) = (min.unwrap_or(0.0), max.unwrap_or(100.0));
+    let function = options
+        .function
+        .or(covmap.as_ref().and_then(|c| c.function))
+        .unwrap_or(Function::Detect);
+    let Some(techniques) = techniques_of(layer.techniques, which, path, lines, imported) else {
+        return;
+    };
+    // In covmap's layers a parent's cell is the roll-up of its sub-techniques, not a claim of
+    // its own: importing it would add parent-level evidence covmap never had.
+    let parents: BTreeSet<String> = if covmap.is_some() {
+        techniques
+            .iter()
+            .filter_map(|(t, _)| t.technique_id.trim().split_once('.'))
+            .map(|(parent, _)| parent.to_ascii_uppercase())
+            .collect()
+    } else {
+        BTreeSet::new()
+    };
     let mut entries = Vec::new();
-    for (n, raw) in layer.techniques.unwrap_or_default().into_iter().enumerate() {
-        imported.summary.items_read += 1;
-        let technique = match serde_json::from_value::<RawTechnique>(raw) {
-            Ok(t) => t,
-            Err(e) => {
-                imported.findings.push(Finding::file(
-                    path,
-                    format!("{which}technique {}: {e}: skipped", n + 1),
-                ));
-                continue;
-            }
-        };
-        if technique.technique_id.trim().is_empty() {
-            imported.findings.push(Finding::file(
-                path,
-                format!("{which}technique {}: empty `techniqueID`: skipped", n + 1),
-            ));
+    for (technique, position) in techniques {
+        imported.summary.items_with_techniques += 1;
+        if parents.contains(&technique.technique_id.trim().to_ascii_uppercase()) {
+            imported.summary.items_filtered += 1;
             continue;
         }
-        imported.summary.items_with_techniques += 1;
-        let Some(level) = level_of(&technique, min, max, options, which, path, imported) else {
+        let Some(level) = level_of(
+            &technique,
+            min,
+            max,
+            options,
+            covmap.is_some(),
+            which,
+            path,
+            imported,
+        ) else {
             imported.summary.items_filtered += 1;
             continue;
         };
         let mut notes: Vec<String> = technique.comment.iter().cloned().collect();
-        notes.extend(
-            technique
-                .metadata
-                .iter()
-                .filter_map(|m| Some(format!("{}: {}", m.name.as_deref()?, m.value.as_deref()?))),
-        );
+        if covmap.is_none() {
+            notes.extend(
+                technique.metadata.iter().filter_map(|m| {
+                    Some(format!("{}: {}", m.name.as_deref()?, m.value.as_deref()?))
+                }),
+            );
+        }
+        if let Some(tactic) = technique.tactic.as_deref().filter(|t| !t.is_empty()) {
+            notes.push(format!("tactic {tactic}"));
+        }
         let evidence = Evidence {
             path: path.to_path_buf(),
             item: None,
             title: Some(layer_name.clone()),
             comment: (!notes.is_empty()).then(|| notes.join("; ")),
-        };
-        let mut entry = imported.entry(&technique.technique_id, options.function, level, evidence);
+            line: None,
+            column: None,
+        }
+        .at(position);
+        let mut entry = imported.entry(&technique.technique_id, function, level, evidence);
         entry.tactic = technique.tactic.filter(|t| !t.is_empty());
+        if covmap.is_some() {
+            // A covmap score already weighs confidence in: it is taken as measured.
+            entry.confidence = Some(Confidence::Tested);
+        }
         entries.push(entry);
     }
     imported
@@ -225,13 +298,62 @@ fn read_layer(
         .extend(entries);
 }
 
+/// A value with the line and column it was read at.
+type Positioned<T> = (T, Option<(usize, usize)>);
+
+/// The techniques of a layer that can be read, with their positions; `None` when
+/// `techniques` is not a list (a finding says so).
+fn techniques_of(
+    techniques: Option<&RawValue>,
+    which: &str,
+    path: &Path,
+    lines: &LineIndex<'_>,
+    imported: &mut Imported,
+) -> Option<Vec<Positioned<RawTechnique>>> {
+    let raw: Vec<&RawValue> = match techniques.map(|t| serde_json::from_str(t.get())) {
+        Some(Ok(list)) => list,
+        Some(Err(e)) => {
+            imported.findings.push(Finding::maybe_at(
+                path,
+                techniques.and_then(|t| lines.position_of(t.get())),
+                format!("{which}`techniques` is not a list: {e}: skipped"),
+            ));
+            return None;
+        }
+        None => Vec::new(),
+    };
+    let mut read = Vec::with_capacity(raw.len());
+    for (n, raw) in raw.into_iter().enumerate() {
+        imported.summary.items_read += 1;
+        let position = lines.position_of(raw.get());
+        match serde_json::from_str::<RawTechnique>(raw.get()) {
+            Ok(t) if t.technique_id.trim().is_empty() => {
+                imported.findings.push(Finding::maybe_at(
+                    path,
+                    position,
+                    format!("{which}technique {}: empty `techniqueID`: skipped", n + 1),
+                ));
+            }
+            Ok(t) => read.push((t, position)),
+            Err(e) => imported.findings.push(Finding::maybe_at(
+                path,
+                position,
+                format!("{which}technique {}: {e}: skipped", n + 1),
+            )),
+        }
+    }
+    Some(read)
+}
+
 /// The level of a technique, or `None` when it is left out (disabled, no coverage, nothing
 /// said).
+#[allow(clippy::too_many_arguments)]
 fn level_of(
     technique: &RawTechnique,
     min: f64,
     max: f64,
     options: &NavigatorOptions,
+    covmap: bool,
     which: &str,
     path: &Path,
     imported: &mut Imported,
@@ -248,7 +370,7 @@ fn level_of(
     if let Some(level) = options.level {
         return Some(level);
     }
-    if !score.is_finite() || max <= min {
+    if !score.is_finite() || !min.is_finite() || !max.is_finite() || max <= min {
         imported.findings.push(Finding::file(
             path,
             format!(
@@ -259,7 +381,24 @@ fn level_of(
         return None;
     }
     let value = ((score - min) / (max - min)).clamp(0.0, 1.0);
-    let value = (value * 1000.0).round() / 1000.0;
+    // A covmap layer's exact score, unless the layer's score was edited since.
+    let exact = covmap
+        .then(|| {
+            technique
+                .metadata
+                .iter()
+                .find(|m| m.name.as_deref() == Some(EXACT_SCORE))
+                .and_then(|m| m.value.as_deref()?.trim().parse::<f64>().ok())
+        })
+        .flatten()
+        .filter(|e| {
+            e.is_finite()
+                && (0.0..=1.0).contains(e)
+                && ((e * 100.0).round() - (value * 100.0).round()).abs() < 0.5
+        });
+    let value = exact.unwrap_or(value);
+    // Six decimals: the precision of every covmap output.
+    let value = (value * 1e6).round() / 1e6;
     (value > 0.0).then_some(Level::Value(value))
 }
 
@@ -324,7 +463,7 @@ mod tests {
         let options = NavigatorOptions {
             id: Some("soc".into()),
             level: Some(Level::Named(NamedLevel::Significant)),
-            function: Function::Protect,
+            function: Some(Function::Protect),
             ..NavigatorOptions::default()
         };
         let imported = import(

@@ -6,20 +6,42 @@
 //! not know, or that is not a technique, is dropped. Every drop is a finding naming the file.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 
 use covmap_core::{Attack, Kind};
 
 use crate::model::{Finding, Imported};
+
+/// Where an ID was first read: the file, and the line and column when the format tells.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Place {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line and column.
+    pub position: Option<(usize, usize)>,
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some((line, column)) = self.position {
+            write!(f, ":{line}:{column}")?;
+        }
+        Ok(())
+    }
+}
 
 /// What resolution changed.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Resolution {
     /// Revoked ID -> its replacement, for IDs that were remapped.
     pub remapped: BTreeMap<String, String>,
-    /// IDs the bundle does not know, or that are not techniques (dropped).
-    pub unknown: BTreeSet<String>,
-    /// Deprecated IDs, and revoked ones without an active replacement (dropped).
-    pub deprecated: BTreeSet<String>,
+    /// IDs the bundle does not know, or that are not techniques (dropped), with where each
+    /// was first read.
+    pub unknown: BTreeMap<String, Place>,
+    /// Deprecated IDs, and revoked ones without an active replacement (dropped), with where
+    /// each was first read.
+    pub deprecated: BTreeMap<String, Place>,
 }
 
 /// What one ID resolves to.
@@ -57,6 +79,11 @@ pub fn resolve(imported: &mut Imported, attack: &Attack) -> Resolution {
     let mut findings = Vec::new();
     for capability in &mut imported.capabilities {
         capability.entries.retain_mut(|entry| {
+            let position = entry.evidence.line.zip(entry.evidence.column);
+            let place = || Place {
+                path: entry.evidence.path.clone(),
+                position,
+            };
             let dropped = match outcome(attack, &entry.technique) {
                 Outcome::Keep(id) => {
                     entry.technique = id;
@@ -70,7 +97,10 @@ pub fn resolve(imported: &mut Imported, attack: &Attack) -> Resolution {
                     return true;
                 }
                 Outcome::Deprecated => {
-                    resolution.deprecated.insert(entry.technique.clone());
+                    resolution
+                        .deprecated
+                        .entry(entry.technique.clone())
+                        .or_insert_with(place);
                     format!(
                         "`{}` is deprecated (or revoked without an active replacement) in ATT&CK {}: not imported",
                         entry.written,
@@ -78,7 +108,10 @@ pub fn resolve(imported: &mut Imported, attack: &Attack) -> Resolution {
                     )
                 }
                 Outcome::Unknown => {
-                    resolution.unknown.insert(entry.technique.clone());
+                    resolution
+                        .unknown
+                        .entry(entry.technique.clone())
+                        .or_insert_with(place);
                     format!(
                         "`{}` is not a technique of {} ATT&CK {}: not imported",
                         entry.written,
@@ -88,7 +121,7 @@ pub fn resolve(imported: &mut Imported, attack: &Attack) -> Resolution {
                 }
             };
             if reported.insert((entry.evidence.path.clone(), entry.technique.clone())) {
-                findings.push(Finding::file(&entry.evidence.path, dropped));
+                findings.push(Finding::maybe_at(&entry.evidence.path, position, dropped));
             }
             false
         });

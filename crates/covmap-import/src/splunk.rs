@@ -38,9 +38,9 @@ use std::path::{Path, PathBuf};
 use covmap_assess::inventory::Function;
 use serde::Deserialize;
 
-use crate::model::rules_evidence;
-use crate::model::{Evidence, Finding, Imported, slug};
-use crate::sigma::{GroupBy, LevelRule, locate};
+use crate::model::{Finding, Imported};
+use crate::rules::{GroupBy, LevelRule, Naming, Rule, RuleSet, root_of};
+use crate::text::{is_technique_id, locate, locate_after};
 
 /// How Splunk detections are imported.
 #[derive(Debug, Clone, PartialEq)]
@@ -172,59 +172,36 @@ struct RawTags {
     mitre_attack_id: Option<Vec<String>>,
 }
 
-/// One detection that maps to a technique.
-struct Hit {
-    kind: String,
-    evidence: Evidence,
-}
-
-/// A capability being built.
-struct Group {
-    id: String,
-    name: String,
-    platforms: Vec<String>,
-    /// Technique (upper-cased) -> (as written first, detections), in the order first seen.
-    techniques: Vec<(String, String, Vec<Hit>)>,
-}
+const NAMING: Naming = Naming {
+    default_id: "splunk",
+    default_name: "Splunk detections",
+    prefix: "Splunk",
+    noun: "detection",
+    no_product: "no-data-source",
+};
 
 /// Imports the Splunk detections (`.yml`, `.yaml`) under `paths`.
 pub fn import(paths: &[PathBuf], options: &SplunkOptions) -> Imported {
-    let mut collector = Collector {
-        options,
-        groups: Vec::new(),
-        reported: BTreeSet::new(),
-    };
+    let mut collector = Collector::new(options);
     let mut imported = crate::import_files(paths, &["yml", "yaml"], |text, path, imported| {
-        let root = paths
-            .iter()
-            .filter(|r| path.starts_with(r))
-            .max_by_key(|r| r.components().count());
-        collector.parse(text, path, root.map(PathBuf::as_path), imported);
+        collector.parse(text, path, root_of(paths, path), imported);
     });
     collector.finish(&mut imported);
     imported
 }
 
-/// `Tnnnn` or `Tnnnn.nnn` (any case).
-fn is_technique(id: &str) -> bool {
-    let lower = id.to_ascii_lowercase();
-    let (base, sub) = lower.split_once('.').unwrap_or((&lower, ""));
-    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
-    base.strip_prefix('t').is_some_and(|d| digits(d, 4)) && (sub.is_empty() || digits(sub, 3))
-}
-
-/// The technique IDs of `tags.mitre_attack_id`, without repeats (any case); the others are
-/// findings located in `source`.
+/// The technique IDs of `tags.mitre_attack_id`, without repeats (any case), with their
+/// positions; the others are findings located in `source`.
 fn technique_ids<'d>(
     ids: impl Iterator<Item = &'d String>,
     source: &str,
     path: &Path,
     imported: &mut Imported,
-) -> Vec<&'d str> {
-    let mut techniques: Vec<&str> = Vec::new();
+) -> Vec<(String, Option<(usize, usize)>)> {
+    let mut techniques: Vec<(String, Option<(usize, usize)>)> = Vec::new();
     for id in ids {
         let id = id.trim();
-        if !is_technique(id) {
+        if !is_technique_id(id) {
             let (line, column) = Some(id)
                 .filter(|id| !id.is_empty())
                 .and_then(|id| locate_after(source, "mitre_attack_id", id))
@@ -236,34 +213,36 @@ fn technique_ids<'d>(
                 column,
                 format!("`{id}` in tags.mitre_attack_id is not a technique ID: ignored"),
             ));
-        } else if !techniques.iter().any(|k| k.eq_ignore_ascii_case(id)) {
-            techniques.push(id);
+        } else if !techniques.iter().any(|(k, _)| k.eq_ignore_ascii_case(id)) {
+            techniques.push((id.to_string(), locate_after(source, "mitre_attack_id", id)));
         }
     }
     techniques
 }
 
-/// Line and column of `needle` at or after the first line holding `key`: a value is looked
-/// for under its key, not in a description or search that happens to quote it.
-pub(crate) fn locate_after(source: &str, key: &str, needle: &str) -> Option<(usize, usize)> {
-    let (line, _) = locate(source, 1, key)?;
-    let offset: usize = source
-        .split_inclusive('\n')
-        .take(line.saturating_sub(1))
-        .map(str::len)
-        .sum();
-    locate(source.get(offset..)?, line, needle)
-}
-
 /// Detections read so far, grouped.
 struct Collector<'o> {
     options: &'o SplunkOptions,
-    groups: Vec<Group>,
+    rules: RuleSet<'o>,
     /// Data sources without a platform, already reported (lowercase).
     reported: BTreeSet<String>,
 }
 
-impl Collector<'_> {
+impl<'o> Collector<'o> {
+    fn new(options: &'o SplunkOptions) -> Self {
+        Collector {
+            options,
+            rules: RuleSet::new(
+                NAMING,
+                options.id.as_deref(),
+                options.group_by,
+                options.function,
+                options.levels,
+            ),
+            reported: BTreeSet::new(),
+        }
+    }
+
     /// Reads one file: one detection.
     fn parse(&mut self, source: &str, path: &Path, root: Option<&Path>, imported: &mut Imported) {
         let source = source.strip_prefix('\u{feff}').unwrap_or(source);
@@ -318,14 +297,11 @@ impl Collector<'_> {
         imported.summary.items_with_techniques += 1;
         let sources = detection.data_source.as_deref().unwrap_or_default();
         let platforms = self.platforms(sources, source, path, imported);
-        let (id, name) = self.group_of(path, root, sources.first().map(String::as_str));
-        let group = self.group(&id, &name);
-        for p in platforms {
-            if !group.platforms.iter().any(|k| k == p) {
-                group.platforms.push(p.to_string());
-            }
-        }
-        group.platforms.sort();
+        let group = self.rules.group_of(
+            path,
+            root,
+            sources.first().map(|s| splunk_product(s)).as_deref(),
+        );
         let kind = detection
             .kind
             .as_deref()
@@ -333,25 +309,18 @@ impl Collector<'_> {
             .filter(|k| !k.is_empty())
             .unwrap_or("no type")
             .to_string();
-        for technique in techniques {
-            let hit = Hit {
-                kind: kind.clone(),
-                evidence: Evidence {
-                    path: path.to_path_buf(),
-                    item: detection.id.as_deref().map(str::trim).map(str::to_string),
-                    title: detection.name.as_deref().map(str::trim).map(str::to_string),
-                    comment: None,
-                },
-            };
-            let upper = technique.to_ascii_uppercase();
-            if let Some((_, _, hits)) = group.techniques.iter_mut().find(|(t, _, _)| *t == upper) {
-                hits.push(hit);
-            } else {
-                group
-                    .techniques
-                    .push((upper, technique.to_string(), vec![hit]));
-            }
-        }
+        self.rules.add(
+            group,
+            &Rule {
+                path: path.to_path_buf(),
+                item: detection.id.as_deref().map(str::trim).map(str::to_string),
+                title: detection.name.as_deref().map(str::trim).map(str::to_string),
+                stable: kind.eq_ignore_ascii_case("ttp"),
+                tag: kind,
+                platforms: platforms.into_iter().map(str::to_string).collect(),
+                techniques,
+            },
+        );
     }
 
     /// The platforms of a detection's data sources; those without one are reported once.
@@ -394,80 +363,9 @@ impl Collector<'_> {
         platforms
     }
 
-    /// The capability id and name of a detection.
-    fn group_of(
-        &self,
-        path: &Path,
-        root: Option<&Path>,
-        data_source: Option<&str>,
-    ) -> (String, String) {
-        let options = self.options;
-        let prefixed = |s: &str| match &options.id {
-            Some(p) => format!("{}-{}", slug(p), slug(s)),
-            None => slug(s),
-        };
-        match options.group_by {
-            GroupBy::None => {
-                let id = options
-                    .id
-                    .as_deref()
-                    .map_or_else(|| "splunk".to_string(), slug);
-                let name = options
-                    .id
-                    .clone()
-                    .unwrap_or_else(|| "Splunk detections".to_string());
-                (id, name)
-            }
-            GroupBy::Product => {
-                let product = data_source
-                    .map(splunk_product)
-                    .filter(|p| !p.is_empty())
-                    .unwrap_or_else(|| "no-data-source".to_string());
-                (prefixed(&product), format!("Splunk: {product}"))
-            }
-            GroupBy::Folder => {
-                let name = crate::sigma::folder_name(path, root, "splunk");
-                (prefixed(&name), format!("Splunk: {name}"))
-            }
-        }
-    }
-
-    fn group(&mut self, id: &str, name: &str) -> &mut Group {
-        let at = if let Some(at) = self.groups.iter().position(|g| g.id == id) {
-            at
-        } else {
-            self.groups.push(Group {
-                id: id.to_string(),
-                name: name.to_string(),
-                platforms: Vec::new(),
-                techniques: Vec::new(),
-            });
-            self.groups.len() - 1
-        };
-        &mut self.groups[at]
-    }
-
     /// Turns the detections read into capabilities of `imported`, one entry per technique.
     fn finish(self, imported: &mut Imported) {
-        for group in self.groups {
-            let mut entries = Vec::with_capacity(group.techniques.len());
-            for (_, written, hits) in group.techniques {
-                let ttp = hits
-                    .iter()
-                    .filter(|h| h.kind.eq_ignore_ascii_case("ttp"))
-                    .count();
-                let level = self.options.levels.level(hits.len(), ttp);
-                let hits = hits.into_iter().map(|h| (h.evidence, h.kind));
-                let Some(evidence) = rules_evidence("detection", hits.collect()) else {
-                    continue;
-                };
-                entries.push(imported.entry(&written, self.options.function, level, evidence));
-            }
-            imported
-                .capability(&group.id, &group.name, &group.platforms)
-                .entries
-                .extend(entries);
-        }
+        self.rules.finish(imported);
     }
 }
 
@@ -478,11 +376,7 @@ mod tests {
 
     fn import(text: &str, options: &SplunkOptions) -> Imported {
         let mut imported = Imported::default();
-        let mut collector = Collector {
-            options,
-            groups: Vec::new(),
-            reported: BTreeSet::new(),
-        };
+        let mut collector = Collector::new(options);
         collector.parse(
             text,
             Path::new("detections/endpoint/d.yml"),
@@ -524,15 +418,6 @@ mod tests {
             "Sysmon"
         );
         assert_eq!(splunk_product("Zeek Conn"), "Zeek Conn");
-    }
-
-    #[test]
-    fn ids() {
-        assert!(is_technique("T1059"));
-        assert!(is_technique("t1059.001"));
-        assert!(!is_technique("T1059.1"));
-        assert!(!is_technique("TA0002"));
-        assert!(!is_technique(""));
     }
 
     const DETECTION: &str = "\

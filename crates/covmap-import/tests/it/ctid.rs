@@ -86,7 +86,7 @@ fn real_mappings_explorer() {
         remapped(&resolution),
         BTreeMap::from([("T1053.001", "T1053.002"), ("T1574.002", "T1574.001")])
     );
-    assert_eq!(resolution.unknown.iter().collect::<Vec<_>>(), ["T1521.003"]);
+    assert_eq!(resolution.unknown.keys().collect::<Vec<_>>(), ["T1521.003"]);
     assert!(resolution.deprecated.is_empty());
 
     let grouped = ctid::import(
@@ -201,7 +201,7 @@ fn fixture_mappings() {
         remapped(&resolution),
         BTreeMap::from([("T1053.001", "T1053.002"), ("T1574.002", "T1574.001")])
     );
-    assert_eq!(resolution.unknown.iter().collect::<Vec<_>>(), ["T9999"]);
+    assert_eq!(resolution.unknown.keys().collect::<Vec<_>>(), ["T9999"]);
     assert!(
         imported
             .findings

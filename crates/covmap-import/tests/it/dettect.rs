@@ -84,7 +84,7 @@ fn real_sample_data() {
     assert!(resolution.remapped.is_empty());
     assert!(resolution.deprecated.is_empty());
     assert_eq!(
-        resolution.unknown.iter().collect::<Vec<_>>(),
+        resolution.unknown.keys().collect::<Vec<_>>(),
         [
             "T0853",
             "T0859",
@@ -181,7 +181,7 @@ fn fixture_files() {
         BTreeMap::from([("T1574.002", "T1574.001")])
     );
     assert_eq!(
-        resolution.unknown.iter().collect::<Vec<_>>(),
+        resolution.unknown.keys().collect::<Vec<_>>(),
         ["T1420", "T9999"]
     );
 }

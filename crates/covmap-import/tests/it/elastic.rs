@@ -201,7 +201,7 @@ fn fixture_rules() {
             .collect::<Vec<_>>(),
         [("T1547.011", "T1647")]
     );
-    assert_eq!(resolution.unknown.iter().collect::<Vec<_>>(), ["T9999"]);
+    assert_eq!(resolution.unknown.keys().collect::<Vec<_>>(), ["T9999"]);
 }
 
 /// Grouping by integration and into one capability; rules in development asked for.

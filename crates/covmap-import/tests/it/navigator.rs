@@ -76,7 +76,7 @@ fn real_layers() {
         ])
     );
     assert_eq!(
-        resolution.deprecated.iter().collect::<Vec<_>>(),
+        resolution.deprecated.keys().collect::<Vec<_>>(),
         ["T1053.004"]
     );
     assert!(resolution.unknown.is_empty());
@@ -122,7 +122,7 @@ fn fixture_layers() {
         resolution.remapped.get("T1574.002").map(String::as_str),
         Some("T1574.001")
     );
-    assert_eq!(resolution.unknown.iter().collect::<Vec<_>>(), ["T9999"]);
+    assert_eq!(resolution.unknown.keys().collect::<Vec<_>>(), ["T9999"]);
     let edr = &imported.capabilities[0];
     let got: Vec<_> = edr
         .entries

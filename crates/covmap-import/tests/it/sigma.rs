@@ -138,7 +138,7 @@ fn fixture_rules() {
     let evidence = imported.capabilities[2].entries[0].evidence.to_text();
     assert!(
         evidence.contains("00000000-0000-4000-8000-00000000000a \"Encoded PowerShell\" - 2 rules (1 stable, 1 test); also ")
-            && evidence.ends_with("00000000-0000-4000-8000-00000000000b \"PowerShell Download Cradle\""),
+            && evidence.ends_with("00000000-0000-4000-8000-00000000000b \"PowerShell Download Cradle\" [test]"),
         "{evidence}"
     );
     let messages: Vec<String> = imported.findings.iter().map(ToString::to_string).collect();
@@ -166,7 +166,7 @@ fn fixture_rules() {
             .collect::<Vec<_>>(),
         [("T1574.002", "T1574.001")]
     );
-    assert_eq!(resolution.unknown.iter().collect::<Vec<_>>(), ["T9999"]);
+    assert_eq!(resolution.unknown.keys().collect::<Vec<_>>(), ["T9999"]);
 }
 
 /// Grouping by product, with experimental rules and a fixed prefix.

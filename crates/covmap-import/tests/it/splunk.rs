@@ -205,7 +205,7 @@ fn fixture_detections() {
             .collect::<Vec<_>>(),
         [("T1574.002", "T1574.001")]
     );
-    assert_eq!(resolution.unknown.iter().collect::<Vec<_>>(), ["T9999"]);
+    assert_eq!(resolution.unknown.keys().collect::<Vec<_>>(), ["T9999"]);
 }
 
 /// Grouping by data-source product and into one capability; experimental detections asked for.
