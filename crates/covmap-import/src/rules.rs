@@ -2,8 +2,8 @@
 //! capabilities, and one entry per technique of a capability whose level comes from the rules
 //! mapping to it by a [`LevelRule`].
 //!
-//! Each format reads its files into [`Rule`]s and hands them to a [`RuleSet`]; the set groups
-//! them by [`GroupBy`] and, at [`RuleSet::finish`], writes the capabilities:
+//! Each format reads its files into rules and hands them to a rule set; the set groups them
+//! by [`GroupBy`] and, when finished, writes the capabilities:
 //! - a capability's platforms are the union of its rules' platforms;
 //! - a technique's entry has the platforms of the rules mapping to it when they are fewer than
 //!   the capability's (a Windows and a Linux rule grouped together do not make the Windows
