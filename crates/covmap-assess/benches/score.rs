@@ -120,6 +120,7 @@ fn generate(attack: &Attack) -> Inventory {
             owner: None,
             tags: Vec::new(),
             coverage,
+            imports: Vec::new(),
             location,
         });
     }

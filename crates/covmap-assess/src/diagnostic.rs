@@ -93,11 +93,16 @@ pub enum Code {
     /// A revoked (weighted as its replacement) or deprecated (ignored) group, campaign or
     /// software in `scope.threats`.
     InactiveThreat,
+    /// A capability's `import:` cannot be used: missing path, nothing to import, an option
+    /// the format does not have.
+    ImportFailed,
+    /// The artefacts of an `import:` were read, with findings (files skipped, unknown IDs).
+    ImportFindings,
 }
 
 impl Code {
     /// Every code, for documentation and uniqueness tests.
-    pub const ALL: [Code; 23] = [
+    pub const ALL: [Code; 25] = [
         Code::UnreadableFile,
         Code::YamlSyntax,
         Code::InvalidValue,
@@ -121,6 +126,8 @@ impl Code {
         Code::TestedWithoutEvidence,
         Code::NoPlatformInScope,
         Code::InactiveThreat,
+        Code::ImportFailed,
+        Code::ImportFindings,
     ];
 
     /// The kebab-case name shown as `error[code]`.
@@ -149,6 +156,8 @@ impl Code {
             Code::TestedWithoutEvidence => "tested-without-evidence",
             Code::NoPlatformInScope => "no-platform-in-scope",
             Code::InactiveThreat => "inactive-threat",
+            Code::ImportFailed => "import-failed",
+            Code::ImportFindings => "import-findings",
         }
     }
 }

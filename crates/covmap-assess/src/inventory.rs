@@ -175,6 +175,87 @@ pub struct CoverageEntry {
     pub location: Location,
 }
 
+/// A format of other tools' artefacts that covmap imports: by `covmap import FORMAT` and by a
+/// capability's `import:` entries.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportFormat {
+    /// ATT&CK Navigator layers (JSON).
+    Navigator,
+    /// DeTT&CT technique administration files (YAML).
+    Dettect,
+    /// Sigma rules (YAML).
+    Sigma,
+    /// Elastic detection-rules (TOML).
+    Elastic,
+    /// Splunk security_content detections (YAML).
+    Splunk,
+    /// CTID mappings: Mappings Explorer JSON or security-stack-mappings YAML.
+    Ctid,
+    /// Recognised from each file's content.
+    Auto,
+}
+
+impl ImportFormat {
+    /// Every format, `auto` last.
+    pub const ALL: [ImportFormat; 7] = [
+        ImportFormat::Navigator,
+        ImportFormat::Dettect,
+        ImportFormat::Sigma,
+        ImportFormat::Elastic,
+        ImportFormat::Splunk,
+        ImportFormat::Ctid,
+        ImportFormat::Auto,
+    ];
+
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportFormat::Navigator => "navigator",
+            ImportFormat::Dettect => "dettect",
+            ImportFormat::Sigma => "sigma",
+            ImportFormat::Elastic => "elastic",
+            ImportFormat::Splunk => "splunk",
+            ImportFormat::Ctid => "ctid",
+            ImportFormat::Auto => "auto",
+        }
+    }
+}
+
+/// One `import:` entry of a capability: artefacts read when the inventory is assessed, whose
+/// coverage is added to the capability's (covmap-import expands it).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImportSpec {
+    /// The artefacts' format.
+    pub format: ImportFormat,
+    /// Files or folders, relative paths resolved against the inventory file's folder.
+    pub paths: Vec<PathBuf>,
+    /// Statuses (Sigma, Splunk) or maturities (Elastic) that count, lowercase; `None`: the
+    /// format's default.
+    pub statuses: Option<Vec<String>>,
+    /// The function of the imported entries; `None`: the format's (detect, or what the
+    /// source says).
+    pub function: Option<Function>,
+    /// One level for every imported entry instead of the format's rule.
+    pub level: Option<Level>,
+    /// The confidence of the imported entries; `None`: `scoring.default_confidence`.
+    pub confidence: Option<Confidence>,
+    /// Where the entry is written.
+    pub location: Location,
+}
+
 /// A defensive capability: a product, a rule set, a process.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Capability {
@@ -196,6 +277,8 @@ pub struct Capability {
     pub tags: Vec<String>,
     /// Coverage claims.
     pub coverage: Vec<CoverageEntry>,
+    /// Artefacts to import into `coverage` at assess time (expanded by covmap-import).
+    pub imports: Vec<ImportSpec>,
     /// Where the capability starts.
     pub location: Location,
 }

@@ -46,13 +46,13 @@ use sha2::{Digest, Sha256};
 
 use crate::diagnostic::{Code, Diagnostic, Location, Severity};
 use crate::inventory::{
-    AttackTarget, Capability, Confidence, Cost, CoverageEntry, Exclusion, Function, Inventory,
-    InventoryFile, Level, Scope, Status, Threats,
+    AttackTarget, Capability, Confidence, Cost, CoverageEntry, Exclusion, Function, ImportSpec,
+    Inventory, InventoryFile, Level, Scope, Status, Threats,
 };
 use crate::params::ScoringParams;
 use crate::schema::{
     FormatVersion, RawAttack, RawCapability, RawCapabilityFallback, RawCost, RawCoverage,
-    RawCoverageFallback, RawExclusion, RawInventory, RawLevel, RawScope, RawThreats,
+    RawCoverageFallback, RawExclusion, RawImport, RawInventory, RawLevel, RawScope, RawThreats,
 };
 use crate::yaml::{self, DeError, DeErrorKind, Document, NodeId, OneOrMany, Spanned, UnknownKey};
 
@@ -1023,7 +1023,15 @@ impl<'a> Run<'a> {
             self.cost(file, &cost)
         });
 
-        let coverage = self.capability_coverage(file, raw.coverage, raw.id.node, &id, &platforms);
+        let imports = self.capability_imports(file, raw.import);
+        let coverage = self.capability_coverage(
+            file,
+            raw.coverage,
+            raw.id.node,
+            &id,
+            &platforms,
+            !imports.is_empty(),
+        );
 
         keep.then(|| Capability {
             name: raw
@@ -1039,8 +1047,84 @@ impl<'a> Run<'a> {
             owner: raw.owner,
             tags: raw.tags.unwrap_or_default(),
             coverage,
+            imports,
             location: file.start(node),
         })
+    }
+
+    /// A capability's `import:` entries, checked (paths resolved against the file's folder;
+    /// whether they exist is for the importer to say).
+    fn capability_imports(
+        &mut self,
+        file: &FileRef<'_>,
+        import: Option<yaml::Deferred<Vec<yaml::Deferred<RawImport<'_>>>>>,
+    ) -> Vec<ImportSpec> {
+        let Some(list) = import else {
+            return Vec::new();
+        };
+        let Some(entries) = self.read::<Vec<yaml::Deferred<RawImport<'_>>>>(file, list.node) else {
+            return Vec::new();
+        };
+        let folder = file.path.parent().unwrap_or(Path::new(""));
+        let mut specs = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let Some(raw) = self.read::<RawImport<'_>>(file, entry.node) else {
+                continue;
+            };
+            let mut ok = true;
+            let mut paths = Vec::with_capacity(raw.path.value.0.len());
+            for path in &raw.path.value.0 {
+                let written = path.value.trim();
+                if written.is_empty() {
+                    let d = file
+                        .error(
+                            path.node,
+                            Code::InvalidValue,
+                            "empty import `path`".to_string(),
+                        )
+                        .hint("name a file or folder, relative to this inventory file");
+                    self.push(file, d);
+                    ok = false;
+                } else {
+                    paths.push(folder.join(written));
+                }
+            }
+            if raw.path.value.0.is_empty() {
+                let d = file
+                    .error(
+                        raw.path.node,
+                        Code::InvalidValue,
+                        "empty import `path` list".to_string(),
+                    )
+                    .hint("name a file or folder, relative to this inventory file");
+                self.push(file, d);
+                ok = false;
+            }
+            let statuses = raw.status.map(|list| {
+                list.value
+                    .0
+                    .iter()
+                    .map(|s| s.value.trim().to_ascii_lowercase())
+                    .collect::<Vec<_>>()
+            });
+            let level = raw.level.as_ref().and_then(|level| {
+                let read = self.level(file, level);
+                ok &= read.is_some();
+                read
+            });
+            if ok {
+                specs.push(ImportSpec {
+                    format: raw.format.value,
+                    paths,
+                    statuses,
+                    function: raw.function,
+                    level,
+                    confidence: raw.confidence.map(|c| c.value),
+                    location: file.start(entry.node),
+                });
+            }
+        }
+        specs
     }
 
     /// What can be checked of a capability that cannot be read: its id (for duplicates) and
@@ -1128,11 +1212,14 @@ impl<'a> Run<'a> {
         id_node: NodeId,
         id: &str,
         platforms: &[String],
+        imports: bool,
     ) -> Vec<CoverageEntry> {
         let mut entries_out = Vec::new();
         let mut listed = std::mem::take(&mut self.listed);
         listed.clear();
         match coverage {
+            // Imported artefacts give the coverage.
+            None if imports => {}
             None => {
                 let d = file
                     .warning(
@@ -1147,7 +1234,7 @@ impl<'a> Run<'a> {
                 if let Some(entries) =
                     self.read::<Vec<yaml::Deferred<RawCoverage<'_>>>>(file, d.node)
                 {
-                    if entries.is_empty() {
+                    if entries.is_empty() && !imports {
                         let diag = file
                             .warning(
                                 d.node,

@@ -15,7 +15,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
-use crate::inventory::{Confidence, Function, Status};
+use crate::inventory::{Confidence, Function, ImportFormat, Status};
 use crate::params::ScoringParams;
 use crate::yaml::{Deferred, OneOrMany, Spanned};
 
@@ -254,6 +254,42 @@ pub(crate) struct RawCapability<'a> {
     pub(crate) tags: Option<Vec<String>>,
     /// What the capability does against which techniques.
     pub(crate) coverage: Option<Deferred<Vec<Deferred<RawCoverage<'a>>>>>,
+    /// Artefacts whose coverage is read into this capability whenever the inventory is
+    /// assessed: rule repositories, layers, mappings (paths relative to this file).
+    pub(crate) import: Option<Deferred<Vec<Deferred<RawImport<'a>>>>>,
+}
+
+/// Artefacts read at assess time into the capability: coverage follows the rule repository
+/// or layer without a generated file to keep in sync.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "Import", deny_unknown_fields)]
+pub(crate) struct RawImport<'a> {
+    /// `navigator`, `dettect`, `sigma`, `elastic`, `splunk`, `ctid`, or `auto` (recognised
+    /// from each file's content).
+    pub(crate) format: Spanned<ImportFormat>,
+    /// A file or folder, or a list of them, relative to this inventory file.
+    #[serde(borrow)]
+    #[schemars(schema_with = "paths_schema")]
+    pub(crate) path: Spanned<OneOrMany<Spanned<&'a str>>>,
+    /// Statuses (Sigma: stable, test, experimental; Splunk: production, experimental,
+    /// validation) or Elastic maturities (production, beta, ...) that count. Default: the
+    /// format's (Sigma stable and test, Splunk and Elastic production).
+    #[serde(borrow)]
+    pub(crate) status: Option<Spanned<OneOrMany<Spanned<&'a str>>>>,
+    /// The function of the imported entries. Default: detect (DeTT&CT: detect and
+    /// visibility; CTID: what each mapping says).
+    pub(crate) function: Option<Function>,
+    /// One level for every imported entry instead of the format's rule.
+    pub(crate) level: Option<Spanned<RawLevel>>,
+    /// The confidence of the imported entries. Default: `scoring.default_confidence`.
+    pub(crate) confidence: Option<Spanned<Confidence>>,
+}
+
+fn paths_schema(_: &mut SchemaGenerator) -> Schema {
+    let path = json_schema!({"type": "string", "minLength": 1});
+    json_schema!({
+        "anyOf": [path, {"type": "array", "items": path, "minItems": 1}]
+    })
 }
 
 /// The few keys of a capability read when the capability itself cannot be: enough to check

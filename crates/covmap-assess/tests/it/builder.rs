@@ -130,6 +130,7 @@ pub(crate) fn capability(
         owner: None,
         tags: Vec::new(),
         coverage,
+        imports: Vec::new(),
         location: at,
     }
 }

@@ -103,6 +103,7 @@ fn capability(i: usize) -> impl Strategy<Value = Capability> {
             owner: None,
             tags: Vec::new(),
             coverage,
+            imports: Vec::new(),
             location: loc(&format!("file{file}.yaml"), i + 1),
         })
 }
