@@ -20,7 +20,9 @@
 //!   `enabled: false`, unscored (so that they colour nothing and count in no aggregate) and say
 //!   why in `comment`.
 //! - `comment`: the score and level, every function's score, the threat weight, and the
-//!   "covered at parent level only" note. `metadata`: the platforms in scope, the threat weight,
+//!   "covered at parent level only" note. `metadata`: the `exact score` (6 decimals, so that
+//!   `covmap import navigator` reads the layer back to the same scores), the platforms in
+//!   scope, the threat weight,
 //!   each contributing capability (name, function and value), parent-level evidence and notes.
 //!   `links`: the technique's page on attack.mitre.org.
 //! - `showSubtechniques: true` on a parent, in a tactic, when one of its sub-techniques in that
@@ -446,8 +448,18 @@ fn entries(assessment: &Assessment, function: Option<Function>) -> Vec<Entry<'_>
     for technique in &assessment.techniques {
         let parent_level = parent_level_ids(assessment, technique, function);
         let comment = comment(assessment, technique, function, &parent_level);
-        let metadata = technique_metadata(assessment, technique, function, &parent_level);
         let score = score_of(technique, function);
+        let mut metadata = technique_metadata(assessment, technique, function, &parent_level);
+        if technique.in_scope {
+            // `score` is whole points; this lets `covmap import navigator` read the score back.
+            metadata.insert(
+                0,
+                Metadata {
+                    name: EXACT_SCORE.to_string(),
+                    value: format!("{score:.6}"),
+                },
+            );
+        }
         let color = if technique.in_scope && score <= 0.0 && !parent_level.is_empty() {
             PARENT_LEVEL_COLOR
         } else {
@@ -521,6 +533,10 @@ fn comment(
     }
     parts.join("; ")
 }
+
+/// The metadata entry holding a technique's score to 6 decimals (the layer's `score` is
+/// rounded to whole points); covmap-import reads it back under the same name.
+pub const EXACT_SCORE: &str = "exact score";
 
 fn technique_metadata(
     assessment: &Assessment,
