@@ -81,7 +81,17 @@ impl Default for CtidOptions {
 /// Imports the Mappings Explorer (`.json`) and security-stack-mappings (`.yaml`, `.yml`) files
 /// under `paths`.
 pub fn import(paths: &[std::path::PathBuf], options: &CtidOptions) -> Imported {
-    crate::import_files(paths, &["json", "yaml", "yml"], |text, path, imported| {
+    crate::import_files(paths, &EXTENSIONS, |_, texts, imported| {
+        import_texts(texts, options, imported);
+    })
+}
+
+/// The file extensions read.
+pub(crate) const EXTENSIONS: [&str; 3] = ["json", "yaml", "yml"];
+
+/// Reads files already read into `imported`.
+pub(crate) fn import_texts(texts: &[crate::Text], options: &CtidOptions, imported: &mut Imported) {
+    crate::each_text(texts, |text, path| {
         let json = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"));
@@ -90,7 +100,7 @@ pub fn import(paths: &[std::path::PathBuf], options: &CtidOptions) -> Imported {
         } else {
             parse_yaml(text, path, options, imported);
         }
-    })
+    });
 }
 
 /// A row's function, from its `score_category` (protect when there is none).

@@ -134,9 +134,18 @@ struct RawScore {
 
 /// Imports the technique administration files (`.yaml`, `.yml`) under `paths`.
 pub fn import(paths: &[std::path::PathBuf], options: &DettectOptions) -> Imported {
-    crate::import_files(paths, &["yaml", "yml"], |text, path, imported| {
-        parse(text, path, options, imported);
+    crate::import_files(paths, &["yaml", "yml"], |_, texts, imported| {
+        import_texts(texts, options, imported);
     })
+}
+
+/// Reads files already read into `imported`.
+pub(crate) fn import_texts(
+    texts: &[crate::Text],
+    options: &DettectOptions,
+    imported: &mut Imported,
+) {
+    crate::each_text(texts, |text, path| parse(text, path, options, imported));
 }
 
 /// A non-empty, trimmed string.

@@ -71,7 +71,7 @@ impl Default for ElasticOptions {
 }
 
 /// The maturities detection-rules uses.
-const MATURITIES: [&str; 5] = [
+pub(crate) const MATURITIES: [&str; 5] = [
     "production",
     "beta",
     "experimental",
@@ -182,12 +182,24 @@ const NAMING: Naming = Naming {
 
 /// Imports the Elastic rules (`.toml`) under `paths`.
 pub fn import(paths: &[PathBuf], options: &ElasticOptions) -> Imported {
+    crate::import_files(paths, &["toml"], |roots, texts, imported| {
+        import_texts(roots, texts, options, imported);
+    })
+}
+
+/// Reads files already read into `imported`; `roots` are the paths the user gave (for
+/// folder names).
+pub(crate) fn import_texts(
+    roots: &[PathBuf],
+    texts: &[crate::Text],
+    options: &ElasticOptions,
+    imported: &mut Imported,
+) {
     let mut collector = Collector::new(options);
-    let mut imported = crate::import_files(paths, &["toml"], |text, path, imported| {
-        collector.parse(text, path, root_of(paths, path), imported);
+    crate::each_text(texts, |text, path| {
+        collector.parse(text, path, root_of(roots, path), imported);
     });
-    collector.finish(&mut imported);
-    imported
+    collector.finish(imported);
 }
 
 /// The technique ids of the ATT&CK threats, without repeats (any case); malformed ids are

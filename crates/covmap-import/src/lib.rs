@@ -22,43 +22,54 @@
 //! # Ok::<(), covmap_core::LoadError>(())
 //! ```
 //!
+//! [`request::Request`] runs all of this for one import as a user asks for it (options checked
+//! against the format; `auto` recognises each file's format with [`detect`]), and
+//! [`write::inventory_yaml`] writes the outcome as an inventory; [`expand::expand`] does the same
+//! for the `import:` entries of an inventory's capabilities when it is loaded. [`atomic`] reads
+//! Atomic Red Team tests for test readiness.
+//!
 //! YAML is read only through covmap-assess's `yaml` module ([`covmap_assess::yaml::from_str`]),
 //! JSON with serde_json, TOML with the `toml` crate. The crate never prints and never exits;
 //! it reads the files it is given, and nothing else.
 
+pub mod atomic;
 pub mod ctid;
+pub mod detect;
 pub mod dettect;
 pub mod elastic;
+pub mod expand;
 pub mod model;
 pub mod navigator;
 pub mod platform;
+pub mod request;
 pub mod resolve;
 pub mod rules;
 pub mod sigma;
 pub mod splunk;
 pub mod text;
 pub mod walk;
+pub mod write;
 
 use std::path::{Path, PathBuf};
 
 pub use model::{Evidence, Finding, Imported, ImportedCapability, ImportedEntry, Summary};
 
-/// Reads the files under `paths` with one of `extensions` and hands each text to `parse`;
-/// unreadable and non-UTF-8 files become findings.
-pub(crate) fn import_files(
-    paths: &[PathBuf],
-    extensions: &[&str],
-    mut parse: impl FnMut(&str, &Path, &mut Imported),
-) -> Imported {
+/// A file read for an import: its path and text.
+pub(crate) type Text = (PathBuf, String);
+
+/// Reads the files under `paths` with one of `extensions`; unreadable and non-UTF-8 files
+/// become findings of the returned (otherwise empty) [`Imported`].
+pub(crate) fn read_files(paths: &[PathBuf], extensions: &[&str]) -> (Vec<Text>, Imported) {
     let (files, findings) = walk::files(paths, extensions);
     let mut imported = Imported {
         findings,
         ..Imported::default()
     };
+    let mut texts = Vec::with_capacity(files.len());
     for path in files {
         match std::fs::read(&path) {
             Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => parse(&text, &path, &mut imported),
+                Ok(text) => texts.push((path, text)),
                 Err(_) => imported.skip_file(Finding::file(&path, "not UTF-8 text: skipped")),
             },
             Err(e) => {
@@ -66,6 +77,25 @@ pub(crate) fn import_files(
             }
         }
     }
+    (texts, imported)
+}
+
+/// Reads the files under `paths` with one of `extensions` and hands them to `import_texts`
+/// (with `paths` as the roots); findings end sorted.
+pub(crate) fn import_files(
+    paths: &[PathBuf],
+    extensions: &[&str],
+    import_texts: impl FnOnce(&[PathBuf], &[Text], &mut Imported),
+) -> Imported {
+    let (texts, mut imported) = read_files(paths, extensions);
+    import_texts(paths, &texts, &mut imported);
     imported.sort_findings();
     imported
+}
+
+/// Hands every text to `parse`, one file after the other.
+pub(crate) fn each_text(texts: &[Text], mut parse: impl FnMut(&str, &Path)) {
+    for (path, text) in texts {
+        parse(text, path);
+    }
 }

@@ -160,6 +160,13 @@ impl Finding {
         }
     }
 
+    /// The same finding with `suffix` added to its message (`: skipped`).
+    #[must_use]
+    pub fn with_suffix(mut self, suffix: &str) -> Finding {
+        self.message.push_str(suffix);
+        self
+    }
+
     /// A finding from a YAML reading error.
     pub fn yaml(path: &Path, error: &covmap_assess::yaml::Error) -> Finding {
         Finding::at(path, error.line, error.column, error.message.clone())
@@ -168,6 +175,10 @@ impl Finding {
 
 impl std::fmt::Display for Finding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Findings about the import as a whole (a dropped platform) have no file.
+        if self.path.as_os_str().is_empty() {
+            return f.write_str(&self.message);
+        }
         write!(f, "{}", self.path.display())?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;

@@ -105,9 +105,18 @@ pub const EXACT_SCORE: &str = "exact score";
 
 /// Imports the layers (`.json` files) under `paths`.
 pub fn import(paths: &[std::path::PathBuf], options: &NavigatorOptions) -> Imported {
-    crate::import_files(paths, &["json"], |text, path, imported| {
-        parse(text, path, options, imported);
+    crate::import_files(paths, &["json"], |_, texts, imported| {
+        import_texts(texts, options, imported);
     })
+}
+
+/// Reads files already read into `imported`.
+pub(crate) fn import_texts(
+    texts: &[crate::Text],
+    options: &NavigatorOptions,
+    imported: &mut Imported,
+) {
+    crate::each_text(texts, |text, path| parse(text, path, options, imported));
 }
 
 /// Reads one layer file (`text` read from `path`) into `imported`.

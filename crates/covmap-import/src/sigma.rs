@@ -87,7 +87,7 @@ const NAMING: Naming = Naming {
 };
 
 /// The statuses of the Sigma specification.
-const STATUSES: [&str; 5] = [
+pub(crate) const STATUSES: [&str; 5] = [
     "stable",
     "test",
     "experimental",
@@ -96,7 +96,7 @@ const STATUSES: [&str; 5] = [
 ];
 
 /// Statuses that never count.
-const NEVER: [&str; 2] = ["deprecated", "unsupported"];
+pub(crate) const NEVER: [&str; 2] = ["deprecated", "unsupported"];
 
 /// The ATT&CK platform of a Sigma log source (`logsource` product, service, category), or
 /// `None` when the source is not tied to one platform.
@@ -180,12 +180,24 @@ pub struct Collector<'o> {
 
 /// Imports the Sigma rules (`.yml`, `.yaml`) under `paths`.
 pub fn import(paths: &[PathBuf], options: &SigmaOptions) -> Imported {
+    crate::import_files(paths, &["yml", "yaml"], |roots, texts, imported| {
+        import_texts(roots, texts, options, imported);
+    })
+}
+
+/// Reads files already read into `imported`; `roots` are the paths the user gave (for
+/// folder names).
+pub(crate) fn import_texts(
+    roots: &[PathBuf],
+    texts: &[crate::Text],
+    options: &SigmaOptions,
+    imported: &mut Imported,
+) {
     let mut collector = Collector::new(options);
-    let mut imported = crate::import_files(paths, &["yml", "yaml"], |text, path, imported| {
-        collector.parse(text, path, root_of(paths, path), imported);
+    crate::each_text(texts, |text, path| {
+        collector.parse(text, path, root_of(roots, path), imported);
     });
-    collector.finish(&mut imported);
-    imported
+    collector.finish(imported);
 }
 
 /// The documents of a YAML text: (1-based line of the first line, text), split at `---` lines

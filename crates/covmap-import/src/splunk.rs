@@ -71,7 +71,7 @@ impl Default for SplunkOptions {
 }
 
 /// The statuses security_content uses.
-const STATUSES: [&str; 4] = ["production", "experimental", "validation", "deprecated"];
+pub(crate) const STATUSES: [&str; 4] = ["production", "experimental", "validation", "deprecated"];
 
 /// Data-source names (prefixes, any case) of security_content: (prefix, product, platform).
 /// Longer prefixes come first so that `Sysmon for Linux` is not read as `Sysmon`.
@@ -182,12 +182,24 @@ const NAMING: Naming = Naming {
 
 /// Imports the Splunk detections (`.yml`, `.yaml`) under `paths`.
 pub fn import(paths: &[PathBuf], options: &SplunkOptions) -> Imported {
+    crate::import_files(paths, &["yml", "yaml"], |roots, texts, imported| {
+        import_texts(roots, texts, options, imported);
+    })
+}
+
+/// Reads files already read into `imported`; `roots` are the paths the user gave (for
+/// folder names).
+pub(crate) fn import_texts(
+    roots: &[PathBuf],
+    texts: &[crate::Text],
+    options: &SplunkOptions,
+    imported: &mut Imported,
+) {
     let mut collector = Collector::new(options);
-    let mut imported = crate::import_files(paths, &["yml", "yaml"], |text, path, imported| {
-        collector.parse(text, path, root_of(paths, path), imported);
+    crate::each_text(texts, |text, path| {
+        collector.parse(text, path, root_of(roots, path), imported);
     });
-    collector.finish(&mut imported);
-    imported
+    collector.finish(imported);
 }
 
 /// The technique IDs of `tags.mitre_attack_id`, without repeats (any case), with their

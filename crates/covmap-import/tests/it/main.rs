@@ -5,5 +5,6 @@ mod ctid;
 mod dettect;
 mod elastic;
 mod navigator;
+mod request;
 mod sigma;
 mod splunk;
