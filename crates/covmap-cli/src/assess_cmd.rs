@@ -18,7 +18,8 @@ use crate::inventory::{self, Loaded, files_label, plural};
 use crate::output::{self, percent};
 use crate::report_cmd;
 
-fn options(args: &InventoryArgs) -> AssessOptions {
+/// The capability statuses that count: deployed, and those of `--include`.
+pub(crate) fn counted_statuses(args: &InventoryArgs) -> Vec<Status> {
     let mut include = vec![Status::Deployed];
     for extra in &args.include {
         include.push(match extra {
@@ -26,7 +27,13 @@ fn options(args: &InventoryArgs) -> AssessOptions {
             ExtraStatus::Candidate => Status::Candidate,
         });
     }
-    AssessOptions { include }
+    include
+}
+
+fn options(args: &InventoryArgs) -> AssessOptions {
+    AssessOptions {
+        include: counted_statuses(args),
+    }
 }
 
 /// Ends a value's life without running its destructor. The process is about to exit; freeing a

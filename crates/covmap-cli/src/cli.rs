@@ -304,6 +304,24 @@ pub(crate) enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Turn Navigator layers, DeTT&CT files, Sigma / Elastic / Splunk rules or CTID mappings
+    /// into an inventory (it passes `covmap validate`), with each entry's source as evidence.
+    ///
+    /// Prints a summary on stderr: files read and skipped, items, techniques, IDs remapped
+    /// and unknown (file:line:column). Exit code 1 with --strict when there are findings.
+    Import(ImportArgs),
+    /// Atomic Red Team tests that would turn untested coverage claims into evidence, and
+    /// covered techniques no atomic test exercises.
+    Tests {
+        #[command(flatten)]
+        inventory: InventoryArgs,
+        /// The Atomic Red Team `atomics/` folder (one `TNNNN/TNNNN.yaml` per technique).
+        #[arg(long, value_name = "DIR", required = true)]
+        atomics: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// Print the JSON Schema of the inventory format, for editors such as VS Code.
     Schema,
     /// Explore the ATT&CK knowledge base: info, techniques, show, group, diff, fetch.
@@ -399,4 +417,96 @@ mod tests {
     fn clap_definitions_are_consistent() {
         super::Cli::command().debug_assert();
     }
+}
+
+/// A format of `covmap import`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ImportFormatArg {
+    /// ATT&CK Navigator layers (JSON, formats 3.x and 4.x; one layer or an array).
+    Navigator,
+    /// DeTT&CT technique administration files (YAML).
+    Dettect,
+    /// Sigma rules (YAML, multi-document files included).
+    Sigma,
+    /// Elastic detection-rules (TOML).
+    Elastic,
+    /// Splunk security_content detections (YAML).
+    Splunk,
+    /// CTID Mappings Explorer JSON and security-stack-mappings YAML.
+    Ctid,
+    /// Each file's format recognised from its content.
+    Auto,
+}
+
+/// A capability status of `--capability-status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum StatusArg {
+    /// In service.
+    Deployed,
+    /// Bought or being rolled out.
+    Planned,
+    /// Under evaluation (what `covmap compare --candidate` compares).
+    Candidate,
+    /// Out of service.
+    Retired,
+}
+
+/// A confidence of `--confidence`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ConfidenceArg {
+    /// The vendor or the source says so.
+    Claimed,
+    /// Enabled as it should be.
+    Configured,
+    /// Exercised, and it worked.
+    Tested,
+}
+
+/// `covmap import`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ImportArgs {
+    /// The artefacts' format.
+    #[arg(value_enum, value_name = "FORMAT")]
+    pub(crate) format: ImportFormatArg,
+    /// Files and folders (folders are read recursively, in sorted order).
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// Write the inventory to FILE instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// Capability id (one capability), or prefix of the capability ids.
+    #[arg(long)]
+    pub(crate) id: Option<String>,
+    /// Capability name (one capability), or prefix of the names.
+    #[arg(long)]
+    pub(crate) name: Option<String>,
+    /// Statuses that count (sigma: stable,test by default; splunk: production) or Elastic
+    /// maturities (production); comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub(crate) status: Option<Vec<String>>,
+    /// Function of the entries [default: detect; DeTT&CT and CTID files say it themselves].
+    #[arg(long, value_enum)]
+    pub(crate) function: Option<FunctionArg>,
+    /// Rules: `folder` (default), `product` or `none` (one capability); CTID: `capability`
+    /// (default) or `group`.
+    #[arg(long, value_name = "HOW")]
+    pub(crate) group_by: Option<String>,
+    /// One level for every entry: minimal, partial, significant or a number in [0, 1].
+    #[arg(long)]
+    pub(crate) level: Option<String>,
+    /// How rule counts make levels (rules formats):
+    /// `partial=2,significant=3,stable-is-partial=true,significant-needs-stable=true`.
+    #[arg(long, value_name = "RULE")]
+    pub(crate) level_rule: Option<String>,
+    /// Confidence written on every entry whose source does not say [default: none written,
+    /// so the inventory's default_confidence applies].
+    #[arg(long, value_enum)]
+    pub(crate) confidence: Option<ConfidenceArg>,
+    /// Status written on every capability [default: none written: deployed]; `candidate`
+    /// makes a product to weigh with `covmap compare --candidate FILE`.
+    #[arg(long, value_enum, value_name = "STATUS")]
+    pub(crate) capability_status: Option<StatusArg>,
+    /// Exit with code 1 (writing nothing) when the import has findings.
+    #[arg(long)]
+    pub(crate) strict: bool,
 }

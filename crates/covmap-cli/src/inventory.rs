@@ -132,8 +132,11 @@ pub(crate) fn load_unchecked(paths: &[PathBuf], args: &SourceArgs) -> Result<Loa
     let context = ValidationContext {
         other_domains: others.iter().collect(),
     };
-    let parsed = resolve(&documents, &attack, &context);
+    let mut parsed = resolve(&documents, &attack, &context);
     drop(documents);
+    // Capabilities' `import:` entries read their artefacts now, against the same bundle.
+    let imports = covmap_import::expand::expand(&mut parsed.inventory, &attack);
+    parsed.diagnostics.extend(imports);
     Ok(Loaded {
         attack,
         parsed,

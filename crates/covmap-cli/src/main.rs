@@ -13,9 +13,11 @@ mod bundle;
 mod cli;
 mod diagnostics;
 mod fetch;
+mod import_cmd;
 mod inventory;
 mod output;
 mod report_cmd;
+mod tests_cmd;
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
@@ -109,6 +111,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 source,
             );
         }
+        Command::Import(args) => return import_cmd::run(&args, source),
+        Command::Tests {
+            inventory,
+            atomics,
+            format,
+        } => tests_cmd::run(&inventory, &atomics, format, source)?,
         Command::Schema => assess_cmd::schema()?,
         Command::Completions { shell } => {
             // Generated into memory: clap_complete panics on a write error such as a closed pipe.

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use covmap_assess::compare::Comparison;
 use covmap_assess::gaps::{GapOptions, gaps};
-use covmap_assess::inventory::Function;
 use covmap_assess::score::{Assessment, FORMAT_VERSION};
 use covmap_assess::threats::{ThreatOptions, threat_coverage};
 use covmap_core::Attack;
@@ -227,12 +226,7 @@ pub(crate) fn run_export_navigator(
     source: &SourceArgs,
 ) -> Result<()> {
     let (_, assessment) = assessed(args, source)?;
-    let function = function.map(|f| match f {
-        FunctionArg::Detect => Function::Detect,
-        FunctionArg::Protect => Function::Protect,
-        FunctionArg::Respond => Function::Respond,
-        FunctionArg::Visibility => Function::Visibility,
-    });
+    let function = function.map(crate::import_cmd::function_of);
     let input = ReportInput {
         assessment: &assessment,
         gaps: &[],

@@ -22,6 +22,7 @@ mod assess;
 mod check;
 mod compare;
 mod gaps;
+mod import;
 mod inv;
 mod report;
 mod threats;

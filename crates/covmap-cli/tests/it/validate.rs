@@ -88,7 +88,7 @@ const fn case(
 }
 
 /// One case per fixture, in file-name order.
-const CASES: [Case; 23] = [
+const CASES: [Case; 25] = [
     case(
         "attack-domain-mismatch.yaml",
         true,
@@ -133,6 +133,20 @@ const CASES: [Case; 23] = [
         (3, 9),
         "edr",
         "add `coverage:` entries",
+    ),
+    case(
+        "import-failed.yaml",
+        true,
+        (6, 9),
+        "{",
+        "paths are relative to the inventory file",
+    ),
+    case(
+        "import-findings.yaml",
+        false,
+        (7, 9),
+        "{",
+        "lists every finding",
     ),
     Case {
         real: true,

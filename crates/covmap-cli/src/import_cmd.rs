@@ -1,0 +1,244 @@
+//! `covmap import`: other tools' artefacts written as an inventory, with a summary on stderr.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+use covmap_assess::inventory::{Confidence, Function, ImportFormat, Level, NamedLevel, Status};
+use covmap_import::request::{Outcome, Request};
+use covmap_import::rules::LevelRule;
+use covmap_import::write::{WriteOptions, inventory_yaml};
+
+use crate::bundle;
+use crate::cli::{ConfidenceArg, FunctionArg, ImportArgs, ImportFormatArg, SourceArgs, StatusArg};
+use crate::output;
+
+/// How many findings the summary prints before counting the rest.
+const SHOWN_FINDINGS: usize = 50;
+
+/// Runs `covmap import`.
+pub(crate) fn run(args: &ImportArgs, source: &SourceArgs) -> Result<ExitCode> {
+    let format = format_of(args.format);
+    if let Some(output) = &args.output {
+        refuse_output(output, &args.paths)?;
+    }
+    let request = Request {
+        format: Some(format),
+        paths: args.paths.clone(),
+        id: args.id.clone(),
+        name: args.name.clone(),
+        statuses: args.status.clone(),
+        function: args.function.map(function_of),
+        group_by: args.group_by.clone(),
+        level: args.level.as_deref().map(parse_level).transpose()?,
+        level_rule: args
+            .level_rule
+            .as_deref()
+            .map(LevelRule::parse)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--level-rule: {e}"))?,
+    };
+    let attack = bundle::load(source)?;
+    let outcome = request.run(&attack).map_err(|e| {
+        anyhow::anyhow!("{e}\n  hint: `covmap import --help` lists what each format takes")
+    })?;
+    eprint!("{}", summary(format, &outcome));
+    let findings = outcome.imported.findings.len();
+    if args.strict && findings > 0 {
+        eprintln!("covmap: --strict: the import has findings; nothing written");
+        return Ok(ExitCode::from(1));
+    }
+    let options = WriteOptions {
+        command: command_line(),
+        confidence: args.confidence.map(confidence_of),
+        status: args.capability_status.map(status_of),
+    };
+    let yaml = inventory_yaml(&outcome, &attack, &options);
+    match &args.output {
+        Some(path) => {
+            output::write_atomic(path, yaml.as_bytes())?;
+            eprintln!("covmap: wrote {}", path.display());
+        }
+        None => output::text(&yaml)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses an output that is an input, or inside an input folder (the next import would
+/// read it).
+fn refuse_output(output: &Path, inputs: &[PathBuf]) -> Result<()> {
+    output::refuse_input(output, inputs)?;
+    let folder = output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if let Ok(folder) = std::fs::canonicalize(folder) {
+        for input in inputs {
+            if let Ok(input) = std::fs::canonicalize(input)
+                && input.is_dir()
+                && folder.starts_with(&input)
+            {
+                bail!(
+                    "{} is inside the input folder {}; the next import would read it\n  hint: write the inventory outside the folders you import",
+                    output.display(),
+                    input.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The stderr summary.
+fn summary(format: ImportFormat, outcome: &Outcome) -> String {
+    let imported = &outcome.imported;
+    let s = &imported.summary;
+    let resolution = &outcome.resolution;
+    let mut out = String::new();
+    let formats: Vec<String> = outcome
+        .formats
+        .iter()
+        .map(|(f, n)| format!("{} {}", n, f.as_str()))
+        .collect();
+    let _ = writeln!(
+        out,
+        "covmap: import {}: {} files read, {} skipped{}",
+        format.as_str(),
+        s.files_read,
+        s.files_skipped,
+        if format == ImportFormat::Auto {
+            format!(" (recognised: {})", formats.join(", "))
+        } else {
+            String::new()
+        }
+    );
+    let noun = items_noun(format);
+    let _ = writeln!(
+        out,
+        "  {noun}: {} read, {} filtered out, {} with ATT&CK techniques",
+        s.items_read, s.items_filtered, s.items_with_techniques
+    );
+    let _ = writeln!(
+        out,
+        "  techniques: {} distinct as written; {} remapped, {} unknown, {} deprecated",
+        s.techniques.len(),
+        resolution.remapped.len(),
+        resolution.unknown.len(),
+        resolution.deprecated.len()
+    );
+    let entries: usize = imported.capabilities.iter().map(|c| c.entries.len()).sum();
+    let _ = writeln!(
+        out,
+        "  written: {} capabilities, {} entries",
+        imported.capabilities.len(),
+        entries
+    );
+    for (from, to) in &resolution.remapped {
+        let _ = writeln!(out, "  remapped: {from} -> {to} (revoked)");
+    }
+    for (id, place) in &resolution.unknown {
+        let _ = writeln!(out, "  unknown: {id} at {place}");
+    }
+    for (id, place) in &resolution.deprecated {
+        let _ = writeln!(out, "  deprecated: {id} at {place}");
+    }
+    if !imported.findings.is_empty() {
+        let _ = writeln!(out, "  findings ({}):", imported.findings.len());
+        for finding in imported.findings.iter().take(SHOWN_FINDINGS) {
+            let _ = writeln!(out, "    {finding}");
+        }
+        if imported.findings.len() > SHOWN_FINDINGS {
+            let _ = writeln!(
+                out,
+                "    ... and {} more",
+                imported.findings.len() - SHOWN_FINDINGS
+            );
+        }
+    }
+    out
+}
+
+/// What the items of a format are called in the summary.
+fn items_noun(format: ImportFormat) -> &'static str {
+    match format {
+        ImportFormat::Sigma | ImportFormat::Elastic => "rules",
+        ImportFormat::Splunk => "detections",
+        ImportFormat::Ctid => "mappings",
+        ImportFormat::Navigator | ImportFormat::Dettect => "technique entries",
+        ImportFormat::Auto => "items",
+    }
+}
+
+/// The command line as given, for the inventory's header (arguments quoted when needed).
+fn command_line() -> String {
+    let args: Vec<String> = std::env::args()
+        .enumerate()
+        .map(|(i, a)| if i == 0 { "covmap".to_string() } else { a })
+        .map(|a| {
+            if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"$`\\#".contains(c)) {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            } else {
+                a
+            }
+        })
+        .collect();
+    args.join(" ")
+}
+
+fn parse_level(text: &str) -> Result<Level> {
+    let named = match text.trim().to_ascii_lowercase().as_str() {
+        "minimal" => Some(NamedLevel::Minimal),
+        "partial" => Some(NamedLevel::Partial),
+        "significant" => Some(NamedLevel::Significant),
+        _ => None,
+    };
+    if let Some(named) = named {
+        return Ok(Level::Named(named));
+    }
+    match text.trim().parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(Level::Value(v)),
+        _ => bail!(
+            "--level `{text}` is not a level\n  hint: use minimal, partial, significant or a number from 0 to 1"
+        ),
+    }
+}
+
+fn format_of(format: ImportFormatArg) -> ImportFormat {
+    match format {
+        ImportFormatArg::Navigator => ImportFormat::Navigator,
+        ImportFormatArg::Dettect => ImportFormat::Dettect,
+        ImportFormatArg::Sigma => ImportFormat::Sigma,
+        ImportFormatArg::Elastic => ImportFormat::Elastic,
+        ImportFormatArg::Splunk => ImportFormat::Splunk,
+        ImportFormatArg::Ctid => ImportFormat::Ctid,
+        ImportFormatArg::Auto => ImportFormat::Auto,
+    }
+}
+
+/// The library's function of a `--function`.
+pub(crate) fn function_of(function: FunctionArg) -> Function {
+    match function {
+        FunctionArg::Detect => Function::Detect,
+        FunctionArg::Protect => Function::Protect,
+        FunctionArg::Respond => Function::Respond,
+        FunctionArg::Visibility => Function::Visibility,
+    }
+}
+
+fn confidence_of(confidence: ConfidenceArg) -> Confidence {
+    match confidence {
+        ConfidenceArg::Claimed => Confidence::Claimed,
+        ConfidenceArg::Configured => Confidence::Configured,
+        ConfidenceArg::Tested => Confidence::Tested,
+    }
+}
+
+fn status_of(status: StatusArg) -> Status {
+    match status {
+        StatusArg::Deployed => Status::Deployed,
+        StatusArg::Planned => Status::Planned,
+        StatusArg::Candidate => Status::Candidate,
+        StatusArg::Retired => Status::Retired,
+    }
+}

@@ -1,0 +1,303 @@
+//! `covmap import` and `covmap tests` on the shared corpora and real enterprise 18.1: the
+//! summary's figures, the written inventory passing `covmap validate`, the Navigator round
+//! trip, `import:` entries in an inventory, refusals, and Atomic Red Team test readiness.
+
+use std::path::{Path, PathBuf};
+
+use crate::common::repo_root;
+use crate::inv::{EX01, arr, e18, real_root, s, write};
+
+/// `../shared/data/corpora/NAME`, or `None` (skipped) when the shared data is absent.
+fn corpus(name: &str) -> Option<PathBuf> {
+    let path = repo_root().join("../shared/data/corpora").join(name);
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI=true but {} is missing",
+        path.display()
+    );
+    #[allow(clippy::print_stderr)] // a skipped test must say so
+    {
+        eprintln!("skipped: real-data test needs {}", path.display());
+    }
+    None
+}
+
+fn validate_clean(bundle: &Path, inventory: &Path) {
+    real_root(bundle, &["validate", s(inventory)])
+        .ok_noisy()
+        .stderr_has(&["0 errors, 0 warnings"]);
+}
+
+#[test]
+fn sigma_corpus_imports_to_a_valid_inventory() {
+    let (Some(bundle), Some(rules)) = (e18(), corpus("sigma/rules")) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("sigma.yaml");
+    // Independently, with PyYAML over every rules/**/*.yml (documents of a file merged):
+    // 783 files; 722 with status stable or test (61 others); 636 of them with an
+    // `attack.tNNNN[.NNN]` tag; 236 distinct technique IDs.
+    real_root(&bundle, &["import", "sigma", s(&rules), "-o", s(&out)])
+        .ok_noisy()
+        .stderr_has(&[
+            "covmap: import sigma: 783 files read, 0 skipped",
+            "rules: 783 read, 61 filtered out, 636 with ATT&CK techniques",
+            "techniques: 236 distinct as written; 0 remapped, 0 unknown, 0 deprecated",
+            "written: 81 capabilities, 483 entries",
+        ]);
+    let text = std::fs::read_to_string(&out).expect("inventory written");
+    assert!(text.starts_with("# Written by: covmap"));
+    assert_eq!(text.matches("\n  - id: ").count(), 81);
+    assert_eq!(text.matches("\n      - techniques: ").count(), 483);
+    assert_eq!(
+        text.matches("\n      - techniques: ").count(),
+        text.matches("\n        evidence: ").count(),
+        "every entry names its source"
+    );
+    validate_clean(&bundle, &out);
+    // Deterministic: a second run writes the same bytes.
+    let again = dir.path().join("again.yaml");
+    real_root(&bundle, &["import", "sigma", s(&rules), "-o", s(&again)]).ok_noisy();
+    let again_text = std::fs::read_to_string(&again).expect("written");
+    assert_eq!(
+        text.lines().skip(1).collect::<Vec<_>>(),
+        again_text.lines().skip(1).collect::<Vec<_>>(),
+        "only the command line in the header differs"
+    );
+}
+
+#[test]
+fn splunk_revoked_id_is_remapped_and_listed() {
+    let (Some(bundle), Some(detections)) = (e18(), corpus("splunk/detections")) else {
+        return;
+    };
+    // The sample holds T1574.002, revoked in 18.1 by T1574.001 (jq over the bundle:
+    // revoked-by relationship from attack-pattern T1574.002).
+    let run = real_root(&bundle, &["import", "splunk", s(&detections)]).ok_noisy();
+    let run = run.stderr_has(&[
+        "covmap: import splunk: 170 files read, 1 skipped",
+        "detections: 170 read, 25 filtered out, 145 with ATT&CK techniques",
+        "remapped: T1574.002 -> T1574.001 (revoked)",
+    ]);
+    assert!(
+        run.stdout
+            .contains("(written T1574.002, revoked: now T1574.001)")
+    );
+}
+
+#[test]
+fn auto_recognises_every_format_of_the_corpora() {
+    let (Some(bundle), Some(all)) = (e18(), corpus("")) else {
+        return;
+    };
+    // File counts per folder (find -name '*.yml' ... | wc -l): 5 layers, 9 DeTT&CT files,
+    // 783 Sigma rules, 206 Elastic rules, 171 Splunk files, 32 CTID files; the 33 Atomic Red
+    // Team files and other YAML are skipped as no format covmap imports.
+    real_root(&bundle, &["import", "auto", s(&all)])
+        .ok_noisy()
+        .stderr_has(&[
+            "(recognised: 5 navigator, 9 dettect, 783 sigma, 206 elastic, 171 splunk, 32 ctid)",
+        ]);
+}
+
+#[test]
+fn a_layer_exported_by_covmap_imports_back_to_the_same_scores() {
+    let Some(bundle) = e18() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let layer = dir.path().join("layer.json");
+    real_root(&bundle, &["export", "navigator", EX01, "-o", s(&layer)]).ok_noisy();
+    // The imported layer, assessed with example 01's own scope (platforms, exclusions,
+    // threats), through an `import:` entry.
+    let example = std::fs::read_to_string(repo_root().join(EX01)).expect("example 01");
+    let head = &example[..=example.find("\ncapabilities:").expect("capabilities")];
+    let inventory = write(
+        dir.path(),
+        "reimported.yaml",
+        &format!(
+            "{head}capabilities:\n  - id: layer\n    import:\n      - {{format: navigator, path: layer.json}}\n"
+        ),
+    );
+    let original = real_root(&bundle, &["assess", EX01, "--format", "json"])
+        .ok()
+        .json();
+    let back = real_root(&bundle, &["assess", s(&inventory), "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(back["overall"], original["overall"]);
+    assert_eq!(back["overall_weighted"], original["overall_weighted"]);
+    let techniques = arr(&original["techniques"]);
+    assert_eq!(techniques.len(), arr(&back["techniques"]).len());
+    for (a, b) in techniques.iter().zip(arr(&back["techniques"])) {
+        assert_eq!(a["id"], b["id"]);
+        assert_eq!(a["score"], b["score"], "{}", a["id"]);
+        assert_eq!(a["in_scope"], b["in_scope"], "{}", a["id"]);
+    }
+    for (a, b) in arr(&original["tactics"]).iter().zip(arr(&back["tactics"])) {
+        assert_eq!(a["score"], b["score"]);
+    }
+}
+
+#[test]
+fn inventory_import_entries_report_failures_and_findings() {
+    let Some(bundle) = e18() else {
+        return;
+    };
+    real_root(
+        &bundle,
+        &["validate", "fixtures/inventory/bad/import-failed.yaml"],
+    )
+    .stderr_has(&[
+        "error[import-failed]: nothing to import into `sigma` as sigma",
+        "no-such-rules/: no such file or folder",
+        "import-failed.yaml:6:9",
+    ]);
+    real_root(
+        &bundle,
+        &["validate", "fixtures/inventory/bad/import-findings.yaml"],
+    )
+    .ok_noisy()
+    .stderr_has(&[
+        "warning[import-findings]: 5 files imported into `sigma` with 3 findings",
+        "d-malformed.yml:8:6",
+        "`t9999` is not a technique of enterprise ATT&CK 18.1",
+    ]);
+}
+
+#[test]
+fn strict_findings_fail_and_write_nothing() {
+    let Some(bundle) = e18() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("x.yaml");
+    let run = real_root(
+        &bundle,
+        &[
+            "import",
+            "sigma",
+            "fixtures/import/sigma",
+            "--strict",
+            "-o",
+            s(&out),
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("--strict: the import has findings; nothing written")
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn refusals_name_the_problem() {
+    let Some(bundle) = e18() else {
+        return;
+    };
+    real_root(
+        &bundle,
+        &[
+            "import",
+            "dettect",
+            "fixtures/import/dettect",
+            "--function",
+            "protect",
+        ],
+    )
+    .fails()
+    .stderr_has(&["dettect takes no function"]);
+    real_root(
+        &bundle,
+        &[
+            "import",
+            "sigma",
+            "fixtures/import/sigma",
+            "--status",
+            "stabel",
+        ],
+    )
+    .fails()
+    .stderr_has(&["`stabel` is not a sigma status: use stable, test, experimental"]);
+    real_root(
+        &bundle,
+        &[
+            "import",
+            "sigma",
+            "fixtures/import/sigma",
+            "--group-by",
+            "group",
+        ],
+    )
+    .fails()
+    .stderr_has(&["sigma groups by folder, product, none, not `group`"]);
+    real_root(
+        &bundle,
+        &[
+            "import",
+            "sigma",
+            "fixtures/import/sigma",
+            "-o",
+            "fixtures/import/sigma/out.yaml",
+        ],
+    )
+    .fails()
+    .stderr_has(&["is inside the input folder"]);
+    assert!(!repo_root().join("fixtures/import/sigma/out.yaml").exists());
+}
+
+#[test]
+fn atomic_tests_for_untested_claims() {
+    let (Some(bundle), Some(atomics)) = (e18(), corpus("atomic/atomics")) else {
+        return;
+    };
+    // PyYAML over atomics/*/*.yaml: 33 files, 33 techniques, 194 atomic tests; T1207's one
+    // test, "DCShadow (Active Directory)", runs on windows.
+    let run = real_root(
+        &bundle,
+        &["tests", EX01, "--atomics", s(&atomics), "--format", "json"],
+    )
+    .ok_noisy()
+    .stderr_has(&["194 atomic tests of 33 techniques read from 33 files"]);
+    let doc = run.json();
+    let testable = arr(&doc["testable"]);
+    let t1207 = testable
+        .iter()
+        .find(|l| l["technique"] == "T1207")
+        .expect("example 01's SIEM claims T1207 without a test");
+    assert_eq!(arr(&t1207["tests"]).len(), 1);
+    assert_eq!(t1207["tests"][0]["name"], "DCShadow (Active Directory)");
+    assert_eq!(t1207["claims"][0]["capability"], "siem");
+    // Every testable leaf has a test on one of its claims' platforms; every untestable one
+    // has none; both lists are sorted by ID.
+    for leaf in testable {
+        let platforms: Vec<&str> = arr(&leaf["claims"])
+            .iter()
+            .flat_map(|c| arr(&c["platforms"]).iter().filter_map(|p| p.as_str()))
+            .collect();
+        assert!(arr(&leaf["tests"]).iter().all(|t| {
+            arr(&t["platforms"])
+                .iter()
+                .any(|p| platforms.contains(&p.as_str().unwrap_or("")))
+        }));
+    }
+    for list in [&doc["testable"], &doc["untestable"]] {
+        let ids: Vec<&str> = arr(list)
+            .iter()
+            .filter_map(|l| l["technique"].as_str())
+            .collect();
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        assert_eq!(ids, sorted);
+    }
+    assert!(
+        arr(&doc["untestable"])
+            .iter()
+            .all(|l| arr(&l["tests"]).is_empty())
+    );
+}
