@@ -5,8 +5,13 @@
 //! name matters: STIX 2.0 bundles take their version from it). Its header repeats the bundle's
 //! size, name and hash, covmap's version and the format version; anything that does not match,
 //! or fails to decode, is a miss and the bundle is parsed afresh. The hash covers every byte,
-//! so an edited bundle is never served from a stale cache, whatever its modification time says. Writes are atomic (temp file +
-//! rename), so a crash or a concurrent run never leaves a torn cache file.
+//! so an edited bundle is never served from a stale cache, whatever its modification time says.
+//! Hashing 50 MB is most of a warm load, so (on Unix) the hash is also recorded in a small
+//! `.stamp` file keyed by the bundle's path, device, inode, size, mtime and ctime, as git's
+//! index does: any write to the file changes its ctime, which no user tool can set back. A
+//! stamp is recorded only for a file unchanged for [`SETTLED`], so that a write in the same
+//! clock tick as the stamp cannot go unseen. Writes are atomic (temp file + rename), so a crash
+//! or a concurrent run never leaves a torn cache file.
 
 use std::fs;
 use std::io::{Read, Write};
@@ -24,6 +29,8 @@ const FORMAT: u32 = 1;
 const MAGIC: &[u8; 8] = b"COVMAPM\0";
 /// Cache files kept per directory; older ones are removed when a new one is written.
 const KEEP: usize = 16;
+/// How long a bundle must be unchanged before its hash is recorded in a stamp.
+const SETTLED: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// What happened to the model cache during a load.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,9 +63,24 @@ pub fn load_cached(path: &Path, cache_dir: &Path) -> Result<(Attack, CacheStatus
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    // Hash through a small reused buffer: on a cache hit the bundle is never held in memory,
-    // which saves the page faults of a 50 MB allocation (most of a warm load's time).
-    let (size, hash) = hash_file(path, &file_name).map_err(io_err)?;
+    let stamp = Stamp::of(path, &file_name);
+    // A stamp not yet recorded is recorded once the bundle is known to be good (served from
+    // or stored in the cache), so a bad input leaves nothing behind.
+    let (size, hash, unrecorded) = match stamp.as_ref().and_then(|s| s.recorded(cache_dir)) {
+        Some((size, hash)) => (size, hash, None),
+        None => {
+            // Hash through a small reused buffer: on a cache hit the bundle is never held in
+            // memory, which saves the page faults of a 50 MB allocation.
+            let (size, hash) = hash_file(path, &file_name).map_err(io_err)?;
+            (size, hash, stamp)
+        }
+    };
+    // A stamp only saves time; failing to write one costs nothing else.
+    let record_stamp = |stamp: Option<Stamp>| {
+        if let Some(stamp) = stamp {
+            let _ = stamp.record(cache_dir, size, hash);
+        }
+    };
     let header = Header {
         format: FORMAT,
         crate_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -68,6 +90,7 @@ pub fn load_cached(path: &Path, cache_dir: &Path) -> Result<(Attack, CacheStatus
     };
     let cache_file = cache_dir.join(format!("{:032x}.model", header.hash));
     if let Some(data) = read_cache(&cache_file, &header) {
+        record_stamp(unrecorded);
         return Ok((Attack::from_data(data), CacheStatus::Hit));
     }
     let bytes = fs::read(path).map_err(io_err)?;
@@ -82,10 +105,104 @@ pub fn load_cached(path: &Path, cache_dir: &Path) -> Result<(Attack, CacheStatus
     let attack = Attack::from_slice(&bytes, path)?;
     drop(bytes);
     let status = match write_cache(cache_dir, &cache_file, &header, attack.data()) {
-        Ok(()) => CacheStatus::Stored,
+        Ok(()) => {
+            record_stamp(unrecorded);
+            CacheStatus::Stored
+        }
         Err(err) => CacheStatus::NotStored(format!("{}: {err}", cache_file.display())),
     };
     Ok((attack, status))
+}
+
+/// What identifies a file's content without reading it (Unix; elsewhere every load hashes).
+#[derive(Serialize, Deserialize, PartialEq, Eq, Debug, Clone)]
+struct Stamp {
+    path: String,
+    /// The name the bundle was loaded under: it is part of the hash (a symlink named
+    /// differently resolves to the same path but hashes differently).
+    file_name: String,
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+/// A stamp file: the stamp and the hash of the content it identifies.
+#[derive(Serialize, Deserialize)]
+struct StampRecord {
+    format: u32,
+    stamp: Stamp,
+    size: u64,
+    hash: u128,
+}
+
+impl Stamp {
+    /// The stamp of the file at `path` as it is now; `None` when it cannot be taken or the file
+    /// changed too recently to be trusted.
+    fn of(path: &Path, file_name: &str) -> Option<Stamp> {
+        Stamp::taken_at(path, file_name, std::time::SystemTime::now())
+    }
+
+    /// The stamp as it would be taken at `now` (tests pass a later `now` instead of sleeping).
+    #[cfg(unix)]
+    fn taken_at(path: &Path, file_name: &str, now: std::time::SystemTime) -> Option<Stamp> {
+        use std::os::unix::fs::MetadataExt;
+        let path = fs::canonicalize(path).ok()?;
+        let meta = fs::metadata(&path).ok()?;
+        let changed = std::time::UNIX_EPOCH
+            + std::time::Duration::new(
+                u64::try_from(meta.ctime()).ok()?,
+                u32::try_from(meta.ctime_nsec()).ok()?,
+            );
+        let age = now.duration_since(changed).ok()?;
+        (age >= SETTLED).then(|| Stamp {
+            path: path.to_string_lossy().into_owned(),
+            file_name: file_name.to_string(),
+            dev: meta.dev(),
+            ino: meta.ino(),
+            size: meta.size(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
+            ctime: (meta.ctime(), meta.ctime_nsec()),
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn taken_at(_path: &Path, _file_name: &str, _now: std::time::SystemTime) -> Option<Stamp> {
+        None
+    }
+
+    fn file(&self, cache_dir: &Path) -> PathBuf {
+        let mut key = Xxh3::new();
+        key.update(self.path.as_bytes());
+        key.update(b"\0");
+        key.update(self.file_name.as_bytes());
+        let key = key.digest128();
+        cache_dir.join(format!("{key:032x}.stamp"))
+    }
+
+    /// The size and hash recorded for this very stamp, if any.
+    fn recorded(&self, cache_dir: &Path) -> Option<(u64, u128)> {
+        let bytes = fs::read(self.file(cache_dir)).ok()?;
+        let record: StampRecord = postcard::from_bytes(&bytes).ok()?;
+        (record.format == FORMAT && record.stamp == *self).then_some((record.size, record.hash))
+    }
+
+    fn record(&self, cache_dir: &Path, size: u64, hash: u128) -> std::io::Result<()> {
+        let file = self.file(cache_dir);
+        let record = StampRecord {
+            format: FORMAT,
+            stamp: self.clone(),
+            size,
+            hash,
+        };
+        fs::create_dir_all(cache_dir)?;
+        let mut temp = tempfile::NamedTempFile::new_in(cache_dir)?;
+        temp.write_all(&postcard::to_stdvec(&record).map_err(std::io::Error::other)?)?;
+        temp.persist(&file).map_err(|e| e.error)?;
+        prune(cache_dir, &file, "stamp");
+        Ok(())
+    }
 }
 
 /// Size and xxh3-128 of a file's bytes followed by its name.
@@ -137,19 +254,20 @@ fn write_cache(
     let mut temp = tempfile::NamedTempFile::new_in(cache_dir)?;
     temp.write_all(&out)?;
     temp.persist(cache_file).map_err(|e| e.error)?;
-    prune(cache_dir, cache_file);
+    prune(cache_dir, cache_file, "model");
     Ok(())
 }
 
-/// Keeps the cache directory from growing without bound: the newest [`KEEP`] models stay.
-fn prune(cache_dir: &Path, keep: &Path) {
+/// Keeps the cache directory from growing without bound: the newest [`KEEP`] files with
+/// extension `ext` (models, stamps) stay.
+fn prune(cache_dir: &Path, keep: &Path, ext: &str) {
     let Ok(entries) = fs::read_dir(cache_dir) else {
         return;
     };
     let mut models: Vec<(std::time::SystemTime, PathBuf)> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "model") && p != keep)
+        .filter(|p| p.extension().is_some_and(|e| e == ext) && p != keep)
         .filter_map(|p| Some((fs::metadata(&p).ok()?.modified().ok()?, p)))
         .collect();
     if models.len() < KEEP {
@@ -179,5 +297,43 @@ mod tests {
             file_name: String::new(),
         };
         assert!(read_cache(&file, &header).is_none());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_stamp_identifies_an_unchanged_file_and_nothing_else() {
+        use std::time::{Duration, SystemTime};
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("cache");
+        let file = dir.path().join("bundle.json");
+        fs::write(&file, b"{}").unwrap();
+        let later = || SystemTime::now() + Duration::from_secs(5);
+
+        // Just written: too fresh to stamp.
+        assert!(Stamp::of(&file, "bundle.json").is_none());
+        let stamp = Stamp::taken_at(&file, "bundle.json", later()).unwrap();
+        assert_eq!(stamp.recorded(&cache), None);
+        stamp.record(&cache, 2, 42).unwrap();
+        let again = Stamp::taken_at(&file, "bundle.json", later()).unwrap();
+        assert_eq!(again.recorded(&cache), Some((2, 42)));
+
+        // Another name for the same file is another stamp (the name is hashed).
+        let other = Stamp::taken_at(&file, "enterprise-attack-1.0.json", later()).unwrap();
+        assert_eq!(other.recorded(&cache), None);
+
+        // Rewriting the file, even with the same size and mtime, changes its ctime.
+        let mtime = fs::metadata(&file).unwrap().modified().unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        fs::write(&file, b"[]").unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&file)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+        let rewritten = Stamp::taken_at(&file, "bundle.json", later()).unwrap();
+        assert_eq!(rewritten.size, again.size);
+        assert_eq!(rewritten.mtime, again.mtime);
+        assert_eq!(rewritten.recorded(&cache), None);
     }
 }
