@@ -154,7 +154,7 @@ pub struct Counts {
 impl Attack {
     /// Loads a bundle from disk, without the model cache.
     pub fn load(path: &Path) -> Result<Attack, LoadError> {
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+        let bytes = crate::input::read(path).map_err(|source| LoadError::Io {
             path: path.to_path_buf(),
             source,
         })?;

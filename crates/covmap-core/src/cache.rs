@@ -63,18 +63,19 @@ pub fn load_cached(path: &Path, cache_dir: &Path) -> Result<(Attack, CacheStatus
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    crate::input::check_size(path).map_err(io_err)?;
     let stamp = Stamp::of(path, &file_name);
     // A stamp not yet recorded is recorded once the bundle is known to be good (served from
     // or stored in the cache), so a bad input leaves nothing behind.
-    let (size, hash, unrecorded) = match stamp.as_ref().and_then(|s| s.recorded(cache_dir)) {
-        Some((size, hash)) => (size, hash, None),
-        None => {
+    let (size, hash, unrecorded) =
+        if let Some((size, hash)) = stamp.as_ref().and_then(|s| s.recorded(cache_dir)) {
+            (size, hash, None)
+        } else {
             // Hash through a small reused buffer: on a cache hit the bundle is never held in
             // memory, which saves the page faults of a 50 MB allocation.
             let (size, hash) = hash_file(path, &file_name).map_err(io_err)?;
             (size, hash, stamp)
-        }
-    };
+        };
     // A stamp only saves time; failing to write one costs nothing else.
     let record_stamp = |stamp: Option<Stamp>| {
         if let Some(stamp) = stamp {
@@ -93,7 +94,7 @@ pub fn load_cached(path: &Path, cache_dir: &Path) -> Result<(Attack, CacheStatus
         record_stamp(unrecorded);
         return Ok((Attack::from_data(data), CacheStatus::Hit));
     }
-    let bytes = fs::read(path).map_err(io_err)?;
+    let bytes = crate::input::read(path).map_err(io_err)?;
     if bytes.len() as u64 != header.size {
         // The file changed while we read it; parse what we have but do not cache it.
         let attack = Attack::from_slice(&bytes, path)?;

@@ -31,6 +31,7 @@ pub mod cache;
 mod data;
 pub mod diff;
 pub mod error;
+pub mod input;
 pub mod model;
 mod stix;
 pub mod store;

@@ -433,7 +433,7 @@ impl<'p> Builder<'p> {
         self.pick_matrix(&mut data, &matrices)?;
         Self::assign_tactics(&mut data, &phases);
         for object in relationships {
-            self.push_relationship(&mut data, object);
+            self.push_relationship(&mut data, object)?;
         }
         data.relationships
             .sort_by_key(|r| (r.kind, r.source, r.target));
@@ -507,19 +507,27 @@ impl<'p> Builder<'p> {
         data.kill_chain = chain;
     }
 
-    fn push_relationship(&self, data: &mut AttackData, object: &RawObject<'_>) {
+    /// Adds a relationship between two kept objects. One that points to a kept kind of object
+    /// missing from the bundle is an error: MITRE's bundles are self-contained (all four in
+    /// ../shared have no such reference), so a missing object means a damaged or cut bundle,
+    /// whose scores would be silently wrong.
+    fn push_relationship(
+        &self,
+        data: &mut AttackData,
+        object: &RawObject<'_>,
+    ) -> Result<(), LoadError> {
         if object.revoked || object.x_mitre_deprecated {
-            return;
+            return Ok(());
         }
         let Some(kind) = object
             .relationship_type
             .as_ref()
             .and_then(|t| RelKind::from_stix(t.as_str()))
         else {
-            return;
+            return Ok(());
         };
         let (Some(source_id), Some(target_id)) = (&object.source_ref, &object.target_ref) else {
-            return;
+            return Ok(());
         };
         let source = self.refs.get(source_id.as_str()).copied();
         let target = self.refs.get(target_id.as_str()).copied();
@@ -538,14 +546,25 @@ impl<'p> Builder<'p> {
             };
             // Only references to kinds the model keeps can be missing; others were skipped on purpose.
             if kept(source_id.as_str()) && kept(target_id.as_str()) {
-                data.warnings.push(format!(
-                    "relationship {} points to an object that is not in the bundle ({} -> {})",
-                    object.id.as_str(),
-                    source_id.as_str(),
-                    target_id.as_str()
-                ));
+                let missing = if source.is_none() {
+                    source_id
+                } else {
+                    target_id
+                };
+                return Err(LoadError::Inconsistent {
+                    path: self.path.to_path_buf(),
+                    message: format!(
+                        "relationship {} points to {}, which is not in the bundle ({} -> {})\n  hint: \
+                         the bundle is damaged or cut; fetch it again (`covmap attack fetch`)",
+                        object.id.as_str(),
+                        missing.as_str(),
+                        source_id.as_str(),
+                        target_id.as_str()
+                    ),
+                });
             }
         }
+        Ok(())
     }
 }
 

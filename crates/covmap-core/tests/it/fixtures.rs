@@ -1365,7 +1365,7 @@ fn subtechnique_of_cycle_is_inconsistent() {
 }
 
 #[test]
-fn relationship_to_a_missing_object_loads_with_a_warning() {
+fn relationship_to_a_missing_object_is_refused() {
     let value = bundle(vec![
         attack_pattern("attack-pattern--a", "T0001", &json!({})),
         json!({
@@ -1395,15 +1395,29 @@ fn relationship_to_a_missing_object_loads_with_a_warning() {
             "x-mitre-future-thing--x",
         ),
     ]);
+    let (_dir, path, result) = load_value(&value);
+    let err = result.unwrap_err();
+    assert!(matches!(err, LoadError::Inconsistent { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}: inconsistent ATT&CK bundle: relationship relationship--dangling points to \
+             attack-pattern--missing, which is not in the bundle (intrusion-set--g -> \
+             attack-pattern--missing)\n  hint: the bundle is damaged or cut; fetch it again \
+             (`covmap attack fetch`)",
+            path.display()
+        )
+    );
+
+    // Without it, the reference to a kind the model does not keep is no error.
+    let mut value = value;
+    value["objects"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|o| o["id"] != "relationship--dangling");
     let (_dir, _path, result) = load_value(&value);
     let attack = result.unwrap();
-    assert_eq!(
-        attack.warnings(),
-        [
-            "relationship relationship--dangling points to an object that is not in the bundle \
-          (intrusion-set--g -> attack-pattern--missing)"
-        ]
-    );
+    assert!(attack.warnings().is_empty(), "{:?}", attack.warnings());
     assert_eq!(attack.counts().relationships, 1);
     assert_eq!(used_by(&attack, "Test Group"), ["T0001: direct"]);
 }

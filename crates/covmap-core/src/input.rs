@@ -1,0 +1,89 @@
+//! Reading input files with a size limit, so that a hostile or mistaken input (a 200 MB
+//! "layer", `/dev/zero`) ends in a clear error instead of exhausting memory.
+//!
+//! The limit is [`DEFAULT_MAX_INPUT_MIB`] per file (the largest real input, MITRE's enterprise
+//! bundle, is about 50 MB), or the `COVMAP_MAX_INPUT_MIB` environment variable when set.
+
+use std::io::{self, Read};
+use std::path::Path;
+
+/// The default largest file covmap reads, in MiB.
+pub const DEFAULT_MAX_INPUT_MIB: u64 = 128;
+
+/// The environment variable that changes the limit.
+pub const MAX_INPUT_ENV: &str = "COVMAP_MAX_INPUT_MIB";
+
+/// The largest file covmap reads, in bytes.
+pub fn max_input_bytes() -> u64 {
+    std::env::var(MAX_INPUT_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|&mib| mib > 0)
+        .unwrap_or(DEFAULT_MAX_INPUT_MIB)
+        .saturating_mul(1024 * 1024)
+}
+
+/// The error for a file of `size` bytes (or more) over the limit of `limit` bytes.
+fn too_large(size: u64, limit: u64, at_least: bool) -> io::Error {
+    let mib = |b: u64| b.div_ceil(1024 * 1024);
+    io::Error::new(
+        io::ErrorKind::FileTooLarge,
+        format!(
+            "the file is {}{} MiB, more than the {} MiB covmap reads from one file\n  hint: if \
+             it is genuine, raise the limit with {MAX_INPUT_ENV}=N (MiB)",
+            if at_least { "at least " } else { "" },
+            mib(size),
+            mib(limit)
+        ),
+    )
+}
+
+/// Fails when the file at `path` is larger than the limit (a directory or missing file is
+/// left to the read that follows).
+pub fn check_size(path: &Path) -> io::Result<()> {
+    let limit = max_input_bytes();
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() && meta.len() > limit => {
+            Err(too_large(meta.len(), limit, false))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Reads the whole file at `path`, refusing one larger than the limit. The read itself is
+/// bounded too, for files whose size the metadata does not tell (pipes, devices, a file still
+/// growing).
+pub fn read(path: &Path) -> io::Result<Vec<u8>> {
+    check_size(path)?;
+    let limit = max_input_bytes();
+    let file = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(bytes.len() as u64, limit, true));
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_over_the_limit_is_refused_before_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.json");
+        let file = std::fs::File::create(&path).unwrap();
+        // Sparse: no 200 MB are written.
+        file.set_len(200 * 1024 * 1024).unwrap();
+        let err = read(&path).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::FileTooLarge);
+        assert!(
+            err.to_string()
+                .starts_with("the file is 200 MiB, more than the 128 MiB covmap reads"),
+            "{err}"
+        );
+        std::fs::write(&path, b"{}").unwrap();
+        assert_eq!(read(&path).unwrap(), b"{}");
+    }
+}
