@@ -1844,8 +1844,21 @@ impl Error {
     }
 }
 
-/// Reads one node of a document as `T`; a document without content reads as YAML `null`.
+/// Reads one node of a document as `T`; a document without content reads as YAML `null`. A
+/// key given twice in one mapping is an error: which value the other tool meant is unknown.
 fn read_document<T: de::DeserializeOwned>(doc: &Document<'_>) -> Result<T, Error> {
+    if let Some(duplicate) = doc.duplicate_keys().first() {
+        let (line, column) = doc.start(duplicate.key);
+        let (first_line, first_column) = doc.start(duplicate.first);
+        return Err(Error {
+            line,
+            column,
+            message: format!(
+                "duplicate key `{}` (first set at {first_line}:{first_column}); keep one",
+                duplicate.name
+            ),
+        });
+    }
     let root = doc.root().unwrap_or(NodeId(NONE));
     doc.read::<T>(root).value.map_err(|e| Error::de(doc, &e))
 }
@@ -1854,7 +1867,7 @@ fn read_document<T: de::DeserializeOwned>(doc: &Document<'_>) -> Result<T, Error
 ///
 /// This is covmap's YAML reader for other tools' files (Splunk, DeTT&CT, CTID...): positions in
 /// errors are 1-based line and column; keys `T` does not declare are ignored; a key given twice
-/// keeps its first value; anchors and aliases work, within the limits on depth
+/// in one mapping is an error; anchors and aliases work, within the limits on depth
 /// (`MAX_DEPTH`) and alias expansion that protect inventories. A second document (`---`) is
 /// an error: use [`from_str_multi`] for streams.
 pub fn from_str<T: de::DeserializeOwned>(text: &str) -> Result<T, Error> {

@@ -439,8 +439,14 @@ pub fn parse_yaml(source: &str, path: &Path, options: &CtidOptions, imported: &m
         let position = Some((technique.line, technique.column));
         let technique = technique.value.trim();
         imported.summary.items_read += 1;
-        let scored = function_of(score.category.as_deref())
-            .and_then(|f| Ok((f, level_of(score.value.as_deref(), options)?)));
+        // Unlike Mappings Explorer's `mitigates` rows, every SSM score carries a value: one
+        // without is a cut or damaged file, not a minimal score.
+        let scored = function_of(score.category.as_deref()).and_then(|f| {
+            if options.level.is_none() && text(score.value.as_deref()).is_none() {
+                return Err("a technique score without `value`".to_string());
+            }
+            Ok((f, level_of(score.value.as_deref(), options)?))
+        });
         match scored {
             Ok((function, level)) => {
                 imported.summary.items_with_techniques += 1;

@@ -67,13 +67,39 @@ pub(crate) fn read_files(paths: &[PathBuf], extensions: &[&str]) -> (Vec<Text>, 
     };
     let mut texts = Vec::with_capacity(files.len());
     for path in files {
-        match std::fs::read(&path) {
+        match covmap_core::input::read(&path) {
+            Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => {
+                // An empty file holds no rule; saying so beats importing "nothing" silently.
+                imported.skip_file(Finding::file(&path, "the file is empty: skipped"));
+            }
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => texts.push((path, text)),
-                Err(_) => imported.skip_file(Finding::file(&path, "not UTF-8 text: skipped")),
+                Err(e) => {
+                    let valid = e.utf8_error().valid_up_to();
+                    let prefix = std::str::from_utf8(e.as_bytes().get(..valid).unwrap_or_default())
+                        .unwrap_or_default();
+                    let (line, column) = text::LineIndex::new(prefix).position(valid);
+                    imported.skip_file(Finding::at(
+                        &path,
+                        line,
+                        column,
+                        "not UTF-8 text: skipped (save it as UTF-8)",
+                    ));
+                }
             },
             Err(e) => {
-                imported.skip_file(Finding::file(&path, format!("cannot read: {e}: skipped")));
+                // A hint on later lines goes after the verdict.
+                let message = e.to_string();
+                let (first, hint) = message.split_once('\n').unwrap_or((&message, ""));
+                let hint = if hint.is_empty() {
+                    String::new()
+                } else {
+                    format!("\n{hint}")
+                };
+                imported.skip_file(Finding::file(
+                    &path,
+                    format!("cannot read: {first}: skipped{hint}"),
+                ));
             }
         }
     }
