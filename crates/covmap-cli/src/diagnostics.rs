@@ -42,9 +42,13 @@ impl Sources {
         let id = *self.ids.get(&location.path.display().to_string())?;
         // codespan's files keep line starts, so this is a lookup, not a scan: a run can have
         // tens of thousands of findings.
-        let lines = self.files.line_range(id, location.line - 1).ok()?;
-        let line_start = lines.start;
         let text = self.files.get(id).ok()?.source();
+        let Ok(lines) = self.files.line_range(id, location.line - 1) else {
+            // A syntax error at the end of a file cut short is past its last line: point at
+            // the end of the text.
+            return Some((id, text.len()..text.len()));
+        };
+        let line_start = lines.start;
         let line = text.get(lines)?.trim_end_matches(['\n', '\r']);
         let byte_at = |chars: usize| {
             line.char_indices()

@@ -44,6 +44,15 @@ pub(crate) fn run(args: &ImportArgs, source: &SourceArgs) -> Result<ExitCode> {
         anyhow::anyhow!("{e}\n  hint: `covmap import --help` lists what each format takes")
     })?;
     eprint!("{}", summary(format, &outcome));
+    let imported = &outcome.imported;
+    if imported.capabilities.is_empty() && !imported.findings.is_empty() {
+        // Each bad file alone is a finding, but when nothing at all could be imported there is
+        // nothing to write: an empty inventory would read as "no coverage", not "bad input".
+        bail!(
+            "nothing could be imported (findings above); nothing written\n  hint: check the \
+             paths and the format (`covmap import auto` detects it per file)"
+        );
+    }
     let findings = outcome.imported.findings.len();
     if args.strict && findings > 0 {
         eprintln!("covmap: --strict: the import has findings; nothing written");

@@ -37,8 +37,8 @@ pub(crate) fn read_sources(paths: &[PathBuf]) -> Result<Vec<SourceFile>> {
                     path.display()
                 );
             }
-            let bytes =
-                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let bytes = covmap_core::input::read(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
             Ok(SourceFile::new(path.clone(), bytes))
         })
         .collect()

@@ -1,5 +1,6 @@
 //! Writing report sets (`assess -o`, `compare -o`, `report`) and `export navigator`.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -150,8 +151,11 @@ pub(crate) fn read_assessment(path: &Path) -> Result<Assessment> {
             path.display()
         );
     }
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let assessment: Assessment = serde_json::from_slice(&bytes).map_err(|err| {
+    let bytes = covmap_core::input::read(path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    // A byte-order mark (an editor on Windows) is no reason to refuse the file.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let assessment: Assessment = serde_json::from_slice(bytes).map_err(|err| {
         anyhow::anyhow!(
             "{}:{}:{}: not an assessment.json written by covmap assess: {err}\n  hint: write one with `covmap assess INVENTORY -o DIR`",
             path.display(),
@@ -159,6 +163,18 @@ pub(crate) fn read_assessment(path: &Path) -> Result<Assessment> {
             err.column().max(1)
         )
     })?;
+    // serde_json refuses NaN, infinities and numbers out of f64's range; a score outside
+    // [0, 1] would still draw a wrong heatmap without a word.
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes)
+        && let Some((at, number)) = out_of_range(&value, &mut String::new())
+    {
+        bail!(
+            "{}: {at} is {number}, outside the range covmap writes ([0, 1] for scores, 0 or \
+             more for counts)\n  hint: the file was edited or damaged; write it again with \
+             `covmap assess INVENTORY -o DIR`",
+            path.display()
+        );
+    }
     if assessment.format != FORMAT_VERSION {
         bail!(
             "{}: assessment format {} is not the format {FORMAT_VERSION} this covmap reads\n  hint: run `covmap assess` again with this version of covmap",
@@ -167,6 +183,52 @@ pub(crate) fn read_assessment(path: &Path) -> Result<Assessment> {
         );
     }
     Ok(assessment)
+}
+
+/// The JSON path and value of the first number of an assessment outside the range covmap
+/// writes: negative anywhere (counts, costs, weights), or above 1 for a score (`score`,
+/// `overall`, a function's or platform's score, a contribution's `value`, a scoring parameter).
+fn out_of_range(value: &serde_json::Value, at: &mut String) -> Option<(String, f64)> {
+    use serde_json::Value;
+    const SCORES: &[&str] = &[
+        "score",
+        "overall",
+        "overall_weighted",
+        "value",
+        "detect",
+        "protect",
+        "respond",
+        "visibility",
+    ];
+    const SCORE_MAPS: &[&str] = &["platforms", "levels", "confidence", "thresholds"];
+    match value {
+        Value::Number(n) => {
+            let x = n.as_f64()?;
+            let mut keys = at.rsplit('.').map(|k| k.split('[').next().unwrap_or(k));
+            let key = keys.next().unwrap_or_default();
+            let parent = keys.next().unwrap_or_default();
+            let score = SCORES.contains(&key) || SCORE_MAPS.contains(&parent);
+            (x < 0.0 || (score && x > 1.0)).then(|| (at.clone(), x))
+        }
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+            let len = at.len();
+            let _ = write!(at, "[{i}]");
+            let found = out_of_range(item, at);
+            at.truncate(len);
+            found
+        }),
+        Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            let len = at.len();
+            if !at.is_empty() {
+                at.push('.');
+            }
+            at.push_str(key);
+            let found = out_of_range(item, at);
+            at.truncate(len);
+            found
+        }),
+        _ => None,
+    }
 }
 
 /// `covmap report ASSESSMENT -o DIR`.

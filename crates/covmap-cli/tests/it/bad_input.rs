@@ -11,16 +11,15 @@ fn info_on(env: &Env, path: &Path) -> Out {
 }
 
 /// `name:LINE:COLUMN` appears in `text`.
-fn has_position(text: &str, name: &str) -> bool {
+pub(crate) fn has_position(text: &str, name: &str) -> bool {
+    let digits = |s: &str| s.len() - s.trim_start_matches(|c: char| c.is_ascii_digit()).len();
     text.match_indices(&format!("{name}:")).any(|(at, m)| {
         let rest = &text[at + m.len()..];
-        let mut parts = rest.splitn(3, ':');
-        let line = parts.next().unwrap_or_default();
-        let column = parts.next().unwrap_or_default();
-        !line.is_empty()
-            && line.chars().all(|c| c.is_ascii_digit())
-            && !column.is_empty()
-            && column.chars().all(|c| c.is_ascii_digit())
+        let line = digits(rest);
+        line > 0
+            && rest[line..]
+                .strip_prefix(':')
+                .is_some_and(|r| digits(r) > 0)
     })
 }
 

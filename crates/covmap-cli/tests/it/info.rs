@@ -152,9 +152,26 @@ fn no_cache_reads_the_bundle_and_writes_no_model() {
 
     // Without --no-cache the parsed model is cached, and a second run gives the same answer.
     let first = env.mini(&["attack", "info", "--format", "json"]).ok();
-    let models = env.files();
-    assert_eq!(models.len(), 1, "one cached model: {models:?}");
-    assert!(models[0].starts_with("models/"), "{models:?}");
+    // Beside the model, a stamp of the bundle (it saves hashing it on the next run).
+    let files = env.files();
+    let ext = |f: &String| {
+        std::path::Path::new(f)
+            .extension()
+            .map(|e| e.to_string_lossy().into_owned())
+    };
+    let models: Vec<_> = files
+        .iter()
+        .filter(|f| ext(f).as_deref() == Some("model"))
+        .collect();
+    assert_eq!(models.len(), 1, "one cached model: {files:?}");
+    assert!(models[0].starts_with("models/"), "{files:?}");
+    assert!(
+        files
+            .iter()
+            .all(|f| f.starts_with("models/")
+                && matches!(ext(f).as_deref(), Some("model" | "stamp"))),
+        "{files:?}"
+    );
     let second = env.mini(&["attack", "info", "--format", "json"]).ok();
     assert_eq!(first.stdout, second.stdout);
     assert_eq!(first.stdout, out.stdout);

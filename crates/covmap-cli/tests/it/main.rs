@@ -6,6 +6,7 @@
 mod common;
 
 mod bad_input;
+mod bad_suite;
 mod diff;
 mod fetch;
 mod group;
