@@ -9,7 +9,7 @@
 //! Hashing 50 MB is most of a warm load, so (on Unix) the hash is also recorded in a small
 //! `.stamp` file keyed by the bundle's path, device, inode, size, mtime and ctime, as git's
 //! index does: any write to the file changes its ctime, which no user tool can set back. A
-//! stamp is recorded only for a file unchanged for [`SETTLED`], so that a write in the same
+//! stamp is recorded only for a file unchanged for `SETTLED` (2 s), so that a write in the same
 //! clock tick as the stamp cannot go unseen. Writes are atomic (temp file + rename), so a crash
 //! or a concurrent run never leaves a torn cache file.
 
@@ -219,7 +219,7 @@ fn hash_file(path: &Path, file_name: &str) -> std::io::Result<(u64, u128)> {
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        hasher.update(&buffer[..n]);
+        hasher.update(buffer.get(..n).unwrap_or_default());
         size += n as u64;
     }
     hasher.update(file_name.as_bytes());
