@@ -5,6 +5,11 @@
 //! options include, `deployed` by default), once per candidate on top of it, and once without
 //! the capabilities to retire.
 
+#![allow(
+    clippy::indexing_slicing,
+    reason = "node positions into score trees of one engine, which all have its length"
+)]
+
 use std::collections::BTreeSet;
 
 use covmap_core::Attack;

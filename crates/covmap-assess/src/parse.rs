@@ -2037,9 +2037,11 @@ fn is_technique_id(text: &str) -> bool {
     let b = text.as_bytes();
     let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
     match b {
-        [t, rest @ ..] if t.eq_ignore_ascii_case(&b'T') => match rest.len() {
-            4 => digits(rest),
-            8 => digits(&rest[..4]) && rest[4] == b'.' && digits(&rest[5..]),
+        [t, rest @ ..] if t.eq_ignore_ascii_case(&b'T') => match rest {
+            [_, _, _, _] => digits(rest),
+            [parent @ .., b'.', _, _, _] if parent.len() == 4 => {
+                digits(parent) && digits(rest.get(5..).unwrap_or_default())
+            }
             _ => false,
         },
         _ => false,

@@ -266,7 +266,9 @@ impl Builder {
         if self.anchors.len() <= anchor {
             self.anchors.resize(anchor + 1, None);
         }
-        self.anchors[anchor] = Some(anchored);
+        if let Some(slot) = self.anchors.get_mut(anchor) {
+            *slot = Some(anchored);
+        }
     }
 
     /// Whether the new key of the innermost open mapping repeats an earlier one: the earlier

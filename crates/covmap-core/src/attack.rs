@@ -1,5 +1,10 @@
 //! [`Attack`]: a loaded ATT&CK domain with lookups and relationship queries.
 
+#![allow(
+    clippy::indexing_slicing,
+    reason = "positions into the model's own vectors, assigned by the loader (ObjectRef, graph nodes), never read from input"
+)]
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 

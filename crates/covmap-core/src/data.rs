@@ -1,5 +1,10 @@
 //! [`AttackData`]: everything parsed from a bundle, in a form that serialises to the model cache.
 
+#![allow(
+    clippy::indexing_slicing,
+    reason = "positions into the model's own vectors, assigned by the loader (ObjectRef, parents), never read from input"
+)]
+
 use std::collections::HashMap;
 use std::path::Path;
 

@@ -26,6 +26,15 @@
 //! The crate knows nothing of inventories, YAML, rendering or the command line, never prints,
 //! and never exits.
 
+// No panics on user-controlled data: unwrap, expect, panic! and unchecked indexing are refused
+// outside tests; the few modules that index their own arrays say why they may.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 pub mod attack;
 pub mod cache;
 mod data;

@@ -220,6 +220,10 @@ impl Imported {
             });
             self.capabilities.len() - 1
         };
+        #[allow(
+            clippy::indexing_slicing,
+            reason = "`at` was found in or pushed to this list just above"
+        )]
         let capability = &mut self.capabilities[at];
         for platform in platforms {
             if !capability.platforms.contains(platform) {

@@ -7,6 +7,15 @@
 //! returns file names and bytes, and the caller writes them (atomically). The same input gives
 //! byte-identical files: no clock time, no system fonts, no hash-map order.
 
+// No panics on user-controlled data: unwrap, expect, panic! and unchecked indexing are refused
+// outside tests; the few modules that index their own arrays say why they may.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod charts;
 mod csv_out;
 mod heatmap;

@@ -7,6 +7,11 @@
 //! Each capability also gets a rank (its position when sorted by id) so that values combine in
 //! an order that does not depend on the order of the inventory.
 
+#![allow(
+    clippy::indexing_slicing,
+    reason = "node and technique positions into the engine's own tree, built from the loaded model"
+)]
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -599,7 +604,7 @@ impl<'a> Engine<'a> {
         };
         // Leaves are independent: a large inventory scores them on two threads. The second
         // half's entries follow the first half's in the arena, as in one pass.
-        let (mut arena, parts) = if total >= parallel_hits {
+        let (mut arena, parts) = if total >= parallel_hits && crate::threads::parallel() {
             let mid = leaves.len() / 2;
             let (first, second) = leaves.split_at_mut(mid);
             let ((a, mut arena), (b, arena_b)) = std::thread::scope(|scope| {
