@@ -9,6 +9,15 @@
 //! The crate depends on covmap-core only. It never prints, never exits and reads no files itself:
 //! callers pass file contents with their paths.
 
+// No panics on user-controlled data: unwrap, expect, panic! and unchecked indexing are refused
+// outside tests; the few modules that index their own arrays say why they may.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 pub mod check;
 pub mod compare;
 pub mod diagnostic;
@@ -16,7 +25,9 @@ pub mod gaps;
 pub mod inventory;
 pub mod params;
 pub mod parse;
+pub mod saved;
 pub mod schema;
 pub mod score;
+pub mod threads;
 pub mod threats;
 pub mod yaml;

@@ -167,7 +167,11 @@ impl Assessment {
             .windows(marker.len())
             .position(|w| w == marker)
             .map(|at| at + marker.len());
-        let (Some(split), false) = (split, self.techniques.is_empty()) else {
+        let (Some(split), false, true) = (
+            split,
+            self.techniques.is_empty(),
+            crate::threads::parallel(),
+        ) else {
             serde_json::to_writer_pretty(&mut out, self)?;
             return out.write_all(b"\n");
         };

@@ -10,6 +10,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub(crate) struct Cli {
     #[command(flatten)]
     pub(crate) source: SourceArgs,
+    /// Threads covmap may use: 1 runs every step on one thread; the outputs are the same
+    /// bytes either way [default: 2 where a step splits].
+    #[arg(long, global = true, env = "COVMAP_JOBS", value_name = "N")]
+    pub(crate) jobs: Option<usize>,
     #[command(subcommand)]
     pub(crate) command: Command,
 }

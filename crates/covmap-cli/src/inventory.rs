@@ -119,14 +119,18 @@ pub(crate) fn load_unchecked(paths: &[PathBuf], args: &SourceArgs) -> Result<Loa
     let sources = read_sources(paths)?;
     let args = source_for(&sources, args);
     // The YAML needs no bundle: parse it while another thread loads ATT&CK.
-    let (attack, documents) = std::thread::scope(|scope| {
-        let loader = scope.spawn(|| bundle::load(&args));
-        let documents = load_documents(&sources);
-        let attack = loader
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (attack, documents)
-    });
+    let (attack, documents) = if covmap_assess::threads::parallel() {
+        std::thread::scope(|scope| {
+            let loader = scope.spawn(|| bundle::load(&args));
+            let documents = load_documents(&sources);
+            let attack = loader
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (attack, documents)
+        })
+    } else {
+        (bundle::load(&args), load_documents(&sources))
+    };
     let attack = attack?;
     let others = other_domains(&attack, &args);
     let context = ValidationContext {

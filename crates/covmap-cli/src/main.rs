@@ -42,6 +42,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    covmap_assess::threads::set_jobs(cli.jobs.unwrap_or(0));
     let source = &cli.source;
     match cli.command {
         Command::Attack(command) => attack_cmd::run(command, source)?,

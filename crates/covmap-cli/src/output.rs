@@ -85,7 +85,9 @@ pub(crate) fn text(body: &str) -> Result<()> {
 }
 
 /// Writes a file atomically: a temporary file in the same directory, renamed into place, so a
-/// crash or a kill leaves either the old file or the new one, never a torn one.
+/// crash or a kill leaves either the old file or the new one, never a torn one. On Linux the
+/// temporary file is unnamed (`O_TMPFILE`) until the data is on disk, so a run killed while
+/// writing leaves no temp file behind either.
 pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     use anyhow::Context as _;
     let dir = match path.parent() {
@@ -93,6 +95,12 @@ pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
         _ => std::path::PathBuf::from("."),
     };
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    #[cfg(target_os = "linux")]
+    match write_unnamed(&dir, path, bytes) {
+        Ok(true) => return Ok(()),
+        Ok(false) => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot write {}", path.display())),
+    }
     let mut builder = tempfile::Builder::new();
     builder.prefix(".covmap-").suffix(".tmp");
     // Temp files are private (0600) by default; outputs get the mode a plain create would give
@@ -108,6 +116,54 @@ pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     temp.persist(path)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
+}
+
+/// The Linux way of [`write_atomic`]: the bytes go to an unnamed file in `dir`, which is
+/// linked under a temporary name only once complete, then renamed over `path` (a name exists
+/// for the microseconds between the two calls). `Ok(false)`: the file system or the sandbox
+/// does not offer `O_TMPFILE` or `/proc`; the caller falls back to a named temp file.
+#[cfg(target_os = "linux")]
+fn write_unnamed(
+    dir: &std::path::Path,
+    path: &std::path::Path,
+    bytes: &[u8],
+) -> std::io::Result<bool> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static SEQUENCE: AtomicU32 = AtomicU32::new(0);
+    let Ok(mut file) = std::fs::OpenOptions::new()
+        .write(true)
+        .mode(0o644)
+        .custom_flags(rustix::fs::OFlags::TMPFILE.bits().cast_signed())
+        .open(dir)
+    else {
+        return Ok(false);
+    };
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    let name = dir.join(format!(
+        ".covmap-{}-{}.tmp",
+        std::process::id(),
+        SEQUENCE.fetch_add(1, Ordering::Relaxed)
+    ));
+    let proc_path = format!("/proc/self/fd/{}", file.as_raw_fd());
+    if rustix::fs::linkat(
+        rustix::fs::CWD,
+        proc_path.as_str(),
+        rustix::fs::CWD,
+        &name,
+        rustix::fs::AtFlags::SYMLINK_FOLLOW,
+    )
+    .is_err()
+    {
+        return Ok(false);
+    }
+    if let Err(e) = std::fs::rename(&name, path) {
+        let _ = std::fs::remove_file(&name);
+        return Err(e);
+    }
+    Ok(true)
 }
 
 /// Refuses to write over an input file.

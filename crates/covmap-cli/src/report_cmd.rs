@@ -1,12 +1,12 @@
 //! Writing report sets (`assess -o`, `compare -o`, `report`) and `export navigator`.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use covmap_assess::compare::Comparison;
 use covmap_assess::gaps::{GapOptions, gaps};
-use covmap_assess::score::{Assessment, FORMAT_VERSION};
+use covmap_assess::saved::{SavedError, read_assessment_json};
+use covmap_assess::score::Assessment;
 use covmap_assess::threats::{ThreatOptions, threat_coverage};
 use covmap_core::Attack;
 use covmap_report::{OutputKind, RenderOptions, ReportInput, Subtechniques, View};
@@ -153,82 +153,19 @@ pub(crate) fn read_assessment(path: &Path) -> Result<Assessment> {
     }
     let bytes = covmap_core::input::read(path)
         .with_context(|| format!("cannot read {}", path.display()))?;
-    // A byte-order mark (an editor on Windows) is no reason to refuse the file.
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let assessment: Assessment = serde_json::from_slice(bytes).map_err(|err| {
-        anyhow::anyhow!(
-            "{}:{}:{}: not an assessment.json written by covmap assess: {err}\n  hint: write one with `covmap assess INVENTORY -o DIR`",
-            path.display(),
-            err.line(),
-            err.column().max(1)
-        )
-    })?;
-    // serde_json refuses NaN, infinities and numbers out of f64's range; a score outside
-    // [0, 1] would still draw a wrong heatmap without a word.
-    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes)
-        && let Some((at, number)) = out_of_range(&value, &mut String::new())
-    {
-        bail!(
-            "{}: {at} is {number}, outside the range covmap writes ([0, 1] for scores, 0 or \
-             more for counts)\n  hint: the file was edited or damaged; write it again with \
-             `covmap assess INVENTORY -o DIR`",
-            path.display()
-        );
-    }
-    if assessment.format != FORMAT_VERSION {
-        bail!(
-            "{}: assessment format {} is not the format {FORMAT_VERSION} this covmap reads\n  hint: run `covmap assess` again with this version of covmap",
-            path.display(),
-            assessment.format
-        );
-    }
-    Ok(assessment)
-}
-
-/// The JSON path and value of the first number of an assessment outside the range covmap
-/// writes: negative anywhere (counts, costs, weights), or above 1 for a score (`score`,
-/// `overall`, a function's or platform's score, a contribution's `value`, a scoring parameter).
-fn out_of_range(value: &serde_json::Value, at: &mut String) -> Option<(String, f64)> {
-    use serde_json::Value;
-    const SCORES: &[&str] = &[
-        "score",
-        "overall",
-        "overall_weighted",
-        "value",
-        "detect",
-        "protect",
-        "respond",
-        "visibility",
-    ];
-    const SCORE_MAPS: &[&str] = &["platforms", "levels", "confidence", "thresholds"];
-    match value {
-        Value::Number(n) => {
-            let x = n.as_f64()?;
-            let mut keys = at.rsplit('.').map(|k| k.split('[').next().unwrap_or(k));
-            let key = keys.next().unwrap_or_default();
-            let parent = keys.next().unwrap_or_default();
-            let score = SCORES.contains(&key) || SCORE_MAPS.contains(&parent);
-            (x < 0.0 || (score && x > 1.0)).then(|| (at.clone(), x))
-        }
-        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
-            let len = at.len();
-            let _ = write!(at, "[{i}]");
-            let found = out_of_range(item, at);
-            at.truncate(len);
-            found
-        }),
-        Value::Object(fields) => fields.iter().find_map(|(key, item)| {
-            let len = at.len();
-            if !at.is_empty() {
-                at.push('.');
+    let assessment = read_assessment_json(&bytes).map_err(|err| {
+        let hint = match err {
+            SavedError::Json { .. } => "write one with `covmap assess INVENTORY -o DIR`",
+            SavedError::OutOfRange { .. } => {
+                "the file was edited or damaged; write it again with `covmap assess INVENTORY -o DIR`"
             }
-            at.push_str(key);
-            let found = out_of_range(item, at);
-            at.truncate(len);
-            found
-        }),
-        _ => None,
-    }
+            SavedError::Format { .. } => "run `covmap assess` again with this version of covmap",
+        };
+        // A JSON error starts with its line and column.
+        let gap = if matches!(err, SavedError::Json { .. }) { "" } else { " " };
+        anyhow::anyhow!("{}:{gap}{err}\n  hint: {hint}", path.display())
+    })?;
+    Ok(assessment)
 }
 
 /// `covmap report ASSESSMENT -o DIR`.

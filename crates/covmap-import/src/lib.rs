@@ -32,6 +32,15 @@
 //! JSON with serde_json, TOML with the `toml` crate. The crate never prints and never exits;
 //! it reads the files it is given, and nothing else.
 
+// No panics on user-controlled data: unwrap, expect, panic! and unchecked indexing are refused
+// outside tests; the few modules that index their own arrays say why they may.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 pub mod atomic;
 pub mod ctid;
 pub mod detect;

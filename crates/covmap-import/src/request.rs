@@ -101,7 +101,7 @@ impl Request {
         }
         let tactics: BTreeSet<String> = attack.tactics().map(|t| t.shortname.clone()).collect();
         let mut outcome = Outcome::default();
-        let mut imported = if format == ImportFormat::Auto {
+        let imported = if format == ImportFormat::Auto {
             self.run_auto(&tactics, &mut outcome.formats)?
         } else {
             let options = self.options(format, &tactics, true)?.ok_or_else(|| {
@@ -112,6 +112,39 @@ impl Request {
             options.import(&self.paths, &texts, &mut imported);
             imported
         };
+        Ok(self.finish(format, imported, outcome, attack))
+    }
+
+    /// Imports texts already in memory, as `run` imports files: `texts` are (path, text)
+    /// pairs, the paths naming them in findings and evidence (and, for the rule formats,
+    /// giving the folder grouping). `format` must not be `auto`. For callers that do not read
+    /// files (a fuzzer, a service).
+    pub fn run_texts(
+        &self,
+        texts: &[(PathBuf, String)],
+        attack: &Attack,
+    ) -> Result<Outcome, RequestError> {
+        let format = self.format.unwrap_or(ImportFormat::Auto);
+        let tactics: BTreeSet<String> = attack.tactics().map(|t| t.shortname.clone()).collect();
+        let options = self.options(format, &tactics, true)?.ok_or_else(|| {
+            RequestError(format!("run_texts needs a format, not {}", format.as_str()))
+        })?;
+        let mut outcome = Outcome::default();
+        outcome.formats.insert(format, texts.len());
+        let mut imported = Imported::default();
+        let roots: Vec<PathBuf> = texts.iter().map(|(path, _)| path.clone()).collect();
+        options.import(&roots, texts, &mut imported);
+        Ok(self.finish(format, imported, outcome, attack))
+    }
+
+    /// Names, resolves and tidies what the format's importer produced.
+    fn finish(
+        &self,
+        format: ImportFormat,
+        mut imported: Imported,
+        mut outcome: Outcome,
+        attack: &Attack,
+    ) -> Outcome {
         self.rename(format, &mut imported);
         // Where each capability comes from, for the finding if resolution empties it.
         let sources: BTreeMap<String, PathBuf> = imported
@@ -130,7 +163,7 @@ impl Request {
         drop_empty(&mut imported, attack, &sources);
         imported.sort_findings();
         outcome.imported = imported;
-        Ok(outcome)
+        outcome
     }
 
     /// `auto`: every file's format recognised, each format's files imported with its options.

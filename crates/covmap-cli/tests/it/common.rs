@@ -19,6 +19,8 @@ const SCRUBBED_ENV: &[&str] = &[
     "COVMAP_ATTACK",
     "COVMAP_ATTACK_BASE_URL",
     "COVMAP_DEBUG",
+    "COVMAP_JOBS",
+    "COVMAP_MAX_INPUT_MIB",
     "NO_COLOR",
     "RUST_BACKTRACE",
     "HTTP_PROXY",

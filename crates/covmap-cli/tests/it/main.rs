@@ -27,4 +27,5 @@ mod import;
 mod inv;
 mod report;
 mod threats;
+mod trust;
 mod validate;

@@ -26,7 +26,7 @@ const FULL_SET: [&str; 12] = [
 ];
 
 /// Every file of a directory, by name (sorted).
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     std::fs::read_dir(dir)
         .expect("output dir")
         .map(|e| {

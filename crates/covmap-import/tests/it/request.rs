@@ -176,3 +176,34 @@ fn expand_adds_the_imported_entries_to_the_capability() {
             .contains("a-multi.yml")
     );
 }
+
+#[test]
+fn texts_in_memory_import_as_the_same_files_do() {
+    let Some(attack) = enterprise_18() else {
+        return;
+    };
+    for (format, file) in [
+        (ImportFormat::Sigma, "sigma/windows/a-multi.yml"),
+        (ImportFormat::Navigator, "navigator/layers/a-array.json"),
+        (ImportFormat::Elastic, "elastic/windows/a-high.toml"),
+        (ImportFormat::Dettect, "dettect/a-lab.yaml"),
+    ] {
+        let path = repo_root().join("fixtures/import").join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let from_file = Request::new(format, vec![path.clone()])
+            .run(attack)
+            .unwrap();
+        let from_text = Request::new(format, Vec::new())
+            .run_texts(&[(path, text)], attack)
+            .unwrap();
+        assert!(!from_file.imported.capabilities.is_empty(), "{file}");
+        assert_eq!(from_text.imported, from_file.imported, "{file}");
+        assert_eq!(from_text.resolution, from_file.resolution, "{file}");
+    }
+    // `auto` needs files: it recognises each one's format.
+    assert!(
+        Request::new(ImportFormat::Auto, Vec::new())
+            .run_texts(&[], attack)
+            .is_err()
+    );
+}
