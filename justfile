@@ -54,3 +54,8 @@ share:
     mkdir -p target/share/man/man1 target/share/completions
     cargo run --release -- man > target/share/man/man1/covmap.1
     cargo run --release -- completions bash > target/share/completions/covmap.bash
+
+# Fuzz every parser for SECONDS each (default 600), seeded from fixtures/ and ../shared corpora.
+# Needs cargo-fuzz: `cargo install cargo-fuzz`. Results: fuzz/logs/, crashes in fuzz/artifacts/.
+fuzz SECONDS="600" *TARGETS:
+    bash fuzz/run.sh {{SECONDS}} {{TARGETS}}

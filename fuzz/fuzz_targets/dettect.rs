@@ -1,0 +1,7 @@
+//! The dettect importer on arbitrary bytes, then the inventory writer on what it made.
+#![no_main]
+
+use covmap_assess::inventory::ImportFormat;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| covmap_fuzz::import(ImportFormat::Dettect, "techniques.yaml", data));
