@@ -4,4 +4,8 @@
 use covmap_assess::inventory::ImportFormat;
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| covmap_fuzz::import(ImportFormat::Splunk, "detections/detection.yml", data));
+fuzz_target!(|data: &[u8]| covmap_fuzz::import(
+    ImportFormat::Splunk,
+    "detections/detection.yml",
+    data
+));

@@ -113,9 +113,22 @@ pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     temp.write_all(bytes)
         .and_then(|()| temp.as_file().sync_all())
         .with_context(|| format!("cannot write {}", path.display()))?;
+    slow_write_for_tests();
     temp.persist(path)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
+}
+
+/// Debug builds only: `COVMAP_TEST_SLOW_WRITES_MS` pauses each write between its data and its
+/// rename, so that the kill test can land a SIGKILL in the middle of a report set.
+fn slow_write_for_tests() {
+    #[cfg(debug_assertions)]
+    if let Some(ms) = std::env::var("COVMAP_TEST_SLOW_WRITES_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
 }
 
 /// The Linux way of [`write_atomic`]: the bytes go to an unnamed file in `dir`, which is
@@ -142,6 +155,7 @@ fn write_unnamed(
     };
     file.write_all(bytes)?;
     file.sync_all()?;
+    slow_write_for_tests();
     let name = dir.join(format!(
         ".covmap-{}-{}.tmp",
         std::process::id(),
