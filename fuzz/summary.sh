@@ -2,7 +2,7 @@
 # Prints the runs recorded in fuzz/logs/ as the Markdown table of docs/reliability.md.
 set -uo pipefail
 cd "$(dirname "$0")"
-echo "| target | seeds | time s | executions | exec/s | coverage (edges) at start -> end | corpus at end | peak RSS MiB | crashes |"
+echo "| target | inputs at start | time s | executions | exec/s | coverage (edges) at start -> end | corpus at end | peak RSS MiB | crashes |"
 echo "|---|---:|---:|---:|---:|---|---:|---:|---:|"
 for log in logs/*.log; do
   t=$(basename "$log" .log)
