@@ -47,7 +47,7 @@ pub fn read_assessment_json(bytes: &[u8]) -> Result<Assessment, SavedError> {
     let assessment: Assessment = serde_json::from_slice(bytes).map_err(|err| SavedError::Json {
         line: err.line().max(1),
         column: err.column().max(1),
-        message: without_position(&err),
+        message: covmap_core::error::json_message(&err),
     })?;
     if let Ok(value) = serde_json::from_slice::<Value>(bytes)
         && let Some((at, value)) = out_of_range(&value, &mut String::new())
@@ -60,15 +60,6 @@ pub fn read_assessment_json(bytes: &[u8]) -> Result<Assessment, SavedError> {
         });
     }
     Ok(assessment)
-}
-
-/// serde_json's message without the " at line L column C" it appends (the error has them).
-fn without_position(err: &serde_json::Error) -> String {
-    let message = err.to_string();
-    match message.rfind(" at line ") {
-        Some(cut) => message[..cut].to_string(),
-        None => message,
-    }
 }
 
 /// The JSON path and value of the first number outside the range covmap writes: negative

@@ -60,18 +60,22 @@ pub enum LoadError {
 impl LoadError {
     /// Wraps a `serde_json` error with the file it came from.
     pub(crate) fn json(path: PathBuf, err: &serde_json::Error) -> Self {
-        let message = err.to_string();
-        // serde_json appends " at line L column C"; the position is reported separately.
-        let message = match message.rfind(" at line ") {
-            Some(cut) => message[..cut].to_string(),
-            None => message,
-        };
         LoadError::Json {
             path,
             line: err.line(),
             // serde_json says column 0 when the input ended at a line break; point at the line.
             column: err.column().max(1),
-            message,
+            message: json_message(err),
         }
+    }
+}
+
+/// A serde_json error's message without the " at line L column C" it appends, for messages
+/// that report the position themselves (`file:line:column: message`).
+pub fn json_message(err: &serde_json::Error) -> String {
+    let message = err.to_string();
+    match message.rfind(" at line ") {
+        Some(cut) => message[..cut].to_string(),
+        None => message,
     }
 }
