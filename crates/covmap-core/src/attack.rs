@@ -31,7 +31,49 @@ pub struct Attack {
     offsets: [u32; Kind::ALL.len()],
     by_attack_id: HashMap<String, ObjectRef>,
     by_stix_id: HashMap<String, ObjectRef>,
-    by_alias: HashMap<String, Vec<ObjectRef>>,
+    /// Trimmed, lowercased own names and aliases, each with the objects it names and the rank
+    /// of each match (see [`NameRank`]).
+    by_name: HashMap<String, Vec<(ObjectRef, NameRank)>>,
+}
+
+/// How well a name matches an object; lower is better. Only the best rank present competes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum NameRank {
+    /// The active object's own name (a tactic's shortname counts as one).
+    ActiveName,
+    /// An alias of an active object.
+    ActiveAlias,
+    /// A revoked or deprecated object's own name.
+    InactiveName,
+    /// An alias of a revoked or deprecated object.
+    InactiveAlias,
+}
+
+/// What a name typed by a user names: see [`Attack::resolve_name`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameMatch {
+    /// No object of the kinds asked for has this name or alias.
+    None,
+    /// Exactly one object has the best match.
+    One(ObjectRef),
+    /// Several objects tie for the best match, sorted by kind then ATT&CK ID: the caller must
+    /// not pick one, but list them and ask for an ID.
+    Ambiguous(Vec<ObjectRef>),
+}
+
+impl NameMatch {
+    /// The object when there is exactly one.
+    pub fn one(&self) -> Option<ObjectRef> {
+        match self {
+            NameMatch::One(key) => Some(*key),
+            NameMatch::None | NameMatch::Ambiguous(_) => None,
+        }
+    }
+}
+
+/// The form names are compared in: trimmed, lowercased.
+fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
 }
 
 /// How a group (or campaign) comes to use a technique.
@@ -185,7 +227,6 @@ impl Attack {
         let mut graph = DiGraph::with_capacity(total as usize, data.relationships.len());
         let mut by_stix_id = HashMap::with_capacity(total as usize);
         let mut by_attack_id: HashMap<String, ObjectRef> = HashMap::with_capacity(total as usize);
-        let mut by_alias: HashMap<String, Vec<ObjectRef>> = HashMap::new();
         for kind in Kind::ALL {
             for index in 0..data.count(kind) as u32 {
                 let key = ObjectRef { kind, index };
@@ -203,33 +244,7 @@ impl Attack {
                 }
             }
         }
-        let mut add_alias = |name: &str, key: ObjectRef| {
-            let entry = by_alias.entry(name.to_lowercase()).or_default();
-            if !entry.contains(&key) {
-                entry.push(key);
-            }
-        };
-        for g in &data.groups {
-            add_alias(&g.meta.name, g.meta.key);
-            g.aliases.iter().for_each(|a| add_alias(a, g.meta.key));
-        }
-        for s in &data.software {
-            add_alias(&s.meta.name, s.meta.key);
-            s.aliases.iter().for_each(|a| add_alias(a, s.meta.key));
-        }
-        for c in &data.campaigns {
-            add_alias(&c.meta.name, c.meta.key);
-            c.aliases.iter().for_each(|a| add_alias(a, c.meta.key));
-        }
-        for m in &data.mitigations {
-            add_alias(&m.meta.name, m.meta.key);
-        }
-        // Order within each entry does not depend on the map's iteration order.
-        #[allow(clippy::iter_over_hash_type)]
-        for refs in by_alias.values_mut() {
-            // Active objects first, so that a name resolves to the live object.
-            refs.sort_by_key(|r| (!data.meta(*r).is_active(), *r));
-        }
+        let by_name = name_index(&data);
         let node = |key: ObjectRef| NodeIndex::new((offsets[key.kind.slot()] + key.index) as usize);
         for rel in &data.relationships {
             graph.add_edge(node(rel.source), node(rel.target), rel.kind);
@@ -240,7 +255,7 @@ impl Attack {
             offsets,
             by_attack_id,
             by_stix_id,
-            by_alias,
+            by_name,
         }
     }
 
@@ -494,30 +509,51 @@ impl Attack {
         self.by_attack_id.get(&id.to_ascii_uppercase()).copied()
     }
 
-    /// Groups, software, campaigns and mitigations whose name or alias is `name` (any case),
-    /// active ones first.
-    pub fn lookup_name(&self, name: &str) -> &[ObjectRef] {
-        self.by_alias
-            .get(&name.trim().to_lowercase())
-            .map_or(&[], Vec::as_slice)
+    /// What `name` names among objects of `kinds`, by own name or alias, ignoring case and
+    /// surrounding spaces. The rule (docs/cli.md, "Names and aliases"): an active object's own
+    /// name beats an active object's alias, which beats a revoked or deprecated object's own
+    /// name, which beats its alias; only the best rank present competes, and several objects at
+    /// that rank are [`NameMatch::Ambiguous`], never a pick. Names are those of
+    /// [`Kind::NAMED`] kinds (tactics also by shortname); other kinds never match.
+    pub fn resolve_name(&self, name: &str, kinds: &[Kind]) -> NameMatch {
+        let Some(hits) = self.by_name.get(&name_key(name)) else {
+            return NameMatch::None;
+        };
+        let wanted = || hits.iter().filter(|(key, _)| kinds.contains(&key.kind));
+        let Some(best) = wanted().map(|(_, rank)| *rank).min() else {
+            return NameMatch::None;
+        };
+        let mut winners: Vec<ObjectRef> = wanted()
+            .filter(|(_, rank)| *rank == best)
+            .map(|(key, _)| *key)
+            .collect();
+        winners.sort_by(|a, b| {
+            let (ma, mb) = (self.meta(*a), self.meta(*b));
+            (a.kind, ma.id(), &ma.stix_id).cmp(&(b.kind, mb.id(), &mb.stix_id))
+        });
+        winners.dedup();
+        match winners.as_slice() {
+            [] => NameMatch::None,
+            [one] => NameMatch::One(*one),
+            _ => NameMatch::Ambiguous(winners),
+        }
     }
 
-    /// Resolves what a user typed: an ATT&CK ID, a STIX id, a name or alias, or a tactic
-    /// shortname.
+    /// Resolves what a user typed: an ATT&CK ID or STIX id (of any kind: the caller checks
+    /// the kind, to say "X is a software, not a group"), else a name or alias of `kinds` by the
+    /// rule of [`Attack::resolve_name`].
+    pub fn resolve_query(&self, query: &str, kinds: &[Kind]) -> NameMatch {
+        match self.lookup(query) {
+            Some(key) => NameMatch::One(key),
+            None => self.resolve_name(query, kinds),
+        }
+    }
+
+    /// The one object `query` names ([`Attack::resolve_query`] over every named kind), or
+    /// `None` when nothing or several objects match: callers that report errors use
+    /// `resolve_query` to tell the two apart.
     pub fn resolve(&self, query: &str) -> Option<ObjectRef> {
-        self.lookup(query)
-            .or_else(|| self.lookup_name(query).first().copied())
-            .or_else(|| self.tactic(query).map(|t| t.meta.key))
-            .or_else(|| {
-                // Technique names are not unique across families; accept a unique active match.
-                let mut hits = self.data.techniques.iter().filter(|t| {
-                    t.meta.is_active() && t.meta.name.eq_ignore_ascii_case(query.trim())
-                });
-                match (hits.next(), hits.next()) {
-                    (Some(t), None) => Some(t.meta.key),
-                    _ => None,
-                }
-            })
+        self.resolve_query(query, &Kind::NAMED).one()
     }
 
     /// Up to `limit` IDs with names close to `query`, best first, for "did you mean" hints.
@@ -888,4 +924,52 @@ impl Attack {
         seen.sort_by_key(|p| p.to_lowercase());
         seen
     }
+}
+
+/// The name index: every own name and alias of the [`Kind::NAMED`] kinds, with its rank.
+fn name_index(data: &AttackData) -> HashMap<String, Vec<(ObjectRef, NameRank)>> {
+    let mut index: HashMap<String, Vec<(ObjectRef, NameRank)>> = HashMap::new();
+    let mut add = |meta: &Meta, own: &[&str], aliases: &[String]| {
+        let active = meta.is_active();
+        let own: BTreeSet<String> = own
+            .iter()
+            .map(|n| name_key(n))
+            .filter(|n| !n.is_empty())
+            .collect();
+        let aliases: BTreeSet<String> = aliases
+            .iter()
+            .map(|n| name_key(n))
+            .filter(|n| !n.is_empty() && !own.contains(n))
+            .collect();
+        let (name_rank, alias_rank) = if active {
+            (NameRank::ActiveName, NameRank::ActiveAlias)
+        } else {
+            (NameRank::InactiveName, NameRank::InactiveAlias)
+        };
+        for name in own {
+            index.entry(name).or_default().push((meta.key, name_rank));
+        }
+        for alias in aliases {
+            index.entry(alias).or_default().push((meta.key, alias_rank));
+        }
+    };
+    for t in &data.tactics {
+        add(&t.meta, &[&t.meta.name, &t.shortname], &[]);
+    }
+    for t in &data.techniques {
+        add(&t.meta, &[&t.meta.name], &[]);
+    }
+    for m in &data.mitigations {
+        add(&m.meta, &[&m.meta.name], &[]);
+    }
+    for g in &data.groups {
+        add(&g.meta, &[&g.meta.name], &g.aliases);
+    }
+    for s in &data.software {
+        add(&s.meta, &[&s.meta.name], &s.aliases);
+    }
+    for c in &data.campaigns {
+        add(&c.meta, &[&c.meta.name], &c.aliases);
+    }
+    index
 }

@@ -46,7 +46,7 @@ mod stix;
 pub mod store;
 mod text;
 
-pub use attack::{Attack, Counts, Detection, Object, Route, TechniqueUse, Users};
+pub use attack::{Attack, Counts, Detection, NameMatch, Object, Route, TechniqueUse, Users};
 pub use cache::{CacheStatus, load_cached};
 pub use error::LoadError;
 pub use model::{

@@ -46,6 +46,17 @@ impl Kind {
         Kind::Asset,
     ];
 
+    /// The kinds users name by name or alias (`covmap attack show Carbanak`), in this order;
+    /// the others are named by ID only.
+    pub const NAMED: [Kind; 6] = [
+        Kind::Tactic,
+        Kind::Technique,
+        Kind::Mitigation,
+        Kind::Group,
+        Kind::Software,
+        Kind::Campaign,
+    ];
+
     /// The kind of a STIX object type, if the model keeps it.
     pub fn from_stix_type(stix_type: &str) -> Option<Kind> {
         Some(match stix_type {

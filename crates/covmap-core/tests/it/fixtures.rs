@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use covmap_core::diff::{ListChange, Named, Renamed, Revoked};
-use covmap_core::{Attack, CacheStatus, Counts, Kind, LoadError, Route, Technique, load_cached};
+use covmap_core::{
+    Attack, CacheStatus, Counts, Kind, LoadError, NameMatch, Route, Technique, load_cached,
+};
 use serde_json::{Value, json};
 
 use crate::common::fixture;
@@ -600,8 +602,8 @@ fn lookups_by_id_stix_id_name_and_alias() {
         assert_eq!(resolved_id(attack, query), Some("G0046"), "{query}");
     }
     assert_eq!(
-        attack.lookup_name("Cozy Bear"),
-        [attack.lookup("G0016").unwrap()]
+        attack.resolve_name("Cozy Bear", &[Kind::Group]),
+        NameMatch::One(attack.lookup("G0016").unwrap())
     );
     assert_eq!(resolved_id(attack, "Mimikatz"), Some("S0002"));
     assert_eq!(resolved_id(attack, "cobalt strike"), Some("S0154"));
