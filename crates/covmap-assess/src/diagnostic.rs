@@ -98,11 +98,14 @@ pub enum Code {
     ImportFailed,
     /// The artefacts of an `import:` were read, with findings (files skipped, unknown IDs).
     ImportFindings,
+    /// A name or alias in `scope.threats` that names several objects of its kind
+    /// (`DNSMessenger`: S0145 and S0146): never resolved by a pick.
+    AmbiguousName,
 }
 
 impl Code {
     /// Every code, for documentation and uniqueness tests.
-    pub const ALL: [Code; 25] = [
+    pub const ALL: [Code; 26] = [
         Code::UnreadableFile,
         Code::YamlSyntax,
         Code::InvalidValue,
@@ -128,6 +131,7 @@ impl Code {
         Code::InactiveThreat,
         Code::ImportFailed,
         Code::ImportFindings,
+        Code::AmbiguousName,
     ];
 
     /// The kebab-case name shown as `error[code]`.
@@ -158,6 +162,7 @@ impl Code {
             Code::InactiveThreat => "inactive-threat",
             Code::ImportFailed => "import-failed",
             Code::ImportFindings => "import-findings",
+            Code::AmbiguousName => "ambiguous-name",
         }
     }
 }

@@ -41,7 +41,7 @@ use std::fmt::Write as _;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 
-use covmap_core::{Attack, Kind, ObjectRef};
+use covmap_core::{Attack, Kind, NameMatch, ObjectRef};
 use sha2::{Digest, Sha256};
 
 use crate::diagnostic::{Code, Diagnostic, Location, Severity};
@@ -1930,6 +1930,54 @@ impl<'a> Run<'a> {
         (d, None)
     }
 
+    /// A name or alias naming several objects of the kind asked for: an error listing them.
+    fn ambiguous_threat(
+        &self,
+        file: &FileRef<'_>,
+        raw: &Spanned<&str>,
+        candidates: &[ObjectRef],
+        key: &str,
+    ) -> Diagnostic {
+        let attack = self.attack;
+        let query = raw.value.trim();
+        let listed: Vec<String> = candidates
+            .iter()
+            .map(|r| {
+                let meta = attack.meta(*r);
+                let how = if meta.name.trim().to_lowercase() == query.to_lowercase() {
+                    ""
+                } else {
+                    ", by alias"
+                };
+                let state = if meta.revoked {
+                    ", revoked"
+                } else if meta.deprecated {
+                    ", deprecated"
+                } else {
+                    ""
+                };
+                format!("`{}` ({}{how}{state})", meta.id(), meta.name)
+            })
+            .collect();
+        let first = candidates
+            .first()
+            .map(|r| attack.meta(*r).id().to_string())
+            .unwrap_or_default();
+        file.error(
+            raw.node,
+            Code::AmbiguousName,
+            format!(
+                "`{query}` names {} {}: {}",
+                candidates.len(),
+                key,
+                listed.join(", ")
+            ),
+        )
+        .hint(format!(
+            "write the ATT&CK ID of the one you mean in `scope.threats.{key}` (e.g. `{first}`): covmap never picks one"
+        ))
+    }
+
     /// Resolves a group, campaign or software by ATT&CK ID, STIX id, name or alias.
     fn threat(&mut self, file: &FileRef<'_>, raw: &Spanned<&str>, kind: Kind) -> Option<u32> {
         let attack = self.attack;
@@ -1940,22 +1988,28 @@ impl<'a> Run<'a> {
             _ => "software",
         };
         let label = kind.label();
-        let candidates: Vec<ObjectRef> = attack
-            .lookup(query)
-            .into_iter()
-            .chain(attack.lookup_name(query).iter().copied())
-            .collect();
-        if let Some(r) = candidates.iter().copied().find(|r| r.kind == kind) {
-            let meta = attack.meta(r);
-            if meta.is_active() {
-                return Some(r.index);
+        // IDs first, then names of this kind only: a group's own name wins over another
+        // group's alias, and a software name never competes with a group of the same name.
+        let other = match attack.resolve_query(query, &[kind]) {
+            NameMatch::One(r) if r.kind == kind => {
+                if attack.meta(r).is_active() {
+                    return Some(r.index);
+                }
+                let (d, index) = self.inactive_threat(file, raw, r, key);
+                self.push(file, d);
+                return index;
             }
-            let (d, index) = self.inactive_threat(file, raw, r, key);
-            self.push(file, d);
-            return index;
-        }
-        if let Some(r) = candidates.first() {
-            let meta = attack.meta(*r);
+            NameMatch::One(r) => NameMatch::One(r),
+            NameMatch::Ambiguous(candidates) => {
+                let d = self.ambiguous_threat(file, raw, &candidates, key);
+                self.push(file, d);
+                return None;
+            }
+            // Not a name of this kind: is it one of another kind?
+            NameMatch::None => attack.resolve_name(query, &Kind::NAMED),
+        };
+        if let NameMatch::One(r) = other {
+            let meta = attack.meta(r);
             let other = r.kind.label();
             let mut d = file.error(
                 raw.node,

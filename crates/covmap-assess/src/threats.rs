@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use covmap_core::{Attack, ObjectRef};
+use covmap_core::{Attack, Kind, NameMatch, ObjectRef};
 use serde::{Deserialize, Serialize};
 
 use crate::score::{ActorKind, Assessment, round6};
@@ -38,6 +38,18 @@ pub enum ThreatsError {
         query: String,
         /// What it is (`technique`, `mitigation`, ...).
         kind: String,
+    },
+    /// The name or alias names several groups, campaigns or software: covmap never picks one.
+    #[error(
+        "`{query}` names {} groups, campaigns or software: {}\n  hint: name the one you mean by its ATT&CK ID",
+        candidates.len(),
+        candidates.join(", ")
+    )]
+    AmbiguousActor {
+        /// What was asked for.
+        query: String,
+        /// The candidates, `ID name (kind)`, sorted by kind then ID.
+        candidates: Vec<String>,
     },
 }
 
@@ -109,18 +121,46 @@ pub fn leaves_used_by(attack: &Attack, actor: ObjectRef) -> Vec<u32> {
     leaves.into_iter().map(|(_, t)| t).collect()
 }
 
-/// Resolves an actor query (ID, name or alias) to a group, campaign or software.
+/// Resolves an actor query (ID, name or alias) to a group, campaign or software, by the rule of
+/// [`Attack::resolve_name`]: only those three kinds compete, an own name beats an alias, and a
+/// name several of them share is [`ThreatsError::AmbiguousActor`].
 pub fn resolve_actor(attack: &Attack, query: &str) -> Result<ObjectRef, ThreatsError> {
-    let key = attack
-        .resolve(query)
-        .ok_or_else(|| ThreatsError::UnknownActor {
-            query: query.to_string(),
-        })?;
-    match ActorKind::of(key.kind) {
-        Some(_) => Ok(key),
-        None => Err(ThreatsError::NotAnActor {
+    const ACTORS: [Kind; 3] = [Kind::Group, Kind::Campaign, Kind::Software];
+    let found = match attack.resolve_query(query, &ACTORS) {
+        NameMatch::None => attack.resolve_name(query, &Kind::NAMED),
+        other => other,
+    };
+    match found {
+        NameMatch::One(key) if ActorKind::of(key.kind).is_some() => Ok(key),
+        NameMatch::One(key) => Err(ThreatsError::NotAnActor {
             query: query.to_string(),
             kind: key.kind.label().to_string(),
+        }),
+        NameMatch::Ambiguous(keys) if keys.iter().all(|k| ActorKind::of(k.kind).is_some()) => {
+            Err(ThreatsError::AmbiguousActor {
+                query: query.to_string(),
+                candidates: keys
+                    .iter()
+                    .map(|k| {
+                        let meta = attack.meta(*k);
+                        format!("{} {} ({})", meta.id(), meta.name, k.kind.label())
+                    })
+                    .collect(),
+            })
+        }
+        // Several objects of other kinds (two techniques named `Botnet`): none is an actor.
+        NameMatch::Ambiguous(keys) => Err(ThreatsError::NotAnActor {
+            query: query.to_string(),
+            kind: keys
+                .iter()
+                .map(|k| k.kind.label())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect::<Vec<_>>()
+                .join(" or "),
+        }),
+        NameMatch::None => Err(ThreatsError::UnknownActor {
+            query: query.to_string(),
         }),
     }
 }

@@ -118,3 +118,50 @@ fn leaves_used_by_follows_every_route() {
         ["T1003.001", "T1053", "T1059.001", "T1078", "T1566.001"]
     );
 }
+
+#[test]
+fn actor_names_follow_the_name_rule() {
+    use covmap_assess::threats::resolve_actor;
+    let attack = covmap_core::Attack::load(
+        &crate::builder::repo_root().join("fixtures/attack/names-attack-2.1.json"),
+    )
+    .expect("names fixture loads");
+    let id = |q: &str| {
+        let key = resolve_actor(&attack, q).expect("one actor");
+        attack.meta(key).id().to_string()
+    };
+    // An own name beats another group's alias; an alias alone still works.
+    assert_eq!(id("Thrip"), "G0076");
+    assert_eq!(id("Lotus Blossom"), "G0030");
+    assert_eq!(id("APT34"), "G0049");
+    assert_eq!(id("S0030"), "S0030");
+    // A group and a malware named alike: never a pick.
+    assert_eq!(
+        resolve_actor(&attack, "Carbanak"),
+        Err(ThreatsError::AmbiguousActor {
+            query: "Carbanak".to_string(),
+            candidates: vec![
+                "G0008 Carbanak (group)".to_string(),
+                "S0030 Carbanak (software)".to_string()
+            ],
+        })
+    );
+    let err = resolve_actor(&attack, "spring dragon").expect_err("ambiguous");
+    assert_eq!(
+        err.to_string(),
+        "`spring dragon` names 2 groups, campaigns or software: G0030 Lotus Blossom (group), C0001 Operation Spring (campaign)\n  hint: name the one you mean by its ATT&CK ID"
+    );
+    // Names of other kinds only.
+    assert_eq!(
+        resolve_actor(&attack, "Code Signing")
+            .expect_err("not an actor")
+            .to_string(),
+        "`Code Signing` is a mitigation or technique, not a group, campaign or software"
+    );
+    assert_eq!(
+        resolve_actor(&attack, "Credential Access")
+            .expect_err("not an actor")
+            .to_string(),
+        "`Credential Access` is a tactic, not a group, campaign or software"
+    );
+}

@@ -409,6 +409,77 @@ fn attack_domain_mismatch() {
     );
 }
 
+/// The made-up bundle of name-resolution cases (fixtures/attack/make_names_fixture.py).
+fn names_bundle() -> &'static Attack {
+    static CELL: OnceLock<Attack> = OnceLock::new();
+    CELL.get_or_init(|| {
+        Attack::load(&repo_root().join("fixtures/attack/names-attack-2.1.json"))
+            .expect("names fixture loads")
+    })
+}
+
+#[test]
+fn ambiguous_name() {
+    let parsed = check_code(
+        Code::AmbiguousName,
+        names_bundle(),
+        &ValidationContext::default(),
+        &[],
+        (Severity::Error, 4, 26),
+    );
+    let d = parsed
+        .diagnostics
+        .iter()
+        .find(|d| d.code == Code::AmbiguousName)
+        .expect("the finding");
+    assert_eq!(
+        d.message,
+        "`DNSMessenger` names 2 software: `S0145` (POWERSOURCE, by alias), `S0146` (TEXTMATE, by alias)"
+    );
+    // Mimikatz still counts; the ambiguous name adds nothing.
+    assert_eq!(
+        parsed.inventory.scope.threats.software,
+        vec![index_of(names_bundle(), Kind::Software, "S0002")]
+    );
+}
+
+#[test]
+fn threat_names_resolve_among_their_kind_only() {
+    let attack = names_bundle();
+    let source = SourceFile {
+        path: PathBuf::from("threats.yaml"),
+        bytes: b"covmap: 1\nscope:\n  threats:\n    groups: [Thrip, Carbanak, APT34, UAC-0056, Mimikatz]\n    software: [Carbanak, Bad Rabbit, Ghost]\n    campaigns: [spring dragon]\ncapabilities:\n  - id: edr\n    coverage:\n      - {techniques: [T1059.001], function: detect, level: partial}\n".to_vec(),
+    };
+    let parsed = parse_inventories(&[source], attack, &ValidationContext::default());
+    assert_eq!(
+        codes(&parsed),
+        vec![
+            ("ambiguous-name", 4, 38),
+            ("unknown-threat", 4, 48),
+            ("ambiguous-name", 5, 38),
+        ]
+    );
+    let ids = |kind: Kind, list: &[u32]| -> Vec<String> {
+        list.iter()
+            .map(|&i| {
+                attack
+                    .meta(covmap_core::ObjectRef { kind, index: i })
+                    .id()
+                    .to_string()
+            })
+            .collect()
+    };
+    let threats = &parsed.inventory.scope.threats;
+    // Thrip is G0076's own name (G0030 only lists it as an alias); the revoked G0057's name
+    // APT34 is the active G0049's alias.
+    assert_eq!(
+        ids(Kind::Group, &threats.groups),
+        ["G0008", "G0049", "G0076"]
+    );
+    assert_eq!(ids(Kind::Software, &threats.software), ["S0030", "S0606"]);
+    assert_eq!(ids(Kind::Campaign, &threats.campaigns), ["C0001"]);
+}
+
 #[test]
 fn unknown_threat() {
     let parsed = check_code(
