@@ -4,7 +4,9 @@ use std::fmt::Write as _;
 
 use anyhow::{Result, bail};
 use covmap_core::diff::{Named, VersionDiff};
-use covmap_core::{Attack, AttackObject, Kind, Meta, Object, ObjectRef, Route, Technique};
+use covmap_core::{
+    Attack, AttackObject, Kind, Meta, NameMatch, Object, ObjectRef, Route, Technique,
+};
 use serde_json::{Value, json};
 
 use crate::cli::{AttackCommand, Format, SourceArgs};
@@ -74,10 +76,40 @@ fn label(attack: &Attack) -> String {
     )
 }
 
-/// Finds what the user named, or fails with "did you mean" hints.
-fn find(attack: &Attack, query: &str) -> Result<ObjectRef> {
-    if let Some(key) = attack.resolve(query) {
-        return Ok(key);
+/// Finds what the user named among `kinds` (by ID of any kind, or by name or alias), or fails:
+/// with "did you mean" hints when nothing matches, with the candidates when several objects
+/// share the name (never a pick; docs/cli.md, "Names and aliases").
+fn find(attack: &Attack, query: &str, kinds: &[Kind]) -> Result<ObjectRef> {
+    match attack.resolve_query(query, kinds) {
+        NameMatch::One(key) => return Ok(key),
+        NameMatch::Ambiguous(keys) => {
+            let head = format!(
+                "\"{query}\" names {} ATT&CK objects in {}; covmap does not pick one:",
+                keys.len(),
+                label(attack)
+            );
+            let first = keys.first().map_or("ID", |k| attack.meta(*k).id());
+            let hint = format!("name the one you mean by its ATT&CK ID, e.g. `{first}`");
+            bail!(candidates(attack, query, &head, &keys, &hint))
+        }
+        NameMatch::None => {}
+    }
+    if kinds != Kind::NAMED {
+        // A name of another kind: let the caller say what it is instead.
+        match attack.resolve_name(query, &Kind::NAMED) {
+            NameMatch::One(key) => return Ok(key),
+            NameMatch::Ambiguous(keys) => {
+                let wanted: Vec<&str> = kinds.iter().map(|k| k.label()).collect();
+                let head = format!(
+                    "\"{query}\" is no {} in {}; it names:",
+                    wanted.join(" or "),
+                    label(attack)
+                );
+                let hint = "`covmap attack show ID` shows any of them";
+                bail!(candidates(attack, query, &head, &keys, hint))
+            }
+            NameMatch::None => {}
+        }
     }
     let hints = attack.suggest(query, 3);
     let mut message = format!("no ATT&CK object matches \"{query}\" in {}", label(attack));
@@ -89,6 +121,30 @@ fn find(attack: &Attack, query: &str) -> Result<ObjectRef> {
         let _ = write!(message, "\n  hint: did you mean {}?", hints.join(", "));
     }
     bail!(message)
+}
+
+/// An error listing the objects a name names: each with its ID, name, kind, how the name
+/// matched it and whether it is withdrawn, then how to name one.
+fn candidates(attack: &Attack, query: &str, head: &str, keys: &[ObjectRef], hint: &str) -> String {
+    let mut message = head.to_string();
+    for key in keys {
+        let meta = attack.meta(*key);
+        let mut notes = vec![key.kind.label()];
+        let same = |name: &str| name.trim().to_lowercase() == query.trim().to_lowercase();
+        let own = same(&meta.name)
+            || matches!(attack.object(*key), Object::Tactic(t) if same(&t.shortname));
+        if !own {
+            notes.push("by alias");
+        }
+        if meta.revoked {
+            notes.push("revoked");
+        } else if meta.deprecated {
+            notes.push("deprecated");
+        }
+        let _ = write!(message, "\n  {} ({})", line(meta), notes.join(", "));
+    }
+    let _ = write!(message, "\n  hint: {hint}");
+    message
 }
 
 fn named(meta: &Meta) -> Value {
@@ -345,7 +401,7 @@ fn show(attack: &Attack, query: &str, format: Format) -> Result<()> {
     if format == Format::Csv {
         bail!("`covmap attack show` prints one object: use --format table or --format json");
     }
-    let key = find(attack, query)?;
+    let key = find(attack, query, &Kind::NAMED)?;
     let meta = attack.meta(key);
     let mut doc = json!({
         "kind": key.kind.label(),
@@ -667,7 +723,7 @@ fn show(attack: &Attack, query: &str, format: Format) -> Result<()> {
 
 #[allow(clippy::too_many_lines)] // three output formats of one listing
 fn group(attack: &Attack, query: &str, format: Format) -> Result<()> {
-    let mut key = find(attack, query)?;
+    let mut key = find(attack, query, &[Kind::Group])?;
     if key.kind != Kind::Group {
         bail!(
             "\"{query}\" is the {} {}, not a group\n  hint: use `covmap attack show {}`",

@@ -255,6 +255,24 @@ const CASES: &[(&str, &[&str], bool)] = &[
         true,
     ),
     ("inventory/truncated.yaml", &["invalid YAML"], true),
+    // names (issue 16, names and aliases): run against names-attack-2.1.json (`read_as`).
+    (
+        "inventory/names-ambiguous-group.yaml",
+        &[
+            "error[ambiguous-name]",
+            "`uac-0056` names 2 groups: `G1003` (Ember Bear, by alias), `G1031` (Saint Bear, by alias)",
+            "write the ATT&CK ID",
+        ],
+        true,
+    ),
+    (
+        "inventory/names-ambiguous-software.yaml",
+        &[
+            "error[ambiguous-name]",
+            "`DNSMessenger` names 2 software: `S0145` (POWERSOURCE, by alias), `S0146` (TEXTMATE, by alias)",
+        ],
+        true,
+    ),
     ("navigator/binary.json", &["not UTF-8 text"], true),
     (
         "navigator/deep-nesting.json",
@@ -343,7 +361,14 @@ impl Outputs {
 /// Runs what reads `input` as a `reader`, writing into `outputs` (extra `args` last).
 fn read_as(env: &Env, reader: &str, input: &Path, outputs: &Outputs, args: &[&str]) -> Out {
     let mut cmd = env.cmd();
-    let mini = fixture("mini-attack-2.1.json");
+    let mut mini = fixture("mini-attack-2.1.json");
+    // names: the `names-*` cases need names the mini bundle does not have.
+    if input
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("names-"))
+    {
+        mini = fixture("names-attack-2.1.json");
+    }
     let out = outputs.dir.path();
     match reader {
         "bundle" => {

@@ -13,6 +13,7 @@ mod group;
 mod info;
 mod locate;
 mod misc;
+mod names;
 mod real;
 mod show;
 mod techniques;

@@ -88,7 +88,18 @@ const fn case(
 }
 
 /// One case per fixture, in file-name order.
-const CASES: [Case; 25] = [
+const CASES: [Case; 26] = [
+    // names: DNSMessenger is an alias of S0145 and S0146 in real enterprise 18.1.
+    Case {
+        real: true,
+        ..case(
+            "ambiguous-name.yaml",
+            true,
+            (4, 26),
+            "DNSMessenger",
+            "write the ATT&CK ID of the one you mean",
+        )
+    },
     case(
         "attack-domain-mismatch.yaml",
         true,
