@@ -143,6 +143,38 @@ fn summary(format: ImportFormat, outcome: &Outcome) -> String {
         imported.capabilities.len(),
         entries
     );
+    if s.duplicates > 0 {
+        let _ = writeln!(
+            out,
+            "  duplicates: {} {noun} left out as copies of {noun} already read (same id; findings name both paths)",
+            s.duplicates
+        );
+    }
+    if !s.parent_only.is_empty() {
+        // Such an entry scores no sub-technique (docs/scoring.md): say so, with the fixes.
+        let on_parents: usize = s.parent_only.values().map(|p| p.entries).sum();
+        let _ = writeln!(
+            out,
+            "  parent-only: {} {} on {} parent techniques that have sub-techniques count for no sub-technique\n    \
+             (add `include_subtechniques: true` where an entry covers them all, or list the sub-techniques it covers)",
+            on_parents,
+            if on_parents == 1 { "entry" } else { "entries" },
+            s.parent_only.len()
+        );
+        let list: Vec<String> = s
+            .parent_only
+            .iter()
+            .map(|(id, p)| {
+                let entries = if p.entries == 1 {
+                    String::new()
+                } else {
+                    format!("{} entries, ", p.entries)
+                };
+                format!("{id} ({entries}{} sub-techniques)", p.subtechniques)
+            })
+            .collect();
+        let _ = writeln!(out, "    {}", list.join(", "));
+    }
     for (from, to) in &resolution.remapped {
         let _ = writeln!(out, "  remapped: {from} -> {to} (revoked)");
     }
