@@ -146,10 +146,11 @@ impl Walk<'_> {
         {
             use std::os::unix::fs::MetadataExt;
             if self.system_devices.contains(&meta.dev()) {
-                return Some(format!(
-                    "a system folder ({}'s file system) is never walked: skipped",
-                    SYSTEM_FOLDERS.join(", ")
-                ));
+                return Some(
+                    "a system folder (the kernel's /proc or /sys file system) is never walked: \
+                     skipped"
+                        .to_string(),
+                );
             }
         }
         let _ = meta;
