@@ -86,7 +86,12 @@ pub(crate) fn read_files(paths: &[PathBuf], extensions: &[&str]) -> (Vec<Text>, 
                 imported.skip_file(Finding::file(&path, "the file is empty: skipped"));
             }
             Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => texts.push((path, text)),
+                // Whatever the format asked, a file covmap recognises as one it cannot import
+                // yet (a Sysmon configuration) is skipped with that reason, not misread.
+                Ok(text) => match detect::not_importable(&path, &text) {
+                    Some(why) => imported.skip_file(Finding::file(&path, why)),
+                    None => texts.push((path, text)),
+                },
                 Err(e) => {
                     let valid = e.utf8_error().valid_up_to();
                     let prefix = std::str::from_utf8(e.as_bytes().get(..valid).unwrap_or_default())

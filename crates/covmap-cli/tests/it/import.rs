@@ -134,6 +134,14 @@ fn auto_skips_sysmon_and_refuses_kev() {
             "threat data: how adversaries exploit known vulnerabilities",
             "nothing could be imported",
         ]);
+    // Asked as another format, a Sysmon configuration is not misread either.
+    let one = sysmon.join("sysmon-modular-sysmonconfig.xml");
+    let other = sysmon.join("swiftonsecurity-sysmonconfig-export.xml");
+    for format in ["sigma", "ctid", "navigator"] {
+        real_root(&bundle, &["import", format, s(&one), s(&other)])
+            .fails()
+            .stderr_has(&["2 skipped", "a Sysmon configuration"]);
+    }
 }
 
 #[test]
