@@ -143,6 +143,41 @@ fn summary(format: ImportFormat, outcome: &Outcome) -> String {
         imported.capabilities.len(),
         entries
     );
+    if s.duplicates > 0 {
+        let _ = writeln!(
+            out,
+            "  duplicates: {} {noun} left out as copies of {noun} already read (same id; findings name both paths)",
+            s.duplicates
+        );
+    }
+    if !s.parent_only.is_empty() {
+        // Such an entry scores no sub-technique (docs/scoring.md): say so, with the fixes.
+        let on_parents: usize = s.parent_only.values().map(|p| p.entries).sum();
+        let parents = s.parent_only.len();
+        let _ = writeln!(
+            out,
+            "  parent-only: {on_parents} {} on {parents} parent technique{} that {} sub-techniques {} for no sub-technique\n    \
+             (add `include_subtechniques: true` where an entry covers them all, or list the sub-techniques it covers)",
+            if on_parents == 1 { "entry" } else { "entries" },
+            if parents == 1 { "" } else { "s" },
+            if parents == 1 { "has" } else { "have" },
+            if on_parents == 1 { "counts" } else { "count" },
+        );
+        let list: Vec<String> = s
+            .parent_only
+            .iter()
+            .map(|(id, p)| {
+                format!(
+                    "{id} ({} entr{}, {} sub-technique{})",
+                    p.entries,
+                    if p.entries == 1 { "y" } else { "ies" },
+                    p.subtechniques,
+                    if p.subtechniques == 1 { "" } else { "s" }
+                )
+            })
+            .collect();
+        let _ = writeln!(out, "    {}", list.join(", "));
+    }
     for (from, to) in &resolution.remapped {
         let _ = writeln!(out, "  remapped: {from} -> {to} (revoked)");
     }

@@ -1,6 +1,11 @@
 //! Reading input files with a size limit, so that a hostile or mistaken input (a 200 MB
 //! "layer", `/dev/zero`) ends in a clear error instead of exhausting memory.
 //!
+//! [`read_regular`] reads only regular files: it refuses a FIFO, a device or a socket before
+//! opening it (opening a FIFO blocks until a writer comes; reading a device may never end),
+//! and opens without blocking and checks again, for a file swapped in between. Imports read
+//! through it.
+//!
 //! The limit is [`DEFAULT_MAX_INPUT_MIB`] per file (the largest real input, MITRE's enterprise
 //! bundle, is about 50 MB), or the `COVMAP_MAX_INPUT_MIB` environment variable when set.
 
@@ -65,6 +70,75 @@ pub fn read(path: &Path) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// What a file that is not a regular file is (`a FIFO (named pipe)`, `a character device`,
+/// `a folder`...), for a refusal; `None` for a regular file.
+pub fn not_regular(file_type: &std::fs::FileType) -> Option<&'static str> {
+    if file_type.is_file() {
+        return None;
+    }
+    if file_type.is_dir() {
+        return Some("a folder");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return Some("a FIFO (named pipe)");
+        }
+        if file_type.is_char_device() {
+            return Some("a character device");
+        }
+        if file_type.is_block_device() {
+            return Some("a block device");
+        }
+        if file_type.is_socket() {
+            return Some("a socket");
+        }
+    }
+    Some("not a regular file")
+}
+
+/// The error for a path that is `what` ([`not_regular`]).
+fn not_a_file(what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("is {what}, not a file"),
+    )
+}
+
+/// Reads the whole regular file at `path`, like [`read`], refusing anything else (FIFO,
+/// device, socket, folder) without blocking: the type is checked before opening, and the file
+/// is opened non-blocking and checked again.
+pub fn read_regular(path: &Path) -> io::Result<Vec<u8>> {
+    let meta = std::fs::metadata(path)?;
+    if let Some(what) = not_regular(&meta.file_type()) {
+        return Err(not_a_file(what));
+    }
+    let limit = max_input_bytes();
+    if meta.len() > limit {
+        return Err(too_large(meta.len(), limit, false));
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // O_NONBLOCK: a FIFO swapped in after the check opens at once instead of waiting for
+        // a writer (it is refused just below); regular files ignore the flag.
+        options.custom_flags(i32::try_from(rustix::fs::OFlags::NONBLOCK.bits()).unwrap_or(0));
+    }
+    let file = options.open(path)?;
+    if let Some(what) = not_regular(&file.metadata()?.file_type()) {
+        return Err(not_a_file(what));
+    }
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(bytes.len() as u64, limit, true));
+    }
+    Ok(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +159,27 @@ mod tests {
         );
         std::fs::write(&path, b"{}").unwrap();
         assert_eq!(read(&path).unwrap(), b"{}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_and_a_device_are_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe.yml");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        // No writer: opening it for reading would block forever.
+        let err = read_regular(&fifo).unwrap_err();
+        assert_eq!(err.to_string(), "is a FIFO (named pipe), not a file");
+        let err = read_regular(Path::new("/dev/null")).unwrap_err();
+        assert_eq!(err.to_string(), "is a character device, not a file");
+        let err = read_regular(dir.path()).unwrap_err();
+        assert_eq!(err.to_string(), "is a folder, not a file");
+        let file = dir.path().join("f.yml");
+        std::fs::write(&file, b"x: 1").unwrap();
+        assert_eq!(read_regular(&file).unwrap(), b"x: 1");
     }
 }

@@ -7,18 +7,37 @@
 //! level of the same name (case does not matter). [`CtidOptions::level`] fixes one level for
 //! every row instead.
 //!
-//! **Mappings Explorer** (`metadata` + `mapping_objects`): one row, one claim.
+//! **Mappings Explorer** (`metadata` + `mapping_objects`): one row, one claim, read by what its
+//! `mapping_type` says the row means. Only two types describe what a defence does:
+//! - `technique_scores` (AWS, Azure, GCP, M365): a scored claim. It must carry both
+//!   `score_category` and `score_value` (a fixed [`CtidOptions::level`] stands in for the
+//!   value); a row missing either is a finding and is not imported.
+//! - `mitigates` (NIST 800-53, CRI, CSA CCM): a control that mitigates the technique, without
+//!   saying how much: function protect, level [`CtidOptions::unscored`], default **minimal**.
+//!   Why minimal: the mapping claims relevance, not extent, and covmap prefers under- to
+//!   over-claiming (the Navigator importer does the same with unscored techniques); raise it
+//!   with `unscored` or `level` when the control is known to be well deployed. A `mitigates`
+//!   row that does carry a score is read as scored (and, like any row, a `score_category`
+//!   without `score_value` is a finding, never `minimal`).
+//!
+//! Rows of any other type are **never** imported as coverage ([`meaning`]):
+//! - threat data: `exploitation_technique`, `primary_impact`, `secondary_impact`,
+//!   `uncategorized` (KEV: how adversaries exploit known vulnerabilities) and `related_to`
+//!   (VERIS: what real incidents involved) say what attackers do, not what a defence does;
+//! - any type covmap does not know, named in the finding;
+//! - a row without `mapping_type` is read as a score only when it carries a full score;
+//!   otherwise what it claims is unknown and it is a finding.
+//!
+//! A file none of whose rows describes a defence (a KEV or VERIS file) is refused as a whole:
+//! one finding naming its types and what they are, the file counted as skipped (alone, `covmap
+//! import` exits 2: nothing to import). In a file that mixes them, the refused rows are one
+//! finding per type (at the first such row, with the count) and the others are imported.
+//!
 //! - A row is *non-mappable*, and skipped without a finding (counted in
 //!   [`Summary::items_filtered`](crate::Summary::items_filtered)), when its `status` or
 //!   `mapping_type` is `non_mappable` or its `attack_object_id` is empty or missing: the AWS
 //!   files mark non-mappable controls that way, NIST 800-53's rows with a `null` `mapping_type`
 //!   are techniques no control mitigates (`status: non_mappable`, no `capability_id`).
-//! - A row without `score_category` (NIST 800-53's `mapping_type: mitigates`, whatever the
-//!   `mapping_type`, `null` included) says the control protects against the technique but not
-//!   how much: function protect, level [`CtidOptions::unscored`], default **minimal**. Why
-//!   minimal: the mapping claims relevance, not extent, and covmap prefers under- to
-//!   over-claiming (the Navigator importer does the same with unscored techniques); raise it
-//!   with `unscored` or `level` when the control is known to be well deployed.
 //! - One capability per `capability_id` (id: its slug, name: `capability_description`), or per
 //!   `capability_group` with [`GroupBy::Group`] (name: the group's name in
 //!   `metadata.capability_groups`). Platforms: `metadata.mapping_framework` when it names a
@@ -103,11 +122,8 @@ pub(crate) fn import_texts(texts: &[crate::Text], options: &CtidOptions, importe
     });
 }
 
-/// A row's function, from its `score_category` (protect when there is none).
-fn function_of(category: Option<&str>) -> Result<Function, String> {
-    let Some(category) = category.map(str::trim).filter(|c| !c.is_empty()) else {
-        return Ok(Function::Protect);
-    };
+/// A function from a `score_category` (written, non-empty).
+fn function_named(category: &str) -> Result<Function, String> {
     match category.to_ascii_lowercase().as_str() {
         "protect" => Ok(Function::Protect),
         "detect" => Ok(Function::Detect),
@@ -118,14 +134,8 @@ fn function_of(category: Option<&str>) -> Result<Function, String> {
     }
 }
 
-/// A row's level, from its `score_value` and the options.
-fn level_of(value: Option<&str>, options: &CtidOptions) -> Result<Level, String> {
-    if let Some(level) = options.level {
-        return Ok(level);
-    }
-    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
-        return Ok(options.unscored);
-    };
+/// A level from a `score_value` (written, non-empty).
+fn level_named(value: &str) -> Result<Level, String> {
     Ok(Level::Named(match value.to_ascii_lowercase().as_str() {
         "minimal" => NamedLevel::Minimal,
         "partial" => NamedLevel::Partial,
@@ -136,6 +146,106 @@ fn level_of(value: Option<&str>, options: &CtidOptions) -> Result<Level, String>
             ));
         }
     }))
+}
+
+/// The function and level of a scored claim: both `category` and `value` are needed
+/// (`options.level` stands in for the value). A category without a value is never taken as
+/// minimal: how much the defence does is unknown.
+fn scored(
+    category: Option<&str>,
+    value: Option<&str>,
+    options: &CtidOptions,
+) -> Result<(Function, Level), String> {
+    let (category, value) = (text(category), text(value));
+    let Some(category) = category else {
+        return Err(match value {
+            Some(value) => format!(
+                "score value `{value}` without `score_category`: what the defence does is unknown"
+            ),
+            None => "a technique score without `score_category` and `score_value`".to_string(),
+        });
+    };
+    let function = function_named(category)?;
+    if let Some(level) = options.level {
+        return Ok((function, level));
+    }
+    let Some(value) = value else {
+        return Err(format!(
+            "score category `{category}` without `score_value`: how much is unknown, never taken as \
+             minimal (fix the row, or give one level to every row with `--level`)"
+        ));
+    };
+    Ok((function, level_named(value)?))
+}
+
+/// What threat-data rows are, for the refusal.
+const KEV_MEANING: &str = "threat data: how adversaries exploit known vulnerabilities, not what a \
+    defence does; a later covmap version reads it as a threat profile";
+
+/// What VERIS rows are, for the refusal.
+const VERIS_MEANING: &str = "threat data: what real incidents involved (VERIS), not what a \
+    defence does; a later covmap version reads it as a threat profile";
+
+/// What a Mappings Explorer row means, by its `mapping_type`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Meaning {
+    /// `technique_scores`: what a defence does, scored.
+    Score,
+    /// `mitigates`: a control that mitigates the technique (protect; level unscored unless
+    /// the row has a score).
+    Control,
+    /// `non_mappable` (or no technique): filtered.
+    NonMappable,
+    /// Threat data (KEV, VERIS): never coverage. The text says what it is.
+    Threat(&'static str),
+    /// A type covmap does not know: never coverage.
+    Unknown(String),
+    /// No `mapping_type` and no full score: what the row claims is unknown.
+    Untyped,
+}
+
+/// What a row with this `mapping_type` (as written; `None`: missing or null), `status`,
+/// technique and score means.
+pub fn meaning(
+    mapping_type: Option<&str>,
+    status: Option<&str>,
+    technique: Option<&str>,
+    has_score: bool,
+) -> Meaning {
+    let non_mappable =
+        |field: Option<&str>| field.is_some_and(|s| s.trim().eq_ignore_ascii_case("non_mappable"));
+    if non_mappable(status) || non_mappable(mapping_type) || text(technique).is_none() {
+        return Meaning::NonMappable;
+    }
+    let Some(written) = text(mapping_type) else {
+        return if has_score {
+            Meaning::Score
+        } else {
+            Meaning::Untyped
+        };
+    };
+    match written.to_ascii_lowercase().as_str() {
+        "technique_scores" => Meaning::Score,
+        "mitigates" => Meaning::Control,
+        "exploitation_technique" | "primary_impact" | "secondary_impact" | "uncategorized" => {
+            Meaning::Threat(KEV_MEANING)
+        }
+        "related_to" => Meaning::Threat(VERIS_MEANING),
+        _ => Meaning::Unknown(written.to_string()),
+    }
+}
+
+/// What rows of a refused [`Meaning`] are, for the finding (after "mapping_type `x` is");
+/// `None`: the rows are imported.
+fn refusal(meaning: &Meaning) -> Option<&'static str> {
+    match meaning {
+        Meaning::Threat(what) => Some(what),
+        Meaning::Unknown(_) => Some(
+            "not known to describe a defence (covmap imports `technique_scores` and `mitigates`)",
+        ),
+        Meaning::Untyped => Some("no full score: what the row claims is unknown"),
+        Meaning::Score | Meaning::Control | Meaning::NonMappable => None,
+    }
 }
 
 /// A non-empty, trimmed string.
@@ -157,15 +267,16 @@ struct RawRow {
 }
 
 impl RawRow {
-    fn non_mappable(&self) -> bool {
-        let says = |field: &Option<String>| {
-            field
-                .as_deref()
-                .is_some_and(|s| s.trim().eq_ignore_ascii_case("non_mappable"))
-        };
-        says(&self.status)
-            || says(&self.mapping_type)
-            || text(self.attack_object_id.as_deref()).is_none()
+    /// What the row means ([`meaning`]).
+    fn meaning(&self) -> Meaning {
+        let has_score = text(self.score_category.as_deref()).is_some()
+            && text(self.score_value.as_deref()).is_some();
+        meaning(
+            self.mapping_type.as_deref(),
+            self.status.as_deref(),
+            self.attack_object_id.as_deref(),
+            has_score,
+        )
     }
 }
 
@@ -226,10 +337,36 @@ pub fn parse_json(source: &str, path: &Path, options: &CtidOptions, imported: &m
         ));
         return;
     };
+    let lines = LineIndex::new(source);
+    let rows: Vec<ParsedRow> = rows
+        .iter()
+        .map(|raw| {
+            (
+                lines.position_of(raw.get()),
+                serde_json::from_str::<RawRow>(raw.get()),
+            )
+        })
+        .collect();
+    let (defence, refused) = refused_rows(&rows);
+    if !defence && !refused.is_empty() {
+        // Nothing in the file describes a defence (a KEV or VERIS file): refused as a whole.
+        imported.skip_file(Finding::file(
+            path,
+            format!(
+                "no row describes a defence: {}: not imported as coverage",
+                Refused::describe_all(&refused)
+            ),
+        ));
+        return;
+    }
     imported.summary.files_read += 1;
+    for group in &refused {
+        imported
+            .findings
+            .push(Finding::maybe_at(path, group.position, group.finding()));
+    }
     let metadata = value.metadata.as_ref();
     let platforms = read_metadata(metadata, path, imported);
-    let lines = LineIndex::new(source);
     let group_name = |group: &str| {
         metadata
             .and_then(|m| m.get("capability_groups"))
@@ -237,16 +374,16 @@ pub fn parse_json(source: &str, path: &Path, options: &CtidOptions, imported: &m
             .and_then(Value::as_str)
             .map(str::to_string)
     };
-    for (n, raw) in rows.iter().enumerate() {
+    for (n, (position, raw)) in rows.iter().enumerate() {
         imported.summary.items_read += 1;
         let row = Row {
             n,
-            position: lines.position_of(raw.get()),
+            position: *position,
             path,
             platforms: &platforms,
         };
-        match serde_json::from_str::<RawRow>(raw.get()) {
-            Ok(raw) => row.read(&raw, options, &group_name, imported),
+        match raw {
+            Ok(raw) => row.read(raw, options, &group_name, imported),
             Err(e) => imported.findings.push(Finding::maybe_at(
                 path,
                 row.position,
@@ -254,6 +391,117 @@ pub fn parse_json(source: &str, path: &Path, options: &CtidOptions, imported: &m
             )),
         }
     }
+}
+
+/// A Mappings Explorer row: its position in the file, and the row or why it cannot be read.
+type ParsedRow = (Option<(usize, usize)>, Result<RawRow, serde_json::Error>);
+
+/// Whether any row describes a defence, and the rows that are not coverage, one group per
+/// type as written (lower-cased), in order of first appearance.
+fn refused_rows(rows: &[ParsedRow]) -> (bool, Vec<Refused>) {
+    let mut refused: Vec<Refused> = Vec::new();
+    let mut defence = false;
+    for (n, (position, row)) in rows.iter().enumerate() {
+        let Ok(row) = row else { continue };
+        let meaning = row.meaning();
+        let Some(why) = refusal(&meaning) else {
+            defence |= meaning != Meaning::NonMappable;
+            continue;
+        };
+        let written = text(row.mapping_type.as_deref()).map(str::to_ascii_lowercase);
+        match refused.iter_mut().find(|r| r.written == written) {
+            Some(group) => group.count += 1,
+            None => refused.push(Refused {
+                written,
+                why,
+                first: n,
+                position: *position,
+                count: 1,
+            }),
+        }
+    }
+    (defence, refused)
+}
+
+/// The rows of one refused `mapping_type` in one file.
+struct Refused {
+    /// The type, lower-cased; `None`: rows without one.
+    written: Option<String>,
+    /// What such rows are ([`refusal`]).
+    why: &'static str,
+    /// The first such row's index and position.
+    first: usize,
+    position: Option<(usize, usize)>,
+    /// How many rows.
+    count: usize,
+}
+
+impl Refused {
+    /// The finding of the group, in a file that also holds defence rows.
+    fn finding(&self) -> String {
+        format!(
+            "mapping_objects[{}]{}: {}: not imported as coverage",
+            self.first,
+            if self.count > 1 {
+                format!(" and {} more rows", self.count - 1)
+            } else {
+                String::new()
+            },
+            self.describe()
+        )
+    }
+
+    /// `mapping_type `x` is WHY`.
+    fn describe(&self) -> String {
+        match &self.written {
+            Some(written) => format!("mapping_type `{written}` is {}", self.why),
+            None => format!("no `mapping_type` and {}", self.why),
+        }
+    }
+
+    /// Every group, types of the same kind together: `mapping_type `a` (3 rows) and `b` (2
+    /// rows) are WHY; ...`.
+    fn describe_all(groups: &[Refused]) -> String {
+        let mut whys: Vec<&'static str> = groups.iter().map(|g| g.why).collect();
+        whys.sort_unstable();
+        whys.dedup();
+        let mut parts = Vec::new();
+        for why in whys {
+            let mut named: Vec<String> = Vec::new();
+            let mut untyped = 0usize;
+            let mut sorted: Vec<&Refused> = groups.iter().filter(|g| g.why == why).collect();
+            sorted.sort_by(|a, b| a.written.cmp(&b.written));
+            for group in sorted {
+                let rows = plural(group.count, "row");
+                match &group.written {
+                    Some(written) => named.push(format!("`{written}` ({rows})")),
+                    None => untyped += group.count,
+                }
+            }
+            if untyped > 0 {
+                parts.push(format!(
+                    "{} without `mapping_type` and {why}",
+                    plural(untyped, "row")
+                ));
+            }
+            if !named.is_empty() {
+                let verb = if named.len() == 1 { "is" } else { "are" };
+                let list = match named.split_last() {
+                    Some((last, rest)) if !rest.is_empty() => {
+                        format!("{} and {last}", rest.join(", "))
+                    }
+                    _ => named.concat(),
+                };
+                parts.push(format!("mapping_type {list} {verb} {why}"));
+            }
+        }
+        parts.join("; ")
+    }
+}
+
+/// `1 row`, `2 rows`.
+fn plural(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
 /// Where a Mappings Explorer row is, and what its file gives it.
@@ -280,9 +528,15 @@ impl Row<'_> {
             path,
             platforms,
         } = *self;
-        if row.non_mappable() {
-            imported.summary.items_filtered += 1;
-            return;
+        let meaning = row.meaning();
+        match meaning {
+            Meaning::NonMappable => {
+                imported.summary.items_filtered += 1;
+                return;
+            }
+            // Counted and reported once per type by the file (`parse_json`).
+            Meaning::Threat(_) | Meaning::Unknown(_) | Meaning::Untyped => return,
+            Meaning::Score | Meaning::Control => {}
         }
         let technique = row.attack_object_id.as_deref().unwrap_or_default();
         let Some(capability_id) = text(row.capability_id.as_deref()) else {
@@ -293,8 +547,16 @@ impl Row<'_> {
             ));
             return;
         };
-        let scored = function_of(row.score_category.as_deref())
-            .and_then(|f| Ok((f, level_of(row.score_value.as_deref(), options)?)));
+        let category = row.score_category.as_deref();
+        // A control without any score: protect, at the unscored level (module docs).
+        let unscored = meaning == Meaning::Control
+            && text(category).is_none()
+            && text(row.score_value.as_deref()).is_none();
+        let scored = if unscored {
+            Ok((Function::Protect, options.level.unwrap_or(options.unscored)))
+        } else {
+            scored(category, row.score_value.as_deref(), options)
+        };
         let (function, level) = match scored {
             Ok(scored) => scored,
             Err(why) => {
@@ -405,6 +667,22 @@ fn control_platforms(control: &RawControl, path: &Path, imported: &mut Imported)
     }
 }
 
+/// The function and level of a security-stack-mappings score. Unlike Mappings Explorer's
+/// `mitigates` rows, every SSM score carries a category and a value: one without is a cut or
+/// damaged file, never a minimal score (`options.level` stands in for the value).
+fn ssm_scored(score: &RawScore, options: &CtidOptions) -> Result<(Function, Level), String> {
+    let category = text(score.category.as_deref())
+        .ok_or_else(|| "a technique score without `category`".to_string())?;
+    let function = function_named(category)?;
+    if let Some(level) = options.level {
+        return Ok((function, level));
+    }
+    let value = text(score.value.as_deref()).ok_or_else(|| {
+        "a technique score without `value`: how much is unknown, never taken as minimal".to_string()
+    })?;
+    Ok((function, level_named(value)?))
+}
+
 /// Reads one security-stack-mappings control (`source` read from `path`) into `imported`.
 pub fn parse_yaml(source: &str, path: &Path, options: &CtidOptions, imported: &mut Imported) {
     let control: RawControl = match covmap_assess::yaml::from_str(source) {
@@ -439,14 +717,7 @@ pub fn parse_yaml(source: &str, path: &Path, options: &CtidOptions, imported: &m
         let position = Some((technique.line, technique.column));
         let technique = technique.value.trim();
         imported.summary.items_read += 1;
-        // Unlike Mappings Explorer's `mitigates` rows, every SSM score carries a value: one
-        // without is a cut or damaged file, not a minimal score.
-        let scored = function_of(score.category.as_deref()).and_then(|f| {
-            if options.level.is_none() && text(score.value.as_deref()).is_none() {
-                return Err("a technique score without `value`".to_string());
-            }
-            Ok((f, level_of(score.value.as_deref(), options)?))
-        });
+        let scored = ssm_scored(score, options);
         match scored {
             Ok((function, level)) => {
                 imported.summary.items_with_techniques += 1;
@@ -579,7 +850,8 @@ mod tests {
             (s.items_read, s.items_filtered, s.items_with_techniques),
             (6, 2, 2)
         );
-        // `Prevent` and the number as ID.
+        // The untyped `Prevent` row (no full score: what it claims is unknown) and the number
+        // as ID.
         assert_eq!(imported.findings.len(), 2, "{:?}", imported.findings);
     }
 
@@ -673,5 +945,199 @@ mod tests {
         assert!(imported.findings[0].line.is_some());
         let imported = yaml("- a\n- b\n");
         assert_eq!(imported.summary.files_skipped, 1);
+    }
+
+    /// A Mappings Explorer file of these rows (`(mapping_type, score_category, score_value)`,
+    /// JSON text each, `null` for none), all on T1078.
+    fn file_of(rows: &[(&str, &str, &str)]) -> String {
+        let rows: Vec<String> = rows
+            .iter()
+            .enumerate()
+            .map(|(n, (kind, category, value))| {
+                format!(
+                    "{{\"capability_id\": \"c{n}\", \"attack_object_id\": \"T1078\", \
+                     \"mapping_type\": {kind}, \"score_category\": {category}, \
+                     \"score_value\": {value}, \"status\": \"complete\"}}"
+                )
+            })
+            .collect();
+        format!(
+            "{{\"metadata\": {{}}, \"mapping_objects\": [\n{}\n]}}",
+            rows.join(",\n")
+        )
+    }
+
+    #[test]
+    fn threat_data_files_are_refused_as_a_whole() {
+        // KEV: every threat type, with and without a score; VERIS: related_to.
+        for (rows, says) in [
+            (
+                vec![
+                    ("\"exploitation_technique\"", "null", "null"),
+                    ("\"primary_impact\"", "null", "null"),
+                    ("\"secondary_impact\"", "null", "null"),
+                    ("\"uncategorized\"", "\"protect\"", "\"significant\""),
+                ],
+                "mapping_type `exploitation_technique` (1 row), `primary_impact` (1 row), \
+                 `secondary_impact` (1 row) and `uncategorized` (1 row) are threat data: how \
+                 adversaries exploit known vulnerabilities, not what a defence does; a later \
+                 covmap version reads it as a threat profile",
+            ),
+            (
+                vec![("\"related_to\"", "null", "null"); 2],
+                "mapping_type `related_to` (2 rows) is threat data: what real incidents \
+                 involved (VERIS)",
+            ),
+            (
+                vec![("\"Protects_Against\"", "\"protect\"", "\"partial\"")],
+                "mapping_type `protects_against` (1 row) is not known to describe a defence",
+            ),
+        ] {
+            let imported = json(&file_of(&rows), &CtidOptions::default());
+            assert!(imported.capabilities.is_empty(), "{says}");
+            assert_eq!(
+                (imported.summary.files_read, imported.summary.files_skipped),
+                (0, 1)
+            );
+            let [finding] = imported.findings.as_slice() else {
+                panic!("{:?}", imported.findings);
+            };
+            assert!(
+                finding
+                    .message
+                    .starts_with(&format!("no row describes a defence: {says}")),
+                "{finding}"
+            );
+            assert!(finding.message.ends_with("not imported as coverage"));
+        }
+        // Non-mappable rows do not make a threat file a defence file.
+        let mut rows = vec![("\"primary_impact\"", "null", "null")];
+        rows.push(("\"non_mappable\"", "null", "null"));
+        let imported = json(&file_of(&rows), &CtidOptions::default());
+        assert_eq!(imported.summary.files_skipped, 1);
+        // A fixed level changes nothing: threat data is not coverage at any level.
+        let fixed = CtidOptions {
+            level: Some(Level::Named(NamedLevel::Significant)),
+            ..CtidOptions::default()
+        };
+        let imported = json(&file_of(&rows), &fixed);
+        assert_eq!(imported.summary.files_skipped, 1);
+    }
+
+    #[test]
+    fn mixed_files_import_the_defence_rows_and_report_the_others_per_type() {
+        let rows = [
+            ("\"technique_scores\"", "\"detect\"", "\"partial\""),
+            ("\"primary_impact\"", "null", "null"),
+            ("\"related_to\"", "null", "null"),
+            ("\"primary_impact\"", "null", "null"),
+            ("\"mitigates\"", "null", "null"),
+            ("\"whatever\"", "\"protect\"", "\"partial\""),
+            ("null", "null", "null"),
+            ("null", "\"detect\"", "\"minimal\""),
+        ];
+        let imported = json(&file_of(&rows), &CtidOptions::default());
+        let ids: Vec<&str> = imported
+            .capabilities
+            .iter()
+            .map(|c| c.id.as_str())
+            .collect();
+        // c0 scored, c4 a control (protect, minimal), c7 untyped but fully scored.
+        assert_eq!(ids, ["c0", "c4", "c7"]);
+        let s = &imported.summary;
+        assert_eq!(
+            (s.files_read, s.items_read, s.items_with_techniques),
+            (1, 8, 3)
+        );
+        let messages: Vec<String> = imported.findings.iter().map(ToString::to_string).collect();
+        assert_eq!(messages.len(), 4, "{messages:?}");
+        assert!(messages[0].starts_with("m.json:3:1: mapping_objects[1] and 1 more rows: mapping_type `primary_impact` is threat data: how adversaries exploit"), "{messages:?}");
+        assert!(messages[1].starts_with("m.json:4:1: mapping_objects[2]: mapping_type `related_to` is threat data: what real incidents involved"), "{messages:?}");
+        assert!(
+            messages[2].contains(
+                "mapping_objects[5]: mapping_type `whatever` is not known to describe a defence"
+            ),
+            "{messages:?}"
+        );
+        assert!(
+            messages[3].contains("mapping_objects[6]: no `mapping_type` and no full score"),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn a_score_category_without_value_is_a_finding_never_minimal() {
+        for kind in ["\"technique_scores\"", "\"mitigates\"", "null"] {
+            let rows = [
+                (kind, "\"detect\"", "null"),
+                (kind, "\"detect\"", "\"\""),
+                ("\"technique_scores\"", "null", "\"partial\""),
+                ("\"technique_scores\"", "null", "null"),
+            ];
+            let imported = json(&file_of(&rows), &CtidOptions::default());
+            assert!(imported.capabilities.is_empty(), "{kind}");
+            let messages: Vec<String> = imported.findings.iter().map(ToString::to_string).collect();
+            if kind == "null" {
+                // Untyped rows without a full score are refused as such (with row 3 scored
+                // value-only, the file still has no defence row: refused as a whole).
+                assert_eq!(imported.summary.files_skipped, 0, "{messages:?}");
+            }
+            assert!(
+                messages.iter().any(|m| m.contains(
+                    "mapping_objects[0] (c0 T1078): score category `detect` without `score_value`: how much is unknown, never taken as minimal"
+                )) || kind == "null",
+                "{kind}: {messages:?}"
+            );
+            assert!(
+                messages
+                    .iter()
+                    .any(|m| m.contains("score value `partial` without `score_category`")),
+                "{kind}: {messages:?}"
+            );
+        }
+        // With a fixed level, the value is given: the row is imported at that level.
+        let fixed = CtidOptions {
+            level: Some(Level::Named(NamedLevel::Partial)),
+            ..CtidOptions::default()
+        };
+        let imported = json(
+            &file_of(&[("\"technique_scores\"", "\"detect\"", "null")]),
+            &fixed,
+        );
+        assert_eq!(imported.capabilities.len(), 1);
+        assert_eq!(
+            imported.capabilities[0].entries[0].level,
+            Level::Named(NamedLevel::Partial)
+        );
+    }
+
+    #[test]
+    fn meanings() {
+        assert_eq!(
+            meaning(Some(" Technique_Scores "), None, Some("T1"), true),
+            Meaning::Score
+        );
+        assert_eq!(
+            meaning(Some("mitigates"), None, Some("T1"), false),
+            Meaning::Control
+        );
+        assert_eq!(
+            meaning(Some("mitigates"), Some("non_mappable"), Some("T1"), false),
+            Meaning::NonMappable
+        );
+        assert_eq!(
+            meaning(Some("related_to"), None, Some(""), false),
+            Meaning::NonMappable
+        );
+        assert!(matches!(
+            meaning(Some("exploitation_technique"), None, Some("T1"), true),
+            Meaning::Threat(_)
+        ));
+        assert_eq!(
+            meaning(Some("detects"), None, Some("T1"), true),
+            Meaning::Unknown("detects".into())
+        );
+        assert_eq!(meaning(None, None, Some("T1"), false), Meaning::Untyped);
+        assert_eq!(meaning(Some(" "), None, Some("T1"), true), Meaning::Score);
     }
 }

@@ -12,6 +12,11 @@
 //! | `.yml`/`.yaml` with top-level `search` and `mitre_attack_id` or `how_to_implement` | Splunk detection |
 //! | `.yml`/`.yaml` with top-level `logsource` or `detection` | Sigma rule |
 //!
+//! A Sysmon configuration (`.xml` with a `<Sysmon` element) is recognised but not imported yet:
+//! it says which events are collected, not which techniques are covered, and a later version
+//! reads it (`import sysmon`); [`not_importable`] says so, and `auto` skips it with that
+//! reason instead of misreading it. Any other `.xml` file is no format covmap imports.
+//!
 //! Only top-level keys are looked at (a line starting at column 0), so a rule that quotes
 //! another format in its description is not mistaken for it. Anything else is not recognised.
 
@@ -20,8 +25,30 @@ use std::path::Path;
 use covmap_assess::inventory::ImportFormat;
 use serde_json::Value;
 
-/// The file extensions `auto` looks at.
-pub const EXTENSIONS: [&str; 4] = ["json", "toml", "yml", "yaml"];
+/// The file extensions `auto` looks at (`.xml` only to say why a Sysmon configuration is
+/// skipped).
+pub const EXTENSIONS: [&str; 5] = ["json", "toml", "yml", "yaml", "xml"];
+
+/// Why a file of a kind covmap recognises is not imported (`auto` skips it with this
+/// reason); `None`: nothing known about it.
+pub fn not_importable(path: &Path, text: &str) -> Option<&'static str> {
+    let xml = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xml"));
+    (xml && is_sysmon(text)).then_some(
+        "a Sysmon configuration (which events are collected), not coverage covmap imports \
+         yet: skipped (a later covmap version reads it with `import sysmon`)",
+    )
+}
+
+/// A Sysmon configuration: a `<Sysmon` root element (after the XML declaration and comments).
+fn is_sysmon(text: &str) -> bool {
+    text.match_indices('<').any(|(at, _)| {
+        text.get(at + 1..at + 8).is_some_and(|name| {
+            name.eq_ignore_ascii_case("Sysmon ") || name.eq_ignore_ascii_case("Sysmon>")
+        })
+    })
+}
 
 /// The format of a file, from its extension and content; `None`: none covmap imports.
 pub fn detect(path: &Path, text: &str) -> Option<ImportFormat> {
@@ -153,5 +180,12 @@ mod tests {
         // A key quoted in a description is not a top-level key.
         check("n.yml", "title: x\ndescription: |\n  logsource: y\n", None);
         check("x.md", "logsource:\n", None);
+        // Sysmon is recognised, never read as another format.
+        let sysmon = "<!-- c -->\n<Sysmon schemaversion=\"4.50\">\n<EventFiltering/>\n</Sysmon>\n";
+        check("s.xml", sysmon, None);
+        assert!(not_importable(Path::new("s.xml"), sysmon).is_some());
+        assert!(not_importable(Path::new("s.XML"), "<sysmon>").is_some());
+        assert!(not_importable(Path::new("p.xml"), "<project/>").is_none());
+        assert!(not_importable(Path::new("s.yml"), sysmon).is_none());
     }
 }

@@ -5,7 +5,8 @@
 //! (DeTT&CT technique administration files), [`sigma`] (Sigma rules), [`splunk`] (Splunk
 //! security_content detections) and [`elastic`] (Elastic detection-rules).
 //!
-//! Pipeline: paths -> [`walk::files`] (folders recursively, sorted, symlink loops reported) ->
+//! Pipeline: paths -> [`walk::files`] (folders recursively, sorted, each real file once, symlink
+//! loops, system folders and special files reported) ->
 //! each file's text -> the format's `parse(text, path, options, &mut Imported)` -> an
 //! [`Imported`]: format-neutral [`ImportedCapability`]s whose entries keep the technique ID as
 //! the source wrote it, a function, a level and the [`Evidence`]; a [`Summary`] of counts; and a
@@ -61,7 +62,9 @@ pub mod write;
 
 use std::path::{Path, PathBuf};
 
-pub use model::{Evidence, Finding, Imported, ImportedCapability, ImportedEntry, Summary};
+pub use model::{
+    Evidence, Finding, Imported, ImportedCapability, ImportedEntry, ParentOnly, Summary,
+};
 
 /// A file read for an import: its path and text.
 pub(crate) type Text = (PathBuf, String);
@@ -76,13 +79,19 @@ pub(crate) fn read_files(paths: &[PathBuf], extensions: &[&str]) -> (Vec<Text>, 
     };
     let mut texts = Vec::with_capacity(files.len());
     for path in files {
-        match covmap_core::input::read(&path) {
+        // Regular files only, opened without blocking (the walk checked; this checks again).
+        match covmap_core::input::read_regular(&path) {
             Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => {
                 // An empty file holds no rule; saying so beats importing "nothing" silently.
                 imported.skip_file(Finding::file(&path, "the file is empty: skipped"));
             }
             Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => texts.push((path, text)),
+                // Whatever the format asked, a file covmap recognises as one it cannot import
+                // yet (a Sysmon configuration) is skipped with that reason, not misread.
+                Ok(text) => match detect::not_importable(&path, &text) {
+                    Some(why) => imported.skip_file(Finding::file(&path, why)),
+                    None => texts.push((path, text)),
+                },
                 Err(e) => {
                     let valid = e.utf8_error().valid_up_to();
                     let prefix = std::str::from_utf8(e.as_bytes().get(..valid).unwrap_or_default())

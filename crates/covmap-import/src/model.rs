@@ -1,6 +1,6 @@
 //! The format-neutral result of an import: capabilities, a summary and findings.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use covmap_assess::inventory::{Confidence, Function, Level};
@@ -112,6 +112,23 @@ pub struct Summary {
     pub items_filtered: usize,
     /// Distinct technique IDs as written (upper-cased), before resolution.
     pub techniques: BTreeSet<String>,
+    /// Rules left out as copies of a rule already read from another file (same rule id);
+    /// each has a [`Finding`] naming both paths.
+    pub duplicates: usize,
+    /// Parent techniques that have sub-techniques, with the entries imported on them: such an
+    /// entry (without `include_subtechniques`, which no importer writes) counts for none of
+    /// the sub-techniques (docs/scoring.md). Filled after resolution (IDs resolved), by
+    /// [`crate::resolve::parent_only`].
+    pub parent_only: BTreeMap<String, ParentOnly>,
+}
+
+/// The entries of an import on one parent technique (see [`Summary::parent_only`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ParentOnly {
+    /// Entries on it.
+    pub entries: usize,
+    /// Its active sub-techniques, none of which the entries count for.
+    pub subtechniques: usize,
 }
 
 /// A skipped or malformed file or item: the import goes on.

@@ -161,6 +161,7 @@ impl Request {
         outcome.resolution = resolve::resolve(&mut imported, attack);
         fit_platforms(&mut imported, attack);
         drop_empty(&mut imported, attack, &sources);
+        resolve::parent_only(&mut imported, attack);
         imported.sort_findings();
         outcome.imported = imported;
         outcome
@@ -179,7 +180,9 @@ impl Request {
                 Some(format) => by_format.entry(format).or_default().push((path, text)),
                 None => imported.skip_file(Finding::file(
                     &path,
-                    "not a format covmap imports (navigator, dettect, sigma, elastic, splunk, ctid): skipped",
+                    detect::not_importable(&path, &text).unwrap_or(
+                        "not a format covmap imports (navigator, dettect, sigma, elastic, splunk, ctid): skipped",
+                    ),
                 )),
             }
         }

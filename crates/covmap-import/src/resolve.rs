@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use covmap_core::{Attack, Kind};
 
-use crate::model::{Finding, Imported};
+use crate::model::{Finding, Imported, ParentOnly};
 
 /// Where an ID was first read: the file, and the line and column when the format tells.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -129,4 +129,38 @@ pub fn resolve(imported: &mut Imported, attack: &Attack) -> Resolution {
     imported.findings.extend(findings);
     imported.sort_findings();
     resolution
+}
+
+/// Fills [`Summary::parent_only`](crate::Summary::parent_only): the entries of `imported`
+/// (IDs already resolved) on a parent technique that has active sub-techniques in `attack`.
+/// No importer writes `include_subtechniques`, so such an entry counts for none of them
+/// (docs/scoring.md): the import summary says so.
+pub fn parent_only(imported: &mut Imported, attack: &Attack) {
+    let mut found: BTreeMap<String, ParentOnly> = BTreeMap::new();
+    let mut leaves: BTreeSet<&str> = BTreeSet::new();
+    for entry in imported.capabilities.iter().flat_map(|c| &c.entries) {
+        if let Some(counted) = found.get_mut(&entry.technique) {
+            counted.entries += 1;
+            continue;
+        }
+        if leaves.contains(entry.technique.as_str()) {
+            continue;
+        }
+        let subtechniques = attack
+            .technique(&entry.technique)
+            .filter(|t| t.parent.is_none())
+            .map_or(0, |t| attack.subtechniques(t).len());
+        if subtechniques == 0 {
+            leaves.insert(&entry.technique);
+            continue;
+        }
+        found.insert(
+            entry.technique.clone(),
+            ParentOnly {
+                entries: 1,
+                subtechniques,
+            },
+        );
+    }
+    imported.summary.parent_only = found;
 }

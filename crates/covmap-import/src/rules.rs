@@ -10,14 +10,21 @@
 //!   rule's technique count on Linux); a rule without a platform makes the entry apply on all
 //!   of the capability's;
 //! - the entry's evidence names the first rule (file, line and column of its technique tag, id,
-//!   title) and counts the rules by their tag (status, type or severity), naming the others.
+//!   title) and counts the rules by their tag (status, type or severity), naming the others;
+//! - one piece of evidence counts once: a rule whose id (Sigma `id`, Splunk `id`, Elastic
+//!   `rule.rule_id`, compared trimmed and case-blind) was already read from another file is a
+//!   copy, left out with a finding naming both paths ([`RuleSet::is_copy`]). The copy kept is
+//!   the first read: the paths in the order given, each folder in sorted path order (so, in one
+//!   folder, the first in sorted path order). Documents of one Sigma file sharing an id (a
+//!   legacy rule collection's `action: global` id) are one rule's variants, not copies. The same
+//!   file reached by several paths (symbolic or hard links) is read once by [`crate::walk`].
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use covmap_assess::inventory::{Function, Level, NamedLevel};
 
-use crate::model::{Evidence, Imported, rules_evidence, slug};
+use crate::model::{Evidence, Finding, Imported, rules_evidence, slug};
 
 /// How rules are grouped into capabilities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -191,6 +198,8 @@ pub(crate) struct RuleSet<'o> {
     groups: Vec<Group>,
     /// Capability id -> position in `groups`.
     index: HashMap<String, usize>,
+    /// Rule id (trimmed, lower-cased) -> the file it was first read from.
+    ids: HashMap<String, PathBuf>,
 }
 
 impl<'o> RuleSet<'o> {
@@ -210,6 +219,45 @@ impl<'o> RuleSet<'o> {
             levels,
             groups: Vec::new(),
             index: HashMap::new(),
+            ids: HashMap::new(),
+        }
+    }
+
+    /// Whether the rule with `id` read from `path` is a copy of one already read from another
+    /// file: then it is reported (a finding naming both paths), counted in
+    /// [`Summary::duplicates`](crate::Summary::duplicates), and must not be added. Call it once
+    /// per rule that counts, before counting it. A rule without id is never a copy.
+    pub(crate) fn is_copy(
+        &mut self,
+        id: Option<&str>,
+        path: &Path,
+        position: Option<(usize, usize)>,
+        imported: &mut Imported,
+    ) -> bool {
+        let Some(id) = id.map(str::trim).filter(|i| !i.is_empty()) else {
+            return false;
+        };
+        let key = id.to_lowercase();
+        match self.ids.get(&key) {
+            None => {
+                self.ids.insert(key, path.to_path_buf());
+                false
+            }
+            Some(first) if first == path => false,
+            Some(first) => {
+                imported.summary.duplicates += 1;
+                imported.findings.push(Finding::maybe_at(
+                    path,
+                    position,
+                    format!(
+                        "{} id `{id}` was already read from {}: a copy counts once (the first \
+                         read is kept): not imported",
+                        self.naming.noun,
+                        first.display()
+                    ),
+                ));
+                true
+            }
         }
     }
 

@@ -438,6 +438,11 @@ impl<'o> Collector<'o> {
         if techniques.is_empty() {
             return;
         }
+        let id = rule.id.as_deref().map(str::trim);
+        let at = id.and_then(|id| locate(doc, first, id));
+        if self.rules.is_copy(id, path, at, imported) {
+            return;
+        }
         imported.summary.items_with_techniques += 1;
         let logsource = rule.logsource.clone().unwrap_or_default();
         let platform = sigma_platform(

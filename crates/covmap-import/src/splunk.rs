@@ -306,6 +306,11 @@ impl<'o> Collector<'o> {
         if techniques.is_empty() {
             return;
         }
+        let id = detection.id.as_deref().map(str::trim);
+        let at = id.and_then(|id| locate(source, 1, id));
+        if self.rules.is_copy(id, path, at, imported) {
+            return;
+        }
         imported.summary.items_with_techniques += 1;
         let sources = detection.data_source.as_deref().unwrap_or_default();
         let platforms = self.platforms(sources, source, path, imported);

@@ -142,6 +142,35 @@ const CASES: &[(&str, &[&str], bool)] = &[
         &["not valid JSON: EOF while parsing"],
         true,
     ),
+    // --- issue 16, part `ctid`: threat data and half scores are never coverage.
+    (
+        "ctid/kev-only.json",
+        &[
+            "no row describes a defence",
+            "`exploitation_technique` (1 row)",
+            "are threat data: how adversaries exploit known vulnerabilities, not what a defence does",
+            "nothing could be imported",
+        ],
+        false,
+    ),
+    (
+        "ctid/veris-only.json",
+        &["mapping_type `related_to` (1 row) is threat data: what real incidents involved (VERIS)"],
+        false,
+    ),
+    (
+        "ctid/unknown-mapping-type.json",
+        &["mapping_type `detects` (1 row) is not known to describe a defence"],
+        false,
+    ),
+    (
+        "ctid/score-category-without-value.json",
+        &[
+            "score category `detect` without `score_value`: how much is unknown, never taken as minimal",
+        ],
+        true,
+    ),
+    // --- end of part `ctid`
     (
         "dettect/alias-bomb.yaml",
         &["aliases expand the document"],
@@ -627,4 +656,41 @@ fn a_symbolic_link_loop_in_a_rules_folder_is_reported_and_not_followed() {
     let out = read_as(&env, "sigma", rules.path(), &strict, &["--strict"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(strict.left().is_empty(), "{:?}", strict.left());
+}
+
+// --- issue 16, part `ctid`: special files given as imports.
+/// A FIFO (no writer: opening it would block forever) and a character device given to every
+/// importer are refused with what they are, exit 2, at once.
+#[cfg(unix)]
+#[test]
+fn a_fifo_and_a_device_given_as_imports_are_refused() {
+    let env = Env::new();
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let fifo = scratch.path().join("pipe.json");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let device = PathBuf::from("/dev/null");
+    let mut problems = Vec::new();
+    for reader in READERS
+        .iter()
+        .filter(|r| !matches!(**r, "bundle" | "inventory" | "assessment"))
+    {
+        for (input, says) in [
+            (&fifo, "is a FIFO (named pipe), not a file"),
+            (&device, "is a character device, not a file"),
+        ] {
+            let outputs = Outputs::new();
+            let started = std::time::Instant::now();
+            let out = read_as(&env, reader, input, &outputs, &[]);
+            assert!(started.elapsed().as_secs() < 60, "{reader}: blocked?");
+            problems.extend(
+                refusal_problem(&out, input, &[says], false, &outputs.left())
+                    .map(|p| format!("{reader}: {p}")),
+            );
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

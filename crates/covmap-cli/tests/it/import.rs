@@ -48,6 +48,11 @@ fn sigma_corpus_imports_to_a_valid_inventory() {
             "rules: 783 read, 61 filtered out, 636 with ATT&CK techniques",
             "techniques: 236 distinct as written; 0 remapped, 0 unknown, 0 deprecated",
             "written: 81 capabilities, 483 entries",
+            // Entries on a parent technique with active sub-techniques in 18.1 (Python over
+            // the same rules and the bundle's active attack-patterns; entries are (folder,
+            // technique) pairs): 112 entries on 46 parents, T1003 to T1595.
+            "parent-only: 112 entries on 46 parent techniques that have sub-techniques count for no sub-technique",
+            "include_subtechniques: true",
         ]);
     let text = std::fs::read_to_string(&out).expect("inventory written");
     assert!(text.starts_with("# Written by: covmap"));
@@ -95,13 +100,48 @@ fn auto_recognises_every_format_of_the_corpora() {
         return;
     };
     // File counts per folder (find -name '*.yml' ... | wc -l): 5 layers, 9 DeTT&CT files,
-    // 783 Sigma rules, 206 Elastic rules, 171 Splunk files, 32 CTID files; the 33 Atomic Red
-    // Team files and other YAML are skipped as no format covmap imports.
+    // 783 Sigma rules, 206 Elastic rules, 171 Splunk files, 33 CTID files (`find ctid -name
+    // '*.json' -o -name '*.yaml' | wc -l` is 34, less the JSON Schema: 29 security-stack-mappings
+    // YAML, 2 AWS, 1 NIST 800-53, 1 KEV); the 33 Atomic Red Team files and other YAML are skipped
+    // as no format covmap imports, the Sysmon XML files are not read.
     real_root(&bundle, &["import", "auto", s(&all)])
         .ok_noisy()
         .stderr_has(&[
-            "(recognised: 5 navigator, 9 dettect, 783 sigma, 206 elastic, 171 splunk, 32 ctid)",
+            "(recognised: 5 navigator, 9 dettect, 783 sigma, 206 elastic, 171 splunk, 33 ctid)",
         ]);
+}
+
+/// `auto` never reads a Sysmon configuration or a KEV file as coverage: the two Sysmon files
+/// are skipped with their reason, the KEV file (recognised as CTID) is refused as threat data,
+/// and with nothing else to import, the import fails and writes nothing.
+#[test]
+fn auto_skips_sysmon_and_refuses_kev() {
+    let (Some(bundle), Some(sysmon), Some(kev)) = (
+        e18(),
+        corpus("sysmon"),
+        corpus("ctid/mappings-explorer/mappings/kev"),
+    ) else {
+        return;
+    };
+    real_root(&bundle, &["import", "auto", s(&sysmon), s(&kev)])
+        .fails()
+        .stderr_has(&[
+            "covmap: import auto: 0 files read, 3 skipped (recognised: 1 ctid)",
+            "swiftonsecurity-sysmonconfig-export.xml: a Sysmon configuration",
+            "sysmon-modular-sysmonconfig.xml: a Sysmon configuration",
+            "a later covmap version reads it with `import sysmon`",
+            "kev-02.13.2025_attack-15.1-enterprise.json: no row describes a defence",
+            "threat data: how adversaries exploit known vulnerabilities",
+            "nothing could be imported",
+        ]);
+    // Asked as another format, a Sysmon configuration is not misread either.
+    let one = sysmon.join("sysmon-modular-sysmonconfig.xml");
+    let other = sysmon.join("swiftonsecurity-sysmonconfig-export.xml");
+    for format in ["sigma", "ctid", "navigator"] {
+        real_root(&bundle, &["import", format, s(&one), s(&other)])
+            .fails()
+            .stderr_has(&["2 skipped", "a Sysmon configuration"]);
+    }
 }
 
 #[test]

@@ -197,3 +197,83 @@ fn fixture_by_product() {
         ["Identity Provider", "Linux", "Windows"]
     );
 }
+
+/// One piece of evidence counts once, in each rule format: a rule in `a/`, a copy of it under
+/// another name (same rule id), a link to its folder and a link to the file. Without the
+/// checks, the technique had four rules (and a higher level); now one, with findings.
+#[cfg(unix)]
+#[test]
+fn a_rule_reached_by_several_paths_counts_once_in_every_rule_format() {
+    use covmap_import::{elastic, splunk};
+    use std::os::unix::fs::symlink;
+    type Import<'a> = &'a dyn Fn(&std::path::Path) -> covmap_import::Imported;
+    let cases: [(&str, &str, Import<'_>); 3] = [
+        ("sigma/linux/e-revoked.yml", "yml", &|root| {
+            sigma::import(
+                &[root.to_path_buf()],
+                &SigmaOptions {
+                    group_by: GroupBy::None,
+                    ..SigmaOptions::default()
+                },
+            )
+        }),
+        ("splunk/endpoint/a-ttp.yml", "yml", &|root| {
+            splunk::import(
+                &[root.to_path_buf()],
+                &splunk::SplunkOptions {
+                    group_by: GroupBy::None,
+                    ..splunk::SplunkOptions::default()
+                },
+            )
+        }),
+        ("elastic/windows/a-high.toml", "toml", &|root| {
+            elastic::import(
+                &[root.to_path_buf()],
+                &elastic::ElasticOptions {
+                    group_by: GroupBy::None,
+                    ..elastic::ElasticOptions::default()
+                },
+            )
+        }),
+    ];
+    for (fixture, ext, import) in cases {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path().join("rules");
+        std::fs::create_dir_all(root.join("a")).expect("mkdir");
+        let rule = root.join(format!("a/rule.{ext}"));
+        std::fs::copy(repo_root().join("fixtures/import").join(fixture), &rule).expect("copy");
+        std::fs::copy(&rule, root.join(format!("b-copy.{ext}"))).expect("copy");
+        symlink(root.join("a"), root.join("c-folder-link")).expect("folder link");
+        symlink(&rule, root.join(format!("d-file-link.{ext}"))).expect("file link");
+        let imported = import(&root);
+        let s = &imported.summary;
+        assert_eq!((s.items_with_techniques, s.duplicates), (1, 1), "{fixture}");
+        let messages: Vec<String> = imported.findings.iter().map(ToString::to_string).collect();
+        let kept = rule.display().to_string();
+        assert!(
+            messages.iter().any(|m| m
+                .starts_with(&root.join(format!("b-copy.{ext}")).display().to_string())
+                && m.contains(&format!("was already read from {kept}: a copy counts once"))),
+            "{fixture}: {messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("a second path to the folder")),
+            "{fixture}: {messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains(&format!("the same file as {kept}"))),
+            "{fixture}: {messages:?}"
+        );
+        // Every entry comes from the one rule: its evidence counts 1.
+        for entry in imported.capabilities.iter().flat_map(|c| &c.entries) {
+            let comment = entry.evidence.comment.as_deref().unwrap_or_default();
+            assert!(comment.starts_with("1 "), "{fixture}: {comment}");
+            assert_eq!(entry.evidence.path, rule, "{fixture}");
+        }
+        assert!(!imported.capabilities.is_empty(), "{fixture}");
+    }
+}
