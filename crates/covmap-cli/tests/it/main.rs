@@ -16,6 +16,7 @@ mod misc;
 mod real;
 mod show;
 mod techniques;
+mod terminal;
 
 // The inventory commands (validate, assess, gaps, compare, threats, check, schema); `inv` holds
 // their helpers.
@@ -26,6 +27,7 @@ mod gaps;
 mod import;
 mod inv;
 mod report;
+mod size;
 mod threats;
 mod trust;
 mod validate;
