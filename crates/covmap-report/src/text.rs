@@ -40,7 +40,7 @@ fn not_xml(c: char) -> bool {
 
 /// The most characters of a capability name shown where names repeat per technique (SVG and
 /// HTML tooltips, layer metadata); the full name is written once, in the capability tables.
-pub const SHORT_NAME_CHARS: usize = 80;
+pub const SHORT_NAME_CHARS: usize = 120;
 
 /// `name` cut to [`SHORT_NAME_CHARS`] characters (at a character boundary, ending with `…`),
 /// so that a report set grows with techniques plus capabilities, never with their product.
