@@ -182,10 +182,8 @@ fn download(url: &str, what: &str, domain: &str, limits: Limits) -> Result<Vec<u
         .get("content-length")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    match length {
-        Some(n) => crate::note!("covmap: downloading {url} ({})", mib(n)),
-        None => crate::note!("covmap: downloading {url}"),
-    }
+    let size = length.map(|n| format!(" ({})", mib(n))).unwrap_or_default();
+    crate::note!("covmap: downloading {url}{size}");
     if let Some(n) = length
         && n > limits.max_bytes
         && response.headers().get("content-encoding").is_none()

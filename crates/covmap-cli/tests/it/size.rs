@@ -2,6 +2,7 @@
 //! a capability's name is written once in assessment.json and shortened where it repeats per
 //! technique. A 100 KB name made a 426 MB report set before.
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::common::{Env, run};
@@ -55,11 +56,12 @@ fn inventory(
     let ids: Vec<String> = (0..techniques).map(|i| format!("T{i:04}")).collect();
     let mut text = String::from("covmap: 1\norganization: Size test\ncapabilities:\n");
     for c in 0..capabilities {
-        text.push_str(&format!(
+        let _ = write!(
+            text,
             "  - id: cap{c}\n    name: \"{}\"\n    coverage:\n      - {{techniques: [{}], function: detect, level: partial}}\n",
             name(c),
             ids.join(", ")
-        ));
+        );
     }
     write(dir, file, &text)
 }

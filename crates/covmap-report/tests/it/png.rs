@@ -280,7 +280,7 @@ fn a_tall_matrix_is_scaled_below_1x_within_the_budget() {
     let options = RenderOptions::default();
     let svg = svg(&owned, &options);
     let (width, height, scale) = geometry(&svg);
-    assert!(scale < 1.0 && scale >= 0.5, "{width} x {height} at {scale}");
+    assert!((0.5..1.0).contains(&scale), "{width} x {height} at {scale}");
     let picture = decode(&png(&owned, &options));
     assert_eq!(picture.width, whole(width * scale));
     assert_eq!(picture.height, whole(height * scale));
