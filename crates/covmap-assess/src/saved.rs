@@ -8,6 +8,10 @@ use serde_json::Value;
 
 use crate::score::{Assessment, FORMAT_VERSION};
 
+/// The oldest layout still read: format 1 repeated each capability's name in every
+/// contribution, which format 2 leaves out; the rest is the same.
+const OLDEST_FORMAT: u32 = 1;
+
 /// Why a saved assessment cannot be used.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SavedError {
@@ -32,7 +36,9 @@ pub enum SavedError {
         value: f64,
     },
     /// Another layout version.
-    #[error("assessment format {found} is not the format {FORMAT_VERSION} this covmap reads")]
+    #[error(
+        "assessment format {found} is not one this covmap reads (formats {OLDEST_FORMAT} to {FORMAT_VERSION})"
+    )]
     Format {
         /// The version in the file.
         found: u32,
@@ -44,21 +50,23 @@ pub enum SavedError {
 /// still draw a wrong report without a word, so those are refused too.
 pub fn read_assessment_json(bytes: &[u8]) -> Result<Assessment, SavedError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let assessment: Assessment = serde_json::from_slice(bytes).map_err(|err| SavedError::Json {
-        line: err.line().max(1),
-        column: err.column().max(1),
-        message: covmap_core::error::json_message(&err),
-    })?;
+    let mut assessment: Assessment =
+        serde_json::from_slice(bytes).map_err(|err| SavedError::Json {
+            line: err.line().max(1),
+            column: err.column().max(1),
+            message: covmap_core::error::json_message(&err),
+        })?;
     if let Ok(value) = serde_json::from_slice::<Value>(bytes)
         && let Some((at, value)) = out_of_range(&value, &mut String::new())
     {
         return Err(SavedError::OutOfRange { at, value });
     }
-    if assessment.format != FORMAT_VERSION {
+    if !(OLDEST_FORMAT..=FORMAT_VERSION).contains(&assessment.format) {
         return Err(SavedError::Format {
             found: assessment.format,
         });
     }
+    assessment.restore_names();
     Ok(assessment)
 }
 

@@ -18,7 +18,8 @@ use crate::inventory::{Capability, Cost, Function, Inventory, Status};
 use crate::params::{CoverageLevel, ScoringParams};
 
 /// Version of the `assessment.json` layout; raised when a field changes meaning or goes away.
-pub const FORMAT_VERSION: u32 = 1;
+/// 2: contributions name their capability by id only (the name is in `capabilities`).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Reason given for techniques none of whose platforms is in scope.
 pub const NO_PLATFORM_IN_SCOPE: &str = "no platform in scope";
@@ -130,6 +131,30 @@ impl Assessment {
     /// The leaf techniques in scope, sorted by ID.
     pub fn leaves_in_scope(&self) -> impl Iterator<Item = &TechniqueResult> {
         self.techniques.iter().filter(|t| t.leaf && t.in_scope)
+    }
+
+    /// Fills in the capability names of the contributions from the capability list, after
+    /// reading a saved document (which names each capability once). A contribution whose id is
+    /// not in the list keeps the name it has (format 1 wrote it) or, failing that, its id.
+    pub fn restore_names(&mut self) {
+        let names: BTreeMap<&str, Arc<str>> = self
+            .capabilities
+            .iter()
+            .map(|c| (c.id.as_str(), Arc::from(c.name.as_str())))
+            .collect();
+        for technique in &mut self.techniques {
+            for c in technique
+                .capabilities
+                .iter_mut()
+                .chain(technique.parent_evidence.iter_mut())
+            {
+                if let Some(name) = names.get(&*c.id) {
+                    c.name = Arc::clone(name);
+                } else if c.name.is_empty() {
+                    c.name = Arc::clone(&c.id);
+                }
+            }
+        }
     }
 
     /// Whether threats were selected (weights are actor counts rather than 1).
@@ -478,7 +503,10 @@ impl FunctionResults {
 pub struct Contribution {
     /// Capability id.
     pub id: Arc<str>,
-    /// Capability name.
+    /// Capability name. Not written to `assessment.json`: the capability list holds each name
+    /// once (a long name repeated per technique made the document grow with techniques times
+    /// capabilities); [`Assessment::restore_names`] fills it in when a document is read back.
+    #[serde(skip_serializing, default)]
     pub name: Arc<str>,
     /// The function.
     pub function: Function,

@@ -69,7 +69,7 @@ pub(crate) fn validate(
                 .flat_map(|c| &c.coverage)
                 .map(|e| e.techniques.len())
                 .sum();
-            eprintln!(
+            crate::note!(
                 "{}: {}, {}, checked against {} ATT&CK {}: {}, {}",
                 files_label(files),
                 plural(inventory.capabilities.len(), "capability")

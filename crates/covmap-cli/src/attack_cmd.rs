@@ -733,7 +733,7 @@ fn group(attack: &Attack, query: &str, format: Format) -> Result<()> {
         );
     }
     if let Some(replacement) = attack.replacement(key) {
-        eprintln!(
+        crate::note!(
             "covmap: {} is revoked; showing its replacement {}",
             line(attack.meta(key)),
             line(attack.meta(replacement))

@@ -67,7 +67,7 @@ pub(crate) fn load_path(path: &Path, args: &SourceArgs) -> Result<Attack> {
         if let CacheStatus::NotStored(reason) = status {
             // A read-only cache only costs speed; say so once, quietly.
             if std::env::var_os("COVMAP_DEBUG").is_some() {
-                eprintln!("covmap: model cache not written: {reason}");
+                crate::note!("covmap: model cache not written: {reason}");
             }
         }
         return Ok(attack);

@@ -43,7 +43,7 @@ pub(crate) fn run(args: &ImportArgs, source: &SourceArgs) -> Result<ExitCode> {
     let outcome = request.run(&attack).map_err(|e| {
         anyhow::anyhow!("{e}\n  hint: `covmap import --help` lists what each format takes")
     })?;
-    eprint!("{}", summary(format, &outcome));
+    crate::term::eprint(&summary(format, &outcome));
     let imported = &outcome.imported;
     if imported.capabilities.is_empty() && !imported.findings.is_empty() {
         // Each bad file alone is a finding, but when nothing at all could be imported there is
@@ -55,7 +55,7 @@ pub(crate) fn run(args: &ImportArgs, source: &SourceArgs) -> Result<ExitCode> {
     }
     let findings = outcome.imported.findings.len();
     if args.strict && findings > 0 {
-        eprintln!("covmap: --strict: the import has findings; nothing written");
+        crate::note!("covmap: --strict: the import has findings; nothing written");
         return Ok(ExitCode::from(1));
     }
     let options = WriteOptions {
@@ -67,9 +67,9 @@ pub(crate) fn run(args: &ImportArgs, source: &SourceArgs) -> Result<ExitCode> {
     match &args.output {
         Some(path) => {
             output::write_atomic(path, yaml.as_bytes())?;
-            eprintln!("covmap: wrote {}", path.display());
+            crate::note!("covmap: wrote {}", path.display());
         }
-        None => output::text(&yaml)?,
+        None => output::document(&yaml)?,
     }
     Ok(ExitCode::SUCCESS)
 }

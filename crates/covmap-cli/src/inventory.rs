@@ -162,7 +162,7 @@ pub(crate) fn print_findings(loaded: &Loaded, diagnostics: &[Diagnostic]) {
             .map(|s| (s.path.as_path(), s.bytes.as_slice())),
     );
     let text = rendering.render(diagnostics);
-    eprint!("{text}");
+    crate::term::eprint(&text);
 }
 
 /// `3 errors`, `1 warning`.

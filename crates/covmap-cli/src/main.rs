@@ -4,8 +4,8 @@
 //! to stdout and diagnostics to stderr, and maps outcomes to exit codes: 0 success, 1 a check
 //! failed, 2 an error (bad input, missing file, internal error). A closed stdout pipe exits 0.
 
-// The binary is where printing belongs.
-#![allow(clippy::print_stdout, clippy::print_stderr)]
+// No `println!`/`eprintln!` (the workspace lints deny them): every print goes through `term`
+// (`note!`, `output::*`), which escapes control characters from inputs.
 
 mod assess_cmd;
 mod attack_cmd;
@@ -17,6 +17,7 @@ mod import_cmd;
 mod inventory;
 mod output;
 mod report_cmd;
+mod term;
 mod tests_cmd;
 
 use std::io::{self, IsTerminal, Write};
@@ -166,9 +167,10 @@ fn report(err: &anyhow::Error) -> ExitCode {
     } else {
         "error"
     };
-    let _ = writeln!(stderr, "{label}: {err}");
+    // Error messages quote inputs (names, lines of a file): escaped like every other print.
+    let _ = writeln!(stderr, "{label}: {}", term::visible(&err.to_string()));
     for cause in err.chain().skip(1) {
-        let _ = writeln!(stderr, "  caused by: {cause}");
+        let _ = writeln!(stderr, "  caused by: {}", term::visible(&cause.to_string()));
     }
     ExitCode::from(2)
 }
@@ -193,8 +195,9 @@ fn install_panic_hook() {
             .unwrap_or_default();
         let _ = writeln!(
             io::stderr(),
-            "error: covmap hit an internal error{location}: {message}\n  \
-             This is a bug in covmap. Please report it with the command you ran and, if you can, the input files."
+            "error: covmap hit an internal error{location}: {}\n  \
+             This is a bug in covmap. Please report it with the command you ran and, if you can, the input files.",
+            term::visible(&message)
         );
     }));
 }

@@ -8,22 +8,24 @@ use serde::Serialize;
 
 /// Prints a value as pretty JSON with a trailing newline.
 pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
-    // Stdout is line-buffered; a large document would cost one write per line without this.
-    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    serde_json::to_writer_pretty(&mut out, value)?;
-    writeln!(out)?;
-    out.flush()?;
-    Ok(())
+    with_stdout(|out| {
+        serde_json::to_writer_pretty(&mut *out, value)?;
+        writeln!(out)
+    })
 }
 
-/// Writes to a buffered stdout with `write` and flushes.
-pub(crate) fn with_stdout(
-    write: impl FnOnce(&mut io::BufWriter<io::StdoutLock<'_>>) -> io::Result<()>,
-) -> Result<()> {
-    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    write(&mut out)?;
-    out.flush()?;
-    Ok(())
+/// Prints the JSON (or YAML) document `write` produces, with control characters as JSON
+/// escapes ([`crate::term::structured`]).
+pub(crate) fn with_stdout(write: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> Result<()> {
+    let mut bytes = Vec::with_capacity(1 << 16);
+    write(&mut bytes)?;
+    document(&String::from_utf8_lossy(&bytes))
+}
+
+/// Prints a JSON or YAML document covmap wrote (a layer, an inventory), with control
+/// characters as JSON escapes, which mean the same in both.
+pub(crate) fn document(body: &str) -> Result<()> {
+    write_stdout(&crate::term::structured(body))
 }
 
 /// Prints rows as RFC 4180 CSV with a header row.
@@ -31,10 +33,12 @@ pub(crate) fn csv(header: &[&str], rows: &[Vec<String>]) -> Result<()> {
     let mut writer = csv::Writer::from_writer(io::BufWriter::new(io::stdout().lock()));
     writer.write_record(header)?;
     for row in rows {
-        writer.write_record(
-            row.iter()
-                .map(|cell| covmap_report::protect_cell(cell).into_owned()),
-        )?;
+        // Control characters become visible escapes, as in tables: CSV on stdout is read in
+        // a terminal as often as it is piped (docs/cli.md).
+        writer
+            .write_record(row.iter().map(|cell| {
+                crate::term::visible(&covmap_report::protect_cell(cell)).into_owned()
+            }))?;
     }
     writer.flush()?;
     Ok(())
@@ -76,9 +80,15 @@ pub(crate) fn rows(
     }
 }
 
-/// Prints free text.
+/// Prints free text, control characters as visible escapes ([`crate::term::visible`]).
 pub(crate) fn text(body: &str) -> Result<()> {
-    let mut out = io::BufWriter::new(io::stdout().lock());
+    write_stdout(&crate::term::visible(body))
+}
+
+/// Writes already escaped text to stdout.
+fn write_stdout(body: &str) -> Result<()> {
+    // Stdout is line-buffered; a large document would cost one write per line without this.
+    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
     out.write_all(body.as_bytes())?;
     out.flush()?;
     Ok(())

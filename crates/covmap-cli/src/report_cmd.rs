@@ -134,7 +134,7 @@ pub(crate) fn write_set(
         output::write_atomic(&dir.join(&file.name), &file.bytes)?;
     }
     let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
-    eprintln!(
+    crate::note!(
         "covmap: wrote {} files to {}: {}",
         files.len(),
         dir.display(),
@@ -193,7 +193,7 @@ pub(crate) fn run_report(
     if attack.domain_short() != assessment.attack.domain
         || attack.version() != assessment.attack.version.as_deref()
     {
-        eprintln!(
+        crate::note!(
             "warning: {} was assessed against {} ATT&CK {}, but the bundle loaded is {} {}: mitigations and threat details come from the loaded one",
             path.display(),
             assessment.attack.domain,
@@ -241,9 +241,9 @@ pub(crate) fn run_export_navigator(
         Some(path) => {
             output::refuse_input(path, &args.files)?;
             output::write_atomic(path, layer.as_bytes())?;
-            eprintln!("covmap: wrote {}", path.display());
+            crate::note!("covmap: wrote {}", path.display());
             Ok(())
         }
-        None => output::text(&layer),
+        None => output::document(&layer),
     }
 }

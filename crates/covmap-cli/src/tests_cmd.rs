@@ -30,7 +30,7 @@ pub(crate) fn run(
     let loaded = inventory::load(&args.files, source)?;
     let atomics = atomic::load(atomics_dir);
     for finding in &atomics.findings {
-        eprintln!("covmap: {finding}");
+        crate::note!("covmap: {finding}");
     }
     if atomics.files_read == 0 {
         bail!(
@@ -45,7 +45,7 @@ pub(crate) fn run(
         &counted_statuses(args),
     );
     let tests: usize = atomics.tests.values().map(Vec::len).sum();
-    eprintln!(
+    crate::note!(
         "covmap: {} atomic tests of {} techniques read from {} files; {} covered leaves: {} tested, {} with untested claims and atomic tests, {} with untested claims and no atomic test",
         tests,
         atomics.tests.len(),

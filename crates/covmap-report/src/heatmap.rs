@@ -1015,13 +1015,16 @@ fn tooltip(scene: &Scene<'_>, column: &Column<'_>, cell: &Cell<'_>, gain: Option
         lines.push(if gain > 0.0 {
             format!(
                 "With {}: {} \u{2192} {} ({})",
-                gains.candidate.label,
+                crate::text::short_name(&gains.candidate.label),
                 percent(t.score),
                 percent(after),
                 points(gain)
             )
         } else {
-            format!("With {}: unchanged", gains.candidate.label)
+            format!(
+                "With {}: unchanged",
+                crate::text::short_name(&gains.candidate.label)
+            )
         });
     }
     if t.in_scope {
@@ -1130,11 +1133,17 @@ fn contributions(list: &[Contribution]) -> Vec<String> {
         .collect()
 }
 
+/// `name (id)`, the name shortened: tooltips repeat it on every technique the capability
+/// covers (the full name is in report.html's capability table).
 fn capability_label(id: &str, name: &str) -> String {
     if id == name {
-        id.to_string()
+        crate::text::short_name(id).into_owned()
     } else {
-        format!("{name} ({id})")
+        format!(
+            "{} ({})",
+            crate::text::short_name(name),
+            crate::text::short_name(id)
+        )
     }
 }
 

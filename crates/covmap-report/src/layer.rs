@@ -601,12 +601,11 @@ fn technique_metadata(
     list
 }
 
+/// A capability's name (its id when it has none), shortened: the metadata repeats it on every
+/// technique the capability covers.
 fn capability_label(name: &str, id: &str) -> String {
-    if name.trim().is_empty() {
-        id.to_string()
-    } else {
-        name.to_string()
-    }
+    let label = if name.trim().is_empty() { id } else { name };
+    crate::text::short_name(label).into_owned()
 }
 
 /// A percentage for a legend label: `33`, `33.5`.

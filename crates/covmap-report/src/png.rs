@@ -3,7 +3,9 @@
 //! Text is set in the font covmap ships (loaded into an empty font database: no system font is
 //! ever looked at), so the picture is the same on every machine. The PNG has two pixels per SVG
 //! unit (2x, crisp on slides and high-density screens), unless that would exceed
-//! [`MAX_PIXELS`]: very tall matrices are then scaled down just enough to fit (never below 1x).
+//! [`MAX_PIXELS`]: larger matrices are scaled down just enough to fit, down to [`MIN_SCALE`];
+//! a matrix that would not fit even then (tens of thousands of techniques in a tactic) is
+//! refused with an error naming its size, before any picture is allocated.
 
 use std::sync::{Arc, OnceLock};
 
@@ -16,8 +18,12 @@ use crate::{RenderOptions, ReportError, ReportInput, heatmap};
 /// Pixels per SVG unit.
 pub(crate) const SCALE: f32 = 2.0;
 
-/// The most pixels a PNG gets before its scale is lowered (40 megapixels, 160 MB of pixmap).
+/// The most pixels a PNG gets (40 megapixels, 160 MB of pixmap): its scale is lowered to fit.
 pub(crate) const MAX_PIXELS: f32 = 40_000_000.0;
+
+/// The smallest scale: below half a pixel per unit the cell text (11 units) is a smudge, and
+/// the SVG, which has no size limit, is the better output.
+pub(crate) const MIN_SCALE: f32 = 0.5;
 
 /// The family the shipped fonts are known by, used for text that names no family.
 const FAMILY: &str = "DejaVu Sans Condensed";
@@ -27,17 +33,52 @@ pub(crate) fn heatmap(
     input: &ReportInput<'_>,
     options: &RenderOptions,
 ) -> Result<Vec<u8>, ReportError> {
-    rasterise(&heatmap::svg(input, options))
+    let svg = heatmap::svg(input, options);
+    // The size is known from the root element: a matrix past the budget is refused before
+    // the SVG is parsed (which takes long for one that large), and again below on the tree.
+    if let Some((width, height)) = root_size(&svg)
+        && scale_for(width, height).is_none()
+    {
+        return Err(too_large(width, height));
+    }
+    rasterise(&svg)
 }
 
-/// The scale of a PNG for an SVG of `width` x `height` units.
-pub(crate) fn scale_for(width: f32, height: f32) -> f32 {
+/// `width` and `height` of the root `<svg>` element, when they are plain numbers.
+fn root_size(svg: &str) -> Option<(f32, f32)> {
+    let root = svg.get(..svg.find('>')?)?;
+    let attribute = |name: &str| -> Option<f32> {
+        let start = root.find(&format!(" {name}=\""))? + name.len() + 3;
+        let rest = root.get(start..)?;
+        rest.get(..rest.find('"')?)?.parse().ok()
+    };
+    Some((attribute("width")?, attribute("height")?))
+}
+
+/// The refusal of a picture that does not fit the budget even at [`MIN_SCALE`].
+fn too_large(width: f32, height: f32) -> ReportError {
+    let megapixels = width * height * MIN_SCALE * MIN_SCALE / 1e6;
+    ReportError::Png(format!(
+        "the heatmap is {width:.0} x {height:.0} units: {megapixels:.0} megapixels even at the \
+         smallest scale ({MIN_SCALE}x), more than the {:.0} megapixels a PNG may take\n  hint: \
+         show fewer techniques with --subtechniques none, or leave png out of --outputs \
+         (heatmap.svg has no size limit)",
+        MAX_PIXELS / 1e6
+    ))
+}
+
+/// The scale of a PNG for an SVG of `width` x `height` units: 2x, or lower to stay within
+/// [`MAX_PIXELS`]; `None` when even [`MIN_SCALE`] would exceed it.
+pub(crate) fn scale_for(width: f32, height: f32) -> Option<f32> {
     let area = width * height;
-    if area <= 0.0 || area * SCALE * SCALE <= MAX_PIXELS {
-        SCALE
-    } else {
-        (MAX_PIXELS / area).sqrt().clamp(1.0, SCALE)
+    if !area.is_finite() {
+        return None;
     }
+    if area <= 0.0 || area * SCALE * SCALE <= MAX_PIXELS {
+        return Some(SCALE);
+    }
+    let scale = (MAX_PIXELS / area).sqrt().min(SCALE);
+    (scale >= MIN_SCALE).then_some(scale)
 }
 
 /// Rasterises an SVG document with the shipped fonts.
@@ -50,9 +91,17 @@ pub(crate) fn rasterise(svg: &str) -> Result<Vec<u8>, ReportError> {
     let tree = usvg::Tree::from_str(svg, &options)
         .map_err(|e| ReportError::Png(format!("the SVG does not parse: {e}")))?;
     let size = tree.size();
-    let scale = scale_for(size.width(), size.height());
+    let Some(scale) = scale_for(size.width(), size.height()) else {
+        return Err(too_large(size.width(), size.height()));
+    };
     let width = pixels(size.width() * scale);
     let height = pixels(size.height() * scale);
+    // Rounding up adds at most a row and a column; the budget is checked on what is allocated.
+    if f64::from(width) * f64::from(height) > f64::from(MAX_PIXELS) * 1.01 {
+        return Err(ReportError::Png(format!(
+            "a {width}x{height} picture is over the pixel budget"
+        )));
+    }
     let mut pixmap = Pixmap::new(width, height)
         .ok_or_else(|| ReportError::Png(format!("cannot allocate a {width}x{height} picture")))?;
     // Opaque white behind everything, also in the fraction of a pixel a non-integer scale
@@ -108,11 +157,25 @@ mod tests {
     }
 
     #[test]
-    fn scale_is_2x_until_the_pixel_budget() {
-        assert!((scale_for(1000.0, 800.0) - 2.0).abs() < f32::EPSILON);
-        let scale = scale_for(2500.0, 5000.0);
-        assert!((1.0..2.0).contains(&scale), "{scale}");
-        assert!(2500.0 * 5000.0 * scale * scale <= MAX_PIXELS * 1.001);
-        assert!((scale_for(10_000.0, 10_000.0) - 1.0).abs() < f32::EPSILON);
+    fn the_root_size_is_read_from_the_svg_element() {
+        let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"heatmap\" width=\"800\" height=\"6816.5\" viewBox=\"0 0 800 6816\">\n<g/></svg>";
+        assert_eq!(root_size(svg), Some((800.0, 6816.5)));
+        assert_eq!(root_size("<svg width=\"100%\">"), None);
+    }
+
+    #[test]
+    fn scale_is_2x_until_the_pixel_budget_then_lower_down_to_the_floor() {
+        let scale = |w, h| scale_for(w, h).expect("fits");
+        assert!((scale(1000.0, 800.0) - 2.0).abs() < f32::EPSILON);
+        let s = scale(2500.0, 5000.0);
+        assert!((1.0..2.0).contains(&s), "{s}");
+        assert!(2500.0 * 5000.0 * s * s <= MAX_PIXELS * 1.001);
+        // Below 1x now, where it used to stop at 1x (a 100-megapixel picture).
+        let s = scale(10_000.0, 10_000.0);
+        assert!((s - 0.632_455_5).abs() < 1e-4, "{s}");
+        // 30,000 techniques in one tactic: about 300 x 600,000 units.
+        assert_eq!(scale_for(300.0, 600_000.0), None);
+        assert_eq!(scale_for(f32::INFINITY, 10.0), None);
+        assert_eq!(scale_for(0.0, 0.0), Some(SCALE));
     }
 }

@@ -76,7 +76,7 @@ fn example_json_document() {
     };
     let out = real_root(&bundle, &["assess", EX01, "--format", "json"]).ok();
     let doc = out.json();
-    assert_eq!(doc["format"], 1);
+    assert_eq!(doc["format"], 2);
     assert_eq!(doc["covmap_version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(
         doc["attack"],

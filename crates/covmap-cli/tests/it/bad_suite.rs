@@ -361,6 +361,20 @@ const CASES: &[(&str, &[&str], bool)] = &[
     ("splunk/empty.yml", &["the file is empty"], false),
     ("splunk/invalid-utf8.yml", &["not UTF-8 text"], true),
     ("splunk/truncated.yml", &["invalid YAML"], true),
+    // --- bounds (issue 16 §4): an unknown assessment format; refusals that quote control
+    // characters show them escaped (and `refusal_problem` checks that no raw ESC is printed).
+    (
+        "assessment/format-unknown.json",
+        &["assessment format 99 is not one this covmap reads (formats 1 to 2)"],
+        false,
+    ),
+    (
+        "bundle/terminal-escapes.json",
+        &["the STIX id attack-pattern--\\x1b]0;pwned\\x07\\x1b[2J\\u{9b}31m appears twice"],
+        false,
+    ),
+    ("inventory/terminal-escapes.yaml", &["T1059\\x1b[2J"], true),
+    // --- end bounds
 ];
 
 fn bad_dir() -> PathBuf {
@@ -448,6 +462,11 @@ fn refusal_problem(
         "the message has no line:column".to_string()
     } else if !left.is_empty() {
         format!("outputs left behind: {left:?}")
+    } else if let Some(c) = out.stderr.chars().find(|&c| {
+        (c.is_control() && c != '\n' && c != '\t') || ('\u{202a}'..='\u{202e}').contains(&c)
+    }) {
+        // bounds: control characters quoted from the input are printed escaped.
+        format!("a raw control character {c:?} on stderr")
     } else {
         return None;
     };

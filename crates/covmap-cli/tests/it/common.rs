@@ -21,6 +21,9 @@ const SCRUBBED_ENV: &[&str] = &[
     "COVMAP_DEBUG",
     "COVMAP_JOBS",
     "COVMAP_MAX_INPUT_MIB",
+    "COVMAP_FETCH_CONNECT_TIMEOUT",
+    "COVMAP_FETCH_READ_TIMEOUT",
+    "COVMAP_FETCH_DEADLINE",
     "NO_COLOR",
     "RUST_BACKTRACE",
     "HTTP_PROXY",
@@ -430,6 +433,18 @@ pub(crate) enum Reply {
     Body(Vec<u8>),
     /// 200 announcing the full Content-Length but sending only the first half, then closing.
     Truncated(Vec<u8>),
+    /// Reads the request, then answers nothing until the client goes, the server is stopped,
+    /// or the duration passes.
+    Stall(Duration),
+    /// 200 with the body's Content-Length, then one byte of it every `every`, until the client
+    /// goes, the server is stopped, or `hold` passes.
+    Trickle {
+        body: Vec<u8>,
+        every: Duration,
+        hold: Duration,
+    },
+    /// 200 with `Content-Encoding: gzip` and this (already compressed) body.
+    Gzip(Vec<u8>),
 }
 
 /// A server that answers a bounded number of requests on 127.0.0.1, then stops.
@@ -459,7 +474,7 @@ impl Server {
             {
                 match listener.accept() {
                     Ok((stream, _)) => {
-                        if let Some(path) = answer(stream, &routes) {
+                        if let Some(path) = answer(stream, &routes, &stop_flag) {
                             seen.push(path);
                         }
                     }
@@ -503,8 +518,30 @@ impl Drop for Server {
     }
 }
 
+/// Waits up to `hold` (in short steps, so a stop or the client leaving ends it): `tick` runs at
+/// each step and returns `false` to end the wait.
+fn hold_while(hold: Duration, step: Duration, stop: &AtomicBool, mut tick: impl FnMut() -> bool) {
+    let until = Instant::now() + hold;
+    while Instant::now() < until && !stop.load(Ordering::SeqCst) && tick() {
+        std::thread::sleep(step);
+    }
+}
+
+/// Whether the client is still connected (a read that returns 0 means it closed).
+fn client_connected(stream: &mut TcpStream) -> bool {
+    let mut byte = [0u8; 1];
+    let _ = stream.set_nonblocking(true);
+    let open = match stream.read(&mut byte) {
+        Ok(0) => false,
+        Ok(_) => true,
+        Err(e) => e.kind() == std::io::ErrorKind::WouldBlock,
+    };
+    let _ = stream.set_nonblocking(false);
+    open
+}
+
 /// Reads one request and answers it; returns the requested path.
-fn answer(mut stream: TcpStream, routes: &[(String, Reply)]) -> Option<String> {
+fn answer(mut stream: TcpStream, routes: &[(String, Reply)], stop: &AtomicBool) -> Option<String> {
     stream.set_nonblocking(false).ok()?;
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -533,6 +570,35 @@ fn answer(mut stream: TcpStream, routes: &[(String, Reply)]) -> Option<String> {
         Some(Reply::Truncated(body)) => stream
             .write_all(header("200 OK", body.len()).as_bytes())
             .and_then(|()| stream.write_all(&body[..body.len() / 2])),
+        Some(Reply::Stall(hold)) => {
+            hold_while(*hold, Duration::from_millis(20), stop, || {
+                client_connected(&mut stream)
+            });
+            Ok(())
+        }
+        Some(Reply::Trickle { body, every, hold }) => {
+            let mut sent = 0;
+            stream
+                .write_all(header("200 OK", body.len()).as_bytes())
+                .map(|()| {
+                    hold_while(*hold, *every, stop, || {
+                        let Some(byte) = body.get(sent..=sent) else {
+                            return false;
+                        };
+                        sent += 1;
+                        stream.write_all(byte).and_then(|()| stream.flush()).is_ok()
+                    });
+                })
+        }
+        Some(Reply::Gzip(body)) => stream
+            .write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                )
+                .as_bytes(),
+            )
+            .and_then(|()| stream.write_all(body)),
         None => stream
             .write_all(header("404 Not Found", 9).as_bytes())
             .and_then(|()| stream.write_all(b"not found")),

@@ -17,6 +17,7 @@ mod names;
 mod real;
 mod show;
 mod techniques;
+mod terminal;
 
 // The inventory commands (validate, assess, gaps, compare, threats, check, schema); `inv` holds
 // their helpers.
@@ -27,6 +28,7 @@ mod gaps;
 mod import;
 mod inv;
 mod report;
+mod size;
 mod threats;
 mod trust;
 mod validate;

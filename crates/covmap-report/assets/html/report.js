@@ -19,6 +19,9 @@
   data.gaps.forEach(function (g) { gaps[g.id] = g; });
   var tacticNames = {};
   data.tactics.forEach(function (t) { tacticNames[t.shortname] = t.name; });
+  /* Contributions name their capability by id; each name is in the data once. */
+  var capabilityNames = {};
+  data.capabilities.forEach(function (c) { capabilityNames[c.id] = c.name; });
 
   /* ---------- small DOM helpers (text only) ---------- */
 
@@ -189,7 +192,7 @@
       el("th", "num", "Value"), el("th", null, "Entries")));
     list.forEach(function (c) {
       add(table, add(el("tr"),
-        add(el("td"), el("div", null, c.name), el("div", "entries", c.id)),
+        add(el("td"), el("div", null, capabilityNames[c.id] || c.id), el("div", "entries", c.id)),
         el("td", null, c.function),
         el("td", "num", percent(c.value)),
         el("td", "entries", c.entries.join(", "))));

@@ -15,8 +15,17 @@ struct PageData<'a> {
     tactics: Vec<TacticRef<'a>>,
     /// Every active technique, sorted by ID, as `assessment.json` holds it.
     techniques: &'a [TechniqueResult],
+    /// Each capability's name, once: contributions name their capability by id.
+    capabilities: Vec<CapabilityRef<'a>>,
     /// Every gap, in rank order, with what would close it.
     gaps: Vec<GapRemedy<'a>>,
+}
+
+/// A capability's id and full name.
+#[derive(Serialize)]
+struct CapabilityRef<'a> {
+    id: &'a str,
+    name: &'a str,
 }
 
 #[derive(Serialize)]
@@ -62,6 +71,14 @@ pub(super) fn script_json(input: &ReportInput<'_>) -> Result<String, ReportError
             })
             .collect(),
         techniques: &assessment.techniques,
+        capabilities: assessment
+            .capabilities
+            .iter()
+            .map(|c| CapabilityRef {
+                id: &c.id,
+                name: &c.name,
+            })
+            .collect(),
         gaps: input.gaps.iter().map(GapRemedy::of).collect(),
     };
     Ok(script_safe(&serde_json::to_string(&data)?))

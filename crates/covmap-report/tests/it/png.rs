@@ -1,4 +1,4 @@
-//! Tests of `heatmap.png`: a real PNG, two pixels per SVG unit (less only past 40 megapixels),
+//! Tests of `heatmap.png`: a real PNG, two pixels per SVG unit (less only past 40 megapixels, refused below 0.5x),
 //! cells painted in the colours the SVG gives them, the same bytes every time, in every
 //! palette.
 //!
@@ -66,13 +66,14 @@ fn decode(bytes: &[u8]) -> Picture {
     }
 }
 
-/// The documented scale: 2x, lowered so that the picture stays within 40 megapixels.
+/// The documented scale: 2x, lowered so that the picture stays within 40 megapixels (down to
+/// 0.5x; larger matrices are refused).
 fn scale(width: f32, height: f32) -> f32 {
     let budget = 40_000_000.0_f32;
     if width * height * 4.0 <= budget {
         2.0
     } else {
-        (budget / (width * height)).sqrt().clamp(1.0, 2.0)
+        (budget / (width * height)).sqrt().min(2.0)
     }
 }
 
@@ -223,4 +224,90 @@ fn write_when_asked(name: &str, bytes: &[u8]) {
         let path = std::path::Path::new(&dir).join(name);
         std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     }
+}
+
+/// A bundle with one tactic holding `n` techniques (no sub-techniques), generated here.
+fn one_tactic(n: usize) -> covmap_core::Attack {
+    let external =
+        |id: &str| serde_json::json!([{ "source_name": "mitre-attack", "external_id": id }]);
+    let mut objects = vec![
+        serde_json::json!({
+            "type": "x-mitre-matrix", "id": "x-mitre-matrix--0", "name": "Test Matrix",
+            "external_references": external("enterprise-attack"),
+            "tactic_refs": ["x-mitre-tactic--execution"],
+        }),
+        serde_json::json!({
+            "type": "x-mitre-tactic", "id": "x-mitre-tactic--execution", "name": "Execution",
+            "x_mitre_shortname": "execution", "external_references": external("TA0002"),
+        }),
+    ];
+    objects.extend((0..n).map(|i| {
+        let id = format!("T{:04}", i % 10_000);
+        serde_json::json!({
+            "type": "attack-pattern",
+            "id": format!("attack-pattern--{i}"),
+            "name": format!("Technique {i}"),
+            // IDs repeat past 10,000 (four digits); the matrix does not care.
+            "external_references": external(&id),
+            "kill_chain_phases": [{ "kill_chain_name": "mitre-attack", "phase_name": "execution" }],
+            "x_mitre_platforms": ["Windows"],
+        })
+    }));
+    let bundle = serde_json::json!({ "type": "bundle", "id": "bundle--0", "objects": objects });
+    let bytes = serde_json::to_vec(&bundle).unwrap();
+    covmap_core::Attack::from_slice(&bytes, std::path::Path::new("one-tactic.json")).unwrap()
+}
+
+fn unscored(attack: &covmap_core::Attack) -> Owned {
+    let assessment = covmap_assess::score::assess(
+        attack,
+        &covmap_assess::inventory::Inventory::default(),
+        &covmap_assess::score::AssessOptions::default(),
+    );
+    Owned {
+        assessment,
+        gaps: Vec::new(),
+        threats: Vec::new(),
+        comparison: None,
+    }
+}
+
+/// A tall matrix is scaled below 1x (it used to stop at 1x, past the budget), and the picture
+/// stays within 40 megapixels.
+#[test]
+fn a_tall_matrix_is_scaled_below_1x_within_the_budget() {
+    let owned = unscored(&one_tactic(6_000));
+    let options = RenderOptions::default();
+    let svg = svg(&owned, &options);
+    let (width, height, scale) = geometry(&svg);
+    assert!((0.5..1.0).contains(&scale), "{width} x {height} at {scale}");
+    let picture = decode(&png(&owned, &options));
+    assert_eq!(picture.width, whole(width * scale));
+    assert_eq!(picture.height, whole(height * scale));
+    let pixels = f64::from(picture.width) * f64::from(picture.height);
+    assert!(pixels <= 40_000_000.0 * 1.01, "{pixels}");
+}
+
+/// 12,000 techniques in one tactic (800 x 264,000 units: 0.8 GB of pixmap at 1x before, and
+/// 2.1 GB for 30,000): refused with the size, the budget and the two ways out, without
+/// allocating the picture; the SVG still renders.
+#[test]
+fn a_matrix_past_the_budget_at_the_smallest_scale_is_refused() {
+    let owned = unscored(&one_tactic(12_000));
+    let options = RenderOptions::default();
+    let started = std::time::Instant::now();
+    let err = covmap_report::render(&owned.input(), &options, &[OutputKind::Png]).unwrap_err();
+    let message = err.to_string();
+    for needle in [
+        "megapixels even at the smallest scale (0.5x)",
+        "more than the 40 megapixels a PNG may take",
+        "--subtechniques none",
+        "leave png out of --outputs",
+    ] {
+        assert!(message.contains(needle), "{needle:?} in {message}");
+    }
+    assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
+    let svg = svg(&owned, &options);
+    let (_, height, _) = geometry(&svg);
+    assert!(height * 800.0 * 0.25 > 40_000_000.0, "{height}");
 }
