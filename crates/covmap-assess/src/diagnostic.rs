@@ -98,11 +98,17 @@ pub enum Code {
     ImportFailed,
     /// The artefacts of an `import:` were read, with findings (files skipped, unknown IDs).
     ImportFindings,
+    /// An entry (or imported entries) on a parent technique without `include_subtechniques`:
+    /// it scores none of the parent's sub-techniques.
+    ParentCountsForNoSubtechnique,
+    /// A technique none of whose platforms in scope is one the entry applies on: the claim
+    /// counts for nothing; or an entry whose own platforms are none in scope.
+    PlatformMismatch,
 }
 
 impl Code {
     /// Every code, for documentation and uniqueness tests.
-    pub const ALL: [Code; 25] = [
+    pub const ALL: [Code; 27] = [
         Code::UnreadableFile,
         Code::YamlSyntax,
         Code::InvalidValue,
@@ -128,6 +134,8 @@ impl Code {
         Code::InactiveThreat,
         Code::ImportFailed,
         Code::ImportFindings,
+        Code::ParentCountsForNoSubtechnique,
+        Code::PlatformMismatch,
     ];
 
     /// The kebab-case name shown as `error[code]`.
@@ -158,6 +166,8 @@ impl Code {
             Code::InactiveThreat => "inactive-threat",
             Code::ImportFailed => "import-failed",
             Code::ImportFindings => "import-findings",
+            Code::ParentCountsForNoSubtechnique => "parent-counts-for-no-subtechnique",
+            Code::PlatformMismatch => "platform-mismatch",
         }
     }
 }

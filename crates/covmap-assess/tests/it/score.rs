@@ -427,6 +427,7 @@ fn parent_entry_on_a_technique_without_subtechniques_is_a_leaf_entry() {
             &["Windows"],
             vec![CoverageEntry {
                 include_subtechniques: true,
+                parent_level_by_choice: false,
                 ..with_confidence(
                     entry(
                         m,
@@ -796,4 +797,142 @@ fn parallel_json_is_serde_json_pretty() {
     let mut none = full;
     none.techniques.clear();
     assert_eq!(written(&none), expected(&none));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Systems (docs/scoring.md, "Systems"): every figure there, from the listing itself.
+
+fn systems_listing() -> Inventory {
+    use covmap_assess::parse::{SourceFile, ValidationContext, parse_inventories};
+    let sources = [SourceFile::new("systems.yaml", doc_listing("systems.yaml"))];
+    let parsed = parse_inventories(&sources, mini(), &ValidationContext::default());
+    assert!(parsed.diagnostics.is_empty(), "{:#?}", parsed.diagnostics);
+    parsed.inventory
+}
+
+#[test]
+fn systems_worked_example() {
+    let inv = systems_listing();
+    let systems: Vec<&str> = inv.capabilities.iter().map(|c| c.system()).collect();
+    assert_eq!(systems, ["edr", "edr", "mail-gateway"]);
+    let a = run(&inv);
+    // T1059.001: edr max(0.4, 0.72) = 0.72, then 1 - 0.28 x 0.6 with the gateway's 0.4.
+    close(score(&a, "T1059.001"), 0.832);
+    // T1003.001: max(0.72, 0.2); T1566.001: the gateway alone.
+    close(score(&a, "T1003.001"), 0.72);
+    close(score(&a, "T1566.001"), 0.4);
+    assert_eq!(a.counts.in_scope, 6);
+    close(a.overall, 0.325_333); // 1.952 / 6
+    let summary: Vec<(&str, &str)> = a
+        .capabilities
+        .iter()
+        .map(|c| (c.id.as_str(), c.system.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("edr-core", "edr"),
+            ("edr-custom", "edr"),
+            ("mail-gateway", "mail-gateway")
+        ]
+    );
+    // Both packs still contribute, each with its own value.
+    let t = technique(&a, "T1059.001");
+    let contributions: Vec<(&str, f64)> =
+        t.capabilities.iter().map(|c| (&*c.id, c.value)).collect();
+    assert_eq!(
+        contributions,
+        [
+            ("edr-core", 0.4),
+            ("edr-custom", 0.72),
+            ("mail-gateway", 0.4)
+        ]
+    );
+
+    // Were the packs independent systems: 0.8992 and 0.776, overall 2.0752 / 6.
+    let mut independent = inv.clone();
+    for c in &mut independent.capabilities {
+        c.system = None;
+    }
+    let b = run(&independent);
+    close(score(&b, "T1059.001"), 0.8992);
+    close(score(&b, "T1003.001"), 0.776);
+    close(b.overall, 0.345_867);
+
+    // One capability `edr` with all four entries: the same scores, to the last bit.
+    let mut merged = inv.clone();
+    let custom = merged.capabilities.remove(1);
+    merged.capabilities[0].id = "edr".to_string();
+    merged.capabilities[0].system = None;
+    merged.capabilities[0].coverage.extend(custom.coverage);
+    let m = run(&merged);
+    assert_eq!(m.overall, a.overall);
+    for (x, y) in a.techniques.iter().zip(&m.techniques) {
+        assert_eq!(
+            (&x.id, x.score, &x.functions),
+            (&y.id, y.score, &y.functions)
+        );
+    }
+
+    // Retiring edr-custom: edr-core carries the system on; T1059.001 1 - 0.6 x 0.6 = 0.64.
+    let c = covmap_assess::compare::compare(
+        mini(),
+        &inv,
+        &AssessOptions::default(),
+        &[],
+        &["edr-custom".to_string()],
+    );
+    let without = c.without.expect("without");
+    close(without.after.overall, 0.293_333);
+    close(without.drop, 0.032);
+    assert!(without.fall_to_zero.is_empty());
+    assert_eq!(without.weakened.len(), 1);
+    assert_eq!(without.weakened[0].id, "T1059.001");
+    close(without.weakened[0].after, 0.64);
+}
+
+/// A candidate that names an existing system joins it (max); with `combine: max` systems
+/// change nothing.
+#[test]
+fn candidates_join_systems_and_max_ignores_them() {
+    let inv = systems_listing();
+    let mut joining = inv.capabilities[1].clone();
+    joining.id = "edr-more".to_string();
+    joining.status = Status::Candidate;
+    for e in &mut joining.coverage {
+        e.level = Level::Named(NamedLevel::Significant);
+    }
+    let mut own = joining.clone();
+    own.system = Some("another-edr".to_string());
+    let c = covmap_assess::compare::compare(
+        mini(),
+        &inv,
+        &AssessOptions::default(),
+        &[
+            covmap_assess::compare::Candidate {
+                label: "joining",
+                capabilities: std::slice::from_ref(&joining),
+            },
+            covmap_assess::compare::Candidate {
+                label: "own",
+                capabilities: std::slice::from_ref(&own),
+            },
+        ],
+        &[],
+    );
+    // Joining: T1003.001 edr max(0.72, 0.2 -> 0.72) = 0.72 and T1059.001 unchanged: no gain.
+    close(c.candidates[0].gain, 0.0);
+    // Its own system: T1059.001 1 - 0.28 x 0.6 x 0.28 = 0.952960, T1003.001 1 - 0.28 x 0.28 =
+    // 0.9216: gain (0.12096 + 0.2016) / 6 = 0.05376.
+    close(c.candidates[1].gain, 0.053_76);
+
+    let mut max = inv.clone();
+    max.scoring.combine = Combine::Max;
+    let a = run(&max);
+    close(score(&a, "T1059.001"), 0.72);
+    let mut flat = max.clone();
+    for cap in &mut flat.capabilities {
+        cap.system = None;
+    }
+    assert_eq!(run(&flat).overall, a.overall);
 }
