@@ -254,6 +254,12 @@ const CASES: &[(&str, &[&str], bool)] = &[
         &["level -0.5 is out of range"],
         true,
     ),
+    // Part `system` (issue 16).
+    (
+        "inventory/system-empty.yaml",
+        &["capability `edr` has an empty `system`"],
+        true,
+    ),
     ("inventory/truncated.yaml", &["invalid YAML"], true),
     ("navigator/binary.json", &["not UTF-8 text"], true),
     (

@@ -88,7 +88,7 @@ const fn case(
 }
 
 /// One case per fixture, in file-name order.
-const CASES: [Case; 25] = [
+const CASES: [Case; 27] = [
     case(
         "attack-domain-mismatch.yaml",
         true,
@@ -186,6 +186,20 @@ const CASES: [Case; 25] = [
         (5, 34),
         "G0016",
         "groups that matter go under `scope.threats.groups`",
+    ),
+    case(
+        "parent-counts-for-no-subtechnique.yaml",
+        false,
+        (5, 23),
+        "T1003",
+        "add `include_subtechniques: true` to the entry",
+    ),
+    case(
+        "platform-mismatch.yaml",
+        false,
+        (8, 34),
+        "T1059.004",
+        "remove the technique from this entry",
     ),
     case(
         "redundant-subtechnique.yaml",
