@@ -483,6 +483,9 @@ struct Run<'a> {
 /// the bundle's techniques): enough for any real inventory, bounded for garbage input.
 const SUGGESTION_BUDGET: usize = 500;
 
+/// Sub-techniques a `parent-counts-for-no-subtechnique` hint names before counting the rest.
+const NAMED_SUBTECHNIQUES: usize = 12;
+
 /// Entries listing more techniques than this find repeats with a set rather than a scan.
 const SCAN_TECHNIQUES_UP_TO: usize = 16;
 
@@ -1466,23 +1469,22 @@ impl<'a> Run<'a> {
         };
         let attack = self.attack;
         let total: usize = parents.iter().map(|(_, n)| n).sum();
-        let message = match parents.as_slice() {
-            [(t, n)] => format!(
+        let message = if let [(t, n)] = parents.as_slice() {
+            format!(
                 "`{}` has {}, and this entry counts for none of them: without `include_subtechniques`, a claim on a parent technique is evidence at parent level only and scores nothing",
                 technique_id(attack, *t),
                 plural(*n, "sub-technique")
-            ),
-            _ => {
-                let named: Vec<String> = parents
-                    .iter()
-                    .map(|&(t, n)| format!("`{}` ({n})", technique_id(attack, t)))
-                    .collect();
-                format!(
-                    "{} have {} in all, and this entry counts for none of them: without `include_subtechniques`, a claim on a parent technique is evidence at parent level only and scores nothing",
-                    named.join(", "),
-                    plural(total, "sub-technique")
-                )
-            }
+            )
+        } else {
+            let named: Vec<String> = parents
+                .iter()
+                .map(|&(t, n)| format!("`{}` ({n})", technique_id(attack, t)))
+                .collect();
+            format!(
+                "{} have {} in all, and this entry counts for none of them: without `include_subtechniques`, a claim on a parent technique is evidence at parent level only and scores nothing",
+                named.join(", "),
+                plural(total, "sub-technique")
+            )
         };
         let mut listing = Vec::new();
         for &(t, _) in &parents {
@@ -1495,7 +1497,6 @@ impl<'a> Run<'a> {
                 );
             }
         }
-        const NAMED_SUBTECHNIQUES: usize = 12;
         let mut shown = listing
             .iter()
             .take(NAMED_SUBTECHNIQUES)

@@ -319,7 +319,7 @@ impl<'o> RuleSet<'o> {
             .id
             .map_or_else(|| self.naming.default_id.to_string(), slug);
         // Rules (and stable ones) per technique across all groups, and every rule platform.
-        let mut totals: HashMap<&str, (usize, usize)> = HashMap::new();
+        let mut totals: HashMap<String, (usize, usize)> = HashMap::new();
         let mut all_platforms: Vec<String> = Vec::new();
         for group in &self.groups {
             for p in &group.platforms {
@@ -327,12 +327,10 @@ impl<'o> RuleSet<'o> {
                     all_platforms.push(p.clone());
                 }
             }
-            for (key, &at) in &group.index {
-                let Some(technique) = group.techniques.get(at) else {
-                    continue;
-                };
+            for technique in &group.techniques {
+                let key = technique.written.trim().to_ascii_uppercase();
                 let stable = technique.rules.iter().filter(|(_, _, s)| *s).count();
-                let total = totals.entry(key.as_str()).or_default();
+                let total = totals.entry(key).or_default();
                 total.0 += technique.rules.len();
                 total.1 += stable;
             }

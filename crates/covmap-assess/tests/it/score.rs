@@ -813,17 +813,21 @@ fn systems_listing() -> Inventory {
 #[test]
 fn systems_worked_example() {
     let inv = systems_listing();
-    let systems: Vec<&str> = inv.capabilities.iter().map(|c| c.system()).collect();
+    let systems: Vec<&str> = inv
+        .capabilities
+        .iter()
+        .map(covmap_assess::inventory::Capability::system)
+        .collect();
     assert_eq!(systems, ["edr", "edr", "mail-gateway"]);
-    let a = run(&inv);
+    let assessed = run(&inv);
     // T1059.001: edr max(0.4, 0.72) = 0.72, then 1 - 0.28 x 0.6 with the gateway's 0.4.
-    close(score(&a, "T1059.001"), 0.832);
+    close(score(&assessed, "T1059.001"), 0.832);
     // T1003.001: max(0.72, 0.2); T1566.001: the gateway alone.
-    close(score(&a, "T1003.001"), 0.72);
-    close(score(&a, "T1566.001"), 0.4);
-    assert_eq!(a.counts.in_scope, 6);
-    close(a.overall, 0.325_333); // 1.952 / 6
-    let summary: Vec<(&str, &str)> = a
+    close(score(&assessed, "T1003.001"), 0.72);
+    close(score(&assessed, "T1566.001"), 0.4);
+    assert_eq!(assessed.counts.in_scope, 6);
+    close(assessed.overall, 0.325_333); // 1.952 / 6
+    let summary: Vec<(&str, &str)> = assessed
         .capabilities
         .iter()
         .map(|c| (c.id.as_str(), c.system.as_str()))
@@ -837,9 +841,12 @@ fn systems_worked_example() {
         ]
     );
     // Both packs still contribute, each with its own value.
-    let t = technique(&a, "T1059.001");
-    let contributions: Vec<(&str, f64)> =
-        t.capabilities.iter().map(|c| (&*c.id, c.value)).collect();
+    let leaf = technique(&assessed, "T1059.001");
+    let contributions: Vec<(&str, f64)> = leaf
+        .capabilities
+        .iter()
+        .map(|c| (&*c.id, c.value))
+        .collect();
     assert_eq!(
         contributions,
         [
@@ -854,10 +861,10 @@ fn systems_worked_example() {
     for c in &mut independent.capabilities {
         c.system = None;
     }
-    let b = run(&independent);
-    close(score(&b, "T1059.001"), 0.8992);
-    close(score(&b, "T1003.001"), 0.776);
-    close(b.overall, 0.345_867);
+    let independent = run(&independent);
+    close(score(&independent, "T1059.001"), 0.8992);
+    close(score(&independent, "T1003.001"), 0.776);
+    close(independent.overall, 0.345_867);
 
     // One capability `edr` with all four entries: the same scores, to the last bit.
     let mut merged = inv.clone();
@@ -865,9 +872,9 @@ fn systems_worked_example() {
     merged.capabilities[0].id = "edr".to_string();
     merged.capabilities[0].system = None;
     merged.capabilities[0].coverage.extend(custom.coverage);
-    let m = run(&merged);
-    assert_eq!(m.overall, a.overall);
-    for (x, y) in a.techniques.iter().zip(&m.techniques) {
+    let merged = run(&merged);
+    assert_eq!(merged.overall.to_bits(), assessed.overall.to_bits());
+    for (x, y) in assessed.techniques.iter().zip(&merged.techniques) {
         assert_eq!(
             (&x.id, x.score, &x.functions),
             (&y.id, y.score, &y.functions)
@@ -875,14 +882,14 @@ fn systems_worked_example() {
     }
 
     // Retiring edr-custom: edr-core carries the system on; T1059.001 1 - 0.6 x 0.6 = 0.64.
-    let c = covmap_assess::compare::compare(
+    let comparison = covmap_assess::compare::compare(
         mini(),
         &inv,
         &AssessOptions::default(),
         &[],
         &["edr-custom".to_string()],
     );
-    let without = c.without.expect("without");
+    let without = comparison.without.expect("without");
     close(without.after.overall, 0.293_333);
     close(without.drop, 0.032);
     assert!(without.fall_to_zero.is_empty());
@@ -904,7 +911,7 @@ fn candidates_join_systems_and_max_ignores_them() {
     }
     let mut own = joining.clone();
     own.system = Some("another-edr".to_string());
-    let c = covmap_assess::compare::compare(
+    let comparison = covmap_assess::compare::compare(
         mini(),
         &inv,
         &AssessOptions::default(),
@@ -921,18 +928,18 @@ fn candidates_join_systems_and_max_ignores_them() {
         &[],
     );
     // Joining: T1003.001 edr max(0.72, 0.2 -> 0.72) = 0.72 and T1059.001 unchanged: no gain.
-    close(c.candidates[0].gain, 0.0);
+    close(comparison.candidates[0].gain, 0.0);
     // Its own system: T1059.001 1 - 0.28 x 0.6 x 0.28 = 0.952960, T1003.001 1 - 0.28 x 0.28 =
     // 0.9216: gain (0.12096 + 0.2016) / 6 = 0.05376.
-    close(c.candidates[1].gain, 0.053_76);
+    close(comparison.candidates[1].gain, 0.053_76);
 
     let mut max = inv.clone();
     max.scoring.combine = Combine::Max;
-    let a = run(&max);
-    close(score(&a, "T1059.001"), 0.72);
+    let with_max = run(&max);
+    close(score(&with_max, "T1059.001"), 0.72);
     let mut flat = max.clone();
     for cap in &mut flat.capabilities {
         cap.system = None;
     }
-    assert_eq!(run(&flat).overall, a.overall);
+    assert_eq!(run(&flat).overall.to_bits(), with_max.overall.to_bits());
 }

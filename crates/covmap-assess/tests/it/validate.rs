@@ -427,7 +427,7 @@ fn parent_counts_for_no_subtechnique() {
 /// replacement; leaves, `include_subtechniques` and sub-techniques are never warned about.
 #[test]
 fn parent_claims_are_warned_about_once_per_entry() {
-    let text = r#"covmap: 1
+    let text = r"covmap: 1
 capabilities:
   - id: a
     coverage:
@@ -440,7 +440,7 @@ capabilities:
       - techniques: [T1003]
         function: detect
         level: partial
-"#;
+";
     let parsed = parse_text(text, mini());
     let found: Vec<(usize, usize, &str)> = parsed
         .diagnostics
@@ -494,7 +494,7 @@ fn platform_mismatch() {
 /// with `include_subtechniques` is judged by its sub-techniques' platforms.
 #[test]
 fn platform_mismatches_of_every_kind() {
-    let text = r#"covmap: 1
+    let text = r"covmap: 1
 scope: {platforms: [Windows, Linux, IaaS]}
 capabilities:
   - id: edr
@@ -508,7 +508,7 @@ capabilities:
     coverage:
       - {techniques: [T1078, T1053], function: detect, level: partial}
       - {techniques: [T1566.001], function: detect, level: partial, platforms: [macOS]}
-"#;
+";
     let parsed = parse_text(text, mini());
     let found: Vec<(usize, usize, &str)> = parsed
         .diagnostics

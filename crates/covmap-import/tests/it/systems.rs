@@ -66,10 +66,12 @@ fn write(dir: &Path, rel: &str, text: &str) {
 
 fn rule(id: u32, status: &str, product: Option<&str>, techniques: &[&str]) -> String {
     let product = product.map_or_else(String::new, |p| format!("    product: {p}\n"));
-    let tags: String = techniques
-        .iter()
-        .map(|t| format!("    - attack.{}\n", t.to_ascii_lowercase()))
-        .collect();
+    let mut tags = String::new();
+    for t in techniques {
+        tags.push_str("    - attack.");
+        tags.push_str(&t.to_ascii_lowercase());
+        tags.push('\n');
+    }
     format!(
         "title: Rule {id}\nid: 00000000-0000-4000-8000-{id:012}\nstatus: {status}\nlogsource:\n{product}    category: process_creation\ndetection:\n    sel:\n        Image: x\n    condition: sel\ntags:\n{tags}"
     )
