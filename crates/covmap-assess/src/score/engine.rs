@@ -311,6 +311,7 @@ fn apply_scope(nodes: &mut [Node], excluded: &BTreeMap<usize, &str>) {
 /// entry on one of the technique's platforms, `best` holds the highest value per platform
 /// position (-1 where none applies), `on_group` is called with the function slot and the
 /// system rank, and a contribution is recorded with its entry positions appended to `arena`.
+/// The contributions come back by function, then capability id (rank), whatever the systems.
 fn group_hits(
     node: &Node,
     hits: &mut [Hit],
@@ -350,14 +351,19 @@ fn group_hits(
             continue;
         }
         on_group(usize::from(first.function), first.system, best);
-        out.push(RawContribution {
-            cap: first.cap,
-            function,
-            value: best.iter().copied().fold(0.0, f64::max),
-            entries: (to_u32(start), to_u32(arena.len() - start)),
-        });
+        out.push((
+            first.rank,
+            RawContribution {
+                cap: first.cap,
+                function,
+                value: best.iter().copied().fold(0.0, f64::max),
+                entries: (to_u32(start), to_u32(arena.len() - start)),
+            },
+        ));
     }
-    out
+    // Gathered by system for scoring; listed by capability id.
+    out.sort_by_key(|(rank, c)| (c.function, *rank));
+    out.into_iter().map(|(_, c)| c).collect()
 }
 
 impl<'a> Engine<'a> {

@@ -943,3 +943,45 @@ fn candidates_join_systems_and_max_ignores_them() {
     }
     assert_eq!(run(&flat).overall.to_bits(), with_max.overall.to_bits());
 }
+
+/// Contributions stay listed by function, then capability id, whatever their systems (which
+/// only decide how values combine).
+#[test]
+fn contributions_are_listed_by_id_whatever_the_systems() {
+    let a = mini();
+    let mut first = capability(
+        "a-pack",
+        "A",
+        Status::Deployed,
+        &["Windows"],
+        vec![entry(
+            a,
+            &["T1059.001"],
+            Function::Detect,
+            named(NamedLevel::Partial),
+            loc("inventory.yaml", 5),
+        )],
+        loc("inventory.yaml", 3),
+    );
+    first.system = Some("zz-siem".to_string());
+    let second = capability(
+        "b-edr",
+        "B",
+        Status::Deployed,
+        &["Windows"],
+        vec![entry(
+            a,
+            &["T1059.001"],
+            Function::Detect,
+            named(NamedLevel::Significant),
+            loc("inventory.yaml", 9),
+        )],
+        loc("inventory.yaml", 7),
+    );
+    let assessed = run(&inventory(&["Windows"], vec![first, second]));
+    let leaf = technique(&assessed, "T1059.001");
+    let ids: Vec<&str> = leaf.capabilities.iter().map(|c| &*c.id).collect();
+    assert_eq!(ids, ["a-pack", "b-edr"]);
+    // Two systems: 1 - 0.6 x 0.28.
+    close(leaf.score, 0.832);
+}
