@@ -104,6 +104,7 @@ fn generate(attack: &Attack) -> Inventory {
                     evidence: None,
                     tested_on: None,
                     include_subtechniques: rng.below(2) == 0,
+                    parent_level_by_choice: false,
                     platforms: (rng.below(10) == 0)
                         .then(|| vec![own[rng.below(own.len())].clone()]),
                     location: at(&mut rng),
@@ -115,6 +116,7 @@ fn generate(attack: &Attack) -> Inventory {
             name: format!("Capability {i}"),
             vendor: Some(format!("Vendor {}", i % 37)),
             status: Status::Deployed,
+            system: None,
             platforms: own,
             cost: None,
             owner: None,

@@ -101,11 +101,17 @@ pub enum Code {
     /// A name or alias in `scope.threats` that names several objects of its kind
     /// (`DNSMessenger`: S0145 and S0146): never resolved by a pick.
     AmbiguousName,
+    /// An entry (or imported entries) on a parent technique without `include_subtechniques`:
+    /// it scores none of the parent's sub-techniques.
+    ParentCountsForNoSubtechnique,
+    /// A technique none of whose platforms in scope is one the entry applies on: the claim
+    /// counts for nothing; or an entry whose own platforms are none in scope.
+    PlatformMismatch,
 }
 
 impl Code {
     /// Every code, for documentation and uniqueness tests.
-    pub const ALL: [Code; 26] = [
+    pub const ALL: [Code; 28] = [
         Code::UnreadableFile,
         Code::YamlSyntax,
         Code::InvalidValue,
@@ -132,6 +138,8 @@ impl Code {
         Code::ImportFailed,
         Code::ImportFindings,
         Code::AmbiguousName,
+        Code::ParentCountsForNoSubtechnique,
+        Code::PlatformMismatch,
     ];
 
     /// The kebab-case name shown as `error[code]`.
@@ -163,6 +171,8 @@ impl Code {
             Code::ImportFailed => "import-failed",
             Code::ImportFindings => "import-findings",
             Code::AmbiguousName => "ambiguous-name",
+            Code::ParentCountsForNoSubtechnique => "parent-counts-for-no-subtechnique",
+            Code::PlatformMismatch => "platform-mismatch",
         }
     }
 }

@@ -169,6 +169,9 @@ pub struct CoverageEntry {
     pub tested_on: Option<String>,
     /// Whether entries on a parent technique apply to all its sub-techniques.
     pub include_subtechniques: bool,
+    /// `include_subtechniques: false` was written: a claim on a parent that is parent-level
+    /// evidence by choice, which `parent-counts-for-no-subtechnique` does not warn about.
+    pub parent_level_by_choice: bool,
     /// Narrows the entry to these platforms (bundle spelling); `None`: the capability's.
     pub platforms: Option<Vec<String>>,
     /// Where the entry starts.
@@ -267,6 +270,9 @@ pub struct Capability {
     pub vendor: Option<String>,
     /// In service or not.
     pub status: Status,
+    /// The independent system it belongs to (`None`: its own id). Capabilities of one system
+    /// (rule packs of one SIEM) combine by max; systems combine by `scoring.combine`.
+    pub system: Option<String>,
     /// Platforms it runs on (bundle spelling); defaults to the scope's platforms.
     pub platforms: Vec<String>,
     /// Yearly cost.
@@ -281,6 +287,13 @@ pub struct Capability {
     pub imports: Vec<ImportSpec>,
     /// Where the capability starts.
     pub location: Location,
+}
+
+impl Capability {
+    /// The system it belongs to: its `system`, or its own id.
+    pub fn system(&self) -> &str {
+        self.system.as_deref().unwrap_or(&self.id)
+    }
 }
 
 /// A technique taken out of scope.

@@ -19,6 +19,7 @@
 )]
 
 pub mod check;
+pub mod claims;
 pub mod compare;
 pub mod diagnostic;
 pub mod gaps;

@@ -44,6 +44,7 @@ use std::path::{Path, PathBuf};
 use covmap_core::{Attack, Kind, NameMatch, ObjectRef};
 use sha2::{Digest, Sha256};
 
+use crate::claims::Subtechniques;
 use crate::diagnostic::{Code, Diagnostic, Location, Severity};
 use crate::inventory::{
     AttackTarget, Capability, Confidence, Cost, CoverageEntry, Exclusion, Function, ImportSpec,
@@ -189,6 +190,7 @@ pub fn resolve(
     }
 
     run.merge(&settings, &mut inventory);
+    run.scope_platforms.clone_from(&inventory.scope.platforms);
 
     let count = settings.iter().map(|(_, s)| s.capabilities.len()).sum();
     inventory.capabilities.reserve(count);
@@ -470,12 +472,19 @@ struct Run<'a> {
     suggestions: HashMap<String, Vec<u32>>,
     /// Lowercase technique names, built on the first unknown reference.
     lower_names: Option<Vec<String>>,
+    /// Active sub-techniques per parent, for `parent-counts-for-no-subtechnique`.
+    subtechniques: Subtechniques<'a>,
+    /// The merged scope's platforms, for `platform-mismatch` (set before capabilities are read).
+    scope_platforms: Vec<String>,
     diagnostics: Vec<(usize, Diagnostic)>,
 }
 
 /// Distinct unknown technique references that get "did you mean" hints (each costs a scan of
 /// the bundle's techniques): enough for any real inventory, bounded for garbage input.
 const SUGGESTION_BUDGET: usize = 500;
+
+/// Sub-techniques a `parent-counts-for-no-subtechnique` hint names before counting the rest.
+const NAMED_SUBTECHNIQUES: usize = 12;
 
 /// Entries listing more techniques than this find repeats with a set rather than a scan.
 const SCAN_TECHNIQUES_UP_TO: usize = 16;
@@ -490,6 +499,8 @@ impl<'a> Run<'a> {
             listed: Vec::new(),
             suggestions: HashMap::new(),
             lower_names: None,
+            subtechniques: Subtechniques::new(attack),
+            scope_platforms: Vec::new(),
             diagnostics: Vec::new(),
         }
     }
@@ -1016,6 +1027,23 @@ impl<'a> Run<'a> {
             keep = false;
         }
 
+        let system = raw.system.and_then(|system| {
+            let name = system.value.trim();
+            if name.is_empty() {
+                let d = file
+                    .error(
+                        system.node,
+                        Code::InvalidValue,
+                        format!("capability `{id}` has an empty `system`"),
+                    )
+                    .hint("name the system it belongs to (e.g. `siem`), or remove the key: it is then its own system");
+                self.push(file, d);
+                None
+            } else {
+                Some(name.to_string())
+            }
+        });
+
         let platforms = self.capability_platforms(file, raw.platforms, &id, scope);
 
         let cost = raw.cost.and_then(|d| {
@@ -1042,6 +1070,7 @@ impl<'a> Run<'a> {
             id,
             vendor: raw.vendor,
             status: raw.status.map_or(Status::Deployed, |s| s.value),
+            system,
             platforms,
             cost,
             owner: raw.owner,
@@ -1352,6 +1381,7 @@ impl<'a> Run<'a> {
         let mut ok = true;
 
         let include = raw.include_subtechniques.unwrap_or(false);
+        let first_listed = listed.len();
         let techniques =
             self.entry_techniques(file, &raw.techniques, raw.function, include, listed);
         let level = self.level(file, &raw.level);
@@ -1406,7 +1436,10 @@ impl<'a> Run<'a> {
             }
         };
 
-        (ok && !techniques.is_empty()).then(|| CoverageEntry {
+        if !ok || techniques.is_empty() {
+            return None;
+        }
+        let entry = CoverageEntry {
             techniques,
             function: raw.function,
             level,
@@ -1414,9 +1447,176 @@ impl<'a> Run<'a> {
             evidence,
             tested_on,
             include_subtechniques: include,
+            parent_level_by_choice: raw.include_subtechniques == Some(false),
             platforms: entry_platforms,
             location: file.start(node),
-        })
+        };
+        let mine = listed.get(first_listed..).unwrap_or_default();
+        self.parent_only(file, &entry, mine);
+        self.platform_mismatch(file, &entry, raw.platforms.map(|d| d.node), platforms, mine);
+        Some(entry)
+    }
+
+    /// Warns once about an entry on parent techniques that scores none of their
+    /// sub-techniques (no `include_subtechniques`), at the first such technique.
+    fn parent_only(&mut self, file: &FileRef<'_>, entry: &CoverageEntry, listed: &[Listed]) {
+        let parents = self.subtechniques.parent_only(entry);
+        let Some(&(first, _)) = parents.first() else {
+            return;
+        };
+        let Some(at) = listed.iter().find(|l| l.technique == first).map(|l| l.node) else {
+            return;
+        };
+        let attack = self.attack;
+        let total: usize = parents.iter().map(|(_, n)| n).sum();
+        let message = if let [(t, n)] = parents.as_slice() {
+            format!(
+                "`{}` has {}, and this entry counts for none of them: without `include_subtechniques`, a claim on a parent technique is evidence at parent level only and scores nothing",
+                technique_id(attack, *t),
+                plural(*n, "sub-technique")
+            )
+        } else {
+            let named: Vec<String> = parents
+                .iter()
+                .map(|&(t, n)| format!("`{}` ({n})", technique_id(attack, t)))
+                .collect();
+            format!(
+                "{} have {} in all, and this entry counts for none of them: without `include_subtechniques`, a claim on a parent technique is evidence at parent level only and scores nothing",
+                named.join(", "),
+                plural(total, "sub-technique")
+            )
+        };
+        let mut listing = Vec::new();
+        for &(t, _) in &parents {
+            if let Some(parent) = attack.techniques().get(t as usize) {
+                listing.extend(
+                    attack
+                        .subtechniques(parent)
+                        .iter()
+                        .map(|s| s.meta.id().to_string()),
+                );
+            }
+        }
+        let mut shown = listing
+            .iter()
+            .take(NAMED_SUBTECHNIQUES)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if listing.len() > NAMED_SUBTECHNIQUES {
+            let _ = write!(shown, " and {} more", listing.len() - NAMED_SUBTECHNIQUES);
+        }
+        let d = file
+            .warning(at, Code::ParentCountsForNoSubtechnique, message)
+            .hint("if the capability covers every sub-technique as well, add `include_subtechniques: true` to the entry")
+            .hint(format!("otherwise list the sub-techniques it covers ({shown}) instead of the parent"))
+            .hint("to keep the claim as parent-level evidence on purpose, write `include_subtechniques: false`");
+        self.push(file, d);
+    }
+
+    /// Warns about an entry that applies on no platform in scope, or about each technique
+    /// that runs on none of the platforms the entry applies on: such claims count for nothing.
+    fn platform_mismatch(
+        &mut self,
+        file: &FileRef<'_>,
+        entry: &CoverageEntry,
+        platforms_node: Option<NodeId>,
+        capability_platforms: &[String],
+        listed: &[Listed],
+    ) {
+        // Taken for the call (findings are pushed meanwhile), put back at the end.
+        let scope = std::mem::take(&mut self.scope_platforms);
+        self.platform_mismatch_in(
+            file,
+            entry,
+            platforms_node,
+            capability_platforms,
+            listed,
+            &scope,
+        );
+        self.scope_platforms = scope;
+    }
+
+    fn platform_mismatch_in(
+        &mut self,
+        file: &FileRef<'_>,
+        entry: &CoverageEntry,
+        platforms_node: Option<NodeId>,
+        capability_platforms: &[String],
+        listed: &[Listed],
+        scope: &[String],
+    ) {
+        let applies: Vec<&String> = entry
+            .platforms
+            .as_deref()
+            .unwrap_or(capability_platforms)
+            .iter()
+            .filter(|p| scope.contains(p))
+            .collect();
+        if applies.is_empty() {
+            // A capability with no platform in scope has its own warning.
+            if let (Some(node), Some(own)) = (platforms_node, &entry.platforms)
+                && capability_platforms.iter().any(|p| scope.contains(p))
+            {
+                let d = file
+                    .warning(
+                        node,
+                        Code::PlatformMismatch,
+                        format!(
+                            "none of this entry's platforms ({}) is in scope ({}): the entry counts for nothing",
+                            own.join(", "),
+                            scope.join(", ")
+                        ),
+                    )
+                    .hint("add one of its platforms to `scope.platforms`, or correct the entry's `platforms`");
+                self.push(file, d);
+            }
+            return;
+        }
+        let attack = self.attack;
+        let mut warned: Vec<u32> = Vec::new();
+        for l in listed {
+            let Some(technique) = attack.techniques().get(l.technique as usize) else {
+                continue;
+            };
+            let subs = attack.subtechniques(technique);
+            if !subs.is_empty() && !entry.include_subtechniques {
+                // Parent-level evidence: `parent-counts-for-no-subtechnique` speaks for it.
+                continue;
+            }
+            // A parent with `include_subtechniques` scores on its sub-techniques only.
+            let mut runs_on: Vec<&String> = if subs.is_empty() {
+                technique.platforms.iter().collect()
+            } else {
+                subs.iter().flat_map(|s| &s.platforms).collect()
+            };
+            runs_on.retain(|p| scope.contains(p));
+            runs_on.sort();
+            runs_on.dedup();
+            // A technique with no platform in scope is out of scope: nothing to claim.
+            if runs_on.is_empty()
+                || runs_on.iter().any(|p| applies.contains(p))
+                || warned.contains(&l.technique)
+            {
+                continue;
+            }
+            warned.push(l.technique);
+            let runs_on: Vec<&str> = runs_on.iter().map(|p| p.as_str()).collect();
+            let applies: Vec<&str> = applies.iter().map(|p| p.as_str()).collect();
+            let d = file
+                .warning(
+                    l.node,
+                    Code::PlatformMismatch,
+                    format!(
+                        "{} runs on {} in scope, none of the platforms this entry applies on ({}): the claim counts for nothing",
+                        technique_label(attack, l.technique),
+                        runs_on.join(", "),
+                        applies.join(", ")
+                    ),
+                )
+                .hint("remove the technique from this entry, or correct the capability's (or the entry's) `platforms`");
+            self.push(file, d);
+        }
     }
 
     /// An entry's techniques, resolved without repeats; adds them as listed, with their nodes,
@@ -2131,6 +2331,15 @@ fn technique_label(attack: &Attack, index: u32) -> String {
             format!("`{}` ({}: {})", t.meta.id(), parent.meta.name, t.meta.name)
         }
         _ => format!("`{}` ({})", t.meta.id(), t.meta.name),
+    }
+}
+
+/// `1 sub-technique`, `8 sub-techniques`.
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 

@@ -244,6 +244,14 @@ pub(crate) struct RawCapability<'a> {
     /// `deployed` (default) counts as current coverage; `planned` and `candidate` count in
     /// comparisons and with `--include planned`; `retired` never counts.
     pub(crate) status: Option<Spanned<Status>>,
+    /// The independent system the capability belongs to. Default: its own id. Capabilities
+    /// of one system (rule packs, folders or products of one SIEM or EDR) combine by the
+    /// maximum per technique, function and platform: they are one layer of defence, not
+    /// several; systems combine by `scoring.combine` (noisy-or: defence in depth). Name
+    /// another capability's id to join its system.
+    #[serde(default, borrow)]
+    #[schemars(length(min = 1))]
+    pub(crate) system: Option<Spanned<&'a str>>,
     /// Platforms the capability covers (ATT&CK spelling, any case). Default: the scope's.
     pub(crate) platforms: Option<Deferred<Vec<Spanned<&'a str>>>>,
     /// Yearly cost, for cost per point gained in comparisons.
@@ -339,7 +347,9 @@ pub(crate) struct RawCoverage<'a> {
     #[schemars(schema_with = "date_schema")]
     pub(crate) tested_on: Option<Spanned<&'a str>>,
     /// Whether an entry on a parent technique also covers all its sub-techniques. Default
-    /// `false`: the entry is evidence at parent level only.
+    /// `false`: the entry is evidence at parent level only and scores no sub-technique
+    /// (warning `parent-counts-for-no-subtechnique`; write `false` to keep a parent-level
+    /// claim by choice, without the warning).
     pub(crate) include_subtechniques: Option<bool>,
     /// Narrows the entry to some of the capability's platforms.
     pub(crate) platforms: Option<Deferred<Vec<Spanned<&'a str>>>>,

@@ -573,6 +573,10 @@ pub struct CapabilitySummary {
     pub vendor: Option<String>,
     /// Status.
     pub status: Status,
+    /// The system it belongs to (its own id unless the inventory says): capabilities of one
+    /// system combine by max. Empty in documents written before covmap knew systems.
+    #[serde(default)]
+    pub system: String,
     /// Whether it counts in this assessment (its status is included).
     pub counted: bool,
     /// Platforms it runs on, sorted.

@@ -108,6 +108,17 @@ pub(crate) fn load(paths: &[PathBuf], args: &SourceArgs) -> Result<Loaded> {
             files_label(paths)
         );
     }
+    // One line that no score hides: claims accepted but worth nothing (the warnings above
+    // name each; imported ones are counted one by one here).
+    let parent_only =
+        covmap_assess::claims::parent_only_entries(&loaded.attack, &loaded.parsed.inventory);
+    if parent_only > 0 {
+        eprintln!(
+            "covmap: {} on parent techniques count{} for no sub-technique (warning parent-counts-for-no-subtechnique): add `include_subtechniques: true`, or list the sub-techniques",
+            plural(parent_only, "entry").replace("entrys", "entries"),
+            if parent_only == 1 { "s" } else { "" }
+        );
+    }
     Ok(loaded)
 }
 

@@ -10,6 +10,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
+use covmap_assess::claims::Subtechniques;
 use covmap_assess::diagnostic::{Code, Diagnostic, Severity};
 use covmap_assess::inventory::{Capability, CoverageEntry, ImportSpec, Inventory};
 use covmap_core::Attack;
@@ -21,14 +22,21 @@ use crate::write::evidence;
 const NAMED_FINDINGS: usize = 3;
 
 /// Reads every capability's `import:` entries into its `coverage`; the diagnostics say what
-/// could not be imported (`import-failed`, an error) and what was read with findings
-/// (`import-findings`, a warning).
+/// could not be imported (`import-failed`, an error), what was read with findings
+/// (`import-findings`, a warning) and, once per `import:`, how many imported entries are on
+/// parent techniques and count for no sub-technique (`parent-counts-for-no-subtechnique`).
 pub fn expand(inventory: &mut Inventory, attack: &Attack) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
+    let mut subtechniques = Subtechniques::new(attack);
     for capability in &mut inventory.capabilities {
         let specs = std::mem::take(&mut capability.imports);
         for spec in &specs {
+            let before = capability.coverage.len();
             expand_one(capability, spec, attack, &mut diagnostics);
+            let added = capability.coverage.get(before..).unwrap_or_default();
+            if let Some(d) = parent_only(&capability.id, spec, added, attack, &mut subtechniques) {
+                diagnostics.push(d);
+            }
         }
         capability.imports = specs;
     }
@@ -119,6 +127,79 @@ fn expand_one(
     }
 }
 
+/// How many parent techniques a `parent-counts-for-no-subtechnique` warning names.
+const NAMED_PARENTS: usize = 5;
+
+/// One warning for the imported entries of one `import:` that are on parent techniques and,
+/// as imported entries never extend to sub-techniques, count for no sub-technique: one per
+/// import rather than one per rule, which would bury every other finding.
+fn parent_only(
+    capability: &str,
+    spec: &ImportSpec,
+    added: &[CoverageEntry],
+    attack: &Attack,
+    subtechniques: &mut Subtechniques<'_>,
+) -> Option<Diagnostic> {
+    let mut parents: Vec<(u32, usize)> = Vec::new();
+    let mut entries = 0;
+    for entry in added {
+        let found = subtechniques.parent_only(entry);
+        if !found.is_empty() {
+            entries += 1;
+        }
+        for p in found {
+            if !parents.contains(&p) {
+                parents.push(p);
+            }
+        }
+    }
+    if entries == 0 {
+        return None;
+    }
+    let mut ids: Vec<(String, usize)> = parents
+        .iter()
+        .filter_map(|&(t, n)| {
+            Some((
+                attack.techniques().get(t as usize)?.meta.id().to_string(),
+                n,
+            ))
+        })
+        .collect();
+    ids.sort();
+    let subs: usize = ids.iter().map(|(_, n)| n).sum();
+    let mut named: Vec<String> = ids
+        .iter()
+        .take(NAMED_PARENTS)
+        .map(|(id, n)| format!("{id} ({n})"))
+        .collect();
+    if ids.len() > NAMED_PARENTS {
+        named.push(format!("{} more", ids.len() - NAMED_PARENTS));
+    }
+    let message = format!(
+        "{} imported into `{capability}` {} on {} with {} in all ({}), and count for none of them: an imported claim on a parent technique is evidence at parent level only",
+        plural(entries, "entry"),
+        if entries == 1 { "is" } else { "are" },
+        plural(ids.len(), "parent technique"),
+        plural(subs, "sub-technique"),
+        named.join(", ")
+    );
+    let paths: Vec<String> = spec.paths.iter().map(|p| p.display().to_string()).collect();
+    Some(
+        Diagnostic::new(
+            Severity::Warning,
+            Code::ParentCountsForNoSubtechnique,
+            spec.location.clone(),
+            message,
+        )
+        .hint("tag the rules or mappings with the sub-techniques they cover, or add coverage entries on the sub-techniques (or on the parent with `include_subtechniques: true`) to the capability")
+        .hint(format!(
+            "`covmap import {} {} -o FILE` writes every imported entry with the rule or mapping it comes from",
+            spec.format.as_str(),
+            paths.join(" ")
+        )),
+    )
+}
+
 /// Adds the outcome's entries to the capability; returns how many were left out for want of
 /// a platform the capability has.
 fn add_entries(
@@ -164,6 +245,8 @@ fn add_entries(
                 evidence: Some(evidence(entry)),
                 tested_on: None,
                 include_subtechniques: false,
+                // Not written by anyone: it is warned about.
+                parent_level_by_choice: false,
                 platforms,
                 location: spec.location.clone(),
             });

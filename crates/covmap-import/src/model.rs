@@ -93,6 +93,9 @@ pub struct ImportedCapability {
     pub name: String,
     /// Platforms, ATT&CK spelling, sorted, no repeats; empty: not said by the source.
     pub platforms: Vec<String>,
+    /// The system it belongs to (written as the inventory's `system:`); `None`: its own.
+    /// Rule repositories put all their capabilities in one system.
+    pub system: Option<String>,
     /// Coverage claims, in source order.
     pub entries: Vec<ImportedEntry>,
 }
@@ -233,6 +236,7 @@ impl Imported {
                 id: id.to_string(),
                 name: name.to_string(),
                 platforms: Vec::new(),
+                system: None,
                 entries: Vec::new(),
             });
             self.capabilities.len() - 1

@@ -20,6 +20,7 @@
 //!   file reached by several paths (symbolic or hard links) is read once by [`crate::walk`].
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use covmap_assess::inventory::{Function, Level, NamedLevel};
@@ -183,6 +184,9 @@ struct Group {
     id: String,
     name: String,
     platforms: Vec<String>,
+    /// Whether a rule without platform is among its rules (it applies on all of the
+    /// system's platforms).
+    unplatformed: bool,
     techniques: Vec<TechniqueRules>,
     /// Upper-cased technique -> position in `techniques`.
     index: HashMap<String, usize>,
@@ -299,12 +303,14 @@ impl<'o> RuleSet<'o> {
             id,
             name,
             platforms: Vec::new(),
+            unplatformed: false,
             techniques: Vec::new(),
             index: HashMap::new(),
         });
         let Some(group) = self.groups.get_mut(at) else {
             return;
         };
+        group.unplatformed |= rule.platforms.is_empty();
         for p in &rule.platforms {
             if !group.platforms.contains(p) {
                 group.platforms.push(p.clone());
@@ -349,37 +355,84 @@ impl<'o> RuleSet<'o> {
         }
     }
 
-    /// Writes the capabilities into `imported`, one entry per technique.
+    /// Writes the capabilities into `imported`, one entry per technique, all in one system
+    /// (named like the one capability of `GroupBy::None`).
+    ///
+    /// Grouping changes labels, never a score: a technique's level comes from all the rules
+    /// of the import that map to it, whatever their group, and a group holding a rule without
+    /// platform applies on all the platforms of the import. Combined by max within their
+    /// system, the groups then score exactly what one capability of all the rules scores.
     pub(crate) fn finish(self, imported: &mut Imported) {
-        for group in self.groups {
-            let mut entries = Vec::with_capacity(group.techniques.len());
-            for technique in group.techniques {
+        let system = self
+            .id
+            .map_or_else(|| self.naming.default_id.to_string(), slug);
+        // Rules (and stable ones) per technique across all groups, and every rule platform.
+        let mut totals: HashMap<String, (usize, usize)> = HashMap::new();
+        let mut all_platforms: Vec<String> = Vec::new();
+        for group in &self.groups {
+            for p in &group.platforms {
+                if !all_platforms.contains(p) {
+                    all_platforms.push(p.clone());
+                }
+            }
+            for technique in &group.techniques {
+                let key = technique.written.trim().to_ascii_uppercase();
                 let stable = technique.rules.iter().filter(|(_, _, s)| *s).count();
-                let level = self.levels.level(technique.rules.len(), stable);
+                let total = totals.entry(key).or_default();
+                total.0 += technique.rules.len();
+                total.1 += stable;
+            }
+        }
+        all_platforms.sort();
+        let mut built = Vec::with_capacity(self.groups.len());
+        for group in &self.groups {
+            let platforms = if group.unplatformed {
+                all_platforms.clone()
+            } else {
+                group.platforms.clone()
+            };
+            let mut entries = Vec::with_capacity(group.techniques.len());
+            for technique in &group.techniques {
+                let upper = technique.written.trim().to_ascii_uppercase();
+                let own = technique.rules.len();
+                let (rules, stable) = totals.get(upper.as_str()).copied().unwrap_or((own, 0));
+                let level = self.levels.level(rules, stable);
                 let hits = technique
                     .rules
-                    .into_iter()
-                    .map(|(evidence, tag, _)| (evidence, tag))
+                    .iter()
+                    .map(|(evidence, tag, _)| (evidence.clone(), tag.clone()))
                     .collect();
-                let Some(evidence) = rules_evidence(self.naming.noun, hits) else {
+                let Some(mut evidence) = rules_evidence(self.naming.noun, hits) else {
                     continue;
                 };
+                if rules > own
+                    && self.levels.fixed.is_none()
+                    && let Some(comment) = &mut evidence.comment
+                {
+                    let _ = write!(
+                        comment,
+                        "; level from the {rules} {}s of the import that map to it",
+                        self.naming.noun
+                    );
+                }
                 let mut entry = imported.entry(&technique.written, self.function, level, evidence);
-                entry.platforms = technique.platforms.map(|mut p| {
+                entry.platforms = technique.platforms.clone().map(|mut p| {
                     p.sort();
                     p
                 });
-                if entry.platforms.as_ref() == Some(&group.platforms)
+                if entry.platforms.as_ref() == Some(&platforms)
                     || entry.platforms.as_ref().is_some_and(Vec::is_empty)
                 {
                     entry.platforms = None;
                 }
                 entries.push(entry);
             }
-            imported
-                .capability(&group.id, &group.name, &group.platforms)
-                .entries
-                .extend(entries);
+            built.push((group, platforms, entries));
+        }
+        for (group, platforms, entries) in built {
+            let capability = imported.capability(&group.id, &group.name, &platforms);
+            capability.system = Some(system.clone());
+            capability.entries.extend(entries);
         }
     }
 }

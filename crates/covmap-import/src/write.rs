@@ -61,6 +61,9 @@ pub fn inventory_yaml(outcome: &Outcome, attack: &Attack, options: &WriteOptions
 fn write_capability(out: &mut String, capability: &ImportedCapability, options: &WriteOptions) {
     let _ = writeln!(out, "  - id: {}", text(&capability.id));
     let _ = writeln!(out, "    name: {}", text(&capability.name));
+    if let Some(system) = &capability.system {
+        let _ = writeln!(out, "    system: {}", text(system));
+    }
     if let Some(status) = options.status {
         let _ = writeln!(out, "    status: {}", word(&status));
     }

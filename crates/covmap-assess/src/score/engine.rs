@@ -86,6 +86,9 @@ pub(crate) struct Engine<'a> {
 /// One capability entry reaching one technique.
 #[derive(Debug, Clone, Copy)]
 struct Hit {
+    /// Rank of the capability's system (by name): capabilities of one system are grouped
+    /// together and combine by max.
+    system: u32,
     /// Rank of the capability (by id).
     rank: u32,
     /// Position of the capability in the scored slice.
@@ -185,6 +188,19 @@ fn to_u32(i: usize) -> u32 {
 
 fn to_u16(i: usize) -> u16 {
     u16::try_from(i).unwrap_or(u16::MAX)
+}
+
+/// Rank of each capability's system: the position of its name among the sorted names of the
+/// systems present, so that systems combine in an order that does not depend on the order of
+/// the inventory.
+fn system_ranks(capabilities: &[&Capability]) -> Vec<u32> {
+    let mut names: Vec<&str> = capabilities.iter().map(|c| c.system()).collect();
+    names.sort_unstable();
+    names.dedup();
+    capabilities
+        .iter()
+        .map(|c| to_u32(names.binary_search(&c.system()).unwrap_or(names.len())))
+        .collect()
 }
 
 /// Rank of each capability: its position when sorted by id (then location, then position),
@@ -290,19 +306,21 @@ fn apply_scope(nodes: &mut [Node], excluded: &BTreeMap<usize, &str>) {
     }
 }
 
-/// Groups the hits of one technique by function and capability (rank order). For each group
-/// with at least one entry on one of the technique's platforms, `best` holds the highest value
-/// per platform position (-1 where none applies), `on_group` is called, and a contribution is
-/// recorded with its entry positions appended to `arena`.
+/// Groups the hits of one technique by function and capability (system, then rank order: the
+/// capabilities of one system come one after the other). For each group with at least one
+/// entry on one of the technique's platforms, `best` holds the highest value per platform
+/// position (-1 where none applies), `on_group` is called with the function slot and the
+/// system rank, and a contribution is recorded with its entry positions appended to `arena`.
+/// The contributions come back by function, then capability id (rank), whatever the systems.
 fn group_hits(
     node: &Node,
     hits: &mut [Hit],
     table: &[Vec<u16>],
     arena: &mut Vec<u32>,
     best: &mut Vec<f64>,
-    mut on_group: impl FnMut(usize, &[f64]),
+    mut on_group: impl FnMut(usize, u32, &[f64]),
 ) -> Vec<RawContribution> {
-    hits.sort_unstable_by_key(|h| (h.function, h.rank, h.entry));
+    hits.sort_unstable_by_key(|h| (h.function, h.system, h.rank, h.entry));
     let mut out = Vec::new();
     for group in hits.chunk_by(|a, b| a.function == b.function && a.rank == b.rank) {
         let Some(first) = group.first() else { continue };
@@ -332,15 +350,20 @@ fn group_hits(
         if arena.len() == start {
             continue;
         }
-        on_group(usize::from(first.function), best);
-        out.push(RawContribution {
-            cap: first.cap,
-            function,
-            value: best.iter().copied().fold(0.0, f64::max),
-            entries: (to_u32(start), to_u32(arena.len() - start)),
-        });
+        on_group(usize::from(first.function), first.system, best);
+        out.push((
+            first.rank,
+            RawContribution {
+                cap: first.cap,
+                function,
+                value: best.iter().copied().fold(0.0, f64::max),
+                entries: (to_u32(start), to_u32(arena.len() - start)),
+            },
+        ));
     }
-    out
+    // Gathered by system for scoring; listed by capability id.
+    out.sort_by_key(|(rank, c)| (c.function, *rank));
+    out.into_iter().map(|(_, c)| c).collect()
 }
 
 impl<'a> Engine<'a> {
@@ -643,7 +666,7 @@ impl<'a> Engine<'a> {
                     &hits.platforms,
                     &mut arena,
                     &mut best,
-                    |_, _| {},
+                    |_, _, _| {},
                 );
                 out[n] = score;
             }
@@ -674,6 +697,7 @@ impl<'a> Engine<'a> {
     /// Which entries reach which techniques.
     fn collect_hits(&self, capabilities: &[&Capability]) -> Hits {
         let ranks = ranks(capabilities);
+        let systems = system_ranks(capabilities);
         let mut hits = Hits {
             leaves: vec![Vec::new(); self.nodes.len()],
             parents: vec![Vec::new(); self.nodes.len()],
@@ -702,6 +726,7 @@ impl<'a> Engine<'a> {
                     shared
                 };
                 let hit = Hit {
+                    system: systems.get(ci).copied().unwrap_or(u32::MAX),
                     rank: ranks.get(ci).copied().unwrap_or(u32::MAX),
                     cap: to_u32(ci),
                     entry: to_u32(ei),
@@ -728,8 +753,9 @@ impl<'a> Engine<'a> {
     }
 
     /// Scores one leaf from the entries that reach it: per function and platform, the highest
-    /// entry of each capability, combined across capabilities in rank order; per function the
-    /// mean over the leaf's platforms; the headline from the headline functions.
+    /// entry of each capability; the highest capability of each system; systems combined in
+    /// rank order by `scoring.combine`; per function the mean over the leaf's platforms; the
+    /// headline from the headline functions.
     fn score_leaf(
         &self,
         node: &Node,
@@ -742,10 +768,13 @@ impl<'a> Engine<'a> {
         // Noisy-or accumulates Π(1 - v), max accumulates max(v).
         let start = if noisy_or { 1.0 } else { 0.0 };
         let mut acc: [Vec<f64>; 4] = std::array::from_fn(|_| vec![start; k]);
-        let mut best = Vec::with_capacity(k);
-        let contributions = group_hits(node, hits, table, arena, &mut best, |slot, best| {
+        // The system being gathered (function slot, system rank) and its best value per
+        // platform (-1 where none applies): folded into `acc` when the next system starts.
+        let mut system: Option<(usize, u32)> = None;
+        let mut system_best = vec![-1.0; k];
+        let fold = |acc: &mut [Vec<f64>; 4], slot: usize, values: &[f64]| {
             let Some(acc) = acc.get_mut(slot) else { return };
-            for (a, &v) in acc.iter_mut().zip(best) {
+            for (a, &v) in acc.iter_mut().zip(values) {
                 if v < 0.0 {
                     continue;
                 }
@@ -755,7 +784,25 @@ impl<'a> Engine<'a> {
                     *a = a.max(v);
                 }
             }
+        };
+        let mut best = Vec::with_capacity(k);
+        let contributions = group_hits(node, hits, table, arena, &mut best, |slot, rank, best| {
+            if system != Some((slot, rank)) {
+                if let Some((previous, _)) = system {
+                    fold(&mut acc, previous, &system_best);
+                }
+                system = Some((slot, rank));
+                system_best.fill(-1.0);
+            }
+            for (s, &v) in system_best.iter_mut().zip(best) {
+                if v > *s {
+                    *s = v;
+                }
+            }
         });
+        if let Some((slot, _)) = system {
+            fold(&mut acc, slot, &system_best);
+        }
         let mut score = NodeScore::default();
         for (f, acc) in score.functions.iter_mut().zip(acc) {
             f.platforms = acc
@@ -1146,6 +1193,7 @@ impl<'a> Engine<'a> {
                     name: c.name.clone(),
                     vendor: c.vendor.clone(),
                     status: c.status,
+                    system: c.system().to_string(),
                     counted: options.counts(c.status),
                     platforms,
                     cost: c.cost.clone(),

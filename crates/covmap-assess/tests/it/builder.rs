@@ -97,6 +97,7 @@ pub(crate) fn entry(
         evidence: None,
         tested_on: None,
         include_subtechniques: false,
+        parent_level_by_choice: false,
         platforms: None,
         location: at,
     }
@@ -125,6 +126,7 @@ pub(crate) fn capability(
         name: name.to_string(),
         vendor: None,
         status,
+        system: None,
         platforms: platforms.iter().map(ToString::to_string).collect(),
         cost: None,
         owner: None,
@@ -189,6 +191,7 @@ pub(crate) fn worked_example() -> Inventory {
                     ),
                     CoverageEntry {
                         include_subtechniques: true,
+                        parent_level_by_choice: false,
                         ..entry(a, &["T1003"], Detect, named(Partial), loc(f, 17))
                     },
                     entry(a, &["T1053"], Detect, named(Minimal), loc(f, 18)),

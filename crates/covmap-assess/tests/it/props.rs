@@ -1,6 +1,8 @@
 //! Properties of scoring on random inventories over the synthetic bundle: scores stay in
 //! [0, 1]; adding a capability or raising a level never lowers any score; the order of
-//! capabilities, entries, techniques, exclusions, threats and files does not matter.
+//! capabilities, entries, techniques, exclusions, threats and files does not matter; splitting
+//! a capability into several of one system changes no score; a capability added to a system
+//! gives, per leaf, function and platform, the max of the system with and without it.
 
 use std::path::PathBuf;
 
@@ -76,10 +78,21 @@ fn entry(file: usize, line: usize) -> impl Strategy<Value = CoverageEntry> {
                 evidence: None,
                 tested_on: None,
                 include_subtechniques: include,
+                parent_level_by_choice: false,
                 platforms: narrow.map(platforms),
                 location: loc(&format!("file{file}.yaml"), line),
             },
         )
+}
+
+/// A system: none (the capability's own), a shared name, or another capability's id.
+fn system() -> impl Strategy<Value = Option<String>> {
+    prop_oneof![
+        3 => Just(None),
+        1 => Just(Some("s0".to_string())),
+        1 => Just(Some("s1".to_string())),
+        1 => Just(Some("c0".to_string())),
+    ]
 }
 
 fn capability(i: usize) -> impl Strategy<Value = Capability> {
@@ -92,12 +105,14 @@ fn capability(i: usize) -> impl Strategy<Value = Capability> {
             1 => Just(Status::Planned),
             1 => Just(Status::Retired)
         ],
+        system(),
     )
-        .prop_map(move |(mask, coverage, status)| Capability {
+        .prop_map(move |(mask, coverage, status, system)| Capability {
             id: format!("c{i}"),
             name: format!("Capability {i}"),
             vendor: None,
             status,
+            system,
             platforms: platforms(mask),
             cost: None,
             owner: None,
@@ -194,6 +209,19 @@ fn run(inv: &Inventory) -> Assessment {
     assess(mini(), inv, &AssessOptions::default())
 }
 
+/// Per-platform function scores of the leaves: where systems combine.
+fn platform_values(a: &Assessment) -> Vec<(String, f64)> {
+    let mut out = Vec::new();
+    for t in a.techniques.iter().filter(|t| t.leaf) {
+        for f in Function::ALL {
+            for (p, v) in &t.functions.get(f).platforms {
+                out.push((format!("{} {} {p}", t.id, f.as_str()), *v));
+            }
+        }
+    }
+    out
+}
+
 fn assert_not_lower(before: &Assessment, after: &Assessment) -> Result<(), TestCaseError> {
     for ((name, b), (name2, a)) in numbers(before).into_iter().zip(numbers(after)) {
         prop_assert_eq!(&name, &name2);
@@ -228,6 +256,77 @@ proptest! {
         let mut more = inv.clone();
         more.capabilities.push(Capability { status: Status::Deployed, ..extra });
         assert_not_lower(&before, &run(&more))?;
+    }
+
+    #[test]
+    fn splitting_a_capability_within_its_system_changes_no_score(
+        inv in inventory_strategy(),
+        pick in any::<prop::sample::Index>(),
+        parts in prop::collection::vec(0usize..3, 0..8),
+    ) {
+        prop_assume!(!inv.capabilities.is_empty());
+        let before = run(&inv);
+        let mut split = inv.clone();
+        let at = pick.index(split.capabilities.len());
+        let whole = split.capabilities.remove(at);
+        // Each entry goes to one of three parts (some may get none), all in whole's system.
+        for part in 0..3 {
+            let coverage = whole
+                .coverage
+                .iter()
+                .enumerate()
+                .filter(|(e, _)| parts.get(*e).copied().unwrap_or(0) == part)
+                .map(|(_, entry)| entry.clone())
+                .collect();
+            split.capabilities.push(Capability {
+                id: format!("{}-part{part}", whole.id),
+                system: Some(whole.system().to_string()),
+                coverage,
+                ..whole.clone()
+            });
+        }
+        prop_assert_eq!(numbers(&before), numbers(&run(&split)));
+    }
+
+    #[test]
+    fn a_capability_added_to_a_system_gives_the_max_within_it(
+        inv in inventory_strategy(),
+        extra in capability(99),
+        pick in any::<prop::sample::Index>(),
+    ) {
+        prop_assume!(!inv.capabilities.is_empty());
+        let system = inv.capabilities[pick.index(inv.capabilities.len())].system().to_string();
+        let extra = Capability {
+            status: Status::Deployed,
+            system: Some(system.clone()),
+            ..extra
+        };
+        let before = run(&inv);
+        let mut joined = inv.clone();
+        joined.capabilities.push(extra.clone());
+        let after = run(&joined);
+        // Never lower.
+        assert_not_lower(&before, &after)?;
+        // Never more than the same capability as a layer of its own (noisy-or >= max).
+        let mut own = inv.clone();
+        own.capabilities.push(Capability { system: Some("zz-own".to_string()), ..extra.clone() });
+        for ((name, a), (_, b)) in numbers(&after).into_iter().zip(numbers(&run(&own))) {
+            prop_assert!(a <= b + 1e-12, "{} is {} in the system, {} on its own", name, a, b);
+        }
+        // Exactly the max of the system without it and of it alone in the system, per leaf,
+        // function and platform.
+        let mut alone = inv.clone();
+        alone.capabilities.retain(|c| c.system() != system);
+        alone.capabilities.push(extra);
+        let alone = run(&alone);
+        let expected: Vec<(String, f64)> = platform_values(&before)
+            .into_iter()
+            .zip(platform_values(&alone))
+            .map(|((name, b), (_, x))| (name, b.max(x)))
+            .collect();
+        for ((name, got), (_, want)) in platform_values(&after).into_iter().zip(expected) {
+            prop_assert!((got - want).abs() < 1e-9, "{}: {} instead of {}", name, got, want);
+        }
     }
 
     #[test]

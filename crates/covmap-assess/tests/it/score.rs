@@ -427,6 +427,7 @@ fn parent_entry_on_a_technique_without_subtechniques_is_a_leaf_entry() {
             &["Windows"],
             vec![CoverageEntry {
                 include_subtechniques: true,
+                parent_level_by_choice: false,
                 ..with_confidence(
                     entry(
                         m,
@@ -813,4 +814,191 @@ fn parallel_json_is_serde_json_pretty() {
     let mut none = full;
     none.techniques.clear();
     assert_eq!(written(&none), expected(&none));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Systems (docs/scoring.md, "Systems"): every figure there, from the listing itself.
+
+fn systems_listing() -> Inventory {
+    use covmap_assess::parse::{SourceFile, ValidationContext, parse_inventories};
+    let sources = [SourceFile::new("systems.yaml", doc_listing("systems.yaml"))];
+    let parsed = parse_inventories(&sources, mini(), &ValidationContext::default());
+    assert!(parsed.diagnostics.is_empty(), "{:#?}", parsed.diagnostics);
+    parsed.inventory
+}
+
+#[test]
+fn systems_worked_example() {
+    let inv = systems_listing();
+    let systems: Vec<&str> = inv
+        .capabilities
+        .iter()
+        .map(covmap_assess::inventory::Capability::system)
+        .collect();
+    assert_eq!(systems, ["edr", "edr", "mail-gateway"]);
+    let assessed = run(&inv);
+    // T1059.001: edr max(0.4, 0.72) = 0.72, then 1 - 0.28 x 0.6 with the gateway's 0.4.
+    close(score(&assessed, "T1059.001"), 0.832);
+    // T1003.001: max(0.72, 0.2); T1566.001: the gateway alone.
+    close(score(&assessed, "T1003.001"), 0.72);
+    close(score(&assessed, "T1566.001"), 0.4);
+    assert_eq!(assessed.counts.in_scope, 6);
+    close(assessed.overall, 0.325_333); // 1.952 / 6
+    let summary: Vec<(&str, &str)> = assessed
+        .capabilities
+        .iter()
+        .map(|c| (c.id.as_str(), c.system.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("edr-core", "edr"),
+            ("edr-custom", "edr"),
+            ("mail-gateway", "mail-gateway")
+        ]
+    );
+    // Both packs still contribute, each with its own value.
+    let leaf = technique(&assessed, "T1059.001");
+    let contributions: Vec<(&str, f64)> = leaf
+        .capabilities
+        .iter()
+        .map(|c| (&*c.id, c.value))
+        .collect();
+    assert_eq!(
+        contributions,
+        [
+            ("edr-core", 0.4),
+            ("edr-custom", 0.72),
+            ("mail-gateway", 0.4)
+        ]
+    );
+
+    // Were the packs independent systems: 0.8992 and 0.776, overall 2.0752 / 6.
+    let mut independent = inv.clone();
+    for c in &mut independent.capabilities {
+        c.system = None;
+    }
+    let independent = run(&independent);
+    close(score(&independent, "T1059.001"), 0.8992);
+    close(score(&independent, "T1003.001"), 0.776);
+    close(independent.overall, 0.345_867);
+
+    // One capability `edr` with all four entries: the same scores, to the last bit.
+    let mut merged = inv.clone();
+    let custom = merged.capabilities.remove(1);
+    merged.capabilities[0].id = "edr".to_string();
+    merged.capabilities[0].system = None;
+    merged.capabilities[0].coverage.extend(custom.coverage);
+    let merged = run(&merged);
+    assert_eq!(merged.overall.to_bits(), assessed.overall.to_bits());
+    for (x, y) in assessed.techniques.iter().zip(&merged.techniques) {
+        assert_eq!(
+            (&x.id, x.score, &x.functions),
+            (&y.id, y.score, &y.functions)
+        );
+    }
+
+    // Retiring edr-custom: edr-core carries the system on; T1059.001 1 - 0.6 x 0.6 = 0.64.
+    let comparison = covmap_assess::compare::compare(
+        mini(),
+        &inv,
+        &AssessOptions::default(),
+        &[],
+        &["edr-custom".to_string()],
+    );
+    let without = comparison.without.expect("without");
+    close(without.after.overall, 0.293_333);
+    close(without.drop, 0.032);
+    assert!(without.fall_to_zero.is_empty());
+    assert_eq!(without.weakened.len(), 1);
+    assert_eq!(without.weakened[0].id, "T1059.001");
+    close(without.weakened[0].after, 0.64);
+}
+
+/// A candidate that names an existing system joins it (max); with `combine: max` systems
+/// change nothing.
+#[test]
+fn candidates_join_systems_and_max_ignores_them() {
+    let inv = systems_listing();
+    let mut joining = inv.capabilities[1].clone();
+    joining.id = "edr-more".to_string();
+    joining.status = Status::Candidate;
+    for e in &mut joining.coverage {
+        e.level = Level::Named(NamedLevel::Significant);
+    }
+    let mut own = joining.clone();
+    own.system = Some("another-edr".to_string());
+    let comparison = covmap_assess::compare::compare(
+        mini(),
+        &inv,
+        &AssessOptions::default(),
+        &[
+            covmap_assess::compare::Candidate {
+                label: "joining",
+                capabilities: std::slice::from_ref(&joining),
+            },
+            covmap_assess::compare::Candidate {
+                label: "own",
+                capabilities: std::slice::from_ref(&own),
+            },
+        ],
+        &[],
+    );
+    // Joining: T1003.001 edr max(0.72, 0.2 -> 0.72) = 0.72 and T1059.001 unchanged: no gain.
+    close(comparison.candidates[0].gain, 0.0);
+    // Its own system: T1059.001 1 - 0.28 x 0.6 x 0.28 = 0.952960, T1003.001 1 - 0.28 x 0.28 =
+    // 0.9216: gain (0.12096 + 0.2016) / 6 = 0.05376.
+    close(comparison.candidates[1].gain, 0.053_76);
+
+    let mut max = inv.clone();
+    max.scoring.combine = Combine::Max;
+    let with_max = run(&max);
+    close(score(&with_max, "T1059.001"), 0.72);
+    let mut flat = max.clone();
+    for cap in &mut flat.capabilities {
+        cap.system = None;
+    }
+    assert_eq!(run(&flat).overall.to_bits(), with_max.overall.to_bits());
+}
+
+/// Contributions stay listed by function, then capability id, whatever their systems (which
+/// only decide how values combine).
+#[test]
+fn contributions_are_listed_by_id_whatever_the_systems() {
+    let a = mini();
+    let mut first = capability(
+        "a-pack",
+        "A",
+        Status::Deployed,
+        &["Windows"],
+        vec![entry(
+            a,
+            &["T1059.001"],
+            Function::Detect,
+            named(NamedLevel::Partial),
+            loc("inventory.yaml", 5),
+        )],
+        loc("inventory.yaml", 3),
+    );
+    first.system = Some("zz-siem".to_string());
+    let second = capability(
+        "b-edr",
+        "B",
+        Status::Deployed,
+        &["Windows"],
+        vec![entry(
+            a,
+            &["T1059.001"],
+            Function::Detect,
+            named(NamedLevel::Significant),
+            loc("inventory.yaml", 9),
+        )],
+        loc("inventory.yaml", 7),
+    );
+    let assessed = run(&inventory(&["Windows"], vec![first, second]));
+    let leaf = technique(&assessed, "T1059.001");
+    let ids: Vec<&str> = leaf.capabilities.iter().map(|c| &*c.id).collect();
+    assert_eq!(ids, ["a-pack", "b-edr"]);
+    // Two systems: 1 - 0.6 x 0.28.
+    close(leaf.score, 0.832);
 }

@@ -388,6 +388,189 @@ fn redundant_subtechnique() {
 }
 
 #[test]
+fn parent_counts_for_no_subtechnique() {
+    // Line 5: T1003 without `include_subtechniques` (one sub-technique in the mini bundle).
+    // Line 6 says `false` on purpose, line 7 `true`, line 8 lists a technique without
+    // sub-techniques: none of them is warned about.
+    let parsed = check_code(
+        Code::ParentCountsForNoSubtechnique,
+        mini(),
+        &ValidationContext::default(),
+        &[],
+        (Severity::Warning, 5, 23),
+    );
+    let d = &parsed.diagnostics[0];
+    assert!(
+        d.message
+            .starts_with("`T1003` has 1 sub-technique, and this entry counts for none"),
+        "{}",
+        d.message
+    );
+    assert_eq!(d.length, "T1003".len());
+    assert!(
+        d.hints[0].contains("include_subtechniques: true"),
+        "{:?}",
+        d.hints
+    );
+    assert!(d.hints[1].contains("(T1003.001)"), "{:?}", d.hints);
+    let edr = &parsed.inventory.capabilities[0];
+    assert!(!edr.coverage[0].parent_level_by_choice);
+    assert!(edr.coverage[1].parent_level_by_choice);
+    assert_eq!(
+        covmap_assess::claims::parent_only_entries(mini(), &parsed.inventory),
+        1
+    );
+}
+
+/// The class: every entry whose claim on a parent scores no sub-technique is found once, with
+/// the total of sub-techniques of all its parents; revoked IDs are judged by their
+/// replacement; leaves, `include_subtechniques` and sub-techniques are never warned about.
+#[test]
+fn parent_claims_are_warned_about_once_per_entry() {
+    let text = r"covmap: 1
+capabilities:
+  - id: a
+    coverage:
+      - {techniques: [T1059.001, T1566, T1059], function: protect, level: minimal}
+      - {techniques: [T1000, T1053, T1003.001], function: detect, level: partial}
+      - {techniques: T1078, function: respond, level: 0.3}
+  - id: b
+    status: retired
+    coverage:
+      - techniques: [T1003]
+        function: detect
+        level: partial
+";
+    let parsed = parse_text(text, mini());
+    let found: Vec<(usize, usize, &str)> = parsed
+        .diagnostics
+        .iter()
+        .map(|d| (d.location.line, d.location.column, d.code.as_str()))
+        .collect();
+    // T1000 is revoked by T1053 (a warning of its own), a technique without sub-techniques.
+    assert_eq!(
+        found,
+        [
+            (5, 34, "parent-counts-for-no-subtechnique"),
+            (6, 23, "revoked-technique"),
+            (11, 22, "parent-counts-for-no-subtechnique"),
+        ],
+        "{:#?}",
+        parsed.diagnostics
+    );
+    // T1566 has 2 sub-techniques in the mini bundle and T1059 2: 4 in all, both named.
+    let first = &parsed.diagnostics[0].message;
+    assert!(
+        first.starts_with("`T1566` (2), `T1059` (2) have 4 sub-techniques in all"),
+        "{first}"
+    );
+    assert_eq!(
+        covmap_assess::claims::parent_only_entries(mini(), &parsed.inventory),
+        2
+    );
+}
+
+#[test]
+fn platform_mismatch() {
+    // T1059.004 runs on Linux and macOS; edr applies on Windows only.
+    let parsed = check_code(
+        Code::PlatformMismatch,
+        mini(),
+        &ValidationContext::default(),
+        &[],
+        (Severity::Warning, 8, 34),
+    );
+    assert!(
+        parsed.diagnostics[0].message.contains(
+            "runs on Linux in scope, none of the platforms this entry applies on (Windows)"
+        ),
+        "{}",
+        parsed.diagnostics[0].message
+    );
+}
+
+/// The class: a claim that can apply on no platform counts for nothing and is warned about;
+/// a technique with no platform in scope at all is out of scope (not a mismatch), and a parent
+/// with `include_subtechniques` is judged by its sub-techniques' platforms.
+#[test]
+fn platform_mismatches_of_every_kind() {
+    let text = r"covmap: 1
+scope: {platforms: [Windows, Linux, IaaS]}
+capabilities:
+  - id: edr
+    platforms: [Windows, Linux]
+    coverage:
+      - {techniques: [T1059.001], function: detect, level: partial, platforms: [Linux]}
+      - {techniques: [T1003], function: detect, level: partial, platforms: [Linux], include_subtechniques: true}
+      - {techniques: [T1059], function: protect, level: partial, platforms: [Linux], include_subtechniques: true}
+  - id: cloud
+    platforms: [IaaS, macOS]
+    coverage:
+      - {techniques: [T1078, T1053], function: detect, level: partial}
+      - {techniques: [T1566.001], function: detect, level: partial, platforms: [macOS]}
+";
+    let parsed = parse_text(text, mini());
+    let found: Vec<(usize, usize, &str)> = parsed
+        .diagnostics
+        .iter()
+        .map(|d| (d.location.line, d.location.column, d.code.as_str()))
+        .collect();
+    // Line 7: PowerShell (Windows) narrowed to Linux. Line 8: T1003's only sub-technique,
+    // T1003.001, runs on Windows. Line 9: T1059.004 runs on Linux: fine. Line 13: T1053
+    // (Windows, Linux) claimed by a capability on IaaS and macOS; T1078 runs on IaaS: fine.
+    // Line 14: the entry's only platform, macOS, is not in scope.
+    assert_eq!(
+        found,
+        [
+            (7, 23, "platform-mismatch"),
+            (8, 23, "platform-mismatch"),
+            (13, 30, "platform-mismatch"),
+            (14, 80, "platform-mismatch"),
+        ],
+        "{:#?}",
+        parsed.diagnostics
+    );
+    assert!(
+        parsed.diagnostics[3].message.starts_with(
+            "none of this entry's platforms (macOS) is in scope (IaaS, Linux, Windows)"
+        )
+    );
+}
+
+#[test]
+fn system_is_read_and_checked() {
+    let text = r#"covmap: 1
+capabilities:
+  - id: sigma-windows
+    system: " siem "
+    coverage:
+      - {techniques: T1059.001, function: detect, level: partial}
+  - id: edr
+    coverage:
+      - {techniques: T1059.001, function: detect, level: partial}
+  - id: bad
+    system: ""
+    coverage:
+      - {techniques: T1059.001, function: detect, level: partial}
+"#;
+    let parsed = parse_text(text, mini());
+    let caps = &parsed.inventory.capabilities;
+    assert_eq!(caps[0].system.as_deref(), Some("siem"));
+    assert_eq!(caps[0].system(), "siem");
+    assert_eq!((caps[1].system.as_deref(), caps[1].system()), (None, "edr"));
+    assert_eq!(
+        codes(&parsed),
+        [("invalid-value", 11, 13)],
+        "{:#?}",
+        parsed.diagnostics
+    );
+    assert_eq!(
+        parsed.diagnostics[0].message,
+        "capability `bad` has an empty `system`"
+    );
+}
+
+#[test]
 fn attack_version_mismatch() {
     check_code(
         Code::AttackVersionMismatch,

@@ -644,3 +644,67 @@ fn declared_domain_picks_the_cached_bundle() {
         out.stderr
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Claims that count for nothing (issue 16): one summary line, written and imported entries.
+
+/// One written entry on two parents (T1003, T1566), one kept at parent level on purpose (not
+/// counted), and an `import:` of a Sigma rule tagged with two parents (T1059, T1003): 3 entries
+/// count for no sub-technique. Each written one is a warning, the import one warning, and one
+/// line counts them all, whatever the output.
+#[test]
+fn assess_counts_parent_claims_in_one_line() {
+    let env = Env::new();
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join("rules")).expect("mkdir");
+    write(
+        &dir.path().join("rules"),
+        "parents.yml",
+        "title: Parents only\nid: 00000000-0000-4000-8000-000000000161\nstatus: stable\nlogsource:\n    product: windows\n    category: process_creation\ndetection:\n    sel:\n        Image: x\n    condition: sel\ntags:\n    - attack.t1059\n    - attack.t1003\n",
+    );
+    let inventory = write(
+        dir.path(),
+        "inventory.yaml",
+        "covmap: 1\ncapabilities:\n  - id: edr\n    coverage:\n      - {techniques: [T1003, T1566], function: detect, level: significant}\n      - {techniques: [T1059], function: detect, level: partial, include_subtechniques: false}\n      - {techniques: [T1059.001], function: detect, level: partial}\n  - id: siem\n    platforms: [Windows]\n    import:\n      - {format: sigma, path: rules}\n",
+    );
+    let path = inventory.to_str().expect("UTF-8 path");
+    let line = "covmap: 3 entries on parent techniques count for no sub-technique";
+    for format in ["table", "json"] {
+        let out = env
+            .mini(&["assess", path, "--format", format])
+            .ok_noisy()
+            .stderr_has(&[
+                "warning[parent-counts-for-no-subtechnique]: `T1003` (1), `T1566` (2) have 3 sub-techniques in all",
+                "2 entries imported into `siem` are on 2 parent techniques with 3 sub-techniques in all (T1003 (1), T1059 (2))",
+                line,
+            ]);
+        assert_eq!(
+            out.stderr
+                .matches("parent-counts-for-no-subtechnique]")
+                .count(),
+            2
+        );
+        assert_eq!(
+            out.stderr.matches("entries on parent techniques").count(),
+            1
+        );
+    }
+    // `validate --strict` fails on them: they are warnings.
+    let out = env.mini(&["validate", "--strict", path]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("2 warnings"), "{}", out.stderr);
+}
+
+/// Without such claims, no line at all.
+#[test]
+fn assess_prints_no_line_without_parent_claims() {
+    let env = Env::new();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let inventory = write(
+        dir.path(),
+        "inventory.yaml",
+        "covmap: 1\ncapabilities:\n  - id: edr\n    coverage:\n      - {techniques: [T1003], function: detect, level: significant, include_subtechniques: true}\n      - {techniques: [T1566], function: detect, level: partial, include_subtechniques: false}\n",
+    );
+    env.mini(&["assess", inventory.to_str().expect("UTF-8 path")])
+        .ok();
+}

@@ -283,6 +283,12 @@ const CASES: &[(&str, &[&str], bool)] = &[
         &["level -0.5 is out of range"],
         true,
     ),
+    // Part `system` (issue 16).
+    (
+        "inventory/system-empty.yaml",
+        &["capability `edr` has an empty `system`"],
+        true,
+    ),
     ("inventory/truncated.yaml", &["invalid YAML"], true),
     // names (issue 16, names and aliases): run against names-attack-2.1.json (`read_as`).
     (

@@ -88,7 +88,7 @@ const fn case(
 }
 
 /// One case per fixture, in file-name order.
-const CASES: [Case; 26] = [
+const CASES: [Case; 28] = [
     // names: DNSMessenger is an alias of S0145 and S0146 in real enterprise 18.1.
     Case {
         real: true,
@@ -197,6 +197,20 @@ const CASES: [Case; 26] = [
         (5, 34),
         "G0016",
         "groups that matter go under `scope.threats.groups`",
+    ),
+    case(
+        "parent-counts-for-no-subtechnique.yaml",
+        false,
+        (5, 23),
+        "T1003",
+        "add `include_subtechniques: true` to the entry",
+    ),
+    case(
+        "platform-mismatch.yaml",
+        false,
+        (8, 34),
+        "T1059.004",
+        "remove the technique from this entry",
     ),
     case(
         "redundant-subtechnique.yaml",

@@ -8,3 +8,4 @@ mod navigator;
 mod request;
 mod sigma;
 mod splunk;
+mod systems;

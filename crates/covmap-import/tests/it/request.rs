@@ -131,6 +131,7 @@ fn expand_adds_the_imported_entries_to_the_capability() {
             name: "SIEM".into(),
             vendor: None,
             status: covmap_assess::inventory::Status::Deployed,
+            system: None,
             platforms: vec!["Windows".into()],
             cost: None,
             owner: None,

@@ -1,0 +1,69 @@
+//! Claims that are accepted but count for nothing: an entry on a parent technique without
+//! `include_subtechniques` scores no sub-technique (docs/scoring.md, section 3). Validation
+//! warns about each such entry (`parent-counts-for-no-subtechnique`), covmap-import about each
+//! `import:` that brings some, and `covmap assess` counts them in one summary line.
+
+use std::collections::HashMap;
+
+use covmap_core::Attack;
+
+use crate::inventory::{CoverageEntry, Inventory};
+
+/// Numbers of active sub-techniques, looked up once per technique.
+#[derive(Debug)]
+pub struct Subtechniques<'a> {
+    attack: &'a Attack,
+    counts: HashMap<u32, usize>,
+}
+
+impl<'a> Subtechniques<'a> {
+    /// An empty cache over `attack`.
+    pub fn new(attack: &'a Attack) -> Subtechniques<'a> {
+        Subtechniques {
+            attack,
+            counts: HashMap::new(),
+        }
+    }
+
+    /// How many active sub-techniques the technique at this position (in
+    /// [`Attack::techniques`]) has: 0 for a sub-technique, a technique without any, or a
+    /// position out of range.
+    pub fn count(&mut self, technique: u32) -> usize {
+        let attack = self.attack;
+        *self.counts.entry(technique).or_insert_with(|| {
+            attack
+                .techniques()
+                .get(technique as usize)
+                .filter(|t| !t.is_subtechnique)
+                .map_or(0, |t| attack.subtechniques(t).len())
+        })
+    }
+
+    /// The techniques of an entry that it counts for no sub-technique of: parents with active
+    /// sub-techniques, listed without `include_subtechniques` (and not `false` by choice),
+    /// with their number of sub-techniques, in the entry's order.
+    pub fn parent_only(&mut self, entry: &CoverageEntry) -> Vec<(u32, usize)> {
+        if entry.include_subtechniques || entry.parent_level_by_choice {
+            return Vec::new();
+        }
+        entry
+            .techniques
+            .iter()
+            .map(|&t| (t, self.count(t)))
+            .filter(|&(_, n)| n > 0)
+            .collect()
+    }
+}
+
+/// How many coverage entries of the inventory, written or imported, are on a parent technique
+/// and count for no sub-technique (without `include_subtechniques`, not `false` by choice).
+/// Every capability counts, whatever its status, as validation warns about each.
+pub fn parent_only_entries(attack: &Attack, inventory: &Inventory) -> usize {
+    let mut subs = Subtechniques::new(attack);
+    inventory
+        .capabilities
+        .iter()
+        .flat_map(|c| &c.coverage)
+        .filter(|e| !subs.parent_only(e).is_empty())
+        .count()
+}
