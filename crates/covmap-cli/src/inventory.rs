@@ -23,6 +23,8 @@ pub(crate) struct Loaded {
     pub(crate) parsed: Parsed,
     /// The files as read, for rendering findings.
     pub(crate) sources: Vec<SourceFile>,
+    /// The bundle file loaded (an input that no output may replace).
+    pub(crate) bundle: PathBuf,
 }
 
 /// Reads files, naming the file in every error.
@@ -121,7 +123,7 @@ pub(crate) fn load_unchecked(paths: &[PathBuf], args: &SourceArgs) -> Result<Loa
     // The YAML needs no bundle: parse it while another thread loads ATT&CK.
     let (attack, documents) = if covmap_assess::threads::parallel() {
         std::thread::scope(|scope| {
-            let loader = scope.spawn(|| bundle::load(&args));
+            let loader = scope.spawn(|| load_bundle(&args));
             let documents = load_documents(&sources);
             let attack = loader
                 .join()
@@ -129,9 +131,9 @@ pub(crate) fn load_unchecked(paths: &[PathBuf], args: &SourceArgs) -> Result<Loa
             (attack, documents)
         })
     } else {
-        (bundle::load(&args), load_documents(&sources))
+        (load_bundle(&args), load_documents(&sources))
     };
-    let attack = attack?;
+    let (bundle, attack) = attack?;
     let others = other_domains(&attack, &args);
     let context = ValidationContext {
         other_domains: others.iter().collect(),
@@ -145,7 +147,15 @@ pub(crate) fn load_unchecked(paths: &[PathBuf], args: &SourceArgs) -> Result<Loa
         attack,
         parsed,
         sources,
+        bundle,
     })
+}
+
+/// The bundle's path and the bundle.
+fn load_bundle(args: &SourceArgs) -> Result<(PathBuf, Attack)> {
+    let path = bundle::locate(args)?;
+    let attack = bundle::load_path(&path, args)?;
+    Ok((path, attack))
 }
 
 /// Prints findings to stderr.
