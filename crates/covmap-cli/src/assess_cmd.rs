@@ -57,10 +57,8 @@ pub(crate) fn validate(
     // Known before anything is printed, so that a closed stdout keeps it.
     let code = crate::verdict(if errors > 0 {
         2
-    } else if strict && warnings > 0 {
-        1
     } else {
-        0
+        u8::from(strict && warnings > 0)
     });
     match format {
         Format::Json => output::json(&json!({
@@ -736,7 +734,7 @@ pub(crate) fn run_check(
             max_drop,
         },
     );
-    let code = crate::verdict(if result.passed { 0 } else { 1 });
+    let code = crate::verdict(u8::from(!result.passed));
     if format == Format::Json {
         output::json(&result)?;
     } else {

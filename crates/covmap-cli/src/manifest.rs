@@ -140,51 +140,24 @@ pub(crate) fn write_set(dir: &Path, files: &[SetFile<'_>], inputs: &Inputs) -> R
         })
         .collect();
 
-    // The earlier run's files: those this run does not write are removed if they are still
-    // what covmap wrote, kept otherwise.
-    let mut stale: Vec<(PathBuf, Entry)> = Vec::new();
-    let mut changed: Vec<String> = Vec::new();
-    let mut still_ours: BTreeSet<Entry> = BTreeSet::new();
     let earlier = earlier(&manifest_path);
-    match &earlier {
-        Earlier::Listed(entries) => {
-            for entry in entries {
-                if !plain_name(&entry.name) {
-                    continue;
-                }
-                let path = root.join(&entry.name);
-                let Ok(meta) = std::fs::symlink_metadata(&path) else {
-                    continue; // gone already
-                };
-                let same = meta.is_file()
-                    && std::fs::read(&path).is_ok_and(|bytes| sha256(&bytes) == entry.sha256);
-                if !same {
-                    if !written.contains(entry.name.as_str()) {
-                        changed.push(entry.name.clone());
-                    }
-                    continue;
-                }
-                still_ours.insert(entry.clone());
-                if written.contains(entry.name.as_str()) {
-                    continue;
-                }
-                if guard::output_file(&path, inputs).is_err() {
-                    // An input of this run (`covmap report DIR/assessment.json -o DIR`): kept,
-                    // and still covmap's.
-                    new_entries.insert(entry.clone());
-                } else {
-                    stale.push((path, entry.clone()));
-                }
-            }
+    let Sorted {
+        stale,
+        changed,
+        still_ours,
+        kept,
+    } = match &earlier {
+        Earlier::Listed(entries) => sort_earlier(&root, entries, &written, inputs),
+        Earlier::Unreadable(why) => {
+            eprintln!(
+                "warning: {} is not a manifest this covmap reads ({why}); no file of an earlier run is removed",
+                dir.join(NAME).display()
+            );
+            Sorted::default()
         }
-        Earlier::Unreadable(why) => eprintln!(
-            "warning: {} is not a manifest this covmap reads ({why}); no file of an earlier run is removed",
-            dir.join(NAME).display()
-        ),
-        Earlier::None => {}
-    }
-    changed.sort();
-    changed.dedup();
+        Earlier::None => Sorted::default(),
+    };
+    new_entries.extend(kept);
 
     // (1) Until the set is complete, the manifest lists the earlier files and the new ones.
     let union: BTreeSet<Entry> = still_ours.union(&new_entries).cloned().collect();
@@ -239,6 +212,60 @@ pub(crate) fn write_set(dir: &Path, files: &[SetFile<'_>], inputs: &Inputs) -> R
         }
     }
     Ok(())
+}
+
+/// The earlier run's files, sorted by what this run does with them.
+#[derive(Default)]
+struct Sorted {
+    /// Still what covmap wrote and not written by this run: removed.
+    stale: Vec<(PathBuf, Entry)>,
+    /// Not written by this run and changed since covmap wrote them: kept (names).
+    changed: Vec<String>,
+    /// Every entry whose file is still what covmap wrote.
+    still_ours: BTreeSet<Entry>,
+    /// Still covmap's, not written by this run, but inputs of it: kept and listed again.
+    kept: Vec<Entry>,
+}
+
+/// Sorts an earlier manifest's entries: files this run does not write are removed if they are
+/// still what covmap wrote, kept otherwise.
+fn sort_earlier(
+    root: &Path,
+    entries: &[Entry],
+    written: &BTreeSet<&str>,
+    inputs: &Inputs,
+) -> Sorted {
+    let mut sorted = Sorted::default();
+    for entry in entries {
+        if !plain_name(&entry.name) {
+            continue;
+        }
+        let path = root.join(&entry.name);
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue; // gone already
+        };
+        let same = meta.is_file()
+            && std::fs::read(&path).is_ok_and(|bytes| sha256(&bytes) == entry.sha256);
+        if !same {
+            if !written.contains(entry.name.as_str()) {
+                sorted.changed.push(entry.name.clone());
+            }
+            continue;
+        }
+        sorted.still_ours.insert(entry.clone());
+        if written.contains(entry.name.as_str()) {
+            continue;
+        }
+        if guard::output_file(&path, inputs).is_err() {
+            // An input of this run (`covmap report DIR/assessment.json -o DIR`).
+            sorted.kept.push(entry.clone());
+        } else {
+            sorted.stale.push((path, entry.clone()));
+        }
+    }
+    sorted.changed.sort();
+    sorted.changed.dedup();
+    sorted
 }
 
 /// Files in `dir` this run did not write (dot files left out), sorted.

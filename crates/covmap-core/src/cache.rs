@@ -35,9 +35,9 @@ use crate::error::LoadError;
 /// 2: the framing with length and checksum.
 const FORMAT: u32 = 2;
 /// The first bytes of a model file (format 1 files start with it too).
-const MAGIC: &[u8; 8] = b"COVMAPM\0";
+const MAGIC: [u8; 8] = *b"COVMAPM\0";
 /// The first bytes of a stamp file.
-const STAMP_MAGIC: &[u8; 8] = b"COVMAPS\0";
+const STAMP_MAGIC: [u8; 8] = *b"COVMAPS\0";
 /// Magic (8), format (4), payload length (8), xxh3-128 of the payload (16), all little-endian.
 const FRAME: usize = 36;
 /// Cache files kept per directory; older ones are removed when a new one is written.
@@ -79,9 +79,9 @@ fn checksum(fields: &[u8], payload: &[u8]) -> u128 {
 }
 
 /// `payload` with its frame.
-fn frame(magic: &[u8; 8], payload: &[u8]) -> Vec<u8> {
+fn frame(magic: [u8; 8], payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(FRAME + payload.len());
-    out.extend_from_slice(magic);
+    out.extend_from_slice(&magic);
     out.extend_from_slice(&FORMAT.to_le_bytes());
     out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
     let sum = checksum(out.get(8..).unwrap_or_default(), payload);
@@ -92,7 +92,7 @@ fn frame(magic: &[u8; 8], payload: &[u8]) -> Vec<u8> {
 
 /// The payload of a framed file, checked. The checksum covers the format field too, so that a
 /// damaged format field is told from a file of another version.
-fn unframe<'a>(magic: &[u8; 8], bytes: &'a [u8]) -> Framed<'a> {
+fn unframe(magic: [u8; 8], bytes: &[u8]) -> Framed<'_> {
     let Some(rest) = bytes.strip_prefix(magic.as_slice()) else {
         return Framed::Damaged("it does not start with covmap's cache header".into());
     };
@@ -137,17 +137,17 @@ fn unframe<'a>(magic: &[u8; 8], bytes: &'a [u8]) -> Framed<'a> {
 
 /// Whether the file at `path` is one covmap wrote (starts with `magic`), read from its first
 /// bytes only.
-fn written_by_covmap(path: &Path, magic: &[u8; 8]) -> bool {
+fn written_by_covmap(path: &Path, magic: [u8; 8]) -> bool {
     let mut head = [0u8; 8];
     fs::File::open(path)
         .and_then(|mut f| f.read_exact(&mut head))
-        .is_ok_and(|()| head == *magic)
+        .is_ok_and(|()| head == magic)
 }
 
 /// What reading a model cache file found.
 enum Cached {
-    /// The model.
-    Hit(AttackData),
+    /// The model (boxed: it is large, the other variants small).
+    Hit(Box<AttackData>),
     /// No usable file: absent, another format or another bundle's.
     Miss,
     /// A damaged file (the reason).
@@ -203,7 +203,7 @@ pub fn load_cached(path: &Path, cache_dir: &Path) -> Result<(Attack, CacheStatus
     let damaged = match read_cache(&cache_file, &header) {
         Cached::Hit(data) => {
             record_stamp(unrecorded);
-            return Ok((Attack::from_data(data), CacheStatus::Hit));
+            return Ok((Attack::from_data(*data), CacheStatus::Hit));
         }
         Cached::Miss => None,
         Cached::Damaged(why) => Some(format!("{} is damaged: {why}", cache_file.display())),
@@ -375,7 +375,7 @@ fn read_cache(cache_file: &Path, expected: &Header) -> Cached {
         return Cached::Miss;
     }
     match postcard::take_from_bytes::<AttackData>(rest) {
-        Ok((data, [])) => Cached::Hit(data),
+        Ok((data, [])) => Cached::Hit(Box::new(data)),
         Ok(_) => Cached::Damaged("it holds bytes after its model".into()),
         Err(e) => Cached::Damaged(format!("its model does not decode ({e})")),
     }
@@ -400,7 +400,7 @@ fn write_cache(
 /// Keeps the cache directory from growing without bound: the newest [`KEEP`] files that start
 /// with `magic` (models, stamps) stay. Only files covmap wrote are ever removed, recognised by
 /// their content: a user's `notes.model` is not one.
-fn prune(cache_dir: &Path, keep: &Path, magic: &[u8; 8]) {
+fn prune(cache_dir: &Path, keep: &Path, magic: [u8; 8]) {
     let Ok(entries) = fs::read_dir(cache_dir) else {
         return;
     };
@@ -502,7 +502,9 @@ mod tests {
         let user = names.iter().filter(|n| n.starts_with("user-")).count();
         let ours = names
             .iter()
-            .filter(|n| n.ends_with(".model") && !n.starts_with("user-"))
+            .filter(|n| {
+                Path::new(n).extension().is_some_and(|e| e == "model") && !n.starts_with("user-")
+            })
             .count();
         assert_eq!(user, KEEP + 4, "a user file was removed: {names:?}");
         assert!(names.contains(&"notes.txt".to_string()));

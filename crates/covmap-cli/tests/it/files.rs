@@ -5,6 +5,7 @@
 //! `fixtures/bad/` (whose cases are one refused input file each).
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -257,6 +258,7 @@ fn report_never_writes_over_or_removes_its_assessment() {
 #[cfg(unix)]
 #[test]
 fn only_regular_files_are_replaced() {
+    use std::os::unix::fs::FileTypeExt as _;
     let w = World::new();
     let status = std::process::Command::new("mkfifo")
         .arg(w.path("fifo"))
@@ -289,7 +291,6 @@ fn only_regular_files_are_replaced() {
             .fails()
             .stderr_has(&["not a directory; a report set is written into a directory"]);
     }
-    use std::os::unix::fs::FileTypeExt as _;
     assert!(
         fs::symlink_metadata(w.path("fifo"))
             .expect("fifo")
@@ -377,8 +378,10 @@ fn dash_is_stdout_for_one_file_and_refused_for_a_set() {
 pub(crate) fn sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+        .fold(String::new(), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
 }
 
 /// A folder's manifest as name -> hashes.
