@@ -296,7 +296,8 @@ mod tests {
             "link",
             "hard",
             "here/inventory.yaml",
-            "here/here/../inventory.yaml",
+            "here/here/inventory.yaml",
+            "here/./here/inventory.yaml",
         ] {
             let err = output_file(&dir.path().join(name), &inputs).unwrap_err();
             assert!(
