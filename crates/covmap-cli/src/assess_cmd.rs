@@ -14,6 +14,7 @@ use covmap_assess::threats::{ThreatOptions, threat_coverage};
 use serde_json::json;
 
 use crate::cli::{ExtraStatus, Format, InventoryArgs, ReportArgs, SourceArgs};
+use crate::guard::{self, Inputs};
 use crate::inventory::{self, Loaded, files_label, plural};
 use crate::output::{self, percent};
 use crate::report_cmd;
@@ -53,6 +54,12 @@ pub(crate) fn validate(
     let diagnostics = &loaded.parsed.diagnostics;
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;
+    // Known before anything is printed, so that a closed stdout keeps it.
+    let code = crate::verdict(if errors > 0 {
+        2
+    } else {
+        u8::from(strict && warnings > 0)
+    });
     match format {
         Format::Json => output::json(&json!({
             "files": loaded.parsed.inventory.files,
@@ -82,13 +89,7 @@ pub(crate) fn validate(
             );
         }
     }
-    Ok(if errors > 0 {
-        ExitCode::from(2)
-    } else if strict && warnings > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(code)
 }
 
 /// `covmap schema`.
@@ -110,6 +111,11 @@ pub(crate) fn run_assess(
     format: Format,
     source: &SourceArgs,
 ) -> Result<()> {
+    if let Some(dir) = output_dir {
+        // Refused before the work: the inventories are known now, the rest once loaded.
+        guard::refuse_stdout_set(dir, "covmap assess")?;
+        guard::output_dir(dir, Inputs::new().files(&args.files))?;
+    }
     let (loaded, assessment) = assessed(args, source)?;
     if let Some(dir) = output_dir {
         report_cmd::write_set(
@@ -118,7 +124,7 @@ pub(crate) fn run_assess(
             &assessment,
             None,
             report,
-            &args.files,
+            Inputs::new().loaded(&loaded),
             true,
         )?;
     }
@@ -355,6 +361,10 @@ pub(crate) fn run_compare(
         );
     }
     let (candidate_ids, candidate_files) = candidate_sources(candidates);
+    if let (Some(dir), _) = report {
+        guard::refuse_stdout_set(dir, "covmap compare")?;
+        guard::output_dir(dir, Inputs::new().files(&args.files))?;
+    }
     // Candidate files are validated together with the inventory, so that their capabilities
     // share its scope and their ids must not collide with it.
     let mut all_files = args.files.clone();
@@ -426,7 +436,7 @@ pub(crate) fn run_compare(
             &baseline,
             Some(&result),
             report_args,
-            &all_files,
+            Inputs::new().loaded(&loaded).files(&all_files),
             true,
         )?;
     }
@@ -724,6 +734,7 @@ pub(crate) fn run_check(
             max_drop,
         },
     );
+    let code = crate::verdict(u8::from(!result.passed));
     if format == Format::Json {
         output::json(&result)?;
     } else {
@@ -752,9 +763,5 @@ pub(crate) fn run_check(
         }
         output::text(&out)?;
     }
-    Ok(if result.passed {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(code)
 }

@@ -64,11 +64,17 @@ pub(crate) fn load_path(path: &Path, args: &SourceArgs) -> Result<Attack> {
         && let Ok(root) = cache_root(args)
     {
         let (attack, status) = covmap_core::load_cached(path, &root.join("models"))?;
-        if let CacheStatus::NotStored(reason) = status {
+        match status {
             // A read-only cache only costs speed; say so once, quietly.
-            if std::env::var_os("COVMAP_DEBUG").is_some() {
+            CacheStatus::NotStored(reason) if std::env::var_os("COVMAP_DEBUG").is_some() => {
                 crate::note!("covmap: model cache not written: {reason}");
             }
+            // Damage is worth knowing (a failing disk?); the file is rewritten, so this is
+            // said once.
+            CacheStatus::Rebuilt(reason) => {
+                crate::note!("warning: model cache: {reason}; rebuilt from the bundle");
+            }
+            _ => {}
         }
         return Ok(attack);
     }

@@ -140,7 +140,11 @@ pub(crate) fn fetch(
             "{url} does not say which ATT&CK release it is; fetch a specific one with --version"
         ),
     };
-    let target = dir.join(stored_name(domain, &stored_version));
+    // Only ever a regular file is replaced (never a FIFO or device left at that name).
+    let target = crate::guard::output_file(
+        &dir.join(stored_name(domain, &stored_version)),
+        &crate::guard::Inputs::new(),
+    )?;
     crate::output::write_atomic(&target, &bytes)
         .with_context(|| format!("cannot store the bundle at {}", target.display()))?;
     crate::note!(

@@ -1,7 +1,6 @@
 //! `covmap import`: other tools' artefacts written as an inventory, with a summary on stderr.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
@@ -12,6 +11,7 @@ use covmap_import::write::{WriteOptions, inventory_yaml};
 
 use crate::bundle;
 use crate::cli::{ConfidenceArg, FunctionArg, ImportArgs, ImportFormatArg, SourceArgs, StatusArg};
+use crate::guard::{self, Inputs};
 use crate::output;
 
 /// How many findings the summary prints before counting the rest.
@@ -20,8 +20,14 @@ const SHOWN_FINDINGS: usize = 50;
 /// Runs `covmap import`.
 pub(crate) fn run(args: &ImportArgs, source: &SourceArgs) -> Result<ExitCode> {
     let format = format_of(args.format);
-    if let Some(output) = &args.output {
-        refuse_output(output, &args.paths)?;
+    // `-o -` is stdout, as no `-o`.
+    let output_path = args.output.as_deref().filter(|p| !guard::is_stdout(p));
+    let mut inputs = Inputs::new();
+    for path in &args.paths {
+        inputs.path(path);
+    }
+    if let Some(output) = output_path {
+        guard::output_file(output, &inputs)?;
     }
     let request = Request {
         format: Some(format),
@@ -39,7 +45,12 @@ pub(crate) fn run(args: &ImportArgs, source: &SourceArgs) -> Result<ExitCode> {
             .transpose()
             .map_err(|e| anyhow::anyhow!("--level-rule: {e}"))?,
     };
-    let attack = bundle::load(source)?;
+    let bundle_path = bundle::locate(source)?;
+    let target = match output_path {
+        Some(output) => Some(guard::output_file(output, inputs.file(&bundle_path))?),
+        None => None,
+    };
+    let attack = bundle::load_path(&bundle_path, source)?;
     let outcome = request.run(&attack).map_err(|e| {
         anyhow::anyhow!("{e}\n  hint: `covmap import --help` lists what each format takes")
     })?;
@@ -56,47 +67,24 @@ pub(crate) fn run(args: &ImportArgs, source: &SourceArgs) -> Result<ExitCode> {
     let findings = outcome.imported.findings.len();
     if args.strict && findings > 0 {
         crate::note!("covmap: --strict: the import has findings; nothing written");
-        return Ok(ExitCode::from(1));
+        return Ok(crate::verdict(1));
     }
+    // Past the `--strict` gate: the verdict is success whatever happens to stdout.
+    crate::verdict(0);
     let options = WriteOptions {
         command: command_line(),
         confidence: args.confidence.map(confidence_of),
         status: args.capability_status.map(status_of),
     };
     let yaml = inventory_yaml(&outcome, &attack, &options);
-    match &args.output {
-        Some(path) => {
-            output::write_atomic(path, yaml.as_bytes())?;
+    match (output_path, target) {
+        (Some(path), Some(target)) => {
+            output::write_atomic(&target, yaml.as_bytes())?;
             crate::note!("covmap: wrote {}", path.display());
         }
-        None => output::document(&yaml)?,
+        _ => output::document(&yaml)?,
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Refuses an output that is an input, or inside an input folder (the next import would
-/// read it).
-fn refuse_output(output: &Path, inputs: &[PathBuf]) -> Result<()> {
-    output::refuse_input(output, inputs)?;
-    let folder = output
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if let Ok(folder) = std::fs::canonicalize(folder) {
-        for input in inputs {
-            if let Ok(input) = std::fs::canonicalize(input)
-                && input.is_dir()
-                && folder.starts_with(&input)
-            {
-                bail!(
-                    "{} is inside the input folder {}; the next import would read it\n  hint: write the inventory outside the folders you import",
-                    output.display(),
-                    input.display()
-                );
-            }
-        }
-    }
-    Ok(())
 }
 
 /// The stderr summary.

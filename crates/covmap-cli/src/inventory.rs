@@ -23,6 +23,8 @@ pub(crate) struct Loaded {
     pub(crate) parsed: Parsed,
     /// The files as read, for rendering findings.
     pub(crate) sources: Vec<SourceFile>,
+    /// The bundle file loaded (an input that no output may replace).
+    pub(crate) bundle: PathBuf,
 }
 
 /// Reads files, naming the file in every error.
@@ -113,7 +115,7 @@ pub(crate) fn load(paths: &[PathBuf], args: &SourceArgs) -> Result<Loaded> {
     let parent_only =
         covmap_assess::claims::parent_only_entries(&loaded.attack, &loaded.parsed.inventory);
     if parent_only > 0 {
-        eprintln!(
+        crate::note!(
             "covmap: {} on parent techniques count{} for no sub-technique (warning parent-counts-for-no-subtechnique): add `include_subtechniques: true`, or list the sub-techniques",
             plural(parent_only, "entry").replace("entrys", "entries"),
             if parent_only == 1 { "s" } else { "" }
@@ -132,7 +134,7 @@ pub(crate) fn load_unchecked(paths: &[PathBuf], args: &SourceArgs) -> Result<Loa
     // The YAML needs no bundle: parse it while another thread loads ATT&CK.
     let (attack, documents) = if covmap_assess::threads::parallel() {
         std::thread::scope(|scope| {
-            let loader = scope.spawn(|| bundle::load(&args));
+            let loader = scope.spawn(|| load_bundle(&args));
             let documents = load_documents(&sources);
             let attack = loader
                 .join()
@@ -140,9 +142,9 @@ pub(crate) fn load_unchecked(paths: &[PathBuf], args: &SourceArgs) -> Result<Loa
             (attack, documents)
         })
     } else {
-        (bundle::load(&args), load_documents(&sources))
+        (load_bundle(&args), load_documents(&sources))
     };
-    let attack = attack?;
+    let (bundle, attack) = attack?;
     let others = other_domains(&attack, &args);
     let context = ValidationContext {
         other_domains: others.iter().collect(),
@@ -156,7 +158,15 @@ pub(crate) fn load_unchecked(paths: &[PathBuf], args: &SourceArgs) -> Result<Loa
         attack,
         parsed,
         sources,
+        bundle,
     })
+}
+
+/// The bundle's path and the bundle.
+fn load_bundle(args: &SourceArgs) -> Result<(PathBuf, Attack)> {
+    let path = bundle::locate(args)?;
+    let attack = bundle::load_path(&path, args)?;
+    Ok((path, attack))
 }
 
 /// Prints findings to stderr.

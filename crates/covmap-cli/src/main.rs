@@ -2,7 +2,10 @@
 //!
 //! The binary is thin: it parses arguments (clap), calls the covmap libraries, prints results
 //! to stdout and diagnostics to stderr, and maps outcomes to exit codes: 0 success, 1 a check
-//! failed, 2 an error (bad input, missing file, internal error). A closed stdout pipe exits 0.
+//! failed, 2 an error (bad input, missing file, internal error). A closed stdout pipe exits 0,
+//! except for the commands whose exit code is a verdict (`check`, `validate`, `import
+//! --strict`, `tests`): they exit with their verdict, and with 2 if the pipe closed before the
+//! verdict was known, so that `covmap check ... | head -1` never turns a failure into success.
 
 // No `println!`/`eprintln!` (the workspace lints deny them): every print goes through `term`
 // (`note!`, `output::*`), which escapes control characters from inputs.
@@ -13,8 +16,10 @@ mod bundle;
 mod cli;
 mod diagnostics;
 mod fetch;
+mod guard;
 mod import_cmd;
 mod inventory;
+mod manifest;
 mod output;
 mod report_cmd;
 mod term;
@@ -22,6 +27,7 @@ mod tests_cmd;
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use clap::{CommandFactory, Parser};
 
@@ -42,8 +48,30 @@ fn main() -> ExitCode {
     }
 }
 
+/// The exit code a closed stdout ends the run with: 0, or for a verdict command the verdict
+/// once known (2 until then: a gate fails closed).
+static ON_BROKEN_PIPE: AtomicU8 = AtomicU8::new(0);
+
+/// Records a verdict command's exit code before it prints, so that a closed stdout keeps it.
+pub(crate) fn verdict(code: u8) -> ExitCode {
+    ON_BROKEN_PIPE.store(code, Ordering::SeqCst);
+    ExitCode::from(code)
+}
+
+/// Whether this command's exit code carries a verdict.
+fn has_verdict(command: &Command) -> bool {
+    match command {
+        Command::Validate { .. } | Command::Check { .. } | Command::Tests { .. } => true,
+        Command::Import(args) => args.strict,
+        _ => false,
+    }
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     covmap_assess::threads::set_jobs(cli.jobs.unwrap_or(0));
+    if has_verdict(&cli.command) {
+        ON_BROKEN_PIPE.store(2, Ordering::SeqCst);
+    }
     let source = &cli.source;
     match cli.command {
         Command::Attack(command) => attack_cmd::run(command, source)?,
@@ -138,7 +166,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Prints an error and its causes; returns the exit code (0 for a closed pipe, else 2).
+/// Prints an error and its causes; returns the exit code (for a closed pipe, 0 or the
+/// verdict: see [`ON_BROKEN_PIPE`]; else 2).
 fn report(err: &anyhow::Error) -> ExitCode {
     let broken_pipe = err.chain().any(|cause| {
         let io_kind = cause
@@ -158,7 +187,7 @@ fn report(err: &anyhow::Error) -> ExitCode {
         io_kind == Some(io::ErrorKind::BrokenPipe)
     });
     if broken_pipe {
-        return ExitCode::SUCCESS;
+        return ExitCode::from(ON_BROKEN_PIPE.load(Ordering::SeqCst));
     }
     let mut stderr = io::stderr().lock();
     let color = stderr.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());

@@ -97,16 +97,30 @@ fn write_stdout(body: &str) -> Result<()> {
 /// Writes a file atomically: a temporary file in the same directory, renamed into place, so a
 /// crash or a kill leaves either the old file or the new one, never a torn one. On Linux the
 /// temporary file is unnamed (`O_TMPFILE`) until the data is on disk, so a run killed while
-/// writing leaves no temp file behind either.
+/// writing leaves no temp file behind either. An existing file keeps its permissions.
+///
+/// `path` must have been checked by [`crate::guard::output_file`] (which refuses inputs); as a
+/// last line of defence this refuses anything but a regular file too.
 pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     use anyhow::Context as _;
+    let existing = std::fs::metadata(path).ok();
+    if let Some(meta) = &existing
+        && !meta.is_file()
+    {
+        anyhow::bail!(
+            "{} exists and is not a regular file; covmap only ever replaces regular files",
+            path.display()
+        );
+    }
+    // The mode of the file replaced (0600 stays private, 0640 stays group-readable).
+    let mode = existing.map(|m| m.permissions());
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     #[cfg(target_os = "linux")]
-    match write_unnamed(&dir, path, bytes) {
+    match write_unnamed(&dir, path, bytes, mode.as_ref()) {
         Ok(true) => return Ok(()),
         Ok(false) => {}
         Err(e) => return Err(e).with_context(|| format!("cannot write {}", path.display())),
@@ -120,6 +134,11 @@ pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     let mut temp = builder
         .tempfile_in(&dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    if let Some(mode) = &mode {
+        temp.as_file()
+            .set_permissions(mode.clone())
+            .with_context(|| format!("cannot set the permissions of {}", path.display()))?;
+    }
     temp.write_all(bytes)
         .and_then(|()| temp.as_file().sync_all())
         .with_context(|| format!("cannot write {}", path.display()))?;
@@ -150,6 +169,7 @@ fn write_unnamed(
     dir: &std::path::Path,
     path: &std::path::Path,
     bytes: &[u8],
+    mode: Option<&std::fs::Permissions>,
 ) -> std::io::Result<bool> {
     use std::os::fd::AsRawFd;
     use std::os::unix::fs::OpenOptionsExt;
@@ -163,6 +183,10 @@ fn write_unnamed(
     else {
         return Ok(false);
     };
+    if let Some(mode) = mode {
+        // fchmod: exact, whatever the umask.
+        file.set_permissions(mode.clone())?;
+    }
     file.write_all(bytes)?;
     file.sync_all()?;
     slow_write_for_tests();
@@ -188,20 +212,6 @@ fn write_unnamed(
         return Err(e);
     }
     Ok(true)
-}
-
-/// Refuses to write over an input file.
-pub(crate) fn refuse_input(output: &std::path::Path, inputs: &[std::path::PathBuf]) -> Result<()> {
-    let canonical = |p: &std::path::Path| std::fs::canonicalize(p).ok();
-    if let Some(out) = canonical(output)
-        && inputs.iter().any(|i| canonical(i).as_ref() == Some(&out))
-    {
-        anyhow::bail!(
-            "{} is one of the inputs; covmap never overwrites its inputs\n  hint: choose another output directory",
-            output.display()
-        );
-    }
-    Ok(())
 }
 
 /// A score in [0, 1] as a percentage with one decimal.

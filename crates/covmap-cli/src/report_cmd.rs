@@ -1,6 +1,6 @@
 //! Writing report sets (`assess -o`, `compare -o`, `report`) and `export navigator`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use covmap_assess::compare::Comparison;
@@ -16,7 +16,8 @@ use crate::bundle;
 use crate::cli::{
     FunctionArg, InventoryArgs, OutputArg, ReportArgs, SourceArgs, SubtechniquesArg, ViewArg,
 };
-use crate::output;
+use crate::guard::{self, Inputs};
+use crate::{manifest, output};
 
 /// Threat gaps listed per threat in the reports.
 const THREAT_GAPS: usize = 10;
@@ -81,8 +82,8 @@ fn report_date(args: &ReportArgs) -> Result<Option<String>> {
 }
 
 /// Renders the report set of `assessment` (and `comparison`) into `dir`: every file is checked
-/// against the inputs first, then each is written atomically. With `assessment_json`, also
-/// writes `assessment.json`.
+/// against the inputs first, then each is written atomically, with the folder's manifest
+/// (see [`crate::manifest`]). With `assessment_json`, also writes `assessment.json`.
 #[allow(clippy::too_many_arguments)] // one per piece of the report
 pub(crate) fn write_set(
     dir: &Path,
@@ -90,9 +91,11 @@ pub(crate) fn write_set(
     assessment: &Assessment,
     comparison: Option<&Comparison>,
     args: &ReportArgs,
-    inputs: &[PathBuf],
+    inputs: &Inputs,
     assessment_json: bool,
 ) -> Result<()> {
+    // Checked before the rendering too: a refused folder costs no rendering time.
+    guard::output_dir(dir, inputs)?;
     let date = report_date(args)?;
     let gaps = gaps(attack, assessment, &GapOptions::default())?;
     let threats = if assessment.has_threats() {
@@ -126,13 +129,14 @@ pub(crate) fn write_set(
             },
         );
     }
-    // Refuse before writing anything, so that a refused run leaves the directory untouched.
-    for file in &files {
-        output::refuse_input(&dir.join(&file.name), inputs)?;
-    }
-    for file in &files {
-        output::write_atomic(&dir.join(&file.name), &file.bytes)?;
-    }
+    let set: Vec<manifest::SetFile<'_>> = files
+        .iter()
+        .map(|f| manifest::SetFile {
+            name: &f.name,
+            bytes: &f.bytes,
+        })
+        .collect();
+    manifest::write_set(dir, &set, inputs)?;
     let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
     crate::note!(
         "covmap: wrote {} files to {}: {}",
@@ -175,6 +179,8 @@ pub(crate) fn run_report(
     args: &ReportArgs,
     source: &SourceArgs,
 ) -> Result<()> {
+    guard::refuse_stdout_set(dir, "covmap report")?;
+    guard::output_dir(dir, Inputs::new().file(path))?;
     let assessment = read_assessment(path)?;
     let mut source = source.clone();
     if source.attack.is_none() {
@@ -189,7 +195,8 @@ pub(crate) fn run_report(
             source.attack_version.clone_from(&assessment.attack.version);
         }
     }
-    let attack = bundle::load(&source)?;
+    let bundle_path = bundle::locate(&source)?;
+    let attack = bundle::load_path(&bundle_path, &source)?;
     if attack.domain_short() != assessment.attack.domain
         || attack.version() != assessment.attack.version.as_deref()
     {
@@ -212,7 +219,7 @@ pub(crate) fn run_report(
         &assessment,
         None,
         args,
-        &[path.to_path_buf()],
+        Inputs::new().file(path).file(&bundle_path),
         false,
     )
 }
@@ -224,7 +231,13 @@ pub(crate) fn run_export_navigator(
     function: Option<FunctionArg>,
     source: &SourceArgs,
 ) -> Result<()> {
-    let (_, assessment) = assessed(args, source)?;
+    // `-o -` is stdout, as no `-o`.
+    let output_file = output_file.filter(|p| !guard::is_stdout(p));
+    if let Some(path) = output_file {
+        // The inventories are known now; the bundle and imports once loaded (below).
+        guard::output_file(path, Inputs::new().files(&args.files))?;
+    }
+    let (loaded, assessment) = assessed(args, source)?;
     let function = function.map(crate::import_cmd::function_of);
     let input = ReportInput {
         assessment: &assessment,
@@ -239,8 +252,8 @@ pub(crate) fn run_export_navigator(
     }
     match output_file {
         Some(path) => {
-            output::refuse_input(path, &args.files)?;
-            output::write_atomic(path, layer.as_bytes())?;
+            let target = guard::output_file(path, Inputs::new().loaded(&loaded))?;
+            output::write_atomic(&target, layer.as_bytes())?;
             crate::note!("covmap: wrote {}", path.display());
             Ok(())
         }

@@ -4,7 +4,7 @@
 //! A cache file is named after a 128-bit xxh3 hash of the bundle's bytes and file name (the
 //! name matters: STIX 2.0 bundles take their version from it). Its header repeats the bundle's
 //! size, name and hash, covmap's version and the format version; anything that does not match,
-//! or fails to decode, is a miss and the bundle is parsed afresh. The hash covers every byte,
+//! is a miss and the bundle is parsed afresh. The hash covers every byte,
 //! so an edited bundle is never served from a stale cache, whatever its modification time says.
 //! Hashing 50 MB is most of a warm load, so (on Unix) the hash is also recorded in a small
 //! `.stamp` file keyed by the bundle's path, device, inode, size, mtime and ctime, as git's
@@ -12,6 +12,13 @@
 //! stamp is recorded only for a file unchanged for `SETTLED` (2 s), so that a write in the same
 //! clock tick as the stamp cannot go unseen. Writes are atomic (temp file + rename), so a crash
 //! or a concurrent run never leaves a torn cache file.
+//!
+//! Every cache file (model or stamp) starts with a magic, the format version, the payload's
+//! length and its xxh3-128 checksum. A file that fails any of these checks, or whose payload
+//! does not decode, is damaged: it is reported ([`CacheStatus::Rebuilt`]) and written again
+//! from the bundle, so a flipped byte costs one parse and never a panic or another answer.
+//! Pruning removes only files that start with covmap's magic: a user's file in the cache
+//! directory is never deleted, whatever its name.
 
 use std::fs;
 use std::io::{Read, Write};
@@ -25,8 +32,14 @@ use crate::data::AttackData;
 use crate::error::LoadError;
 
 /// Bumped whenever [`AttackData`] or its encoding changes, so old cache files become misses.
-const FORMAT: u32 = 1;
-const MAGIC: &[u8; 8] = b"COVMAPM\0";
+/// 2: the framing with length and checksum.
+const FORMAT: u32 = 2;
+/// The first bytes of a model file (format 1 files start with it too).
+const MAGIC: [u8; 8] = *b"COVMAPM\0";
+/// The first bytes of a stamp file.
+const STAMP_MAGIC: [u8; 8] = *b"COVMAPS\0";
+/// Magic (8), format (4), payload length (8), xxh3-128 of the payload (16), all little-endian.
+const FRAME: usize = 36;
 /// Cache files kept per directory; older ones are removed when a new one is written.
 const KEEP: usize = 16;
 /// How long a bundle must be unchanged before its hash is recorded in a stamp.
@@ -42,6 +55,103 @@ pub enum CacheStatus {
     Stored,
     /// The bundle was parsed, but the cache could not be written (the reason).
     NotStored(String),
+    /// The cache file was damaged (the reason): the bundle was parsed and the cache file
+    /// written again, so the damage is reported once.
+    Rebuilt(String),
+}
+
+/// A cache file's payload, once its frame is checked.
+enum Framed<'a> {
+    /// The payload, its length and checksum verified.
+    Payload(&'a [u8]),
+    /// A covmap file of another format version: a plain miss.
+    OtherFormat,
+    /// Not a valid cache file (the reason).
+    Damaged(String),
+}
+
+/// The checksum of a frame: its format and length fields and its payload.
+fn checksum(fields: &[u8], payload: &[u8]) -> u128 {
+    let mut hasher = Xxh3::new();
+    hasher.update(fields);
+    hasher.update(payload);
+    hasher.digest128()
+}
+
+/// `payload` with its frame.
+fn frame(magic: [u8; 8], payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(FRAME + payload.len());
+    out.extend_from_slice(&magic);
+    out.extend_from_slice(&FORMAT.to_le_bytes());
+    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    let sum = checksum(out.get(8..).unwrap_or_default(), payload);
+    out.extend_from_slice(&sum.to_le_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
+/// The payload of a framed file, checked. The checksum covers the format field too, so that a
+/// damaged format field is told from a file of another version.
+fn unframe(magic: [u8; 8], bytes: &[u8]) -> Framed<'_> {
+    let Some(rest) = bytes.strip_prefix(magic.as_slice()) else {
+        return Framed::Damaged("it does not start with covmap's cache header".into());
+    };
+    let (Some(fields), Some(sum), Some(payload)) = (
+        rest.get(..12),
+        rest.get(12..28).and_then(|b| <[u8; 16]>::try_from(b).ok()),
+        rest.get(28..),
+    ) else {
+        // Format 1 files had no frame; their first byte after the magic is 1.
+        if rest.first() == Some(&1) {
+            return Framed::OtherFormat;
+        }
+        return Framed::Damaged("it is truncated in its header".into());
+    };
+    let format = fields
+        .get(..4)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map_or(0, u32::from_le_bytes);
+    let length = fields
+        .get(4..)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map_or(0, u64::from_le_bytes);
+    let intact = checksum(fields, payload) == u128::from_le_bytes(sum);
+    if format != FORMAT {
+        // Another version's file (a newer frame, or format 1's unframed layout) is a miss.
+        if intact || rest.first() == Some(&1) {
+            return Framed::OtherFormat;
+        }
+        return Framed::Damaged(format!("its format field reads {format}"));
+    }
+    if length != payload.len() as u64 {
+        return Framed::Damaged(format!(
+            "its header says {length} bytes of data, it holds {}",
+            payload.len()
+        ));
+    }
+    if !intact {
+        return Framed::Damaged("its checksum does not match its content".into());
+    }
+    Framed::Payload(payload)
+}
+
+/// Whether the file at `path` is one covmap wrote (starts with `magic`), read from its first
+/// bytes only.
+fn written_by_covmap(path: &Path, magic: [u8; 8]) -> bool {
+    let mut head = [0u8; 8];
+    fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|()| head == magic)
+}
+
+/// What reading a model cache file found.
+enum Cached {
+    /// The model (boxed: it is large, the other variants small).
+    Hit(Box<AttackData>),
+    /// No usable file: absent, another format or another bundle's.
+    Miss,
+    /// A damaged file (the reason).
+    Damaged(String),
 }
 
 #[derive(Serialize, Deserialize, PartialEq, Eq)]
@@ -90,10 +200,14 @@ pub fn load_cached(path: &Path, cache_dir: &Path) -> Result<(Attack, CacheStatus
         file_name,
     };
     let cache_file = cache_dir.join(format!("{:032x}.model", header.hash));
-    if let Some(data) = read_cache(&cache_file, &header) {
-        record_stamp(unrecorded);
-        return Ok((Attack::from_data(data), CacheStatus::Hit));
-    }
+    let damaged = match read_cache(&cache_file, &header) {
+        Cached::Hit(data) => {
+            record_stamp(unrecorded);
+            return Ok((Attack::from_data(*data), CacheStatus::Hit));
+        }
+        Cached::Miss => None,
+        Cached::Damaged(why) => Some(format!("{} is damaged: {why}", cache_file.display())),
+    };
     let bytes = crate::input::read(path).map_err(io_err)?;
     if bytes.len() as u64 != header.size {
         // The file changed while we read it; parse what we have but do not cache it.
@@ -105,12 +219,18 @@ pub fn load_cached(path: &Path, cache_dir: &Path) -> Result<(Attack, CacheStatus
     }
     let attack = Attack::from_slice(&bytes, path)?;
     drop(bytes);
-    let status = match write_cache(cache_dir, &cache_file, &header, attack.data()) {
-        Ok(()) => {
+    let status = match (
+        write_cache(cache_dir, &cache_file, &header, attack.data()),
+        damaged,
+    ) {
+        (Ok(()), damaged) => {
             record_stamp(unrecorded);
-            CacheStatus::Stored
+            damaged.map_or(CacheStatus::Stored, CacheStatus::Rebuilt)
         }
-        Err(err) => CacheStatus::NotStored(format!("{}: {err}", cache_file.display())),
+        (Err(err), None) => CacheStatus::NotStored(format!("{}: {err}", cache_file.display())),
+        (Err(err), Some(damaged)) => {
+            CacheStatus::NotStored(format!("{damaged}, and it cannot be written again: {err}"))
+        }
     };
     Ok((attack, status))
 }
@@ -182,10 +302,14 @@ impl Stamp {
         cache_dir.join(format!("{key:032x}.stamp"))
     }
 
-    /// The size and hash recorded for this very stamp, if any.
+    /// The size and hash recorded for this very stamp, if any. A damaged stamp is no stamp:
+    /// the bundle is hashed again and the stamp rewritten.
     fn recorded(&self, cache_dir: &Path) -> Option<(u64, u128)> {
         let bytes = fs::read(self.file(cache_dir)).ok()?;
-        let record: StampRecord = postcard::from_bytes(&bytes).ok()?;
+        let Framed::Payload(payload) = unframe(STAMP_MAGIC, &bytes) else {
+            return None;
+        };
+        let record: StampRecord = postcard::from_bytes(payload).ok()?;
         (record.format == FORMAT && record.stamp == *self).then_some((record.size, record.hash))
     }
 
@@ -199,9 +323,10 @@ impl Stamp {
         };
         fs::create_dir_all(cache_dir)?;
         let mut temp = tempfile::NamedTempFile::new_in(cache_dir)?;
-        temp.write_all(&postcard::to_stdvec(&record).map_err(std::io::Error::other)?)?;
+        let payload = postcard::to_stdvec(&record).map_err(std::io::Error::other)?;
+        temp.write_all(&frame(STAMP_MAGIC, &payload))?;
         temp.persist(&file).map_err(|e| e.error)?;
-        prune(cache_dir, &file, "stamp");
+        prune(cache_dir, &file, STAMP_MAGIC);
         Ok(())
     }
 }
@@ -226,10 +351,20 @@ fn hash_file(path: &Path, file_name: &str) -> std::io::Result<(u64, u128)> {
     Ok((size, hasher.digest128()))
 }
 
-fn read_cache(cache_file: &Path, expected: &Header) -> Option<AttackData> {
-    let bytes = fs::read(cache_file).ok()?;
-    let rest = bytes.strip_prefix(MAGIC.as_slice())?;
-    let (header, rest): (Header, &[u8]) = postcard::take_from_bytes(rest).ok()?;
+fn read_cache(cache_file: &Path, expected: &Header) -> Cached {
+    let bytes = match fs::read(cache_file) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Cached::Miss,
+        Err(e) => return Cached::Damaged(format!("it cannot be read ({e})")),
+    };
+    let payload = match unframe(MAGIC, &bytes) {
+        Framed::Payload(payload) => payload,
+        Framed::OtherFormat => return Cached::Miss,
+        Framed::Damaged(why) => return Cached::Damaged(why),
+    };
+    let Ok((header, rest)) = postcard::take_from_bytes::<Header>(payload) else {
+        return Cached::Damaged("its header does not decode".into());
+    };
     // The hash (of content and name) names the file; the header must agree in full.
     if header.format != expected.format
         || header.crate_version != expected.crate_version
@@ -237,9 +372,13 @@ fn read_cache(cache_file: &Path, expected: &Header) -> Option<AttackData> {
         || header.size != expected.size
         || header.file_name != expected.file_name
     {
-        return None;
+        return Cached::Miss;
     }
-    postcard::from_bytes(rest).ok()
+    match postcard::take_from_bytes::<AttackData>(rest) {
+        Ok((data, [])) => Cached::Hit(Box::new(data)),
+        Ok(_) => Cached::Damaged("it holds bytes after its model".into()),
+        Err(e) => Cached::Damaged(format!("its model does not decode ({e})")),
+    }
 }
 
 fn write_cache(
@@ -249,33 +388,34 @@ fn write_cache(
     data: &AttackData,
 ) -> std::io::Result<()> {
     fs::create_dir_all(cache_dir)?;
-    let mut out = MAGIC.to_vec();
-    out.extend(postcard::to_stdvec(header).map_err(std::io::Error::other)?);
-    out.extend(postcard::to_stdvec(data).map_err(std::io::Error::other)?);
+    let mut payload = postcard::to_stdvec(header).map_err(std::io::Error::other)?;
+    payload.extend(postcard::to_stdvec(data).map_err(std::io::Error::other)?);
     let mut temp = tempfile::NamedTempFile::new_in(cache_dir)?;
-    temp.write_all(&out)?;
+    temp.write_all(&frame(MAGIC, &payload))?;
     temp.persist(cache_file).map_err(|e| e.error)?;
-    prune(cache_dir, cache_file, "model");
+    prune(cache_dir, cache_file, MAGIC);
     Ok(())
 }
 
-/// Keeps the cache directory from growing without bound: the newest [`KEEP`] files with
-/// extension `ext` (models, stamps) stay.
-fn prune(cache_dir: &Path, keep: &Path, ext: &str) {
+/// Keeps the cache directory from growing without bound: the newest [`KEEP`] files that start
+/// with `magic` (models, stamps) stay. Only files covmap wrote are ever removed, recognised by
+/// their content: a user's `notes.model` is not one.
+fn prune(cache_dir: &Path, keep: &Path, magic: [u8; 8]) {
     let Ok(entries) = fs::read_dir(cache_dir) else {
         return;
     };
-    let mut models: Vec<(std::time::SystemTime, PathBuf)> = entries
+    let mut ours: Vec<(std::time::SystemTime, PathBuf)> = entries
         .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == ext) && p != keep)
+        .filter(|p| p != keep && written_by_covmap(p, magic))
         .filter_map(|p| Some((fs::metadata(&p).ok()?.modified().ok()?, p)))
         .collect();
-    if models.len() < KEEP {
+    if ours.len() < KEEP {
         return;
     }
-    models.sort();
-    for (_, old) in models.iter().take(models.len() + 1 - KEEP) {
+    ours.sort();
+    for (_, old) in ours.iter().take(ours.len() + 1 - KEEP) {
         // Another process may have removed it already; either way it is gone.
         let _ = fs::remove_file(old);
     }
@@ -286,10 +426,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_corrupt_cache_file_is_a_miss() {
+    fn a_corrupt_cache_file_is_damaged_and_a_missing_one_a_miss() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("x.model");
-        fs::write(&file, b"COVMAPM\0garbage").unwrap();
         let header = Header {
             format: FORMAT,
             crate_version: String::new(),
@@ -297,7 +436,80 @@ mod tests {
             hash: 1,
             file_name: String::new(),
         };
-        assert!(read_cache(&file, &header).is_none());
+        assert!(matches!(read_cache(&file, &header), Cached::Miss));
+        fs::write(&file, b"COVMAPM\0garbage").unwrap();
+        assert!(matches!(read_cache(&file, &header), Cached::Damaged(_)));
+        // Another format version is a miss, not damage: format 1's layout (no frame) ...
+        fs::write(&file, b"COVMAPM\0\x01\x050.1.0rest").unwrap();
+        assert!(matches!(read_cache(&file, &header), Cached::Miss));
+        // ... and a later format with this frame.
+        let mut later = b"COVMAPM\0".to_vec();
+        let fields = [3u32.to_le_bytes().as_slice(), 7u64.to_le_bytes().as_slice()].concat();
+        later.extend_from_slice(&fields);
+        later.extend_from_slice(&checksum(&fields, b"payload").to_le_bytes());
+        later.extend_from_slice(b"payload");
+        fs::write(&file, &later).unwrap();
+        assert!(matches!(read_cache(&file, &header), Cached::Miss));
+    }
+
+    #[test]
+    fn frames_round_trip_and_every_damage_is_caught() {
+        let payload = b"some payload bytes".to_vec();
+        let framed = frame(MAGIC, &payload);
+        assert!(matches!(unframe(MAGIC, &framed), Framed::Payload(p) if p == payload));
+        assert!(matches!(unframe(STAMP_MAGIC, &framed), Framed::Damaged(_)));
+        // Every bit of every byte: magic, format, length, checksum, payload.
+        for at in 0..framed.len() {
+            for bit in 0..8 {
+                let mut bad = framed.clone();
+                bad[at] ^= 1 << bit;
+                assert!(
+                    matches!(unframe(MAGIC, &bad), Framed::Damaged(_)),
+                    "flipping bit {bit} of byte {at} is not reported as damage"
+                );
+            }
+        }
+        for len in 0..framed.len() {
+            assert!(!matches!(
+                unframe(MAGIC, &framed[..len]),
+                Framed::Payload(_)
+            ));
+        }
+    }
+
+    #[test]
+    fn pruning_removes_only_covmap_files() {
+        let dir = tempfile::tempdir().unwrap();
+        // The user's files, named like cache files and not.
+        for i in 0..KEEP + 4 {
+            fs::write(dir.path().join(format!("user-{i:02}.model")), b"mine").unwrap();
+        }
+        fs::write(dir.path().join("notes.txt"), b"mine").unwrap();
+        for i in 0..KEEP + 4 {
+            fs::write(
+                dir.path().join(format!("{i:032x}.model")),
+                frame(MAGIC, b"model"),
+            )
+            .unwrap();
+        }
+        let keep = dir.path().join("keep.model");
+        fs::write(&keep, frame(MAGIC, b"new")).unwrap();
+        prune(dir.path(), &keep, MAGIC);
+        let names: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        let user = names.iter().filter(|n| n.starts_with("user-")).count();
+        let ours = names
+            .iter()
+            .filter(|n| {
+                Path::new(n).extension().is_some_and(|e| e == "model") && !n.starts_with("user-")
+            })
+            .count();
+        assert_eq!(user, KEEP + 4, "a user file was removed: {names:?}");
+        assert!(names.contains(&"notes.txt".to_string()));
+        assert!(names.contains(&"keep.model".to_string()));
+        assert_eq!(ours, KEEP, "{names:?}");
     }
 
     #[cfg(unix)]

@@ -566,7 +566,7 @@ fn never_writes_over_an_input() {
             .fails()
             .stderr_has(&[
                 "is one of the inputs; covmap never overwrites its inputs",
-                "hint: choose another output directory",
+                "choose another output path",
             ]);
         assert_eq!(std::fs::read(&input).expect("read"), before);
     }

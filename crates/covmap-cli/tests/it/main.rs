@@ -9,6 +9,7 @@ mod bad_input;
 mod bad_suite;
 mod diff;
 mod fetch;
+mod files;
 mod group;
 mod info;
 mod locate;

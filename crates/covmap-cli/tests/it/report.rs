@@ -70,7 +70,12 @@ fn assess_writes_the_full_set_deterministically() {
         sets.push(files(&dir));
     }
     let names: Vec<String> = sets[0].keys().cloned().collect();
-    assert_eq!(names, sorted(&FULL_SET), "no other file, no temporary file");
+    // The set and its manifest (issue 16).
+    assert_eq!(
+        names,
+        sorted(&[&FULL_SET[..], &[".covmap-manifest.json"]].concat()),
+        "no other file, no temporary file"
+    );
     assert_eq!(
         sets[0]["assessment.json"],
         json.as_bytes(),
@@ -105,11 +110,11 @@ fn assess_writes_the_full_set_deterministically() {
     .ok_noisy();
     let mut expected = sets[0].clone();
     expected.remove("assessment.json");
-    assert_eq!(
-        files(&again),
-        expected,
-        "`report` re-renders the same files"
-    );
+    // The manifests differ by assessment.json's entry.
+    expected.remove(".covmap-manifest.json");
+    let mut rendered = files(&again);
+    rendered.remove(".covmap-manifest.json");
+    assert_eq!(rendered, expected, "`report` re-renders the same files");
 }
 
 #[test]
@@ -134,6 +139,7 @@ fn outputs_selects_files_and_dates_come_from_the_command_line() {
     assert_eq!(
         names,
         sorted(&[
+            ".covmap-manifest.json",
             "assessment.json",
             "capabilities.csv",
             "coverage.csv",

@@ -1584,7 +1584,7 @@ fn changed_bundle_is_a_cache_miss() {
 }
 
 #[test]
-fn corrupt_cache_file_is_a_miss() {
+fn corrupt_cache_file_is_rebuilt() {
     let (_dir, bundle, cache) = copied_fixture("mini-attack-2.1.json");
     let (fresh, _) = load_cached(&bundle, &cache).unwrap();
     let [model] = model_files(&cache).try_into().unwrap();
@@ -1594,7 +1594,7 @@ fn corrupt_cache_file_is_a_miss() {
     for garbage in [b"garbage".to_vec(), Vec::new(), truncated] {
         fs::write(&model, &garbage).unwrap();
         let (attack, status) = load_cached(&bundle, &cache).unwrap();
-        assert_eq!(status, CacheStatus::Stored);
+        assert!(matches!(status, CacheStatus::Rebuilt(_)), "{status:?}");
         assert_same_model(&fresh, &attack);
         assert_eq!(
             fs::read(&model).unwrap(),
@@ -1603,6 +1603,47 @@ fn corrupt_cache_file_is_a_miss() {
         );
         let (_, status) = load_cached(&bundle, &cache).unwrap();
         assert_eq!(status, CacheStatus::Hit);
+    }
+}
+
+/// Issue 16: one changed byte anywhere in a cache file (magic, format, length, checksum,
+/// header or model) is reported once, rebuilt, and never a panic or another model. Before the
+/// checksum, a flipped byte in the model decoded into indexes out of range and panicked every
+/// later run.
+#[test]
+fn a_flipped_byte_anywhere_is_reported_once_and_rebuilt() {
+    let (_dir, bundle, cache) = copied_fixture("mini-attack-2.1.json");
+    let (fresh, _) = load_cached(&bundle, &cache).unwrap();
+    let expected = load("mini-attack-2.1.json").counts();
+    assert_eq!(fresh.counts(), expected);
+    let [model] = model_files(&cache).try_into().unwrap();
+    let valid = fs::read(&model).unwrap();
+    // The frame is magic (0..8), format (8..12), length (12..20), checksum (20..36), then the
+    // payload: header (bundle size, hash, name) and the model. Every byte of the frame and of
+    // the payload's first and last 64 (the header; the relationships, whose indexes panicked
+    // when out of range), and every 53rd byte between, with three bit patterns.
+    let end = valid.len();
+    let positions: Vec<usize> = (0..100)
+        .chain((100..end - 64).step_by(53))
+        .chain(end - 64..end)
+        .collect();
+    assert!(positions.len() > 400, "{}", positions.len());
+    for at in positions {
+        for mask in [0x01u8, 0x10, 0xff] {
+            let mut bad = valid.clone();
+            bad[at] ^= mask;
+            fs::write(&model, &bad).unwrap();
+            let (attack, status) = load_cached(&bundle, &cache).unwrap();
+            assert!(
+                matches!(status, CacheStatus::Rebuilt(_)),
+                "byte {at} ^ {mask:#x}: {status:?}"
+            );
+            assert_eq!(attack.counts(), expected, "byte {at} ^ {mask:#x}");
+            assert_eq!(fs::read(&model).unwrap(), valid, "byte {at}: rewritten");
+            let (again, status) = load_cached(&bundle, &cache).unwrap();
+            assert_eq!(status, CacheStatus::Hit, "byte {at}: reported once");
+            assert_same_model(&fresh, &again);
+        }
     }
 }
 
