@@ -139,6 +139,10 @@ fn long_capability_names_do_not_multiply_the_report_set() {
     assert_eq!(result.code, 0, "{result:?}");
     let (first, second) = (files(&out), files(&again));
     for (name, bytes) in &second {
+        // The manifests differ by assessment.json's entry, which `report` does not write.
+        if name == ".covmap-manifest.json" {
+            continue;
+        }
         assert!(first.get(name) == Some(bytes), "{name} differs");
     }
 }
