@@ -489,6 +489,10 @@ const NAMED_SUBTECHNIQUES: usize = 12;
 /// Entries listing more techniques than this find repeats with a set rather than a scan.
 const SCAN_TECHNIQUES_UP_TO: usize = 16;
 
+/// Longest capability id accepted. Ids repeat per covered technique in every output; real
+/// imports make ids of at most 97 characters (all the shared corpora, `import auto`).
+const MAX_CAPABILITY_ID_CHARS: usize = 200;
+
 impl<'a> Run<'a> {
     fn new(attack: &'a Attack, context: &'a ValidationContext<'a>) -> Run<'a> {
         Run {
@@ -1021,6 +1025,21 @@ impl<'a> Run<'a> {
                     "capability `id` is empty".to_string(),
                 )
                 .hint("give the capability a short unique id, e.g. `edr`");
+            self.push(file, d);
+            keep = false;
+        } else if id.chars().count() > MAX_CAPABILITY_ID_CHARS {
+            // The id names the capability in every technique it covers (assessment.json,
+            // tooltips, layers): an unbounded id would make outputs grow with their product.
+            let d = file
+                .error(
+                    raw.id.node,
+                    Code::InvalidValue,
+                    format!(
+                        "capability `id` is {} characters long; at most {MAX_CAPABILITY_ID_CHARS}",
+                        id.chars().count()
+                    ),
+                )
+                .hint("give the capability a short unique id, e.g. `edr`, and put the long text in `name`");
             self.push(file, d);
             keep = false;
         } else if !self.register_id(file, &raw.id, ids) {

@@ -283,6 +283,12 @@ const CASES: &[(&str, &[&str], bool)] = &[
         &["level -0.5 is out of range"],
         true,
     ),
+    // Output size (issue 16 §4): an id repeats per covered technique.
+    (
+        "inventory/capability-id-too-long.yaml",
+        &["capability `id` is 201 characters long; at most 200"],
+        true,
+    ),
     // Part `system` (issue 16).
     (
         "inventory/system-empty.yaml",
