@@ -13,7 +13,7 @@
 //!   title) and counts the rules by their tag (status, type or severity), naming the others;
 //! - one piece of evidence counts once: a rule whose id (Sigma `id`, Splunk `id`, Elastic
 //!   `rule.rule_id`, compared trimmed and case-blind) was already read from another file is a
-//!   copy, left out with a finding naming both paths ([`RuleSet::is_copy`]). The copy kept is
+//!   copy, left out with a finding naming both paths (`RuleSet::is_copy`). The copy kept is
 //!   the first read: the paths in the order given, each folder in sorted path order (so, in one
 //!   folder, the first in sorted path order). Documents of one Sigma file sharing an id (a
 //!   legacy rule collection's `action: global` id) are one rule's variants, not copies. The same
