@@ -308,7 +308,7 @@ pub struct Exclusion {
 }
 
 /// The adversaries the organisation cares most about: they weight scores and gaps.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Threats {
     /// Positions in `Attack::groups()`.
     pub groups: Vec<u32>,
@@ -316,13 +316,66 @@ pub struct Threats {
     pub campaigns: Vec<u32>,
     /// Positions in `Attack::software()`.
     pub software: Vec<u32>,
+    /// Threat profiles from files (`scope.threats.profiles`), each one threat.
+    pub profiles: Vec<ThreatProfile>,
 }
 
 impl Threats {
     /// No threat selected.
     pub fn is_empty(&self) -> bool {
-        self.groups.is_empty() && self.campaigns.is_empty() && self.software.is_empty()
+        self.groups.is_empty()
+            && self.campaigns.is_empty()
+            && self.software.is_empty()
+            && self.profiles.is_empty()
     }
+}
+
+/// The format of a threat profile file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProfileFormat {
+    /// Recognised from the content.
+    Auto,
+    /// An ATT&CK Navigator layer: a technique's use is its score normalised by the gradient, or
+    /// 1 when unscored.
+    Navigator,
+    /// A DeTT&CT group administration file: each enabled group with its software.
+    Dettect,
+    /// A CTID known-exploited-vulnerabilities mapping: a technique KEV rows use counts 1.
+    Ctid,
+    /// CSV `technique,weight`.
+    Csv,
+}
+
+/// How much a threat profile uses one technique.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ProfileUse {
+    /// Position in `Attack::techniques()` (revoked IDs already remapped); a parent's use counts
+    /// for each of its sub-techniques when scored.
+    pub technique: u32,
+    /// The use, in (0, 1].
+    pub value: f64,
+    /// Whether the use is the profile's own (not only through software), for tie-breaking.
+    pub direct: bool,
+}
+
+/// One entry of `scope.threats.profiles`: a threat profile a CTI team keeps in a file, scored as
+/// one threat.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ThreatProfile {
+    /// Label in reports: the entry's `name`, else the file name.
+    pub name: String,
+    /// The file, relative paths resolved against the inventory file's folder.
+    pub path: PathBuf,
+    /// Its format.
+    pub format: ProfileFormat,
+    /// Threat weight (default 1).
+    pub weight: f64,
+    /// The techniques it uses, filled when the profile is read (covmap-import), sorted by
+    /// technique position, one per technique.
+    pub uses: Vec<ProfileUse>,
+    /// Where the entry is written.
+    pub location: Location,
 }
 
 /// What is assessed.

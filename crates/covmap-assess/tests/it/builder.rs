@@ -281,6 +281,7 @@ pub(crate) fn worked_example() -> Inventory {
         ],
         campaigns: Vec::new(),
         software: Vec::new(),
+        profiles: Vec::new(),
     };
     inv
 }

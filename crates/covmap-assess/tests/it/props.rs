@@ -166,6 +166,7 @@ fn inventory_strategy() -> impl Strategy<Value = Inventory> {
                             groups,
                             campaigns,
                             software,
+                            profiles: Vec::new(),
                         },
                     },
                     capabilities,

@@ -592,6 +592,7 @@ fn campaign_and_software_threats_weight_too() {
             actor(m, "S0154", Kind::Software),
             actor(m, "S0154", Kind::Software),
         ],
+        profiles: Vec::new(),
     };
     let a = run(&inv);
     // APT29 (all 5 routes), C0024 (T1078 + Cobalt Strike's T1059.001, T1053), S0154 once.
