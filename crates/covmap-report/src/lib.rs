@@ -34,7 +34,7 @@ use covmap_assess::score::Assessment;
 use covmap_assess::threats::ThreatCoverage;
 
 pub use crate::csv_out::protect_cell;
-pub use crate::layer::{EXACT_SCORE, layer_json};
+pub use crate::layer::{EXACT_SCORE, layer_json, threat_layer_json};
 pub use crate::palette::Palette;
 
 /// Everything a report shows. Built by the caller; the renderers only read it.
