@@ -29,6 +29,7 @@ mod gaps;
 mod import;
 mod inv;
 mod report;
+mod rollups;
 mod size;
 mod threats;
 mod trust;
