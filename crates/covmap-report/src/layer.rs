@@ -33,6 +33,9 @@
 //! - The gradient is the cividis scale (the default palette of the heatmap, readable with
 //!   colour-vision deficiencies) from 0 to 100, as five stops; the legend gives the display
 //!   levels with the assessment's thresholds and the colour of each band's middle.
+//!
+//! [`threat_layer_json`] (`covmap export navigator --threats`) writes the same layout with the
+//! leaf threat weights as scores instead of coverage.
 
 use covmap_assess::gaps::PARENT_LEVEL_NOTE;
 use covmap_assess::inventory::{Function, Status};

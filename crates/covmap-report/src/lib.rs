@@ -109,7 +109,8 @@ pub enum OutputKind {
     Svg,
     /// `heatmap.png`.
     Png,
-    /// `coverage.csv`, `gaps.csv`, `tactics.csv`, `capabilities.csv`, `compare.csv`.
+    /// `coverage.csv`, `gaps.csv`, `tactics.csv`, `capabilities.csv`, `gaps-by-mitigation.csv`,
+    /// `compare.csv`.
     Csv,
     /// `coverage.xlsx`.
     Xlsx,
