@@ -336,6 +336,10 @@ fn run_gaps_by(
     source: &SourceArgs,
 ) -> Result<()> {
     let (loaded, assessment) = assessed(args, source)?;
+    let of_tactic = tactic
+        .as_deref()
+        .map(|t| format!(" of tactic {t}"))
+        .unwrap_or_default();
     let list = gaps(
         &loaded.attack,
         &assessment,
@@ -392,7 +396,7 @@ fn run_gaps_by(
             } else {
                 output::table(&header, &table)?;
                 crate::note!(
-                    "{} in scope; {} by {}{}; {} addressed by none (priority = threat weight x (1 - score), summed once per leaf)",
+                    "{} in scope{of_tactic}; {} by {}{}; {} addressed by none (priority = threat weight x (1 - score), summed once per leaf)",
                     plural(list.len(), "gap"),
                     plural(total_rows, "row"),
                     by.name(),
