@@ -313,7 +313,12 @@ fn candidate_detail(candidate: &CandidateResult) -> String {
         ));
     }
     if candidate.label != candidate.name {
-        parts.push(text::short_name(&candidate.label).into_owned());
+        // A file given by path: its file name is enough to tell it apart here.
+        let label = std::path::Path::new(&candidate.label)
+            .file_name()
+            .and_then(|f| f.to_str())
+            .unwrap_or(&candidate.label);
+        parts.push(text::short_name(label).into_owned());
     }
     parts.join(" · ")
 }
