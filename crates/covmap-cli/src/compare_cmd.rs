@@ -55,38 +55,10 @@ fn split_replace(value: &str) -> Result<(&str, &str)> {
     }
 }
 
-/// `covmap compare`.
-pub(crate) fn run_compare(
-    args: &InventoryArgs,
-    request: &Request<'_>,
-    report: (Option<&Path>, &ReportArgs),
-    format: Format,
-    source: &SourceArgs,
-) -> Result<()> {
-    if request.candidates.is_empty() && request.without.is_empty() && request.replace.is_empty() {
-        bail!(
-            "nothing to compare\n  hint: give --candidate ID|FILE (a candidate product), --without ID (a capability to retire) or --replace OLD=NEW (a swap)"
-        );
-    }
-    if format == Format::Csv && !request.without.is_empty() {
-        // The CSV has one row per candidate: a `--without` result would be silently dropped.
-        bail!(
-            "`--without` has no CSV output (the CSV lists candidates only)\n  hint: use --format table or --format json"
-        );
-    }
-    if format == Format::Csv && !request.replace.is_empty() {
-        bail!(
-            "`--replace` has no CSV output (the CSV lists candidates only)\n  hint: use --format table or --format json"
-        );
-    }
-    let swaps: Vec<(&str, &str)> = request
-        .replace
-        .iter()
-        .map(|r| split_replace(r))
-        .collect::<Result<_>>()?;
+/// The inventory files among the `--candidate` values and the `--replace` NEWs, each once.
+fn product_files(candidates: &[String], swaps: &[(&str, &str)]) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = Vec::new();
-    for value in request
-        .candidates
+    for value in candidates
         .iter()
         .map(String::as_str)
         .chain(swaps.iter().map(|(_, new)| *new))
@@ -96,17 +68,13 @@ pub(crate) fn run_compare(
             files.push(path);
         }
     }
-    if let (Some(dir), _) = report {
-        guard::refuse_stdout_set(dir, "covmap compare")?;
-        guard::output_dir(dir, Inputs::new().files(&args.files))?;
-    }
-    // Candidate files are validated together with the inventory, so that their capabilities
-    // share its scope and their ids must not collide with it.
-    let mut all_files = args.files.clone();
-    all_files.extend(files.iter().cloned());
-    let loaded = inventory::load(&all_files, source)?;
-    let mut inventory = loaded.parsed.inventory.clone();
-    let by_file: Vec<(PathBuf, Vec<Capability>)> = files
+    files
+}
+
+/// Takes the capabilities of the product files out of the inventory (they are never part of the
+/// baseline), grouped per file in the order given.
+fn take_products(inventory: &mut Inventory, files: &[PathBuf]) -> Vec<(PathBuf, Vec<Capability>)> {
+    let by_file = files
         .iter()
         .map(|f| {
             let caps = inventory
@@ -121,6 +89,51 @@ pub(crate) fn run_compare(
     inventory
         .capabilities
         .retain(|c| !files.contains(&c.location.path));
+    by_file
+}
+
+/// `covmap compare`.
+pub(crate) fn run_compare(
+    args: &InventoryArgs,
+    request: &Request<'_>,
+    report: (Option<&Path>, &ReportArgs),
+    format: Format,
+    source: &SourceArgs,
+) -> Result<()> {
+    if request.candidates.is_empty() && request.without.is_empty() && request.replace.is_empty() {
+        bail!(
+            "nothing to compare\n  hint: give --candidate ID|FILE (a candidate product), --without ID (a capability to retire) or --replace OLD=NEW (a swap)"
+        );
+    }
+    // The CSV has one row per candidate: a `--without` or `--replace` result would be silently
+    // dropped.
+    for (given, option) in [
+        (request.without, "--without"),
+        (request.replace, "--replace"),
+    ] {
+        if format == Format::Csv && !given.is_empty() {
+            bail!(
+                "`{option}` has no CSV output (the CSV lists candidates only)\n  hint: use --format table or --format json"
+            );
+        }
+    }
+    let swaps: Vec<(&str, &str)> = request
+        .replace
+        .iter()
+        .map(|r| split_replace(r))
+        .collect::<Result<_>>()?;
+    let files = product_files(request.candidates, &swaps);
+    if let (Some(dir), _) = report {
+        guard::refuse_stdout_set(dir, "covmap compare")?;
+        guard::output_dir(dir, Inputs::new().files(&args.files))?;
+    }
+    // Candidate files are validated together with the inventory, so that their capabilities
+    // share its scope and their ids must not collide with it.
+    let mut all_files = args.files.clone();
+    all_files.extend(files.iter().cloned());
+    let loaded = inventory::load(&all_files, source)?;
+    let mut inventory = loaded.parsed.inventory.clone();
+    let by_file = take_products(&mut inventory, &files);
     let options = AssessOptions {
         include: counted_statuses(args),
     };

@@ -200,6 +200,9 @@ fn a_rise_under_one_point_is_redundant() {
     close(r.gain, 0.00075); // 0.0045 / 6
 }
 
+/// A head-to-head row: label, name, covers, unique leaves (id, before, after), unique gains.
+type Row<'a> = (&'a str, &'a str, usize, Vec<(&'a str, f64, f64)>, usize);
+
 /// Two candidates: `ndr` covers T1566.001 alone, `edr-x.yaml` T1003.001 and T1059.001; they
 /// share nothing, and everything each covers is a gain of a point or more.
 #[test]
@@ -219,7 +222,7 @@ fn head_to_head_of_two_candidates() {
     ];
     let c = compare(mini(), &inv, &AssessOptions::default(), &candidates, &[]);
     let h = c.head_to_head.expect("two candidates");
-    let unique: Vec<(&str, &str, usize, Vec<(&str, f64, f64)>, usize)> = h
+    let unique: Vec<Row<'_>> = h
         .candidates
         .iter()
         .map(|d| {
@@ -304,8 +307,12 @@ fn replacement_equals_the_edited_inventory() {
         (r.new.as_str(), r.new_name.as_str()),
         ("edr-x.yaml", "EDR X")
     );
-    assert_eq!(r.overall_after, direct.overall);
-    assert_eq!(r.weighted_after, direct.overall_weighted);
+    // Exactly equal: the same figures, not merely close ones.
+    assert_eq!(r.overall_after.to_bits(), direct.overall.to_bits());
+    assert_eq!(
+        r.weighted_after.map(f64::to_bits),
+        direct.overall_weighted.map(f64::to_bits)
+    );
     close(r.change, r.overall_after - c.baseline.overall);
     // av has no cost: the net cost is unknown, not 50,000.
     assert_eq!(r.annual_cost_change, None);
