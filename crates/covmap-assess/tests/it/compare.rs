@@ -318,3 +318,23 @@ fn replacement_equals_the_edited_inventory() {
     assert_eq!(r.annual_cost_change, None);
     assert!(c.candidates.is_empty() && c.head_to_head.is_none() && c.without.is_none());
 }
+
+/// A product of several capabilities is named by their names, joined by ` + ` in file order.
+#[test]
+fn a_product_of_several_capabilities_is_named_by_all() {
+    let inv = worked_example();
+    let mut product = edr_x();
+    product.push(inv.capabilities[3].clone());
+    let c = compare(
+        mini(),
+        &inv,
+        &AssessOptions::default(),
+        &[Candidate {
+            label: "bundle.yaml",
+            capabilities: &product,
+        }],
+        &[],
+    );
+    assert_eq!(c.candidates[0].name, "EDR X + Network Detection");
+    assert_eq!(c.candidates[0].label, "bundle.yaml");
+}
