@@ -2,8 +2,9 @@
 //! capability would lose.
 //!
 //! [`compare`] scores the inventory once for the baseline (the capabilities whose status the
-//! options include, `deployed` by default), once per candidate on top of it, and once without
-//! the capabilities to retire.
+//! options include, `deployed` by default), once per candidate on top of it (and once alone, for
+//! the overlap and the head-to-head), once without the capabilities to retire, and once per
+//! replacement (the baseline minus the old capability plus the new one).
 
 #![allow(
     clippy::indexing_slicing,
@@ -37,6 +38,19 @@ pub struct Totals {
     pub overall_weighted: Option<f64>,
 }
 
+/// A rise of at least one percentage point of a leaf's score counts as an improvement; a
+/// smaller rise on a leaf already covered is redundant coverage.
+pub const IMPROVED_AT_LEAST: f64 = 0.01;
+
+/// A leaf, by ATT&CK ID and name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Leaf {
+    /// ATT&CK ID.
+    pub id: String,
+    /// Name.
+    pub name: String,
+}
+
 /// A leaf whose score changes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LeafChange {
@@ -53,8 +67,11 @@ pub struct LeafChange {
 /// What one candidate adds to the baseline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CandidateResult {
-    /// As given.
+    /// As given on the command line: the capability id or the inventory file (the secondary
+    /// label; it is unique among the candidates).
     pub label: String,
+    /// What to call it: its capability's name, or its capabilities' names joined by ` + `.
+    pub name: String,
     /// Ids of its capabilities.
     pub capabilities: Vec<String>,
     /// Scores with the candidate added to the baseline.
@@ -65,11 +82,13 @@ pub struct CandidateResult {
     pub gain_weighted: Option<f64>,
     /// Leaves in scope that go from 0 to above 0.
     pub newly_covered: Vec<LeafChange>,
-    /// Leaves in scope already above 0 whose score rises.
+    /// Leaves in scope already above 0 whose score rises by at least one point
+    /// ([`IMPROVED_AT_LEAST`]).
     pub improved: Vec<LeafChange>,
-    /// Leaves the candidate covers on its own (score above 0) that the baseline already
-    /// covers: the overlap with what is deployed. `before`/`after` as above.
-    pub overlap: Vec<LeafChange>,
+    /// Leaves in scope the baseline already covers, that the candidate covers on its own (score
+    /// above 0), and whose score rises by less than one point: coverage it duplicates.
+    /// Disjoint from `newly_covered` and `improved`.
+    pub redundant: Vec<LeafChange>,
     /// Sum of its capabilities' annual costs, when at least one gives a cost and all that do
     /// use the same currency.
     pub annual_cost: Option<Cost>,
@@ -111,6 +130,104 @@ pub struct WithoutResult {
     pub single_points_of_failure: Vec<SinglePoint>,
 }
 
+/// One candidate in the head-to-head: what it covers that the other candidates do not.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Distinct {
+    /// The candidate's label ([`CandidateResult::label`]).
+    pub label: String,
+    /// The candidate's name ([`CandidateResult::name`]).
+    pub name: String,
+    /// Leaves in scope it covers on its own (score above 0).
+    pub covers: usize,
+    /// Leaves in scope it covers and no other candidate does: `before` is the baseline score,
+    /// `after` the score with this candidate added. Largest rise first.
+    pub unique: Vec<LeafChange>,
+    /// How many of `unique` rise by at least one point over the baseline (newly covered or
+    /// improved): the part of its distinct coverage that is worth something here.
+    pub unique_gains: usize,
+}
+
+/// Two candidates side by side.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pair {
+    /// Label of the first candidate (in the order given).
+    pub a: String,
+    /// Label of the second.
+    pub b: String,
+    /// Leaves in scope `a` covers and `b` does not.
+    pub a_only: usize,
+    /// Leaves in scope `b` covers and `a` does not.
+    pub b_only: usize,
+    /// Leaves in scope both cover.
+    pub both: usize,
+}
+
+/// With two candidates or more: what each covers that the others do not.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeadToHead {
+    /// Per candidate, in the order given.
+    pub candidates: Vec<Distinct>,
+    /// Leaves in scope every candidate covers, by ID.
+    pub shared: Vec<Leaf>,
+    /// Every pair of candidates, in the order given.
+    pub pairs: Vec<Pair>,
+}
+
+/// One swap to evaluate: retire the counted capability `old`, deploy `new` in its place.
+#[derive(Debug, Clone, Copy)]
+pub struct Replacement<'a> {
+    /// Id of a capability the baseline counts. One the baseline does not count takes nothing
+    /// out (the CLI refuses it before calling).
+    pub old: &'a str,
+    /// What comes in.
+    pub new: Candidate<'a>,
+}
+
+/// The net effect of one swap.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplacementResult {
+    /// Id of the capability retired.
+    pub old: String,
+    /// Its name.
+    pub old_name: String,
+    /// What comes in, as given (capability id or inventory file).
+    pub new: String,
+    /// Its name, as for a candidate.
+    pub new_name: String,
+    /// Ids of the capabilities that come in.
+    pub new_capabilities: Vec<String>,
+    /// Overall score after the swap: the score of the edited inventory.
+    pub overall_after: f64,
+    /// Threat-weighted score after the swap; `null` without threats.
+    pub weighted_after: Option<f64>,
+    /// `overall_after - baseline.overall` (negative: the swap loses coverage).
+    pub change: f64,
+    /// Same for the weighted score.
+    pub change_weighted: Option<f64>,
+    /// Leaves in scope that go from 0 to above 0.
+    pub newly_covered: Vec<LeafChange>,
+    /// Leaves in scope already covered whose score rises.
+    pub improved: Vec<LeafChange>,
+    /// Leaves in scope that fall from above 0 to 0.
+    pub fall_to_zero: Vec<LeafChange>,
+    /// Leaves in scope that drop but stay above 0.
+    pub weakened: Vec<LeafChange>,
+    /// Annual cost of the new minus that of the old (negative: a saving), when both give
+    /// costs in one currency; `null` otherwise.
+    pub annual_cost_change: Option<Cost>,
+}
+
+/// What [`compare_all`] evaluates against the baseline.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scenarios<'a> {
+    /// Candidates, each added to the baseline on its own.
+    pub candidates: &'a [Candidate<'a>],
+    /// Counted capability ids to retire together.
+    pub without: &'a [String],
+    /// Swaps, each on its own.
+    pub replacements: &'a [Replacement<'a>],
+}
+
 /// The result of [`compare`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
@@ -122,6 +239,10 @@ pub struct Comparison {
     pub candidates: Vec<CandidateResult>,
     /// What retiring the `without` capabilities loses; `null` when none was given.
     pub without: Option<WithoutResult>,
+    /// With two candidates or more, what each covers that the others do not; `null` otherwise.
+    pub head_to_head: Option<HeadToHead>,
+    /// One result per swap, in the order given.
+    pub replacements: Vec<ReplacementResult>,
 }
 
 /// Compares candidates against the baseline (the capabilities `options` includes) and, when
@@ -135,6 +256,25 @@ pub fn compare(
     candidates: &[Candidate<'_>],
     without: &[String],
 ) -> Comparison {
+    compare_all(
+        attack,
+        inventory,
+        options,
+        &Scenarios {
+            candidates,
+            without,
+            replacements: &[],
+        },
+    )
+}
+
+/// [`compare`], with replacements too.
+pub fn compare_all(
+    attack: &Attack,
+    inventory: &Inventory,
+    options: &AssessOptions,
+    scenarios: &Scenarios<'_>,
+) -> Comparison {
     let engine = Engine::new(attack, inventory);
     let baseline_caps: Vec<&Capability> = inventory
         .capabilities
@@ -142,17 +282,29 @@ pub fn compare(
         .filter(|c| options.counts(c.status))
         .collect();
     let baseline = engine.score(&baseline_caps);
-    let results = candidates
+    let mut results = Vec::with_capacity(scenarios.candidates.len());
+    let mut alone_scores = Vec::with_capacity(scenarios.candidates.len());
+    for candidate in scenarios.candidates {
+        let (result, alone) = candidate_result(&engine, &baseline_caps, &baseline, candidate);
+        results.push(result);
+        alone_scores.push(alone);
+    }
+    let head_to_head =
+        (results.len() >= 2).then(|| head_to_head(&engine, &baseline, &results, &alone_scores));
+    let without = (!scenarios.without.is_empty())
+        .then(|| without_result(&engine, &baseline_caps, &baseline, scenarios.without));
+    let replacements = scenarios
+        .replacements
         .iter()
-        .map(|candidate| candidate_result(&engine, &baseline_caps, &baseline, candidate))
+        .map(|r| replacement_result(&engine, &baseline_caps, &baseline, r))
         .collect();
-    let without =
-        (!without.is_empty()).then(|| without_result(&engine, &baseline_caps, &baseline, without));
     Comparison {
         include: options.statuses(),
         baseline: totals(&baseline),
         candidates: results,
         without,
+        head_to_head,
+        replacements,
     }
 }
 
@@ -193,12 +345,27 @@ fn sort_changes(list: &mut [LeafChange]) {
     });
 }
 
+/// What to call a set of capabilities: their names joined by ` + `.
+fn names(capabilities: &[Capability]) -> String {
+    capabilities
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+/// A rise that counts as an improvement (on rounded scores, so 0.01 exactly counts).
+fn improves(before: f64, after: f64) -> bool {
+    round6(after - before) >= IMPROVED_AT_LEAST
+}
+
+/// The result of one candidate, and its scores on its own (for the head-to-head).
 fn candidate_result(
     engine: &Engine<'_>,
     baseline_caps: &[&Capability],
     baseline: &Scores,
     candidate: &Candidate<'_>,
-) -> CandidateResult {
+) -> (CandidateResult, Scores) {
     let mut with: Vec<&Capability> = baseline_caps.to_vec();
     for c in candidate.capabilities {
         if !baseline_caps.contains(&c) {
@@ -212,21 +379,22 @@ fn candidate_result(
     let before_leaves = leaf_scores(engine, baseline);
     let mut newly_covered = Vec::new();
     let mut improved = Vec::new();
-    let mut overlap = Vec::new();
+    let mut redundant = Vec::new();
     for (n, before) in before_leaves {
         let now = round6(after.nodes[n].score);
-        if before <= 0.0 && now > 0.0 {
-            newly_covered.push(change(engine, n, before, now));
-        } else if before > 0.0 && now > before {
+        if before <= 0.0 {
+            if now > 0.0 {
+                newly_covered.push(change(engine, n, before, now));
+            }
+        } else if improves(before, now) {
             improved.push(change(engine, n, before, now));
-        }
-        if before > 0.0 && round6(alone.nodes[n].score) > 0.0 {
-            overlap.push(change(engine, n, before, now));
+        } else if round6(alone.nodes[n].score) > 0.0 {
+            redundant.push(change(engine, n, before, now));
         }
     }
     sort_changes(&mut newly_covered);
     sort_changes(&mut improved);
-    sort_changes(&mut overlap);
+    sort_changes(&mut redundant);
 
     let gain = round6((after.overall - baseline.overall).max(0.0));
     let gain_weighted = match (after.overall_weighted, baseline.overall_weighted) {
@@ -238,8 +406,9 @@ fn candidate_result(
         .as_ref()
         .filter(|_| gain > 0.0)
         .map(|cost| round6(cost.annual / (gain * 100.0)));
-    CandidateResult {
+    let result = CandidateResult {
         label: candidate.label.to_string(),
+        name: names(candidate.capabilities),
         capabilities: candidate
             .capabilities
             .iter()
@@ -250,9 +419,107 @@ fn candidate_result(
         gain_weighted,
         newly_covered,
         improved,
-        overlap,
+        redundant,
         annual_cost,
         cost_per_point,
+    };
+    (result, alone)
+}
+
+/// What each candidate covers (on its own, score above 0) that the others do not.
+fn head_to_head(
+    engine: &Engine<'_>,
+    baseline: &Scores,
+    results: &[CandidateResult],
+    alone: &[Scores],
+) -> HeadToHead {
+    let leaves: Vec<usize> = engine
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, node)| node.leaf && node.in_scope)
+        .map(|(n, _)| n)
+        .collect();
+    // covered[i][k]: candidate i covers leaf k.
+    let covered: Vec<Vec<bool>> = alone
+        .iter()
+        .map(|scores| {
+            leaves
+                .iter()
+                .map(|&n| round6(scores.nodes[n].score) > 0.0)
+                .collect()
+        })
+        .collect();
+    let mut candidates = Vec::with_capacity(results.len());
+    for (i, result) in results.iter().enumerate() {
+        // Before and after as the candidate's own result has them (changed leaves), else the
+        // leaf is unchanged by it.
+        let changes: std::collections::BTreeMap<&str, &LeafChange> = result
+            .newly_covered
+            .iter()
+            .chain(&result.improved)
+            .chain(&result.redundant)
+            .map(|l| (l.id.as_str(), l))
+            .collect();
+        let mut unique = Vec::new();
+        for (k, &n) in leaves.iter().enumerate() {
+            let only = covered[i][k] && covered.iter().enumerate().all(|(j, c)| j == i || !c[k]);
+            if !only {
+                continue;
+            }
+            unique.push(changes.get(engine.id(n)).map_or_else(
+                || {
+                    // Not listed among its changes: its score stays the baseline's.
+                    let before = round6(baseline.nodes[n].score);
+                    change(engine, n, before, before)
+                },
+                |l| (*l).clone(),
+            ));
+        }
+        sort_changes(&mut unique);
+        let unique_gains = unique
+            .iter()
+            .filter(|l| improves(l.before, l.after))
+            .count();
+        candidates.push(Distinct {
+            label: result.label.clone(),
+            name: result.name.clone(),
+            covers: covered[i].iter().filter(|c| **c).count(),
+            unique,
+            unique_gains,
+        });
+    }
+    let mut shared: Vec<Leaf> = leaves
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| covered.iter().all(|c| c[*k]))
+        .map(|(_, &n)| Leaf {
+            id: engine.id(n).to_string(),
+            name: engine.name(n).to_string(),
+        })
+        .collect();
+    shared.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut pairs = Vec::new();
+    for a in 0..results.len() {
+        for b in a + 1..results.len() {
+            let count = |f: &dyn Fn(bool, bool) -> bool| {
+                (0..leaves.len())
+                    .filter(|&k| f(covered[a][k], covered[b][k]))
+                    .count()
+            };
+            pairs.push(Pair {
+                a: results[a].label.clone(),
+                b: results[b].label.clone(),
+                a_only: count(&|x, y| x && !y),
+                b_only: count(&|x, y| !x && y),
+                both: count(&|x, y| x && y),
+            });
+        }
+    }
+    HeadToHead {
+        candidates,
+        shared,
+        pairs,
     }
 }
 
@@ -358,5 +625,104 @@ fn without_result(
         fall_to_zero,
         weakened,
         single_points_of_failure,
+    }
+}
+
+fn replacement_result(
+    engine: &Engine<'_>,
+    baseline_caps: &[&Capability],
+    baseline: &Scores,
+    replacement: &Replacement<'_>,
+) -> ReplacementResult {
+    let retired: Vec<&Capability> = baseline_caps
+        .iter()
+        .copied()
+        .filter(|c| c.id == replacement.old)
+        .collect();
+    let mut edited: Vec<&Capability> = baseline_caps
+        .iter()
+        .copied()
+        .filter(|c| c.id != replacement.old)
+        .collect();
+    for c in replacement.new.capabilities {
+        if !edited.contains(&c) {
+            edited.push(c);
+        }
+    }
+    let after = engine.score(&edited);
+    let mut newly_covered = Vec::new();
+    let mut improved = Vec::new();
+    let mut fall_to_zero = Vec::new();
+    let mut weakened = Vec::new();
+    for (n, before) in leaf_scores(engine, baseline) {
+        let now = round6(after.nodes[n].score);
+        if before <= 0.0 && now > 0.0 {
+            newly_covered.push(change(engine, n, before, now));
+        } else if before > 0.0 && now <= 0.0 {
+            fall_to_zero.push(change(engine, n, before, now));
+        } else if now > before {
+            improved.push(change(engine, n, before, now));
+        } else if now < before {
+            weakened.push(change(engine, n, before, now));
+        }
+    }
+    for list in [
+        &mut newly_covered,
+        &mut improved,
+        &mut fall_to_zero,
+        &mut weakened,
+    ] {
+        sort_changes(list);
+    }
+    let overall_after = round6(after.overall);
+    let weighted_after = after.overall_weighted.map(round6);
+    let change_weighted = match (weighted_after, baseline.overall_weighted) {
+        (Some(a), Some(b)) => Some(round6(a - round6(b))),
+        _ => None,
+    };
+    let old_cost = retired
+        .iter()
+        .map(|c| c.cost.clone())
+        .collect::<Option<Vec<Cost>>>()
+        .filter(|costs| !costs.is_empty());
+    let new_cost = replacement
+        .new
+        .capabilities
+        .iter()
+        .all(|c| c.cost.is_some())
+        .then(|| total_cost(replacement.new.capabilities))
+        .flatten();
+    let annual_cost_change = match (old_cost, new_cost) {
+        (Some(old), Some(new)) if old.iter().all(|c| c.currency == new.currency) => {
+            let retired: f64 = old.iter().map(|c| c.annual).sum();
+            Some(Cost {
+                annual: new.annual - retired,
+                currency: new.currency,
+            })
+        }
+        _ => None,
+    };
+    ReplacementResult {
+        old: replacement.old.to_string(),
+        old_name: retired
+            .first()
+            .map_or_else(|| replacement.old.to_string(), |c| c.name.clone()),
+        new: replacement.new.label.to_string(),
+        new_name: names(replacement.new.capabilities),
+        new_capabilities: replacement
+            .new
+            .capabilities
+            .iter()
+            .map(|c| c.id.clone())
+            .collect(),
+        overall_after,
+        weighted_after,
+        change: round6(overall_after - round6(baseline.overall)),
+        change_weighted,
+        newly_covered,
+        improved,
+        fall_to_zero,
+        weakened,
+        annual_cost_change,
     }
 }

@@ -290,6 +290,11 @@ pub(crate) enum Command {
         /// covers. Repeat to take out several together.
         #[arg(long, value_name = "ID")]
         without: Vec<String>,
+        /// A swap: retire the counted capability OLD and deploy NEW (a capability id or an
+        /// inventory file) in one scenario; shows the scores after it and what it gains and
+        /// loses. Repeat to evaluate several swaps, each on its own.
+        #[arg(long = "replace", value_name = "OLD=NEW")]
+        replace: Vec<String>,
         /// Also write the report set with the comparison into DIR (compare.csv,
         /// chart-compare.svg, heatmap-compare-N.svg per candidate, report.html, ...).
         #[arg(short = 'o', long = "output", value_name = "DIR")]

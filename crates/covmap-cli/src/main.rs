@@ -14,6 +14,7 @@ mod assess_cmd;
 mod attack_cmd;
 mod bundle;
 mod cli;
+mod compare_cmd;
 mod diagnostics;
 mod fetch;
 mod guard;
@@ -115,13 +116,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             inventory,
             candidates,
             without,
+            replace,
             output,
             report,
             format,
-        } => assess_cmd::run_compare(
+        } => compare_cmd::run_compare(
             &inventory,
-            &candidates,
-            &without,
+            &compare_cmd::Request {
+                candidates: &candidates,
+                without: &without,
+                replace: &replace,
+            },
             (output.as_deref(), &report),
             format,
             source,

@@ -185,7 +185,7 @@ pub(crate) fn comparison(input: &ReportInput<'_>) -> Result<Option<String>, Repo
                 });
             }
             Row {
-                label: candidate.label.clone(),
+                label: candidate.name.clone(),
                 detail: candidate_detail(candidate),
                 bars,
             }
@@ -297,11 +297,13 @@ fn gain_text(candidate: &CandidateResult) -> String {
     }
 }
 
-/// The grey line under a candidate's label: what it changes and what it costs.
+/// The grey line under a candidate's name: what it changes, what it costs, and the id or file
+/// it was given as (when that is not its name).
 fn candidate_detail(candidate: &CandidateResult) -> String {
     let mut parts = vec![
         format!("{} newly covered", candidate.newly_covered.len()),
         format!("{} improved", candidate.improved.len()),
+        format!("{} redundant", candidate.redundant.len()),
     ];
     if let Some(cost) = &candidate.annual_cost {
         parts.push(format!(
@@ -309,6 +311,14 @@ fn candidate_detail(candidate: &CandidateResult) -> String {
             thousands(cost.annual),
             cost.currency.to_uppercase()
         ));
+    }
+    if candidate.label != candidate.name {
+        // A file given by path: its file name is enough to tell it apart here.
+        let label = std::path::Path::new(&candidate.label)
+            .file_name()
+            .and_then(|f| f.to_str())
+            .unwrap_or(&candidate.label);
+        parts.push(text::short_name(label).into_owned());
     }
     parts.join(" · ")
 }

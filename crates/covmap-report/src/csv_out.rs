@@ -39,13 +39,16 @@
 //!   `techniques` (gaps it addresses), `priority` (sum of their gap priorities, each leaf
 //!   once; 6 decimals, may exceed 1), `top` (IDs of its first gaps in the gap ranking),
 //!   `top_names` (the same, `ID: name`).
-//! - `compare.csv`, one row per candidate in the order compared (a `--without` result is not
-//!   in it): the columns of `covmap compare --format csv` (`candidate`, `capabilities`, `gain`,
-//!   `gain_weighted`, `newly_covered`, `improved`, `overlap`, `annual_cost`, `currency`,
-//!   `cost_per_point`) with the scores before and after inserted after `capabilities`:
-//!   `baseline`, `baseline_weighted`, `overall_after`, `overall_weighted_after`. The three
-//!   counts are numbers of leaves; `cost_per_point` is the annual cost of one percentage point
-//!   of overall coverage.
+//! - `compare.csv`, one row per candidate in the order compared (`--without` and `--replace`
+//!   results are not in it): the columns of `covmap compare --format csv` (`candidate` (the
+//!   capability name), `label` (the id or file given), `capabilities`, `gain`, `gain_weighted`,
+//!   `newly_covered`, `improved`, `redundant`, `covers`, `unique`, `unique_gains`,
+//!   `unique_techniques`, `annual_cost`, `currency`, `cost_per_point`) with the scores before
+//!   and after inserted after `capabilities`: `baseline`, `baseline_weighted`, `overall_after`,
+//!   `overall_weighted_after`. The counts are numbers of leaves; `covers` to
+//!   `unique_techniques` are the head-to-head (what only this candidate covers among those
+//!   compared; empty with one candidate); `cost_per_point` is the annual cost of one
+//!   percentage point of overall coverage.
 
 use std::borrow::Cow;
 

@@ -116,7 +116,15 @@ const GAIN_SCALES: [f64; 6] = [0.05, 0.1, 0.2, 0.25, 0.5, 1.0];
 
 impl<'a> Gains<'a> {
     fn new(assessment: &Assessment, candidate: &'a CandidateResult) -> Self {
-        let changes = || candidate.newly_covered.iter().chain(&candidate.improved);
+        // Redundant leaves may still rise a little (under a point): their gain shows too.
+        let changes = || {
+            candidate
+                .newly_covered
+                .iter()
+                .chain(&candidate.improved)
+                .chain(&candidate.redundant)
+                .filter(|change| change.after > change.before)
+        };
         let after = changes()
             .map(|change| (change.id.as_str(), change.after))
             .collect();
@@ -265,7 +273,7 @@ fn aria_label(scene: &Scene<'_>) -> String {
     match scene.gains {
         Some(gains) => format!(
             "ATT&CK coverage gain from {} {organization}",
-            gains.candidate.label
+            gains.candidate.name
         ),
         None => format!("ATT&CK coverage heatmap {organization}"),
     }
@@ -284,7 +292,7 @@ fn header(out: &mut String, scene: &Scene<'_>, input: &ReportInput<'_>, width: f
     let assessment = scene.assessment;
     let organization = assessment.organization.as_deref();
     let what = match (scene.gains, scene.weighted) {
-        (Some(gains), _) => format!("coverage gain from {}", gains.candidate.label),
+        (Some(gains), _) => format!("coverage gain from {}", gains.candidate.name),
         (None, true) => "threat-weighted ATT&CK coverage".to_string(),
         (None, false) => "ATT&CK coverage".to_string(),
     };
@@ -335,9 +343,15 @@ fn header(out: &mut String, scene: &Scene<'_>, input: &ReportInput<'_>, width: f
         y += 18.0;
         let candidate = gains.candidate;
         let mut line = format!(
-            "{} newly covered, {} improved \u{b7} capabilities: {}",
+            "{} newly covered, {} improved, {} redundant \u{b7} {}: {}",
             count(candidate.newly_covered.len(), "technique"),
             candidate.improved.len(),
+            candidate.redundant.len(),
+            if candidate.label == candidate.name {
+                "capabilities"
+            } else {
+                candidate.label.as_str()
+            },
             candidate.capabilities.join(", ")
         );
         if let Some(cost) = &candidate.annual_cost {
@@ -1015,7 +1029,7 @@ fn tooltip(scene: &Scene<'_>, column: &Column<'_>, cell: &Cell<'_>, gain: Option
         lines.push(if gain > 0.0 {
             format!(
                 "With {}: {} \u{2192} {} ({})",
-                crate::text::short_name(&gains.candidate.label),
+                crate::text::short_name(&gains.candidate.name),
                 percent(t.score),
                 percent(after),
                 points(gain)
@@ -1023,7 +1037,7 @@ fn tooltip(scene: &Scene<'_>, column: &Column<'_>, cell: &Cell<'_>, gain: Option
         } else {
             format!(
                 "With {}: unchanged",
-                crate::text::short_name(&gains.candidate.label)
+                crate::text::short_name(&gains.candidate.name)
             )
         });
     }

@@ -83,7 +83,7 @@ pub(crate) fn page(
                     (sections::tactics(input, pieces))
                     (sections::gaps(input, options.top_gaps))
                     @if let Some(comparison) = input.comparison {
-                        (sections::comparison(input, comparison, pieces))
+                        (sections::comparison(comparison, pieces))
                     }
                     @if !input.threats.is_empty() {
                         (sections::threats(input.threats, pieces))

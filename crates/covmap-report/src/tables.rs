@@ -397,8 +397,9 @@ pub(crate) fn capabilities(assessment: &Assessment) -> Table<'_> {
 /// One row per candidate, in the order compared. The CSV file (the columns of `covmap compare
 /// --format csv`) puts each weighted score after its unweighted one; the workbook puts the
 /// weighted scores together after the gain.
-const COMPARE_COLUMNS: [Column; 16] = [
+const COMPARE_COLUMNS: [Column; 21] = [
     Column::both("candidate", "Candidate", 36.0),
+    Column::both("label", "From", 30.0),
     Column::both("capabilities", "Capabilities", 30.0),
     Column::both("baseline", "Baseline", 10.0),
     Column::csv_only("baseline_weighted"),
@@ -410,7 +411,11 @@ const COMPARE_COLUMNS: [Column; 16] = [
     Column::both("gain_weighted", "Weighted gain (points)", 10.0),
     Column::both("newly_covered", "Newly covered", 10.0),
     Column::both("improved", "Improved", 10.0),
-    Column::both("overlap", "Overlap", 10.0),
+    Column::both("redundant", "Redundant", 10.0),
+    Column::both("covers", "Covers (head-to-head)", 12.0),
+    Column::both("unique", "Only it covers", 12.0),
+    Column::both("unique_gains", "Only it covers, gains", 12.0),
+    Column::both("unique_techniques", "Only it covers (IDs)", 40.0),
     Column::both("annual_cost", "Annual cost", 12.0),
     Column::both("currency", "Currency", 9.0),
     Column::both("cost_per_point", "Cost per point", 12.0),
@@ -420,8 +425,14 @@ pub(crate) fn compare(comparison: &Comparison) -> Table<'_> {
     let baseline = comparison.baseline;
     Table::new(
         &COMPARE_COLUMNS,
-        comparison.candidates.iter().map(move |c| {
+        comparison.candidates.iter().enumerate().map(move |(i, c)| {
+            // The head-to-head columns are empty with a single candidate.
+            let distinct = comparison
+                .head_to_head
+                .as_ref()
+                .and_then(|h| h.candidates.get(i));
             [
+                Cell::text(c.name.as_str()),
                 Cell::text(c.label.as_str()),
                 Cell::list(&c.capabilities),
                 Cell::Percent(baseline.overall),
@@ -434,7 +445,13 @@ pub(crate) fn compare(comparison: &Comparison) -> Table<'_> {
                 c.gain_weighted.map_or(Cell::Empty, Cell::Points),
                 Cell::count(c.newly_covered.len()),
                 Cell::count(c.improved.len()),
-                Cell::count(c.overlap.len()),
+                Cell::count(c.redundant.len()),
+                distinct.map_or(Cell::Empty, |d| Cell::count(d.covers)),
+                distinct.map_or(Cell::Empty, |d| Cell::count(d.unique.len())),
+                distinct.map_or(Cell::Empty, |d| Cell::count(d.unique_gains)),
+                distinct.map_or(Cell::Empty, |d| {
+                    Cell::List(d.unique.iter().map(|l| l.id.as_str()).collect())
+                }),
                 c.annual_cost
                     .as_ref()
                     .map_or(Cell::Empty, |k| Cell::Money(k.annual)),

@@ -2,12 +2,14 @@
 //! [0, 1]; adding a capability or raising a level never lowers any score; the order of
 //! capabilities, entries, techniques, exclusions, threats and files does not matter; splitting
 //! a capability into several of one system changes no score; a capability added to a system
-//! gives, per leaf, function and platform, the max of the system with and without it.
+//! gives, per leaf, function and platform, the max of the system with and without it; a swap
+//! (`compare --replace`) scores exactly as the edited inventory; the head-to-head of two
+//! candidates is consistent set algebra.
 
 use std::path::PathBuf;
 
 use covmap_assess::check::{CheckOptions, check};
-use covmap_assess::compare::{Candidate, compare};
+use covmap_assess::compare::{Candidate, Replacement, Scenarios, compare, compare_all};
 use covmap_assess::gaps::{GapOptions, gaps};
 use covmap_assess::inventory::{
     Capability, Confidence, CoverageEntry, Exclusion, Function, Inventory, InventoryFile, Level,
@@ -421,5 +423,108 @@ proptest! {
         }
         let result = check(&a, &CheckOptions { baseline: Some(&a), ..CheckOptions::default() });
         prop_assert!(result.passed && result.dropped.is_empty());
+    }
+
+    #[test]
+    fn a_replacement_scores_as_the_edited_inventory(
+        inv in inventory_strategy(),
+        new in capabilities(2),
+        old in 0usize..6,
+    ) {
+        let old = format!("c{old}");
+        let options = AssessOptions::default();
+        if !inv.capabilities.iter().any(|c| c.id == old && options.counts(c.status)) {
+            return Ok(());
+        }
+        // Ids of their own (the strategy numbers every list from c0).
+        let mut new = new;
+        for (i, c) in new.iter_mut().enumerate() {
+            c.id = format!("n{i}");
+            c.status = Status::Candidate;
+        }
+        let c = compare_all(
+            mini(),
+            &inv,
+            &options,
+            &Scenarios {
+                replacements: &[Replacement {
+                    old: &old,
+                    new: Candidate { label: "new", capabilities: &new },
+                }],
+                ..Scenarios::default()
+            },
+        );
+        let mut edited = inv.clone();
+        for cap in &mut edited.capabilities {
+            if cap.id == old {
+                cap.status = Status::Retired;
+            }
+        }
+        edited.capabilities.extend(new.iter().cloned().map(|mut cap| {
+            cap.status = Status::Deployed;
+            cap
+        }));
+        let direct = run(&edited);
+        let r = &c.replacements[0];
+        prop_assert_eq!(r.overall_after.to_bits(), direct.overall.to_bits());
+        prop_assert_eq!(
+            r.weighted_after.map(f64::to_bits),
+            direct.overall_weighted.map(f64::to_bits)
+        );
+    }
+
+    #[test]
+    fn the_head_to_head_is_set_algebra(
+        inv in inventory_strategy(),
+        a in capabilities(2),
+        b in capabilities(2),
+    ) {
+        let rename = |caps: Vec<Capability>, prefix: &str| -> Vec<Capability> {
+            caps.into_iter()
+                .enumerate()
+                .map(|(i, mut c)| {
+                    c.id = format!("{prefix}{i}");
+                    c.status = Status::Candidate;
+                    c
+                })
+                .collect()
+        };
+        let (a, b) = (rename(a, "a"), rename(b, "b"));
+        let c = compare(
+            mini(),
+            &inv,
+            &AssessOptions::default(),
+            &[
+                Candidate { label: "a", capabilities: &a },
+                Candidate { label: "b", capabilities: &b },
+            ],
+            &[],
+        );
+        let h = c.head_to_head.expect("two candidates");
+        let pair = &h.pairs[0];
+        let (da, db) = (&h.candidates[0], &h.candidates[1]);
+        prop_assert_eq!(pair.a_only, da.unique.len());
+        prop_assert_eq!(pair.b_only, db.unique.len());
+        prop_assert_eq!(pair.both, h.shared.len());
+        prop_assert_eq!(da.covers, pair.a_only + pair.both);
+        prop_assert_eq!(db.covers, pair.b_only + pair.both);
+        prop_assert!(da.unique.iter().all(|l| db.unique.iter().all(|m| m.id != l.id)));
+        prop_assert!(da.unique_gains <= da.unique.len() && db.unique_gains <= db.unique.len());
+        // Newly covered, improved and redundant never share a leaf.
+        for r in &c.candidates {
+            let mut ids: Vec<&str> = r
+                .newly_covered
+                .iter()
+                .chain(&r.improved)
+                .chain(&r.redundant)
+                .map(|l| l.id.as_str())
+                .collect();
+            let n = ids.len();
+            ids.sort_unstable();
+            ids.dedup();
+            prop_assert_eq!(ids.len(), n);
+            prop_assert!(r.improved.iter().all(|l| l.after - l.before >= 0.01 - 1e-9));
+            prop_assert!(r.redundant.iter().all(|l| l.after - l.before < 0.01));
+        }
     }
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::common::Env;
-use crate::inv::{CAND_EDR, CAND_NDR, EX01, e18, real_root, real_root_cmd, root_mini, s};
+use crate::inv::{CAND_EDR, CAND_NDR, EX01, e18, percent, real_root, real_root_cmd, root_mini, s};
 
 /// The files `assess -o` writes for example 01 (which selects threats) with every output.
 const FULL_SET: [&str; 13] = [
@@ -224,6 +224,8 @@ fn compare_writes_the_comparison_outputs() {
         CAND_EDR,
         "--candidate",
         CAND_NDR,
+        "--replace",
+        &format!("ndr={CAND_NDR}"),
         "--format",
         "json",
         "-o",
@@ -248,19 +250,36 @@ fn compare_writes_the_comparison_outputs() {
             written.keys()
         );
     }
-    // compare.csv holds the candidates of the JSON, in order.
+    // compare.csv holds the candidates of the JSON, in order: name, then label.
     let mut reader = csv::Reader::from_reader(written["compare.csv"].as_slice());
-    let labels: Vec<String> = reader
+    let labels: Vec<[String; 2]> = reader
         .records()
-        .map(|r| r.expect("row")[0].to_string())
+        .map(|r| {
+            let r = r.expect("row");
+            [r[0].to_string(), r[1].to_string()]
+        })
         .collect();
-    let expected: Vec<String> = doc["candidates"]
+    let expected: Vec<[String; 2]> = doc["candidates"]
         .as_array()
         .expect("candidates")
         .iter()
-        .map(|c| c["label"].as_str().expect("label").to_string())
+        .map(|c| {
+            [
+                c["name"].as_str().expect("name").to_string(),
+                c["label"].as_str().expect("label").to_string(),
+            ]
+        })
         .collect();
     assert_eq!(labels, expected);
+    // report.html's comparison section has the head-to-head of the two candidates.
+    let html = String::from_utf8_lossy(&written["report.html"]);
+    assert!(html.contains(r#"id="head-to-head""#));
+    // ... and the swap, with the figures of the JSON.
+    let swap = &doc["replacements"][0];
+    assert!(html.contains(&format!(
+        r#"<div class="replacement" data-old="ndr" data-new="{CAND_NDR}"><h3>Replacing RevealX 360 (network detection and response) by Packetwise Sentry NDR</h3><p>Coverage would be <strong>{}</strong>"#,
+        percent(swap["overall_after"].as_f64().expect("a number"))
+    )));
     // The baseline of the reports is the deployed inventory: the same as `assess`.
     let assessed: Value = serde_json::from_slice(&written["assessment.json"]).expect("json");
     let direct = real_root(&bundle, &["assess", EX01, "--format", "json"])

@@ -2,7 +2,9 @@
 //! through maud's `(…)` splices, which escape it; only the SVG pieces other modules drew (and
 //! escaped) are inlined as they are.
 
-use covmap_assess::compare::{CandidateResult, Comparison, WithoutResult};
+use covmap_assess::compare::{
+    CandidateResult, Comparison, HeadToHead, LeafChange, ReplacementResult, WithoutResult,
+};
 use covmap_assess::gaps::Gap;
 use covmap_assess::inventory::Function;
 use covmap_assess::score::{Assessment, NamedRef, TacticResult};
@@ -446,11 +448,7 @@ fn gap_row(a: &Assessment, gap: &Gap, weighted: bool) -> Markup {
 }
 
 /// What candidate products would add, and what retiring capabilities would lose.
-pub(super) fn comparison(
-    input: &ReportInput<'_>,
-    comparison: &Comparison,
-    pieces: &Pieces,
-) -> Markup {
+pub(super) fn comparison(comparison: &Comparison, pieces: &Pieces) -> Markup {
     let weighted = comparison.baseline.overall_weighted.is_some();
     let statuses: Vec<&str> = comparison
         .include
@@ -476,35 +474,31 @@ pub(super) fn comparison(
                             th { "Candidate" } th { "Coverage after" } th.num { "Gain" }
                             @if weighted { th.num { "Weighted gain" } }
                             th.num { "Annual cost" } th.num { "Cost per point" }
-                            th.num { "Newly covered" } th.num { "Improved" } th.num { "Overlap" }
+                            th.num { "Newly covered" } th.num { "Improved" } th.num { "Redundant" }
                         } }
                         tbody {
-                            @for c in &comparison.candidates { (candidate_row(input.assessment, c, weighted)) }
+                            @for c in &comparison.candidates { (candidate_row(c, weighted)) }
                         }
                     }
+                    p.small.muted {
+                        "Newly covered: the score goes from 0 to above 0. Improved: an already covered technique rises by a point or more. "
+                        "Redundant: covered already, the candidate covers it too, and it rises by less than a point."
+                    }
                 }
+                @if let Some(h) = &comparison.head_to_head { (head_to_head_block(h)) }
                 @if let Some(without) = &comparison.without { (without_block(without)) }
+                @for r in &comparison.replacements { (replacement_block(r)) }
             }
         }
     }
 }
 
-fn candidate_row(a: &Assessment, c: &CandidateResult, weighted: bool) -> Markup {
-    let names: Vec<&str> = c
-        .capabilities
-        .iter()
-        .map(|id| {
-            a.capabilities
-                .iter()
-                .find(|cap| cap.id == *id)
-                .map_or(id.as_str(), |cap| cap.name.as_str())
-        })
-        .collect();
+fn candidate_row(c: &CandidateResult, weighted: bool) -> Markup {
     html! {
         tr data-candidate=(c.label) {
             td {
-                div.cand-label { (c.label) }
-                @if !names.is_empty() && names != [c.label.as_str()] { div.small.muted { (names.join(", ")) } }
+                div.cand-label { (c.name) }
+                @if c.label != c.name { div.small.muted.cand-from { (c.label) } }
                 @if !c.newly_covered.is_empty() {
                     details.newly {
                         summary { "Newly covered techniques" }
@@ -524,7 +518,75 @@ fn candidate_row(a: &Assessment, c: &CandidateResult, weighted: bool) -> Markup 
             }
             td.num.newly-count { (c.newly_covered.len()) }
             td.num { (c.improved.len()) }
-            td.num { (c.overlap.len()) }
+            td.num { (c.redundant.len()) }
+        }
+    }
+}
+
+/// Leaves with their score before and after, in a collapsed list.
+fn leaf_list(summary: &str, leaves: &[LeafChange]) -> Markup {
+    html! {
+        @if !leaves.is_empty() {
+            details.newly {
+                summary { (summary) }
+                ul.refs { @for l in leaves { li { span.rid { (l.id) } " " (l.name) " " span.muted { (percent(l.before)) " → " (percent(l.after)) } } } }
+            }
+        }
+    }
+}
+
+/// What each candidate covers that the others do not.
+fn head_to_head_block(h: &HeadToHead) -> Markup {
+    html! {
+        h3 { "Head to head" }
+        p { "Techniques in scope each candidate covers on its own that the other candidates do not; “gains” are those that would rise by a point or more over the baseline. "
+            (h.shared.len()) " techniques are covered by all of them." }
+        table.data #head-to-head {
+            thead { tr {
+                th { "Candidate" } th.num { "Covers" } th.num { "Only it covers" } th.num { "Of which gains" } th { "Only it covers" }
+            } }
+            tbody {
+                @for d in &h.candidates {
+                    tr data-candidate=(d.label) {
+                        td { div.cand-label { (d.name) } @if d.label != d.name { div.small.muted { (d.label) } } }
+                        td.num { (d.covers) }
+                        td.num.unique-count { (d.unique.len()) }
+                        td.num { (d.unique_gains) }
+                        td { (leaf_list(&format!("{} techniques", d.unique.len()), &d.unique)) }
+                    }
+                }
+            }
+        }
+        @if h.pairs.len() > 1 {
+            table.data #head-to-head-pairs {
+                thead { tr { th { "Pair" } th.num { "Only the first" } th.num { "Only the second" } th.num { "Both" } } }
+                tbody {
+                    @for p in &h.pairs {
+                        tr { td { (p.a) " vs " (p.b) } td.num { (p.a_only) } td.num { (p.b_only) } td.num { (p.both) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The net effect of one swap.
+fn replacement_block(r: &ReplacementResult) -> Markup {
+    html! {
+        div.replacement data-old=(r.old) data-new=(r.new) {
+            h3 { "Replacing " (r.old_name) " by " (r.new_name) }
+            p {
+                "Coverage would be " strong { (percent(r.overall_after)) } " (" (format::points(r.change)) ")"
+                @if let (Some(w), Some(c)) = (r.weighted_after, r.change_weighted) { ", " (percent(w)) " threat-weighted (" (format::points(c)) ")" }
+                "; " (r.newly_covered.len()) " techniques newly covered, " (r.improved.len()) " improved, "
+                (r.weakened.len()) " weakened and " (r.fall_to_zero.len()) " losing all coverage. "
+                @match &r.annual_cost_change {
+                    Some(cost) => { "Annual cost change: " @if cost.annual > 0.0 { "+" } (format::money(cost.annual, &cost.currency)) "." },
+                    None => { "Annual cost change unknown (a cost is missing or the currencies differ)." },
+                }
+            }
+            (leaf_list("Techniques losing all coverage", &r.fall_to_zero))
+            (leaf_list("Techniques newly covered", &r.newly_covered))
         }
     }
 }

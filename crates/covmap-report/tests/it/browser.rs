@@ -1,7 +1,8 @@
 //! report.html and heatmap.svg in a real browser (headless Chromium over the DevTools
 //! protocol): the cells and key figures are in the DOM, no script error, no network request,
-//! no injected script runs, a click opens the technique's panel, the filters work, and the page
-//! renders to a non-blank screenshot and prints to PDF.
+//! no injected script runs, a click opens the technique's panel, the filters work, the
+//! comparison names its candidates and opens its head-to-head lists, and the page renders to a
+//! non-blank screenshot and prints to PDF.
 //!
 //! Skipped (with a notice) when `/usr/bin/chromium` is missing; a failure with `CI=true`. With
 //! `COVMAP_KEEP_BROWSER_OUTPUT=DIR`, the screenshots and PDFs are also written to DIR.
@@ -23,6 +24,7 @@ use headless_chrome::protocol::cdp::types::Event;
 use headless_chrome::types::PrintToPdfOptions;
 use headless_chrome::{Browser, LaunchOptions, Tab};
 
+use covmap_assess::compare::Comparison;
 use covmap_assess::score::Assessment;
 
 use crate::common::{self, Owned};
@@ -388,6 +390,84 @@ fn check_panel(tab: &Tab, dir: &Path, name: &str, a: &Assessment, pairs: &Cells)
     );
 }
 
+/// The comparison section: candidates named by their capabilities (as text), the head-to-head
+/// with two candidates or more (a click on a candidate's list opens it, one item per technique
+/// only it covers), one block per swap.
+fn check_comparison(tab: &Tab, name: &str, comparison: Option<&Comparison>) {
+    let Some(comparison) = comparison else {
+        assert_eq!(
+            eval_count(tab, "document.querySelectorAll('#comparison').length"),
+            0
+        );
+        return;
+    };
+    let shown = eval_json(
+        tab,
+        "Array.from(document.querySelectorAll('#candidate-table .cand-label'), e => e.textContent)",
+    );
+    let names: Vec<&str> = comparison
+        .candidates
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(shown, serde_json::json!(names), "{name}: candidate names");
+    let Some(h) = &comparison.head_to_head else {
+        assert!(comparison.candidates.len() < 2);
+        assert_eq!(
+            eval_count(tab, "document.querySelectorAll('#head-to-head').length"),
+            0,
+            "{name}: no head-to-head with one candidate"
+        );
+        return check_replacements(tab, name, comparison);
+    };
+    let counts = eval_json(
+        tab,
+        "Array.from(document.querySelectorAll('#head-to-head .unique-count'), e => Number(e.textContent))",
+    );
+    let expected: Vec<usize> = h.candidates.iter().map(|d| d.unique.len()).collect();
+    assert_eq!(
+        counts,
+        serde_json::json!(expected),
+        "{name}: only it covers"
+    );
+    // The first candidate with techniques only it covers: its list opens on a click.
+    if let Some(i) = h.candidates.iter().position(|d| !d.unique.is_empty()) {
+        let row = format!("#head-to-head tbody tr:nth-child({})", i + 1);
+        let open = format!("document.querySelector('{row} details').open");
+        assert_eq!(eval_json(tab, &open), false, "{name}: closed at first");
+        let summary = scroll_to(tab, &format!("{row} summary"));
+        tab.click_point(summary).expect("click");
+        assert_eq!(eval_json(tab, &open), true, "{name}: opened by a click");
+        let items = eval_json(
+            tab,
+            &format!(
+                "Array.from(document.querySelectorAll('{row} li .rid'), e => [e.textContent, e.offsetHeight > 0])"
+            ),
+        );
+        let ids: Vec<(&str, bool)> = h.candidates[i]
+            .unique
+            .iter()
+            .map(|l| (l.id.as_str(), true))
+            .collect();
+        assert_eq!(items, serde_json::json!(ids), "{name}: listed and visible");
+    }
+    check_replacements(tab, name, comparison);
+}
+
+/// One block per swap, its heading the two names as text.
+fn check_replacements(tab: &Tab, name: &str, comparison: &Comparison) {
+    let headings = eval_json(
+        tab,
+        "Array.from(document.querySelectorAll('#comparison .replacement h3'), e => e.textContent)",
+    );
+    let expected: Vec<String> = comparison
+        .replacements
+        .iter()
+        .map(|r| format!("Replacing {} by {}", r.old_name, r.new_name))
+        .collect();
+    assert_eq!(headings, serde_json::json!(expected), "{name}: swaps");
+}
+
 /// A platform dims exactly the cells whose technique lacks it; hiding a tactic hides its
 /// column; a capability highlights the cells it contributes to; reset undoes it all.
 fn check_filters(tab: &Tab, name: &str, a: &Assessment, pairs: &Cells) {
@@ -515,6 +595,7 @@ fn check_report(browser: &Browser, name: &str, owned: &Owned) {
     let pairs = check_dom(&tab, name, a, cells_in_svg);
     check_panel(&tab, &dir, name, a, &pairs);
     check_filters(&tab, name, a, &pairs);
+    check_comparison(&tab, name, owned.comparison.as_ref());
     check_pictures(&tab, &dir, name);
 
     // heatmap.svg on its own.

@@ -239,14 +239,29 @@ fn grouped(amount: f64) -> String {
     out
 }
 
+/// A row label as the charts show it: up to 60 characters, else the first 30, `…` and the
+/// last 29.
+fn row_label(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    if chars.len() <= 60 {
+        return name.to_string();
+    }
+    let mut short: String = chars[..30].iter().collect();
+    short.push('…');
+    short.extend(&chars[chars.len() - 29..]);
+    short
+}
+
 /// The comparison chart: one bar per candidate (and weighted), lengths and cost per point.
 fn check_comparison(comparison: &Comparison, svg: &str) {
     let parsed = Parsed::new(svg);
-    let labels: Vec<&str> = comparison
+    // Candidates are named by their capabilities' names (shortened past 60 characters).
+    let shown: Vec<String> = comparison
         .candidates
         .iter()
-        .map(|c| c.label.as_str())
+        .map(|c| row_label(&c.name))
         .collect();
+    let labels: Vec<&str> = shown.iter().map(String::as_str).collect();
     assert_in_order(&parsed, &labels);
     let blue = parsed.bars(BLUE);
     let orange = parsed.bars(ORANGE);
@@ -287,16 +302,23 @@ fn check_comparison(comparison: &Comparison, svg: &str) {
             );
         }
         let texts = parsed.text_strings();
-        let at = texts
-            .iter()
-            .position(|t| *t == candidate.label)
-            .expect("shown");
-        assert_eq!(texts[at + 2], value, "{}", candidate.label);
+        let at = texts.iter().position(|t| *t == labels[i]).expect("shown");
+        assert_eq!(texts[at + 2], value, "{}", candidate.name);
         assert!(texts[at + 1].starts_with(&format!(
-            "{} newly covered · {} improved",
+            "{} newly covered · {} improved · {} redundant",
             candidate.newly_covered.len(),
-            candidate.improved.len()
+            candidate.improved.len(),
+            candidate.redundant.len()
         )));
+        // The id or file it was given as is the secondary label, when it is not the name.
+        if candidate.label != candidate.name {
+            let file = candidate.label.rsplit('/').next().expect("a part");
+            assert!(
+                texts[at + 1].ends_with(&format!(" · {file}")),
+                "{}",
+                texts[at + 1]
+            );
+        }
         if let Some(g) = candidate.gain_weighted {
             assert!((orange[i] - length(g * 100.0, max, span)).abs() <= 1);
             assert_eq!(texts[at + 3], format!("{:+.1} pts", g * 100.0));
@@ -410,7 +432,7 @@ fn hostile_text_is_escaped() {
     let mut threats = base.threats.clone();
     threats[0].name = IMG.to_string();
     let mut comparison = base.comparison.clone().expect("a candidate");
-    comparison.candidates[0].label = format!("{SCRIPT} & {IMG}");
+    comparison.candidates[0].name = format!("{SCRIPT} & {IMG}");
     let owned = Owned {
         assessment,
         gaps: base.gaps.clone(),

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use covmap_assess::compare::{Candidate, Comparison, compare};
+use covmap_assess::compare::{Candidate, Comparison, Replacement, Scenarios, compare_all};
 use covmap_assess::gaps::{Gap, GapOptions, gaps};
 use covmap_assess::inventory::{Capability, Status};
 use covmap_assess::parse::{SourceFile, ValidationContext, parse_inventories};
@@ -46,8 +46,15 @@ impl Owned {
 
 /// Parses `files` (paths relative to the repository root) and `candidate_files` against
 /// `attack`, assesses the deployed capabilities, and compares each candidate file, and each
-/// `candidate` capability of the inventory, with them, as `covmap compare` does.
-pub(crate) fn build(attack: &Attack, files: &[&str], candidate_files: &[&str]) -> Owned {
+/// `candidate` capability of the inventory, with them, as `covmap compare` does; `replace` are
+/// swaps (a counted capability id, the label of a candidate: a file or capability id), as
+/// `--replace OLD=NEW`.
+pub(crate) fn build(
+    attack: &Attack,
+    files: &[&str],
+    candidate_files: &[&str],
+    replace: &[(&str, &str)],
+) -> Owned {
     let root = repo_root();
     let sources: Vec<SourceFile> = files
         .iter()
@@ -99,7 +106,26 @@ pub(crate) fn build(attack: &Attack, files: &[&str], candidate_files: &[&str]) -
                 capabilities: caps,
             })
             .collect();
-        compare(attack, &inventory, &options, &candidates, &[])
+        let replacements: Vec<Replacement<'_>> = replace
+            .iter()
+            .map(|(old, new)| Replacement {
+                old,
+                new: *candidates
+                    .iter()
+                    .find(|c| c.label == *new)
+                    .expect("a candidate to swap in"),
+            })
+            .collect();
+        compare_all(
+            attack,
+            &inventory,
+            &options,
+            &Scenarios {
+                candidates: &candidates,
+                without: &[],
+                replacements: &replacements,
+            },
+        )
     });
     Owned {
         assessment,
@@ -122,13 +148,20 @@ pub(crate) fn mini() -> &'static Attack {
 /// capability) against the synthetic bundle.
 pub(crate) fn full() -> &'static Owned {
     static CELL: OnceLock<Owned> = OnceLock::new();
-    CELL.get_or_init(|| build(mini(), &["fixtures/inventory/good/full.yaml"], &[]))
+    CELL.get_or_init(|| build(mini(), &["fixtures/inventory/good/full.yaml"], &[], &[]))
 }
 
 /// `fixtures/report/hostile.yaml`: script and formula payloads in every free-text field.
 pub(crate) fn hostile() -> &'static Owned {
     static CELL: OnceLock<Owned> = OnceLock::new();
-    CELL.get_or_init(|| build(mini(), &["fixtures/report/hostile.yaml"], &[]))
+    CELL.get_or_init(|| {
+        build(
+            mini(),
+            &["fixtures/report/hostile.yaml"],
+            &[],
+            &[("xss", "candidate-x")],
+        )
+    })
 }
 
 /// The real enterprise 18.1 bundle from `../shared`, loaded once; `None` (with a notice) when
@@ -167,6 +200,7 @@ pub(crate) fn example_01() -> Option<&'static Owned> {
                     "examples/02-compare-candidates/candidate-edr.yaml",
                     "examples/02-compare-candidates/candidate-ndr.yaml",
                 ],
+                &[("ndr", "examples/02-compare-candidates/candidate-ndr.yaml")],
             )
         })
     })

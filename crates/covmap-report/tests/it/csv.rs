@@ -375,6 +375,7 @@ fn check_compare(input: &ReportInput<'_>, files: &BTreeMap<String, Vec<u8>>) {
         t.header,
         [
             "candidate",
+            "label",
             "capabilities",
             "baseline",
             "baseline_weighted",
@@ -384,15 +385,35 @@ fn check_compare(input: &ReportInput<'_>, files: &BTreeMap<String, Vec<u8>>) {
             "gain_weighted",
             "newly_covered",
             "improved",
-            "overlap",
+            "redundant",
+            "covers",
+            "unique",
+            "unique_gains",
+            "unique_techniques",
             "annual_cost",
             "currency",
             "cost_per_point",
         ]
     );
     assert_eq!(t.rows.len(), comparison.candidates.len());
-    for (row, c) in t.rows.iter().zip(&comparison.candidates) {
-        assert_eq!(cell(row, "candidate"), text_of(&c.label));
+    for (i, (row, c)) in t.rows.iter().zip(&comparison.candidates).enumerate() {
+        assert_eq!(cell(row, "candidate"), text_of(&c.name));
+        assert_eq!(cell(row, "label"), text_of(&c.label));
+        // The head-to-head columns: empty with a single candidate.
+        match comparison.head_to_head.as_ref().map(|h| &h.candidates[i]) {
+            Some(d) => {
+                assert_eq!(int(row, "covers"), d.covers as u64);
+                assert_eq!(int(row, "unique"), d.unique.len() as u64);
+                assert_eq!(int(row, "unique_gains"), d.unique_gains as u64);
+                let ids: Vec<String> = d.unique.iter().map(|l| l.id.clone()).collect();
+                assert_eq!(cell(row, "unique_techniques"), list_of(&ids));
+            }
+            None => {
+                for column in ["covers", "unique", "unique_gains", "unique_techniques"] {
+                    assert_eq!(cell(row, column), "", "{column}");
+                }
+            }
+        }
         assert_eq!(cell(row, "capabilities"), list_of(&c.capabilities));
         assert_eq!(num(row, "baseline"), comparison.baseline.overall);
         assert_eq!(
@@ -408,7 +429,7 @@ fn check_compare(input: &ReportInput<'_>, files: &BTreeMap<String, Vec<u8>>) {
         assert_eq!(opt_num(row, "gain_weighted"), c.gain_weighted);
         assert_eq!(int(row, "newly_covered"), c.newly_covered.len() as u64);
         assert_eq!(int(row, "improved"), c.improved.len() as u64);
-        assert_eq!(int(row, "overlap"), c.overlap.len() as u64);
+        assert_eq!(int(row, "redundant"), c.redundant.len() as u64);
         assert_eq!(
             opt_num(row, "annual_cost"),
             c.annual_cost.as_ref().map(|k| k.annual)
@@ -580,6 +601,10 @@ fn example_01_csv_files_equal_the_assessment() {
     assert_eq!(compare.len(), 2);
     assert_eq!(
         cell(&compare[0], "candidate"),
+        "Ironclad XDR Enterprise (endpoint, identity, cloud and M365 modules)"
+    );
+    assert_eq!(
+        cell(&compare[0], "label"),
         "examples/02-compare-candidates/candidate-edr.yaml"
     );
     insta::assert_snapshot!("csv_example_01_coverage", utf8(&files["coverage.csv"]));
@@ -613,7 +638,9 @@ fn hostile_cells_are_neutralised_and_otherwise_unchanged() {
     );
     let compare = parse(&files["compare.csv"]).rows;
     assert_eq!(compare.len(), 1);
-    assert_eq!(cell(&compare[0], "candidate"), "candidate-x");
+    // Named by the capability's name: a script payload, unchanged in CSV (not a formula).
+    assert_eq!(cell(&compare[0], "candidate"), "<svg onload=alert(3)>");
+    assert_eq!(cell(&compare[0], "label"), "candidate-x");
     // The raw bytes: RFC 4180 quoting of the owner (quotes doubled, comma inside quotes).
     let raw = utf8(&files["capabilities.csv"]);
     assert!(

@@ -476,14 +476,31 @@ fn check_comparison(owned: &Owned) {
             .find(|n| n.has_tag_name("text"))
             .map(text_of)
             .unwrap_or_default();
+        // Named by its capability: in full for screen readers, in the title as far as it fits.
+        let aria = doc
+            .root_element()
+            .attribute("aria-label")
+            .unwrap_or_default();
         assert!(
-            title_line.contains(&format!("coverage gain from {}", candidate.label)),
+            aria.contains(&format!("coverage gain from {}", candidate.name)),
+            "{aria}"
+        );
+        let visible = title_line.trim_end_matches('…');
+        let from = visible
+            .find("coverage gain from ")
+            .map(|at| &visible[at + "coverage gain from ".len()..])
+            .expect("the title names the candidate");
+        assert!(
+            !from.is_empty() && candidate.name.starts_with(from),
             "{title_line}"
         );
+        // Redundant leaves that still rise (by under a point) are coloured too.
         let changes: BTreeMap<&str, (f64, f64)> = candidate
             .newly_covered
             .iter()
             .chain(&candidate.improved)
+            .chain(&candidate.redundant)
+            .filter(|c| c.after > c.before)
             .map(|c| (c.id.as_str(), (c.before, c.after)))
             .collect();
         // The colour scale ends at the smallest of 5, 10, 20, 25, 50, 100 points that holds
@@ -527,7 +544,7 @@ fn check_comparison(owned: &Owned) {
             if gain > 0.0 {
                 gained.insert(id);
                 assert_eq!(fill(cell), Palette::default().hex(gain / scale), "{id}");
-                assert!(title(cell).contains(&candidate.label), "{id}");
+                assert!(title(cell).contains(&candidate.name), "{id}");
                 assert!(title(cell).contains('\u{2192}'), "{id}");
             } else if t.in_scope {
                 assert_eq!(fill(cell), "#ffffff", "{id} is neutral");

@@ -166,8 +166,9 @@ const CAPABILITIES: [&str; 13] = [
     "Defined at",
 ];
 
-const COMPARE: [&str; 14] = [
+const COMPARE: [&str; 19] = [
     "Candidate",
+    "From",
     "Capabilities",
     "Baseline",
     "Overall after",
@@ -177,7 +178,11 @@ const COMPARE: [&str; 14] = [
     "Weighted gain (points)",
     "Newly covered",
     "Improved",
-    "Overlap",
+    "Redundant",
+    "Covers (head-to-head)",
+    "Only it covers",
+    "Only it covers, gains",
+    "Only it covers (IDs)",
     "Annual cost",
     "Currency",
     "Cost per point",
@@ -316,15 +321,17 @@ fn check_compare(book: &mut Book, owned: &Owned) {
         let rows = book.table("Compare", &COMPARE);
         assert_eq!(rows.len(), comparison.candidates.len());
         for (row, c) in rows.iter().zip(&comparison.candidates) {
-            assert_eq!(text(&row[0]), c.label);
-            assert_eq!(num(&row[2]), comparison.baseline.overall);
-            assert_eq!(num(&row[3]), c.after.overall);
-            assert_eq!(num(&row[4]), c.gain);
+            assert_eq!(text(&row[0]), c.name);
+            assert_eq!(text(&row[1]), c.label);
+            assert_eq!(num(&row[3]), comparison.baseline.overall);
+            assert_eq!(num(&row[4]), c.after.overall);
+            assert_eq!(num(&row[5]), c.gain);
             assert!((c.after.overall - comparison.baseline.overall - c.gain).abs() < 1e-5);
-            assert_eq!(num(&row[8]), c.newly_covered.len() as f64);
+            assert_eq!(num(&row[9]), c.newly_covered.len() as f64);
+            assert_eq!(num(&row[11]), c.redundant.len() as f64);
             match c.cost_per_point {
-                Some(p) => assert_eq!(num(&row[13]), p),
-                None => assert_eq!(row[13], Data::Empty),
+                Some(p) => assert_eq!(num(&row[18]), p),
+                None => assert_eq!(row[18], Data::Empty),
             }
         }
     }
