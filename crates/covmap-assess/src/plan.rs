@@ -40,6 +40,9 @@ use crate::score::{AssessOptions, Engine, Hit, Hits, round6};
 /// Prefix of the ids of the capabilities that stand for mitigations (`mitigation:M1026`).
 pub const MITIGATION_PREFIX: &str = "mitigation:";
 
+/// Suffix of the names of the capabilities that stand for mitigations.
+const WHAT_IF: &str = " (what-if)";
+
 /// A gain at or below this is no gain (floating-point noise of re-scoring).
 const NO_GAIN: f64 = 1e-12;
 
@@ -127,6 +130,10 @@ pub struct Plan {
     pub spent: f64,
     /// The actions, in order.
     pub actions: Vec<PlanAction>,
+    /// What mitigation actions assume, for labels (`what-if: protect at partial, ...`); not
+    /// part of the JSON document.
+    #[serde(skip)]
+    pub mitigation_assumption: String,
 }
 
 /// Why a plan could not be made.
@@ -276,7 +283,7 @@ pub fn plan(
         .chain(mitigations.iter().map(|(mid, c)| Candidate {
             kind: ActionKind::Mitigation,
             id: mid.clone(),
-            name: c.name.clone(),
+            name: c.name.strip_suffix(WHAT_IF).unwrap_or(&c.name).to_string(),
             cost: inventory.plan.costs.get(mid).copied(),
             leaves: Vec::new(),
             delta: Vec::new(),
@@ -404,6 +411,10 @@ pub fn plan(
         budget: options.budget,
         spent,
         actions: picked,
+        mitigation_assumption: format!(
+            "what-if: protect at {} with confidence claimed on the in-scope techniques ATT&CK says it mitigates",
+            level_label(inventory.plan.mitigation_level)
+        ),
     })
 }
 
@@ -457,7 +468,7 @@ pub fn mitigation_capability(id: &str, name: &str, leaves: Vec<u32>, level: Leve
     };
     Capability {
         id: format!("{MITIGATION_PREFIX}{id}"),
-        name: format!("{name} (what-if)"),
+        name: format!("{name}{WHAT_IF}"),
         vendor: None,
         status: Status::Deployed,
         system: None,

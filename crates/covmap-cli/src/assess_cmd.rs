@@ -31,7 +31,7 @@ pub(crate) fn counted_statuses(args: &InventoryArgs) -> Vec<Status> {
     include
 }
 
-fn options(args: &InventoryArgs) -> AssessOptions {
+pub(crate) fn options(args: &InventoryArgs) -> AssessOptions {
     AssessOptions {
         include: counted_statuses(args),
     }
@@ -118,11 +118,14 @@ pub(crate) fn run_assess(
     }
     let (loaded, assessment) = assessed(args, source)?;
     if let Some(dir) = output_dir {
+        // plan.csv and the report's "What to do next": the default plan (no budget, no tests).
+        let plan = crate::plan_cmd::default_plan(args, &loaded)?;
         report_cmd::write_set(
             dir,
             &loaded.attack,
             &assessment,
             None,
+            Some(&plan),
             report,
             Inputs::new().loaded(&loaded),
             true,
@@ -435,6 +438,7 @@ pub(crate) fn run_compare(
             &loaded.attack,
             &baseline,
             Some(&result),
+            None,
             report_args,
             Inputs::new().loaded(&loaded).files(&all_files),
             true,

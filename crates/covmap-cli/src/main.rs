@@ -21,6 +21,7 @@ mod import_cmd;
 mod inventory;
 mod manifest;
 mod output;
+mod plan_cmd;
 mod report_cmd;
 mod term;
 mod tests_cmd;
@@ -102,6 +103,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             tactic,
             format,
         } => assess_cmd::run_gaps(&inventory, top, tactic, format, source)?,
+        Command::Plan {
+            inventory,
+            budget,
+            atomics,
+            top,
+            format,
+        } => plan_cmd::run(&inventory, budget, atomics.as_deref(), top, format, source)?,
         Command::Compare {
             inventory,
             candidates,
