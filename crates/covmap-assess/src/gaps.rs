@@ -12,6 +12,10 @@ use crate::params::CoverageLevel;
 use crate::score::{ActorKind, Assessment, FunctionTotals, NamedRef, TechniqueResult, round6};
 use crate::threats::leaves_used_by;
 
+// Roll-ups (issue 17 §3, lane rollups): gaps grouped by mitigation, data component or tactic.
+mod rollup;
+pub use rollup::{By, ROLLUP_TOP, RollupRow, RollupTechnique, rollup, rollup_gaps};
+
 /// The note on sub-techniques whose parent has parent-level evidence only.
 pub const PARENT_LEVEL_NOTE: &str = "covered at parent level only: verify per sub-technique";
 

@@ -18,6 +18,7 @@
     clippy::indexing_slicing
 )]
 
+pub mod adversary;
 pub mod check;
 pub mod claims;
 pub mod compare;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use covmap_assess::check::{CheckOptions, check};
 use covmap_assess::compare::{Candidate, Comparison, compare};
-use covmap_assess::gaps::{GapOptions, gaps};
+use covmap_assess::gaps::{By, GapOptions, gaps, rollup_gaps};
 use covmap_assess::inventory::{Capability, Status};
 use covmap_assess::score::{AssessOptions, Assessment, assess};
 use covmap_assess::threats::{ThreatOptions, threat_coverage};
@@ -321,6 +321,89 @@ pub(crate) fn run_gaps(
             ],
             &gap_rows(&list, true),
         ),
+    }
+}
+
+/// `covmap gaps --by` (lane rollups): the gaps (of `--tactic`, if given) rolled up by
+/// mitigation, data component or tactic; `--top` limits the rows.
+pub(crate) fn run_gaps_by(
+    args: &InventoryArgs,
+    by: By,
+    top: Option<usize>,
+    tactic: Option<String>,
+    format: Format,
+    source: &SourceArgs,
+) -> Result<()> {
+    let (loaded, assessment) = assessed(args, source)?;
+    let list = gaps(
+        &loaded.attack,
+        &assessment,
+        &GapOptions { top: None, tactic },
+    )?;
+    let mut rows = rollup_gaps(&assessment, &list, by);
+    // Gaps no row addresses are said, so the rows are not read as the whole gap.
+    let unaddressed = list
+        .iter()
+        .filter(|g| match by {
+            By::Mitigation => g.mitigations.is_empty(),
+            By::DataComponent => g.data_components.is_empty(),
+            By::Tactic => g.tactics.is_empty(),
+        })
+        .count();
+    let total_rows = rows.len();
+    if let Some(top) = top {
+        rows.truncate(top);
+    }
+    match format {
+        Format::Json => output::json(&rows),
+        Format::Table | Format::Csv => {
+            let full = format == Format::Csv;
+            let table: Vec<Vec<String>> = rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let top: Vec<&str> = r.top.iter().map(|t| t.id.as_str()).collect();
+                    vec![
+                        (i + 1).to_string(),
+                        r.id.clone(),
+                        r.name.clone(),
+                        r.techniques.to_string(),
+                        if full {
+                            format!("{:.6}", r.priority)
+                        } else {
+                            format!("{:.3}", r.priority)
+                        },
+                        top.join(if full { "; " } else { ", " }),
+                    ]
+                })
+                .collect();
+            let header = [
+                "rank",
+                by.name(),
+                "name",
+                "techniques",
+                "priority",
+                if full { "top" } else { "top gaps" },
+            ];
+            if full {
+                output::csv(&header, &table)
+            } else {
+                output::table(&header, &table)?;
+                crate::note!(
+                    "{} in scope; {} by {}{}; {} addressed by none (priority = threat weight x (1 - score), summed once per leaf)",
+                    plural(list.len(), "gap"),
+                    plural(total_rows, "row"),
+                    by.name(),
+                    if rows.len() < total_rows {
+                        format!(", {} shown", rows.len())
+                    } else {
+                        String::new()
+                    },
+                    unaddressed
+                );
+                Ok(())
+            }
+        }
     }
 }
 

@@ -65,6 +65,18 @@ pub(crate) fn run(command: AttackCommand, source: &SourceArgs) -> Result<()> {
             let attack = bundle::load(source)?;
             group(&attack, &name_or_id, format)
         }
+        AttackCommand::Compare { groups, format } => {
+            let attack = bundle::load(source)?;
+            compare_groups(&attack, &groups, format)
+        }
+        AttackCommand::Match {
+            techniques,
+            top,
+            format,
+        } => {
+            let attack = bundle::load(source)?;
+            match_groups(&attack, &techniques, top, format)
+        }
     }
 }
 
@@ -721,9 +733,9 @@ fn show(attack: &Attack, query: &str, format: Format) -> Result<()> {
     output::text(&card.render())
 }
 
-#[allow(clippy::too_many_lines)] // three output formats of one listing
-fn group(attack: &Attack, query: &str, format: Format) -> Result<()> {
-    let mut key = find(attack, query, &[Kind::Group])?;
+/// The group a query names (a revoked group's replacement, with a note), or an error.
+fn find_group(attack: &Attack, query: &str) -> Result<ObjectRef> {
+    let key = find(attack, query, &[Kind::Group])?;
     if key.kind != Kind::Group {
         bail!(
             "\"{query}\" is the {} {}, not a group\n  hint: use `covmap attack show {}`",
@@ -738,8 +750,14 @@ fn group(attack: &Attack, query: &str, format: Format) -> Result<()> {
             line(attack.meta(key)),
             line(attack.meta(replacement))
         );
-        key = replacement;
+        return Ok(replacement);
     }
+    Ok(key)
+}
+
+#[allow(clippy::too_many_lines)] // three output formats of one listing
+fn group(attack: &Attack, query: &str, format: Format) -> Result<()> {
+    let key = find_group(attack, query)?;
     let g = &attack.groups()[key.index as usize];
     let used = attack.techniques_used_by(key);
     let count =
@@ -944,4 +962,198 @@ fn print_diff(diff: &VersionDiff, format: Format) -> Result<()> {
         ))?;
     }
     output::rows(format, &["change", "id", "name", "detail"], &rows)
+}
+
+// Adversary commonalities (issue 17 §6, lane rollups).
+
+/// The name of an active technique by ID (empty when unknown).
+fn technique_name<'a>(attack: &'a Attack, id: &str) -> &'a str {
+    attack.technique(id).map_or("", |t| t.meta.name.as_str())
+}
+
+/// `covmap attack compare`.
+fn compare_groups(attack: &Attack, queries: &[String], format: Format) -> Result<()> {
+    let mut keys: Vec<ObjectRef> = Vec::new();
+    for query in queries {
+        let key = find_group(attack, query)?;
+        if keys.contains(&key) {
+            bail!(
+                "\"{query}\" names {} again; each group is compared once\n  hint: name two or more different groups",
+                line(attack.meta(key))
+            );
+        }
+        keys.push(key);
+    }
+    let result = covmap_assess::adversary::compare_groups(attack, &keys);
+    match format {
+        Format::Json => output::json(&result),
+        Format::Table => {
+            let mut out = String::new();
+            for g in &result.groups {
+                let _ = writeln!(out, "{} {}: {} techniques", g.id, g.name, g.techniques);
+            }
+            let list = |ids: &[String]| {
+                if ids.is_empty() {
+                    "none".to_string()
+                } else {
+                    ids.join(", ")
+                }
+            };
+            let _ = writeln!(
+                out,
+                "\nshared by all ({}): {}",
+                result.shared.len(),
+                list(&result.shared)
+            );
+            for g in &result.groups {
+                let only = result.unique.get(&g.id).map_or(&[][..], Vec::as_slice);
+                let _ = writeln!(out, "unique to {} ({}): {}", g.id, only.len(), list(only));
+            }
+            out.push('\n');
+            let rows: Vec<Vec<String>> = result
+                .jaccard
+                .iter()
+                .map(|j| {
+                    vec![
+                        j.a.clone(),
+                        j.b.clone(),
+                        j.shared.to_string(),
+                        format!("{:.3}", j.value),
+                    ]
+                })
+                .collect();
+            out.push_str(&output::render_table(
+                &["a", "b", "shared", "jaccard"],
+                &rows,
+            ));
+            out.push_str("techniques by every route of `covmap attack group` (direct, software, campaigns); jaccard = shared / either\n");
+            output::text(&out)
+        }
+        Format::Csv => {
+            // One row per technique any of them uses, a yes/empty column per group.
+            let mut all: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+            let sets: Vec<std::collections::BTreeSet<String>> = keys
+                .iter()
+                .map(|&k| {
+                    attack
+                        .techniques_used_by(k)
+                        .iter()
+                        .map(|u| {
+                            attack.techniques()[u.technique as usize]
+                                .meta
+                                .id()
+                                .to_string()
+                        })
+                        .collect()
+                })
+                .collect();
+            for set in &sets {
+                all.extend(set.iter().map(String::as_str));
+            }
+            let mut header = vec!["id", "name", "groups"];
+            header.extend(result.groups.iter().map(|g| g.id.as_str()));
+            let rows: Vec<Vec<String>> = all
+                .iter()
+                .map(|id| {
+                    let mut row = vec![
+                        (*id).to_string(),
+                        technique_name(attack, id).to_string(),
+                        sets.iter().filter(|s| s.contains(*id)).count().to_string(),
+                    ];
+                    row.extend(
+                        sets.iter()
+                            .map(|s| if s.contains(*id) { "yes" } else { "" }.to_string()),
+                    );
+                    row
+                })
+                .collect();
+            output::csv(&header, &rows)
+        }
+    }
+}
+
+/// `covmap attack match`.
+fn match_groups(attack: &Attack, queries: &[String], top: usize, format: Format) -> Result<()> {
+    let mut observed: Vec<String> = Vec::new();
+    for query in queries {
+        let mut key = find(attack, query, &[Kind::Technique])?;
+        if key.kind != Kind::Technique {
+            bail!(
+                "\"{query}\" is the {} {}, not a technique\n  hint: `covmap attack techniques --subtechniques` lists every technique ID",
+                key.kind.label(),
+                line(attack.meta(key))
+            );
+        }
+        if let Some(replacement) = attack.replacement(key) {
+            crate::note!(
+                "covmap: {} is revoked; matching its replacement {}",
+                line(attack.meta(key)),
+                line(attack.meta(replacement))
+            );
+            key = replacement;
+        }
+        let meta = attack.meta(key);
+        if meta.deprecated {
+            crate::note!(
+                "covmap: {} is deprecated: no group uses it in this release",
+                line(meta)
+            );
+        }
+        let id = meta.id().to_string();
+        if !observed.contains(&id) {
+            observed.push(id);
+        }
+    }
+    let list = covmap_assess::adversary::match_groups(attack, &observed, Some(top));
+    match format {
+        Format::Json => {
+            observed.sort();
+            output::json(&json!({ "observed": observed, "groups": list }))
+        }
+        Format::Table | Format::Csv => {
+            let full = format == Format::Csv;
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|m| {
+                    vec![
+                        m.rank.to_string(),
+                        m.id.clone(),
+                        m.name.clone(),
+                        if full {
+                            m.matched.to_string()
+                        } else {
+                            format!("{}/{}", m.matched, observed.len())
+                        },
+                        m.techniques.to_string(),
+                        if full {
+                            format!("{:.6}", m.jaccard)
+                        } else {
+                            format!("{:.3}", m.jaccard)
+                        },
+                        m.matched_techniques.join(if full { "; " } else { ", " }),
+                    ]
+                })
+                .collect();
+            output::rows(
+                format,
+                &[
+                    "rank",
+                    "id",
+                    "name",
+                    "matched",
+                    "techniques",
+                    "jaccard",
+                    "matched_techniques",
+                ],
+                &rows,
+            )?;
+            if !full {
+                crate::note!(
+                    "{} observed; groups ranked by how many they use (every route of `covmap attack group`), then Jaccard similarity",
+                    observed.len()
+                );
+            }
+            Ok(())
+        }
+    }
 }

@@ -141,7 +141,8 @@ pub(crate) enum OutputArg {
     Svg,
     /// heatmap.png.
     Png,
-    /// coverage.csv, gaps.csv, tactics.csv, capabilities.csv (and compare.csv).
+    /// coverage.csv, gaps.csv, tactics.csv, capabilities.csv, gaps-by-mitigation.csv (and
+    /// compare.csv).
     Csv,
     /// coverage.xlsx.
     Xlsx,
@@ -149,6 +150,27 @@ pub(crate) enum OutputArg {
     Layer,
     /// report.html, self-contained.
     Html,
+}
+
+/// `covmap gaps --by` (lane rollups).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ByArg {
+    /// ATT&CK mitigations.
+    Mitigation,
+    /// Data components (what to collect to detect the gaps).
+    DataComponent,
+    /// Tactics (a leaf of several tactics counts in each).
+    Tactic,
+}
+
+impl ByArg {
+    pub(crate) fn by(self) -> covmap_assess::gaps::By {
+        match self {
+            ByArg::Mitigation => covmap_assess::gaps::By::Mitigation,
+            ByArg::DataComponent => covmap_assess::gaps::By::DataComponent,
+            ByArg::Tactic => covmap_assess::gaps::By::Tactic,
+        }
+    }
 }
 
 /// `--subtechniques`.
@@ -248,6 +270,10 @@ pub(crate) enum Command {
         /// Only gaps of this tactic (shortname, ID or name).
         #[arg(long)]
         tactic: Option<String>,
+        /// Roll the gaps up: one row per ATT&CK mitigation, data component or tactic, with the
+        /// gaps it addresses and the sum of their priorities (--top then limits the rows).
+        #[arg(long, value_enum, value_name = "WHAT")]
+        by: Option<ByArg>,
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
@@ -374,6 +400,10 @@ pub(crate) enum ExportCommand {
         /// Score one function instead of the headline score.
         #[arg(long, value_enum)]
         function: Option<FunctionArg>,
+        /// A layer of the threat weights alone: each leaf's score is its threat weight (the
+        /// selected threats of `scope.threats`), not its coverage.
+        #[arg(long, conflicts_with = "function")]
+        threats: bool,
     },
 }
 
@@ -412,6 +442,29 @@ pub(crate) enum AttackCommand {
     Group {
         /// Group ID, name or alias (G0016, APT29, Cozy Bear).
         name_or_id: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Techniques several groups share, those unique to each, and each pair's Jaccard
+    /// similarity, by the same routes as `attack group`.
+    Compare {
+        /// Two or more groups: ID, name or alias (G0016, APT29, Cozy Bear).
+        #[arg(required = true, num_args = 2.., value_name = "ID|NAME")]
+        groups: Vec<String>,
+        /// Output format (csv: one row per technique, a column per group).
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// The groups whose techniques best match observed ones (an incident's): ranked by how many
+    /// they use, then Jaccard similarity.
+    Match {
+        /// Observed techniques: ATT&CK IDs or names (T1566.001 T1059.001 ...).
+        #[arg(required = true, value_name = "TECHNIQUE")]
+        techniques: Vec<String>,
+        /// Show at most N groups.
+        #[arg(long, value_name = "N", default_value_t = 10)]
+        top: usize,
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
         format: Format,

@@ -96,13 +96,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             inventory,
             output,
             function,
-        }) => report_cmd::run_export_navigator(&inventory, output.as_deref(), function, source)?,
+            threats,
+        }) => report_cmd::run_export_navigator(
+            &inventory,
+            output.as_deref(),
+            function,
+            threats,
+            source,
+        )?,
         Command::Gaps {
             inventory,
             top,
             tactic,
+            by,
             format,
-        } => assess_cmd::run_gaps(&inventory, top, tactic, format, source)?,
+        } => match by {
+            Some(by) => assess_cmd::run_gaps_by(&inventory, by.by(), top, tactic, format, source)?,
+            None => assess_cmd::run_gaps(&inventory, top, tactic, format, source)?,
+        },
         Command::Plan {
             inventory,
             budget,

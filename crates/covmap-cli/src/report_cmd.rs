@@ -233,6 +233,7 @@ pub(crate) fn run_export_navigator(
     args: &InventoryArgs,
     output_file: Option<&Path>,
     function: Option<FunctionArg>,
+    threats: bool,
     source: &SourceArgs,
 ) -> Result<()> {
     // `-o -` is stdout, as no `-o`.
@@ -251,7 +252,18 @@ pub(crate) fn run_export_navigator(
         plan: None,
         date: None,
     };
-    let mut layer = covmap_report::layer_json(&input, function)?;
+    let mut layer = if threats {
+        // Lane rollups: without selected threats every weight is 1, a layer that says nothing.
+        if !assessment.has_threats() {
+            bail!(
+                "{} selects no threats (`scope.threats`), so there are no threat weights to export\n  hint: add groups, campaigns or software under `scope.threats`, or export the coverage layer without --threats",
+                crate::inventory::files_label(&args.files)
+            );
+        }
+        covmap_report::threat_layer_json(&assessment)?
+    } else {
+        covmap_report::layer_json(&input, function)?
+    };
     if !layer.ends_with('\n') {
         layer.push('\n');
     }

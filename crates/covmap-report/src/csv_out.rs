@@ -1,4 +1,5 @@
-//! The CSV files: `coverage.csv`, `gaps.csv`, `tactics.csv`, `capabilities.csv` and, after a
+//! The CSV files: `coverage.csv`, `gaps.csv`, `tactics.csv`, `capabilities.csv`,
+//! `gaps-by-mitigation.csv` and, after a
 //! comparison, `compare.csv`.
 //!
 //! Every file is RFC 4180: UTF-8 without a byte-order mark, a header row, records ended by CRLF,
@@ -33,6 +34,11 @@
 //!   `leaves`, `excluded`, `none`, `low`, `medium`, `high`.
 //! - `capabilities.csv`, by id: `id`, `name`, `vendor`, `status`, `counted`, `platforms`,
 //!   `annual_cost`, `currency`, `owner`, `tags`, `entries`, `leaves_covered`, `at`.
+//! - `gaps-by-mitigation.csv`, one row per ATT&CK mitigation that addresses an in-scope gap,
+//!   most weighted gap first (`covmap_assess::gaps::rollup`): `rank`, `id`, `name`,
+//!   `techniques` (gaps it addresses), `priority` (sum of their gap priorities, each leaf
+//!   once; 6 decimals, may exceed 1), `top` (IDs of its first gaps in the gap ranking),
+//!   `top_names` (the same, `ID: name`).
 //! - `compare.csv`, one row per candidate in the order compared (a `--without` result is not
 //!   in it): the columns of `covmap compare --format csv` (`candidate`, `capabilities`, `gain`,
 //!   `gain_weighted`, `newly_covered`, `improved`, `overlap`, `annual_cost`, `currency`,
@@ -72,6 +78,16 @@ pub(crate) fn all(input: &ReportInput<'_>) -> Result<Vec<OutputFile>, ReportErro
         file("tactics.csv", &tables::tactics(assessment))?,
         file("capabilities.csv", &tables::capabilities(assessment))?,
     ];
+    // Lane rollups: which ATT&CK mitigation addresses the most weighted gap.
+    let by_mitigation = covmap_assess::gaps::rollup_gaps(
+        assessment,
+        input.gaps,
+        covmap_assess::gaps::By::Mitigation,
+    );
+    files.push(file(
+        "gaps-by-mitigation.csv",
+        &tables::rollup(&by_mitigation),
+    )?);
     if let Some(comparison) = input.comparison {
         files.push(file("compare.csv", &tables::compare(comparison))?);
     }

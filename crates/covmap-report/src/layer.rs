@@ -33,10 +33,13 @@
 //! - The gradient is the cividis scale (the default palette of the heatmap, readable with
 //!   colour-vision deficiencies) from 0 to 100, as five stops; the legend gives the display
 //!   levels with the assessment's thresholds and the colour of each band's middle.
+//!
+//! [`threat_layer_json`] (`covmap export navigator --threats`) writes the same layout with the
+//! leaf threat weights as scores instead of coverage.
 
 use covmap_assess::gaps::PARENT_LEVEL_NOTE;
 use covmap_assess::inventory::{Function, Status};
-use covmap_assess::score::{Assessment, TechniqueResult};
+use covmap_assess::score::{Assessment, TechniqueResult, round6};
 use serde::Serialize;
 
 use crate::text::percent;
@@ -90,7 +93,7 @@ pub fn layer_json(
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 #[allow(clippy::struct_excessive_bools)] // the Navigator's format
-struct Layer<'a> {
+struct Layer<'a, E = Entry<'a>> {
     name: String,
     versions: Versions<'a>,
     domain: String,
@@ -100,7 +103,7 @@ struct Layer<'a> {
     sorting: u8,
     layout: Layout,
     hide_disabled: bool,
-    techniques: Vec<Entry<'a>>,
+    techniques: Vec<E>,
     gradient: Gradient,
     legend_items: Vec<LegendItem>,
     metadata: Vec<Metadata>,
@@ -689,6 +692,190 @@ fn mix(a: u8, b: u8, w: f64) -> u8 {
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // in [0, 255]
     let value = value.round().clamp(0.0, 255.0) as u8;
     value
+}
+
+// The threat layer (issue 17 §6, lane rollups).
+
+/// Gradient of the threat layer: ColorBrewer's OrRd (white to dark red), the usual colours of
+/// a threat heatmap, distinct from the coverage layer's cividis.
+const THREAT_GRADIENT: [&str; 3] = ["#fff7ec", "#fc8d59", "#b30000"];
+
+/// A technique entry of the threat layer: `score` is the threat weight, not whole points.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ThreatEntry<'a> {
+    #[serde(rename = "techniqueID")]
+    technique_id: &'a str,
+    tactic: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    score: Option<f64>,
+    color: &'static str,
+    comment: String,
+    enabled: bool,
+    metadata: Vec<Metadata>,
+    links: Vec<Link>,
+    show_subtechniques: bool,
+}
+
+/// The ATT&CK Navigator layer (format 4.5) of the threat weights alone: each leaf technique in
+/// scope used by a selected threat is scored with its leaf threat weight (the `weight` of
+/// `assessment.json`, the gap priority's multiplier); leaves in scope used by none are
+/// unscored, techniques out of scope disabled, parents unscored and expanded when one of
+/// their sub-techniques is scored. Pretty-printed with a final newline. Without selected
+/// threats every weight is 1 (callers should refuse: `covmap export navigator --threats` does).
+pub fn threat_layer_json(assessment: &Assessment) -> Result<String, ReportError> {
+    let weight = |t: &TechniqueResult| f64::from(t.weight);
+    let scored = |t: &TechniqueResult| t.leaf && t.in_scope && weight(t) > 0.0;
+    let max = assessment
+        .techniques
+        .iter()
+        .filter(|t| scored(t))
+        .map(weight)
+        .fold(0.0_f64, f64::max);
+    let mut techniques = Vec::new();
+    for t in &assessment.techniques {
+        let (score, comment) = if !t.in_scope {
+            (
+                None,
+                match t.exclusion_reason.as_deref() {
+                    Some(reason) if !reason.is_empty() => format!("out of scope: {reason}"),
+                    _ => "out of scope".to_string(),
+                },
+            )
+        } else if !t.leaf {
+            (
+                None,
+                "parent technique: its sub-techniques carry the weights".to_string(),
+            )
+        } else if scored(t) {
+            (
+                Some(round6(weight(t))),
+                format!("threat weight {}", round6(weight(t))),
+            )
+        } else {
+            (None, "used by none of the selected threats".to_string())
+        };
+        let metadata = score
+            .map(|w| {
+                vec![Metadata {
+                    name: "threat weight".to_string(),
+                    value: w.to_string(),
+                }]
+            })
+            .unwrap_or_default();
+        for tactic in &t.tactics {
+            let expand = !t.leaf
+                && t.subtechniques
+                    .iter()
+                    .filter_map(|id| assessment.technique(id))
+                    .any(|s| scored(s) && s.tactics.iter().any(|x| x == tactic));
+            techniques.push(ThreatEntry {
+                technique_id: &t.id,
+                tactic,
+                score,
+                color: "",
+                comment: comment.clone(),
+                enabled: t.in_scope,
+                metadata: metadata.clone(),
+                links: vec![Link {
+                    label: format!("ATT&CK {}", t.id),
+                    url: technique_url(&t.id),
+                }],
+                show_subtechniques: expand,
+            });
+        }
+    }
+    let threats: Vec<String> = assessment
+        .scope
+        .threats
+        .all()
+        .map(|(_, r)| format!("{} {}", r.id, r.name))
+        .collect();
+    let platforms = &assessment.scope.platforms;
+    // The gradient spans 0 to the largest weight, at least 1.
+    let max_value = max.ceil().max(1.0);
+    let layer: Layer<'_, ThreatEntry<'_>> = Layer {
+        name: match assessment.organization.as_deref() {
+            Some(org) if !org.trim().is_empty() => format!("{org}: ATT&CK threat weights"),
+            _ => "ATT&CK threat weights".to_string(),
+        },
+        versions: Versions {
+            attack: assessment.attack.version.as_deref(),
+            navigator: NAVIGATOR_VERSION,
+            layer: LAYER_VERSION,
+        },
+        domain: navigator_domain(&assessment.attack.domain),
+        description: format!(
+            "Threat weights of {} for the selected threats ({}), computed by covmap {}: a leaf technique's score is its threat weight, the multiplier of its gap priority. Unscored techniques are used by none of them; greyed-out techniques are out of scope.",
+            attack_label(assessment),
+            threats.join(", "),
+            assessment.covmap_version
+        ),
+        filters: (!platforms.is_empty()).then_some(Filters { platforms }),
+        sorting: 0,
+        layout: Layout {
+            layout: "side",
+            aggregate_function: "average",
+            show_id: true,
+            show_name: true,
+            show_aggregate_scores: false,
+            count_unscored: false,
+            expanded_subtechniques: "none",
+        },
+        hide_disabled: false,
+        techniques,
+        gradient: Gradient {
+            colors: THREAT_GRADIENT.iter().map(|c| (*c).to_string()).collect(),
+            min_value: 0,
+            // Weights above 255 would not fit the gradient's type; the Navigator clamps.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            max_value: max_value.min(255.0) as u8,
+        },
+        legend_items: vec![
+            LegendItem {
+                label: "threat weight 0".to_string(),
+                color: THREAT_GRADIENT[0].to_string(),
+            },
+            LegendItem {
+                label: format!("threat weight {max_value}"),
+                color: THREAT_GRADIENT[2].to_string(),
+            },
+            LegendItem {
+                label: "out of scope (greyed out)".to_string(),
+                color: OUT_OF_SCOPE_COLOR.to_string(),
+            },
+        ],
+        metadata: vec![
+            Metadata {
+                name: "ATT&CK".to_string(),
+                value: attack_label(assessment),
+            },
+            Metadata {
+                name: "scored by".to_string(),
+                value: format!("covmap {}", assessment.covmap_version),
+            },
+            Metadata {
+                name: "layer scores".to_string(),
+                value: "threat weight of each leaf technique".to_string(),
+            },
+            Metadata {
+                name: "threats".to_string(),
+                value: threats.join(", "),
+            },
+        ],
+        links: vec![Link {
+            label: "MITRE ATT&CK".to_string(),
+            url: "https://attack.mitre.org/".to_string(),
+        }],
+        show_tactic_row_background: false,
+        tactic_row_background: "#dddddd",
+        select_techniques_across_tactics: true,
+        select_subtechniques_with_parent: false,
+        select_visible_techniques: false,
+    };
+    let mut json = serde_json::to_string_pretty(&layer)?;
+    json.push('\n');
+    Ok(json)
 }
 
 #[cfg(test)]

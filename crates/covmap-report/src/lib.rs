@@ -35,7 +35,7 @@ use covmap_assess::score::Assessment;
 use covmap_assess::threats::ThreatCoverage;
 
 pub use crate::csv_out::{plan_rows, protect_cell};
-pub use crate::layer::{EXACT_SCORE, layer_json};
+pub use crate::layer::{EXACT_SCORE, layer_json, threat_layer_json};
 pub use crate::palette::Palette;
 
 /// Everything a report shows. Built by the caller; the renderers only read it.
@@ -113,7 +113,8 @@ pub enum OutputKind {
     Svg,
     /// `heatmap.png`.
     Png,
-    /// `coverage.csv`, `gaps.csv`, `tactics.csv`, `capabilities.csv`, `compare.csv`.
+    /// `coverage.csv`, `gaps.csv`, `tactics.csv`, `capabilities.csv`, `gaps-by-mitigation.csv`,
+    /// `compare.csv`.
     Csv,
     /// `coverage.xlsx`.
     Xlsx,

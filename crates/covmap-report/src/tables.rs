@@ -485,3 +485,41 @@ pub(crate) fn plan<'a>(plan: &'a Plan, mitigation_assumption: &'a str) -> Table<
         }),
     )
 }
+
+// Roll-ups (issue 17 §3, lane rollups).
+
+/// A roll-up of the gaps (`gaps-by-mitigation.csv`; CSV only).
+const ROLLUP_COLUMNS: [Column; 7] = [
+    Column::csv_only("rank"),
+    Column::csv_only("id"),
+    Column::csv_only("name"),
+    Column::csv_only("techniques"),
+    Column::csv_only("priority"),
+    Column::csv_only("top"),
+    Column::csv_only("top_names"),
+];
+
+/// One row per mitigation (or data component, tactic) in the order of the roll-up: `top` lists
+/// its first gaps' IDs, `top_names` the same as `ID: name`.
+pub(crate) fn rollup(rows: &[covmap_assess::gaps::RollupRow]) -> Table<'_> {
+    Table::new(
+        &ROLLUP_COLUMNS,
+        rows.iter().enumerate().map(|(i, r)| {
+            [
+                Cell::count(i + 1),
+                Cell::text(r.id.as_str()),
+                Cell::text(r.name.as_str()),
+                Cell::count(r.techniques),
+                Cell::Decimal(r.priority),
+                Cell::List(r.top.iter().map(|t| t.id.as_str()).collect()),
+                Cell::text(
+                    r.top
+                        .iter()
+                        .map(|t| format!("{}: {}", t.id, t.name))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+            ]
+        }),
+    )
+}

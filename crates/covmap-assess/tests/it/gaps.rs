@@ -140,3 +140,74 @@ fn without_threats_priority_is_one_minus_score() {
     );
     assert!(list.iter().all(|g| g.threats.is_empty() && g.weight == 1));
 }
+
+// Roll-ups (lane rollups). Expected rows computed independently with python3 over
+// fixtures/attack/mini-attack-2.1.json: `mitigates` relationships, kill_chain_phases, and
+// detects -> x_mitre_analytic_refs -> x_mitre_log_source_references, summing the gap priorities
+// of `ranked_by_priority_then_id` above per mitigation / tactic / data component.
+fn rollup_rows(by: covmap_assess::gaps::By) -> Vec<(String, usize, f64, Vec<String>)> {
+    covmap_assess::gaps::rollup(mini(), &assessment(), by)
+        .into_iter()
+        .map(|r| {
+            (
+                r.id,
+                r.techniques,
+                r.priority,
+                r.top.into_iter().map(|t| t.id).collect(),
+            )
+        })
+        .collect()
+}
+
+fn assert_rows(got: Vec<(String, usize, f64, Vec<String>)>, want: &[(&str, usize, f64, &[&str])]) {
+    assert_eq!(got.len(), want.len(), "{got:?}");
+    for (g, w) in got.iter().zip(want) {
+        assert_eq!((g.0.as_str(), g.1), (w.0, w.1), "{got:?}");
+        close(g.2, w.2);
+        assert_eq!(g.3, w.3, "{got:?}");
+    }
+}
+
+#[test]
+fn rollup_by_mitigation() {
+    use covmap_assess::gaps::By;
+    assert_rows(
+        rollup_rows(By::Mitigation),
+        &[
+            ("M1017", 1, 1.0, &["T1566.001"]),
+            ("M1040", 2, 0.672, &["T1003.001", "T1059.001"]),
+        ],
+    );
+    let rows = covmap_assess::gaps::rollup(mini(), &assessment(), By::Mitigation);
+    assert_eq!(rows[0].name, "User Training");
+}
+
+#[test]
+fn rollup_by_tactic_counts_a_leaf_once_per_tactic() {
+    use covmap_assess::gaps::By;
+    // T1078 lists initial-access twice in the bundle: it counts once in that row.
+    assert_rows(
+        rollup_rows(By::Tactic),
+        &[
+            ("TA0003", 2, 2.05, &["T1053", "T1078"]),
+            ("TA0001", 2, 1.85, &["T1566.001", "T1078"]),
+            ("TA0002", 3, 1.272, &["T1053", "T1059.001", "T1059.004"]),
+            ("TA0006", 1, 0.6, &["T1003.001"]),
+        ],
+    );
+}
+
+#[test]
+fn rollup_by_data_component() {
+    use covmap_assess::gaps::By;
+    assert_rows(
+        rollup_rows(By::DataComponent),
+        &[
+            ("DC0017", 2, 1.272, &["T1053", "T1059.001"]),
+            ("DC0009", 3, 1.072, &["T1566.001", "T1059.001", "T1059.004"]),
+            ("DC0002", 1, 0.85, &["T1078"]),
+            ("DC0035", 1, 0.6, &["T1003.001"]),
+            ("DC0029", 1, 0.072, &["T1059.001"]),
+        ],
+    );
+}

@@ -1,5 +1,6 @@
 //! Integration tests of covmap-assess: one binary, one module per area.
 
+mod adversary;
 mod builder;
 mod check;
 mod compare;

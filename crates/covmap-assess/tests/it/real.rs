@@ -176,3 +176,67 @@ fn enterprise_18_1_document_round_trips() {
         "write_pretty_json differs from serde_json"
     );
 }
+
+// Roll-ups (issue 17 §3, lane rollups) on the real bundle. An inventory with no capability and
+// no threats makes every in-scope leaf a gap of priority 1 x (1 - 0) = 1, so a row's priority is
+// its count and the rows test the mapping alone. Expected figures from
+// `python3 crates/covmap-assess/tests/it/rollup_check.py ../shared/data/attack/enterprise-attack-18.1.json`,
+// which reads the STIX directly (active `mitigates`; `detects` of detection strategies ->
+// active analytics -> log-source data components; kill_chain_phases -> tactic IDs):
+//
+// ```text
+// in scope 428
+// mitigation rows 43 top [(63, 'M1026'), (60, 'M1038'), (57, 'M1018')] last (2, 'M1055') unaddressed 90
+// data-component rows 71 top [(359, 'DC0032'), (143, 'DC0064'), (142, 'DC0039')] last (1, 'DC0106') unaddressed 0
+// tactic rows 12 top [(158, 'TA0005'), (88, 'TA0003'), (79, 'TA0004')] last (12, 'TA0010') unaddressed 0
+// ```
+#[test]
+fn enterprise_18_1_rollups_of_an_empty_inventory() {
+    use covmap_assess::gaps::{By, GapOptions, gaps, rollup};
+    let Some(a) = enterprise_18() else { return };
+    let result = assess(
+        a,
+        &inventory(&["Windows", "Linux"], Vec::new()),
+        &AssessOptions::default(),
+    );
+    assert_eq!(result.counts.in_scope, 428);
+    let all = gaps(a, &result, &GapOptions::default()).expect("gaps");
+    assert_eq!(all.len(), 428);
+    assert_eq!(all.iter().filter(|g| g.mitigations.is_empty()).count(), 90);
+    for (by, rows, top, last) in [
+        (
+            By::Mitigation,
+            43,
+            [("M1026", 63), ("M1038", 60), ("M1018", 57)],
+            ("M1055", 2),
+        ),
+        (
+            By::DataComponent,
+            71,
+            [("DC0032", 359), ("DC0064", 143), ("DC0039", 142)],
+            ("DC0106", 1),
+        ),
+        (
+            By::Tactic,
+            12,
+            [("TA0005", 158), ("TA0003", 88), ("TA0004", 79)],
+            ("TA0010", 12),
+        ),
+    ] {
+        let list = rollup(a, &result, by);
+        assert_eq!(list.len(), rows, "{by}");
+        let got: Vec<(&str, usize)> = list
+            .iter()
+            .take(3)
+            .map(|r| (r.id.as_str(), r.techniques))
+            .collect();
+        assert_eq!(got, top, "{by}");
+        let end = list.last().expect("rows");
+        assert_eq!((end.id.as_str(), end.techniques), last, "{by}");
+        for row in &list {
+            // Priority 1 per gap: the sum is the count.
+            close(row.priority, row.techniques as f64);
+            assert!(row.top.len() == row.techniques.min(5), "{}", row.id);
+        }
+    }
+}

@@ -30,6 +30,7 @@ mod import;
 mod inv;
 mod plan;
 mod report;
+mod rollups;
 mod size;
 mod threats;
 mod trust;

@@ -10,7 +10,7 @@ use crate::common::Env;
 use crate::inv::{CAND_EDR, CAND_NDR, EX01, e18, real_root, real_root_cmd, root_mini, s};
 
 /// The files `assess -o` writes for example 01 (which selects threats) with every output.
-const FULL_SET: [&str; 12] = [
+const FULL_SET: [&str; 13] = [
     "assessment.json",
     "heatmap.svg",
     "chart-tactics.svg",
@@ -20,6 +20,7 @@ const FULL_SET: [&str; 12] = [
     "gaps.csv",
     "tactics.csv",
     "capabilities.csv",
+    "gaps-by-mitigation.csv",
     "coverage.xlsx",
     "layer.json",
     "report.html",
@@ -143,6 +144,7 @@ fn outputs_selects_files_and_dates_come_from_the_command_line() {
             "assessment.json",
             "capabilities.csv",
             "coverage.csv",
+            "gaps-by-mitigation.csv",
             "gaps.csv",
             "layer-detect.json",
             "layer-protect.json",

@@ -441,6 +441,53 @@ fn check_safe(files: &BTreeMap<String, Vec<u8>>) {
     }
 }
 
+/// `gaps-by-mitigation.csv` (lane rollups), recomputed from the gaps: per mitigation, the gaps
+/// listing it and the sum of their priorities; rows by priority, then count, then ID.
+fn check_rollup(input: &ReportInput<'_>, files: &BTreeMap<String, Vec<u8>>) {
+    let t = table(files, "gaps-by-mitigation.csv");
+    assert_eq!(
+        t.header,
+        [
+            "rank",
+            "id",
+            "name",
+            "techniques",
+            "priority",
+            "top",
+            "top_names"
+        ]
+    );
+    let mut expected: BTreeMap<&str, (&str, Vec<&str>, f64)> = BTreeMap::new();
+    for gap in input.gaps {
+        for m in &gap.mitigations {
+            let row = expected
+                .entry(m.id.as_str())
+                .or_insert((m.name.as_str(), Vec::new(), 0.0));
+            row.1.push(gap.id.as_str());
+            row.2 += gap.gap_priority;
+        }
+    }
+    let mut order: Vec<(&str, usize, f64)> = expected
+        .iter()
+        .map(|(id, (_, list, sum))| (*id, list.len(), *sum))
+        .collect();
+    order.sort_by(|a, b| {
+        b.2.total_cmp(&a.2)
+            .then(b.1.cmp(&a.1))
+            .then_with(|| a.0.cmp(b.0))
+    });
+    assert_eq!(t.rows.len(), order.len());
+    for (i, (row, (id, count, sum))) in t.rows.iter().zip(&order).enumerate() {
+        assert_eq!(int(row, "rank"), i as u64 + 1);
+        assert_eq!(cell(row, "id"), *id);
+        let (name, list, _) = &expected[id];
+        assert_eq!(cell(row, "name"), text_of(name));
+        assert_eq!(int(row, "techniques"), *count as u64);
+        assert!((num(row, "priority") - sum).abs() < 1e-6, "{id}");
+        assert_eq!(cell(row, "top"), list_of(&list[..list.len().min(5)]));
+    }
+}
+
 fn check_all(input: &ReportInput<'_>) -> BTreeMap<String, Vec<u8>> {
     let files = files(input);
     let mut names: Vec<&str> = vec![
@@ -448,6 +495,7 @@ fn check_all(input: &ReportInput<'_>) -> BTreeMap<String, Vec<u8>> {
         "gaps.csv",
         "tactics.csv",
         "capabilities.csv",
+        "gaps-by-mitigation.csv",
     ];
     if input.comparison.is_some() {
         names.push("compare.csv");
@@ -463,6 +511,7 @@ fn check_all(input: &ReportInput<'_>) -> BTreeMap<String, Vec<u8>> {
     check_tactics(input.assessment, &files);
     check_capabilities(input.assessment, &files);
     check_compare(input, &files);
+    check_rollup(input, &files);
     check_safe(&files);
     assert_eq!(files, self::files(input), "same input, same bytes");
     files
