@@ -160,9 +160,67 @@ struct Candidate {
     leaves: Vec<(usize, Vec<Hit>)>,
     /// Per touched leaf: the score with the action, minus the current score.
     delta: Vec<f64>,
+    /// Per touched leaf: whether `delta` is out of date (another action changed the leaf).
+    stale: Vec<bool>,
+    /// Whether any `delta` is out of date: `gain` and `weighted` are then upper bounds.
+    dirty: bool,
+    /// Σ delta.
+    gain: f64,
+    /// Σ weight x delta.
+    weighted: f64,
 }
 
 impl Candidate {
+    /// An action touching nothing yet.
+    fn new() -> Candidate {
+        Candidate {
+            kind: ActionKind::Candidate,
+            id: String::new(),
+            name: String::new(),
+            cost: None,
+            leaves: Vec::new(),
+            delta: Vec::new(),
+            stale: Vec::new(),
+            dirty: true,
+            gain: 0.0,
+            weighted: 0.0,
+        }
+    }
+
+    /// Re-scores the stale leaves and sums the gains again.
+    fn refresh(&mut self, state: &mut State<'_, '_>) {
+        if self.delta.len() != self.leaves.len() {
+            self.delta = vec![0.0; self.leaves.len()];
+            self.stale = vec![true; self.leaves.len()];
+        }
+        for (i, (n, hits)) in self.leaves.iter().enumerate() {
+            if self.stale[i] {
+                self.delta[i] = state.score_with(*n, hits) - state.scores[*n];
+                self.stale[i] = false;
+            }
+        }
+        self.gain = 0.0;
+        self.weighted = 0.0;
+        for ((n, _), d) in self.leaves.iter().zip(&self.delta) {
+            self.gain += d;
+            self.weighted += state.weights[*n] * d;
+        }
+        self.dirty = false;
+    }
+
+    /// Whether it raises coverage at all (threat-weighted or not).
+    fn raises(&self) -> bool {
+        self.weighted > NO_GAIN || self.gain > NO_GAIN
+    }
+
+    /// The greedy key within its tier: weighted gain per cost, or weighted gain.
+    fn key(&self) -> f64 {
+        match self.cost {
+            Some(c) if c > 0.0 => self.weighted / c,
+            _ => self.weighted,
+        }
+    }
+
     /// Tier of the greedy order: free, costed, cost unknown.
     fn tier(&self) -> u8 {
         match self.cost {
@@ -277,16 +335,14 @@ pub fn plan(
             id: c.id.clone(),
             name: c.name.clone(),
             cost: c.cost.as_ref().map(|cost| cost.annual),
-            leaves: Vec::new(),
-            delta: Vec::new(),
+            ..Candidate::new()
         })
         .chain(mitigations.iter().map(|(mid, c)| Candidate {
             kind: ActionKind::Mitigation,
             id: mid.clone(),
             name: c.name.strip_suffix(WHAT_IF).unwrap_or(&c.name).to_string(),
             cost: inventory.plan.costs.get(mid).copied(),
-            leaves: Vec::new(),
-            delta: Vec::new(),
+            ..Candidate::new()
         }))
         .collect();
     let has_threats = engine.has_threats();
@@ -298,7 +354,7 @@ pub fn plan(
         weights: engine
             .nodes
             .iter()
-            .map(|node| f64::from(node.weight(true)))
+            .map(|node| f64::from(node.weight(has_threats)))
             .collect(),
         scratch: Vec::new(),
         arena: Vec::new(),
@@ -341,12 +397,10 @@ pub fn plan(
     // Which actions touch which leaf, and each action's deltas.
     let mut touching: Vec<Vec<(usize, usize)>> = vec![Vec::new(); engine.nodes.len()];
     for (a, action) in actions.iter_mut().enumerate() {
-        let mut delta = Vec::with_capacity(action.leaves.len());
-        for (i, (n, hits)) in action.leaves.iter().enumerate() {
+        for (i, (n, _)) in action.leaves.iter().enumerate() {
             touching[*n].push((a, i));
-            delta.push(state.score_with(*n, hits) - state.scores[*n]);
         }
-        action.delta = delta;
+        action.refresh(&mut state);
     }
 
     let mut open = vec![true; actions.len()];
@@ -354,9 +408,16 @@ pub fn plan(
     let mut spent = 0.0;
     let limit = options.top.unwrap_or(usize::MAX);
     while picked.len() < limit {
-        let Some(best) = best_action(&actions, &open, &state.weights) else {
+        let Some(best) = best_action(&actions, &open) else {
             break;
         };
+        // Lazy greedy: a gain only falls as coverage rises (noisy-or and max both give less
+        // to a leaf already covered more), so an out-of-date gain is an upper bound. The best
+        // by bounds is re-scored; if it is still the best, it is the best.
+        if actions[best].dirty {
+            actions[best].refresh(&mut state);
+            continue;
+        }
         let action = &actions[best];
         if let (Some(budget), Some(cost)) = (options.budget, action.cost)
             && spent + cost > budget
@@ -391,18 +452,15 @@ pub fn plan(
             techniques: raised,
         });
         (overall, weighted) = (after, after_weighted);
-        // Incremental re-scoring: only the other actions on the leaves just changed.
+        // Incremental re-scoring: only the other actions on the leaves just changed are out
+        // of date, and only on those leaves (re-scored when they compete for a pick).
         let touched: Vec<usize> = actions[best].leaves.iter().map(|(n, _)| *n).collect();
         for n in touched {
-            for k in 0..touching[n].len() {
-                let (a, i) = touching[n][k];
-                if !open[a] {
-                    continue;
+            for &(a, i) in &touching[n] {
+                if open[a] {
+                    actions[a].stale[i] = true;
+                    actions[a].dirty = true;
                 }
-                let extra = std::mem::take(&mut actions[a].leaves[i].1);
-                let d = state.score_with(n, &extra) - state.scores[n];
-                actions[a].leaves[i].1 = extra;
-                actions[a].delta[i] = d;
             }
         }
     }
@@ -418,44 +476,19 @@ pub fn plan(
     })
 }
 
-/// The open action with the best greedy key, if one has a weighted gain.
-fn best_action(actions: &[Candidate], open: &[bool], weights: &[f64]) -> Option<usize> {
-    let gains: Vec<Option<(f64, f64)>> = actions
-        .iter()
-        .zip(open)
-        .map(|(a, &open)| {
-            if !open {
-                return None;
-            }
-            let mut gain = 0.0;
-            let mut weighted = 0.0;
-            for ((n, _), d) in a.leaves.iter().zip(&a.delta) {
-                gain += d;
-                weighted += weights[*n] * d;
-            }
-            (weighted > NO_GAIN).then_some((gain, weighted))
-        })
-        .collect();
-    let key = |a: &Candidate, weighted: f64| match a.cost {
-        Some(c) if c > 0.0 => weighted / c,
-        _ => weighted,
-    };
+/// The open action with the best greedy key (by its cached gains), if one raises coverage.
+fn best_action(actions: &[Candidate], open: &[bool]) -> Option<usize> {
     (0..actions.len())
-        .filter_map(|i| gains[i].map(|g| (i, g)))
-        .min_by(|&(i, (gi, wi)), &(j, (gj, wj))| {
+        .filter(|&i| open[i] && actions[i].raises())
+        .min_by(|&i, &j| {
             let (a, b) = (&actions[i], &actions[j]);
             a.tier()
                 .cmp(&b.tier())
-                .then_with(|| {
-                    key(b, wj)
-                        .partial_cmp(&key(a, wi))
-                        .unwrap_or(Ordering::Equal)
-                })
-                .then_with(|| gj.partial_cmp(&gi).unwrap_or(Ordering::Equal))
+                .then_with(|| b.key().partial_cmp(&a.key()).unwrap_or(Ordering::Equal))
+                .then_with(|| b.gain.partial_cmp(&a.gain).unwrap_or(Ordering::Equal))
                 .then_with(|| a.kind.cmp(&b.kind))
                 .then_with(|| a.id.cmp(&b.id))
         })
-        .map(|(i, _)| i)
 }
 
 /// The capability a mitigation stands for: a protect entry at `plan.mitigation_level`, confidence
@@ -595,7 +628,7 @@ fn test_actions(
                 name: engine.name(n).to_string(),
                 cost: Some(0.0),
                 leaves: vec![(n, extra)],
-                delta: Vec::new(),
+                ..Candidate::new()
             });
         }
     }

@@ -119,13 +119,21 @@ pub(crate) fn run_assess(
     let (loaded, assessment) = assessed(args, source)?;
     if let Some(dir) = output_dir {
         // plan.csv and the report's "What to do next": the default plan (no budget, no tests).
-        let plan = crate::plan_cmd::default_plan(args, &loaded)?;
+        // A plan that cannot be made (capability costs in several currencies) leaves out
+        // plan.csv and the section, with a note, rather than the whole report set.
+        let plan = match crate::plan_cmd::default_plan(args, &loaded) {
+            Ok(plan) => Some(plan),
+            Err(e) => {
+                crate::note!("covmap: no plan.csv and no \"What to do next\" section: {e:#}");
+                None
+            }
+        };
         report_cmd::write_set(
             dir,
             &loaded.attack,
             &assessment,
             None,
-            Some(&plan),
+            plan.as_ref(),
             report,
             Inputs::new().loaded(&loaded),
             true,

@@ -219,7 +219,7 @@ fn cumulative_figures_equal_an_assessment_of_the_edited_inventory() {
             action.kind,
             action.id
         );
-        assert!(action.weighted_gain.expect("threats are selected") > 0.0);
+        assert!(action.weighted_gain.expect("threats are selected") > 0.0 || action.gain > 0.0);
         assert!(action.cumulative_overall >= previous.0);
         assert!(!action.techniques.is_empty());
         previous = (after.overall, after.overall_weighted);
@@ -332,4 +332,90 @@ fn plan_section_is_validated() {
         Level::Named(NamedLevel::Significant)
     );
     assert_eq!(parsed.inventory.plan.costs["M1026"], 20000.0);
+}
+
+/// On the mini bundle, by hand: one candidate covering T1059.001 detect significant (0.9,
+/// configured 0.8 = 0.72) at 1,000 a year; M1040 (Behavior Prevention on Endpoint) mitigates
+/// T1059.001 and T1003.001 in the fixture, a what-if at partial x claimed = 0.25 protect each.
+/// Six leaves in scope on Windows (T1566.001, T1566.002, T1059.001, T1059.004 has no Windows,
+/// ...): the expected figures are computed here from those values, not read from covmap.
+#[test]
+fn mini_candidate_and_mitigation_by_hand() {
+    use crate::builder::{capability, entry, inventory, mini, named};
+    use covmap_assess::inventory::Cost;
+    let a = mini();
+    let mut candidate = capability(
+        "ndr",
+        "NDR",
+        Status::Candidate,
+        &["Windows"],
+        vec![entry(
+            a,
+            &["T1059.001"],
+            Function::Detect,
+            named(NamedLevel::Significant),
+            loc("mini.yaml", 3),
+        )],
+        loc("mini.yaml", 1),
+    );
+    candidate.cost = Some(Cost {
+        annual: 1000.0,
+        currency: "EUR".to_string(),
+    });
+    let inv = inventory(&["Windows"], vec![candidate.clone()]);
+    let baseline = assess(a, &inv, &AssessOptions::default());
+    let leaves = baseline.counts.in_scope as f64;
+    let p = plan(a, &inv, &PlanOptions::default()).expect("plan");
+    assert_eq!(p.baseline.overall, 0.0);
+    assert_eq!(p.baseline.overall_weighted, None);
+    let first = &p.actions[0];
+    // The costed candidate comes before the mitigation of unknown cost.
+    assert_eq!(
+        (first.kind, first.id.as_str(), first.cost),
+        (ActionKind::Candidate, "ndr", Some(1000.0))
+    );
+    assert_eq!(first.gain, ((0.9 * 0.8) / leaves * 1e6_f64).round() / 1e6);
+    assert_eq!(first.techniques, ["T1059.001"]);
+    assert_eq!(first.weighted_gain, None);
+    let m1040 = p
+        .actions
+        .iter()
+        .find(|x| x.id == "M1040")
+        .expect("M1040 is an action");
+    assert_eq!(m1040.kind, ActionKind::Mitigation);
+    assert_eq!(m1040.cost, None);
+    // Noisy-or of detect 0.72 and protect 0.25 on T1059.001 (headline detect+protect): 1 -
+    // 0.28 x 0.75 = 0.79, a rise of 0.07; T1003.001 rises from 0 to 0.25.
+    let expected_gain = (0.79 - 0.72 + 0.25) / leaves;
+    assert!(
+        (m1040.gain - expected_gain).abs() < 1e-6,
+        "{} vs {expected_gain}",
+        m1040.gain
+    );
+
+    // Costs in two currencies are refused; a capability id that mitigation actions use too.
+    let mut other = candidate.clone();
+    other.id = "edr".to_string();
+    other.cost = Some(Cost {
+        annual: 5.0,
+        currency: "USD".to_string(),
+    });
+    let mixed = inventory(&["Windows"], vec![candidate.clone(), other]);
+    assert_eq!(
+        plan(a, &mixed, &PlanOptions::default()),
+        Err(covmap_assess::plan::PlanError::MixedCurrencies(vec![
+            "EUR".to_string(),
+            "USD".to_string()
+        ]))
+    );
+    let mut reserved = candidate;
+    reserved.id = "mitigation:M1040".to_string();
+    assert!(
+        plan(
+            a,
+            &inventory(&["Windows"], vec![reserved]),
+            &PlanOptions::default()
+        )
+        .is_err()
+    );
 }
