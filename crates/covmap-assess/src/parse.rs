@@ -955,6 +955,7 @@ impl<'a> Run<'a> {
     // -----------------------------------------------------------------------------------------
     // Merging
 
+    #[allow(clippy::too_many_lines)] // one block per merged setting
     fn merge(&mut self, files: &[(FileRef<'_>, Settings)], inventory: &mut Inventory) {
         fn first_and_conflicts<T: PartialEq + Clone>(
             run: &mut Run<'_>,

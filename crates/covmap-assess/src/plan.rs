@@ -359,8 +359,44 @@ pub fn plan(
         scratch: Vec::new(),
         arena: Vec::new(),
     };
+    distribute(all_hits, base_len, &mut state, &mut actions);
+    if let Some(atomics) = &options.atomics {
+        actions.extend(test_actions(&engine, &universe, base_len, &state, atomics));
+    }
+    // Current scores of every leaf.
+    for n in 0..engine.nodes.len() {
+        if engine.nodes[n].leaf {
+            state.scores[n] = state.score_with(n, &[]);
+        }
+    }
+    let (overall, weighted) = state.overall();
+    let baseline = Baseline {
+        overall: round6(overall),
+        overall_weighted: weighted.map(round6),
+    };
+    let (picked, spent) = greedy(&mut actions, &mut state, options);
+    Ok(Plan {
+        baseline,
+        budget: options.budget,
+        spent,
+        actions: picked,
+        mitigation_assumption: format!(
+            "what-if: protect at {} with confidence claimed on the in-scope techniques ATT&CK says it mitigates",
+            level_label(inventory.plan.mitigation_level)
+        ),
+    })
+}
+
+/// Splits the universe's hits per leaf: those of the counted capabilities (positions below
+/// `base_len`) are the current state; the others are the actions' effects on in-scope leaves.
+fn distribute(
+    all_hits: Vec<Vec<Hit>>,
+    base_len: usize,
+    state: &mut State<'_, '_>,
+    actions: &mut [Candidate],
+) {
     for (n, hits) in all_hits.into_iter().enumerate() {
-        let node = &engine.nodes[n];
+        let node = &state.engine.nodes[n];
         if !node.leaf {
             continue;
         }
@@ -379,28 +415,24 @@ pub fn plan(
             }
         }
     }
-    if let Some(atomics) = &options.atomics {
-        actions.extend(test_actions(&engine, &universe, base_len, &state, atomics));
-    }
-    // Current scores of every leaf.
-    for n in 0..engine.nodes.len() {
-        if engine.nodes[n].leaf {
-            state.scores[n] = state.score_with(n, &[]);
-        }
-    }
-    let (mut overall, mut weighted) = state.overall();
-    let baseline = Baseline {
-        overall: round6(overall),
-        overall_weighted: weighted.map(round6),
-    };
+}
 
+/// The greedy loop: the actions taken, in order, and the known costs spent.
+fn greedy(
+    actions: &mut [Candidate],
+    state: &mut State<'_, '_>,
+    options: &PlanOptions,
+) -> (Vec<PlanAction>, f64) {
+    let engine = state.engine;
+    let has_threats = engine.has_threats();
+    let (mut overall, mut weighted) = state.overall();
     // Which actions touch which leaf, and each action's deltas.
     let mut touching: Vec<Vec<(usize, usize)>> = vec![Vec::new(); engine.nodes.len()];
     for (a, action) in actions.iter_mut().enumerate() {
         for (i, (n, _)) in action.leaves.iter().enumerate() {
             touching[*n].push((a, i));
         }
-        action.refresh(&mut state);
+        action.refresh(state);
     }
 
     let mut open = vec![true; actions.len()];
@@ -408,14 +440,14 @@ pub fn plan(
     let mut spent = 0.0;
     let limit = options.top.unwrap_or(usize::MAX);
     while picked.len() < limit {
-        let Some(best) = best_action(&actions, &open) else {
+        let Some(best) = best_action(actions, &open) else {
             break;
         };
         // Lazy greedy: a gain only falls as coverage rises (noisy-or and max both give less
         // to a leaf already covered more), so an out-of-date gain is an upper bound. The best
         // by bounds is re-scored; if it is still the best, it is the best.
         if actions[best].dirty {
-            actions[best].refresh(&mut state);
+            actions[best].refresh(state);
             continue;
         }
         let action = &actions[best];
@@ -464,16 +496,7 @@ pub fn plan(
             }
         }
     }
-    Ok(Plan {
-        baseline,
-        budget: options.budget,
-        spent,
-        actions: picked,
-        mitigation_assumption: format!(
-            "what-if: protect at {} with confidence claimed on the in-scope techniques ATT&CK says it mitigates",
-            level_label(inventory.plan.mitigation_level)
-        ),
-    })
+    (picked, spent)
 }
 
 /// The open action with the best greedy key (by its cached gains), if one raises coverage.
