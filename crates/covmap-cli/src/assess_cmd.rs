@@ -13,7 +13,7 @@ use covmap_assess::score::{AssessOptions, Assessment, assess};
 use covmap_assess::threats::{ThreatOptions, threat_coverage};
 use serde_json::json;
 
-use crate::cli::{ExtraStatus, Format, InventoryArgs, ReportArgs, SourceArgs};
+use crate::cli::{ByArg, ExtraStatus, Format, InventoryArgs, ReportArgs, SourceArgs};
 use crate::guard::{self, Inputs};
 use crate::inventory::{self, Loaded, files_label, plural};
 use crate::output::{self, percent};
@@ -302,9 +302,13 @@ pub(crate) fn run_gaps(
     args: &InventoryArgs,
     top: Option<usize>,
     tactic: Option<String>,
+    by: Option<ByArg>,
     format: Format,
     source: &SourceArgs,
 ) -> Result<()> {
+    if let Some(by) = by {
+        return run_gaps_by(args, by.by(), top, tactic, format, source);
+    }
     let (loaded, assessment) = assessed(args, source)?;
     let list = gaps(&loaded.attack, &assessment, &GapOptions { top, tactic })?;
     match format {
@@ -334,7 +338,7 @@ pub(crate) fn run_gaps(
 
 /// `covmap gaps --by` (lane rollups): the gaps (of `--tactic`, if given) rolled up by
 /// mitigation, data component or tactic; `--top` limits the rows.
-pub(crate) fn run_gaps_by(
+fn run_gaps_by(
     args: &InventoryArgs,
     by: By,
     top: Option<usize>,
@@ -387,7 +391,8 @@ pub(crate) fn run_gaps_by(
                 .collect();
             let header = [
                 "rank",
-                by.name(),
+                // CSV names the column `id`, as gaps-by-mitigation.csv does.
+                if full { "id" } else { by.name() },
                 "name",
                 "techniques",
                 "priority",

@@ -717,20 +717,23 @@ struct ThreatEntry<'a> {
     show_subtechniques: bool,
 }
 
-/// The ATT&CK Navigator layer (format 4.5) of the threat weights alone: each leaf technique in
-/// scope used by a selected threat is scored with its leaf threat weight (the `weight` of
-/// `assessment.json`, the gap priority's multiplier); leaves in scope used by none are
-/// unscored, techniques out of scope disabled, parents unscored and expanded when one of
-/// their sub-techniques is scored. Pretty-printed with a final newline. Without selected
-/// threats every weight is 1 (callers should refuse: `covmap export navigator --threats` does).
-pub fn threat_layer_json(assessment: &Assessment) -> Result<String, ReportError> {
-    let weight = |t: &TechniqueResult| f64::from(t.weight);
-    let scored = |t: &TechniqueResult| t.leaf && t.in_scope && weight(t) > 0.0;
+/// A leaf's threat weight as a number (`f64::from` keeps working once weights are `f64`).
+fn threat_weight(t: &TechniqueResult) -> f64 {
+    f64::from(t.weight)
+}
+
+/// Whether the threat layer scores a technique: a leaf in scope used by a selected threat.
+fn threat_scored(t: &TechniqueResult) -> bool {
+    t.leaf && t.in_scope && threat_weight(t) > 0.0
+}
+
+/// The threat layer's entries, and the largest weight scored.
+fn threat_entries(assessment: &Assessment) -> (Vec<ThreatEntry<'_>>, f64) {
     let max = assessment
         .techniques
         .iter()
-        .filter(|t| scored(t))
-        .map(weight)
+        .filter(|t| threat_scored(t))
+        .map(threat_weight)
         .fold(0.0_f64, f64::max);
     let mut techniques = Vec::new();
     for t in &assessment.techniques {
@@ -747,10 +750,10 @@ pub fn threat_layer_json(assessment: &Assessment) -> Result<String, ReportError>
                 None,
                 "parent technique: its sub-techniques carry the weights".to_string(),
             )
-        } else if scored(t) {
+        } else if threat_scored(t) {
             (
-                Some(round6(weight(t))),
-                format!("threat weight {}", round6(weight(t))),
+                Some(round6(threat_weight(t))),
+                format!("threat weight {}", round6(threat_weight(t))),
             )
         } else {
             (None, "used by none of the selected threats".to_string())
@@ -768,7 +771,7 @@ pub fn threat_layer_json(assessment: &Assessment) -> Result<String, ReportError>
                 && t.subtechniques
                     .iter()
                     .filter_map(|id| assessment.technique(id))
-                    .any(|s| scored(s) && s.tactics.iter().any(|x| x == tactic));
+                    .any(|s| threat_scored(s) && s.tactics.iter().any(|x| x == tactic));
             techniques.push(ThreatEntry {
                 technique_id: &t.id,
                 tactic,
@@ -785,6 +788,17 @@ pub fn threat_layer_json(assessment: &Assessment) -> Result<String, ReportError>
             });
         }
     }
+    (techniques, max)
+}
+
+/// The ATT&CK Navigator layer (format 4.5) of the threat weights alone: each leaf technique in
+/// scope used by a selected threat is scored with its leaf threat weight (the `weight` of
+/// `assessment.json`, the gap priority's multiplier); leaves in scope used by none are
+/// unscored, techniques out of scope disabled, parents unscored and expanded when one of
+/// their sub-techniques is scored. Pretty-printed with a final newline. Without selected
+/// threats every weight is 1 (callers should refuse: `covmap export navigator --threats` does).
+pub fn threat_layer_json(assessment: &Assessment) -> Result<String, ReportError> {
+    let (techniques, max) = threat_entries(assessment);
     let threats: Vec<String> = assessment
         .scope
         .threats

@@ -159,7 +159,7 @@ fn rollup_rows(by: covmap_assess::gaps::By) -> Vec<(String, usize, f64, Vec<Stri
         .collect()
 }
 
-fn assert_rows(got: Vec<(String, usize, f64, Vec<String>)>, want: &[(&str, usize, f64, &[&str])]) {
+fn assert_rows(got: &[(String, usize, f64, Vec<String>)], want: &[(&str, usize, f64, &[&str])]) {
     assert_eq!(got.len(), want.len(), "{got:?}");
     for (g, w) in got.iter().zip(want) {
         assert_eq!((g.0.as_str(), g.1), (w.0, w.1), "{got:?}");
@@ -172,7 +172,7 @@ fn assert_rows(got: Vec<(String, usize, f64, Vec<String>)>, want: &[(&str, usize
 fn rollup_by_mitigation() {
     use covmap_assess::gaps::By;
     assert_rows(
-        rollup_rows(By::Mitigation),
+        &rollup_rows(By::Mitigation),
         &[
             ("M1017", 1, 1.0, &["T1566.001"]),
             ("M1040", 2, 0.672, &["T1003.001", "T1059.001"]),
@@ -187,7 +187,7 @@ fn rollup_by_tactic_counts_a_leaf_once_per_tactic() {
     use covmap_assess::gaps::By;
     // T1078 lists initial-access twice in the bundle: it counts once in that row.
     assert_rows(
-        rollup_rows(By::Tactic),
+        &rollup_rows(By::Tactic),
         &[
             ("TA0003", 2, 2.05, &["T1053", "T1078"]),
             ("TA0001", 2, 1.85, &["T1566.001", "T1078"]),
@@ -201,7 +201,7 @@ fn rollup_by_tactic_counts_a_leaf_once_per_tactic() {
 fn rollup_by_data_component() {
     use covmap_assess::gaps::By;
     assert_rows(
-        rollup_rows(By::DataComponent),
+        &rollup_rows(By::DataComponent),
         &[
             ("DC0017", 2, 1.272, &["T1053", "T1059.001"]),
             ("DC0009", 3, 1.072, &["T1566.001", "T1059.001", "T1059.004"]),

@@ -2,8 +2,10 @@
 # leaves in scope (platforms of the example's scope, minus its two exclusions) used by FIN7,
 # Scattered Spider or APT29 by any route, a parent's use counting for its sub-techniques; and
 # the (technique, tactic) entries they make in the layer.
-import json, sys
-exec(open(__file__.replace('threat_layer_check.py', 'adversary_check.py')).read().split("groups = {")[0].replace("b = json.load(open(sys.argv[1]))", "b = json.load(open(sys.argv[1]))"))
+# Usage: python3 threat_layer_check.py BUNDLE
+import os, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from adversary_check import O, act, aid, used  # the same route rule as `attack compare`
 tech = {aid(o): o for o in O if o['type'] == 'attack-pattern' and act(o)}
 parents = {i.split('.')[0] for i in tech if '.' in i}
 plat = {'Windows', 'macOS', 'Linux', 'IaaS', 'Office Suite', 'Identity Provider', 'SaaS'}
