@@ -3,6 +3,7 @@
 //! budget, test actions from the real Atomic Red Team folder, plan.csv in `assess -o`.
 
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 
 use serde_json::Value;
 
@@ -135,10 +136,11 @@ fn json_shape_and_cumulative_figures_equal_an_assessment_of_the_edited_inventory
     for (k, a) in actions.iter().enumerate() {
         let id = a["id"].as_str().expect("id");
         let leaves = mitigated_leaves(&raw, id);
-        text.push_str(&format!(
+        let _ = write!(
+            text,
             "  - id: edited-{id}\n    name: {id}\n    coverage:\n      - techniques: [{}]\n        function: protect\n        level: partial\n        confidence: claimed\n",
             leaves.join(", ")
-        ));
+        );
         let edited = write(tmp.path(), &format!("edited-{k}.yaml"), &text);
         let after = real_root(&bundle, &["assess", s(&edited), "--format", "json"])
             .ok_noisy()
@@ -188,7 +190,7 @@ fn budget_candidates_tests_and_csv() {
     assert_eq!(kinds, BTreeSet::from(["candidate", "test"]));
     let last = actions.last().expect("an action");
     assert_eq!(last["id"], "ndr-candidate");
-    assert_eq!(num(&plan["spent"]), 58000.0);
+    assert_eq!(plan["spent"], serde_json::json!(58000.0));
     assert!(
         actions[..actions.len() - 1]
             .iter()
