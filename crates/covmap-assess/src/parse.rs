@@ -855,9 +855,10 @@ impl<'a> Run<'a> {
                     .lookup(&id)
                     .is_some_and(|r| r.kind == Kind::Mitigation && self.attack.meta(r).is_active());
                 if !known {
+                    let at = file.doc.key_node(d.node, key).unwrap_or(cost.node);
                     let d = file
                         .error(
-                            cost.node,
+                            at,
                             Code::UnknownMitigation,
                             format!(
                                 "`plan.costs` names `{key}`, which is not an active ATT&CK mitigation of the loaded bundle"

@@ -319,8 +319,8 @@ fn plan_section_is_validated() {
         [
             ("level-out-of-range".to_string(), 3, 21),
             ("invalid-value".to_string(), 5, 12),
-            ("unknown-mitigation".to_string(), 6, 12),
-            ("unknown-mitigation".to_string(), 7, 12),
+            ("unknown-mitigation".to_string(), 6, 5),
+            ("unknown-mitigation".to_string(), 7, 5),
         ]
     );
     let good = "covmap: 1\nplan: {mitigation_level: significant, costs: {m1026: 20000}}\n";

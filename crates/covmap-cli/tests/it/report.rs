@@ -41,6 +41,19 @@ pub(crate) fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
+/// report.html of `assess -o` without "What to do next" (its section and its link): what
+/// `covmap report` renders from the saved assessment, which has no inventory to plan with.
+pub(crate) fn without_plan_section(html: &[u8]) -> Vec<u8> {
+    let html = String::from_utf8(html.to_vec()).expect("UTF-8");
+    let link = r##"<a href="#plan">What to do next</a>"##;
+    assert_eq!(html.matches(link).count(), 1);
+    let start = html.find(r#"<section id="plan">"#).expect("plan section");
+    let end = start + html[start..].find("</section>").expect("section end") + "</section>".len();
+    format!("{}{}", &html[..start], &html[end..])
+        .replacen(link, "", 1)
+        .into_bytes()
+}
+
 fn sorted(names: &[&str]) -> Vec<String> {
     let mut v: Vec<String> = names.iter().map(|n| (*n).to_string()).collect();
     v.sort();
@@ -117,13 +130,8 @@ fn assess_writes_the_full_set_deterministically() {
     // Lane plan: a saved assessment has no inventory to plan with: no plan.csv, and report.html
     // is the same page without "What to do next" (its section and its link).
     expected.remove("plan.csv");
-    let html = String::from_utf8(expected["report.html"].clone()).expect("UTF-8");
-    let link = r##"<a href="#plan">What to do next</a>"##;
-    assert_eq!(html.matches(link).count(), 1);
-    let start = html.find(r#"<section id="plan">"#).expect("plan section");
-    let end = start + html[start..].find("</section>").expect("section end") + "</section>".len();
-    let without = format!("{}{}", &html[..start], &html[end..]).replacen(link, "", 1);
-    expected.insert("report.html".to_string(), without.into_bytes());
+    let without = without_plan_section(&expected["report.html"]);
+    expected.insert("report.html".to_string(), without);
     let mut rendered = files(&again);
     rendered.remove(".covmap-manifest.json");
     assert_eq!(rendered, expected, "`report` re-renders the same files");
