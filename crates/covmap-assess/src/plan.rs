@@ -43,8 +43,12 @@ pub const MITIGATION_PREFIX: &str = "mitigation:";
 /// Suffix of the names of the capabilities that stand for mitigations.
 const WHAT_IF: &str = " (what-if)";
 
-/// A gain at or below this is no gain (floating-point noise of re-scoring).
+/// A leaf's rise at or below this is no rise (floating-point noise of re-scoring).
 const NO_GAIN: f64 = 1e-12;
+
+/// The smallest rise of a mean score that is listed: half the last of the 6 decimals every
+/// score is rounded to, so that no action is listed with a gain of 0.000000.
+const MIN_MEAN_GAIN: f64 = 5e-7;
 
 /// Atomic Red Team tests by technique ID (upper case): the ATT&CK platforms they run on.
 pub type AtomicIndex = BTreeMap<String, BTreeSet<String>>;
@@ -208,9 +212,10 @@ impl Candidate {
         self.dirty = false;
     }
 
-    /// Whether it raises coverage at all (threat-weighted or not).
-    fn raises(&self) -> bool {
-        self.weighted > NO_GAIN || self.gain > NO_GAIN
+    /// Whether it raises the overall or the threat-weighted score by at least `min` (sums
+    /// over the leaves: `min.0` for Σ Δscore, `min.1` for Σ weight x Δscore).
+    fn raises(&self, min: (f64, f64)) -> bool {
+        self.gain >= min.0 || self.weighted >= min.1
     }
 
     /// The greedy key within its tier: weighted gain per cost, or weighted gain.
@@ -435,12 +440,24 @@ fn greedy(
         action.refresh(state);
     }
 
+    // The sums that make a rise of MIN_MEAN_GAIN in the overall and weighted means.
+    let (mut leaves, mut weights) = (0.0, 0.0);
+    for (n, node) in engine.nodes.iter().enumerate() {
+        if node.leaf && node.in_scope {
+            leaves += 1.0;
+            weights += state.weights[n];
+        }
+    }
+    let min = (
+        (MIN_MEAN_GAIN * leaves).max(NO_GAIN),
+        (MIN_MEAN_GAIN * weights).max(NO_GAIN),
+    );
     let mut open = vec![true; actions.len()];
     let mut picked = Vec::new();
     let mut spent = 0.0;
     let limit = options.top.unwrap_or(usize::MAX);
     while picked.len() < limit {
-        let Some(best) = best_action(actions, &open) else {
+        let Some(best) = best_action(actions, &open, min) else {
             break;
         };
         // Lazy greedy: a gain only falls as coverage rises (noisy-or and max both give less
@@ -500,9 +517,9 @@ fn greedy(
 }
 
 /// The open action with the best greedy key (by its cached gains), if one raises coverage.
-fn best_action(actions: &[Candidate], open: &[bool]) -> Option<usize> {
+fn best_action(actions: &[Candidate], open: &[bool], min: (f64, f64)) -> Option<usize> {
     (0..actions.len())
-        .filter(|&i| open[i] && actions[i].raises())
+        .filter(|&i| open[i] && actions[i].raises(min))
         .min_by(|&i, &j| {
             let (a, b) = (&actions[i], &actions[j]);
             a.tier()
