@@ -107,11 +107,13 @@ pub enum Code {
     /// A technique none of whose platforms in scope is one the entry applies on: the claim
     /// counts for nothing; or an entry whose own platforms are none in scope.
     PlatformMismatch,
+    /// A key of `plan.costs` that is not an active ATT&CK mitigation of the loaded bundle.
+    UnknownMitigation,
 }
 
 impl Code {
     /// Every code, for documentation and uniqueness tests.
-    pub const ALL: [Code; 28] = [
+    pub const ALL: [Code; 29] = [
         Code::UnreadableFile,
         Code::YamlSyntax,
         Code::InvalidValue,
@@ -140,6 +142,7 @@ impl Code {
         Code::AmbiguousName,
         Code::ParentCountsForNoSubtechnique,
         Code::PlatformMismatch,
+        Code::UnknownMitigation,
     ];
 
     /// The kebab-case name shown as `error[code]`.
@@ -173,6 +176,7 @@ impl Code {
             Code::AmbiguousName => "ambiguous-name",
             Code::ParentCountsForNoSubtechnique => "parent-counts-for-no-subtechnique",
             Code::PlatformMismatch => "platform-mismatch",
+            Code::UnknownMitigation => "unknown-mitigation",
         }
     }
 }

@@ -407,6 +407,26 @@ pub struct AttackTarget {
     pub version: Option<String>,
 }
 
+/// The `plan:` section: what `covmap plan` assumes about ATT&CK mitigations.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanParams {
+    /// Yearly cost of implementing a mitigation, by mitigation ID (`M1026`), in the currency of
+    /// the candidates' costs; mitigations not listed have no known cost.
+    pub costs: std::collections::BTreeMap<String, f64>,
+    /// The protect level a mitigation is assumed to give on the leaves it mitigates (confidence
+    /// claimed); default `partial`.
+    pub mitigation_level: Level,
+}
+
+impl Default for PlanParams {
+    fn default() -> Self {
+        PlanParams {
+            costs: std::collections::BTreeMap::new(),
+            mitigation_level: Level::Named(NamedLevel::Partial),
+        }
+    }
+}
+
 /// One or more inventory files, merged and resolved against a bundle.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Inventory {
@@ -422,4 +442,6 @@ pub struct Inventory {
     pub scoring: ScoringParams,
     /// All capabilities of all files, in file order.
     pub capabilities: Vec<Capability>,
+    /// What `covmap plan` assumes (defaults where the inventory is silent).
+    pub plan: PlanParams,
 }

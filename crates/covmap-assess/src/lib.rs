@@ -27,6 +27,7 @@ pub mod gaps;
 pub mod inventory;
 pub mod params;
 pub mod parse;
+pub mod plan;
 pub mod saved;
 pub mod schema;
 pub mod score;

@@ -48,12 +48,13 @@ use crate::claims::Subtechniques;
 use crate::diagnostic::{Code, Diagnostic, Location, Severity};
 use crate::inventory::{
     AttackTarget, Capability, Confidence, Cost, CoverageEntry, Exclusion, Function, ImportSpec,
-    Inventory, InventoryFile, Level, Scope, Status, Threats,
+    Inventory, InventoryFile, Level, PlanParams, Scope, Status, Threats,
 };
 use crate::params::ScoringParams;
 use crate::schema::{
     FormatVersion, RawAttack, RawCapability, RawCapabilityFallback, RawCost, RawCoverage,
-    RawCoverageFallback, RawExclusion, RawImport, RawInventory, RawLevel, RawScope, RawThreats,
+    RawCoverageFallback, RawExclusion, RawImport, RawInventory, RawLevel, RawPlan, RawScope,
+    RawThreats,
 };
 use crate::yaml::{self, DeError, DeErrorKind, Document, NodeId, OneOrMany, Spanned, UnknownKey};
 
@@ -407,6 +408,7 @@ struct Settings {
     version: Option<(String, NodeId)>,
     platforms: Option<(Vec<String>, NodeId)>,
     scoring: Option<(ScoringParams, NodeId)>,
+    plan: Option<(PlanParams, NodeId)>,
     exclusions: Vec<Exclusion>,
     threats: Threats,
     capabilities: Vec<NodeId>,
@@ -674,6 +676,7 @@ impl<'a> Run<'a> {
             version: None,
             platforms: None,
             scoring: None,
+            plan: None,
             exclusions: Vec::new(),
             threats: Threats::default(),
             capabilities: Vec::new(),
@@ -698,6 +701,12 @@ impl<'a> Run<'a> {
             && self.check_scoring(file, d.node, &params)
         {
             settings.scoring = Some((params, d.node));
+        }
+        if let Some(d) = raw.plan
+            && let Some(plan) = self.read::<RawPlan<'_>>(file, d.node)
+            && let Some(params) = self.plan(file, &plan)
+        {
+            settings.plan = Some((params, d.node));
         }
         if let Some(d) = raw.capabilities
             && let Some(list) = self.read::<Vec<yaml::Deferred<RawCapability<'_>>>>(file, d.node)
@@ -824,6 +833,61 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// The `plan:` section (lane plan): mitigation IDs of the bundle with finite, non-negative
+    /// costs, and a level in [0, 1]. `None` (with findings) when anything is wrong.
+    fn plan(&mut self, file: &FileRef<'_>, raw: &RawPlan<'_>) -> Option<PlanParams> {
+        let mut params = PlanParams::default();
+        let mut ok = true;
+        if let Some(d) = &raw.mitigation_level {
+            match self.level(file, d) {
+                Some(level) => params.mitigation_level = level,
+                None => ok = false,
+            }
+        }
+        if let Some(d) = raw.costs
+            && let Some(costs) =
+                self.read::<std::collections::BTreeMap<&str, Spanned<f64>>>(file, d.node)
+        {
+            for (key, cost) in costs {
+                let id = key.trim().to_ascii_uppercase();
+                let known = self
+                    .attack
+                    .lookup(&id)
+                    .is_some_and(|r| r.kind == Kind::Mitigation && self.attack.meta(r).is_active());
+                if !known {
+                    let at = file.doc.key_node(d.node, key).unwrap_or(cost.node);
+                    let d = file
+                        .error(
+                            at,
+                            Code::UnknownMitigation,
+                            format!(
+                                "`plan.costs` names `{key}`, which is not an active ATT&CK mitigation of the loaded bundle"
+                            ),
+                        )
+                        .hint("use a mitigation ID such as `M1026` (`covmap attack show M1026` shows one)");
+                    self.push(file, d);
+                    ok = false;
+                } else if !(cost.value.is_finite() && cost.value >= 0.0) {
+                    let d = file
+                        .error(
+                            cost.node,
+                            Code::InvalidValue,
+                            format!(
+                                "`plan.costs.{key}` is {}: a cost must be a number from 0 up",
+                                cost.value
+                            ),
+                        )
+                        .hint("write the yearly cost, e.g. `M1026: 20000`");
+                    self.push(file, d);
+                    ok = false;
+                } else {
+                    params.costs.insert(id, cost.value);
+                }
+            }
+        }
+        ok.then_some(params)
+    }
+
     fn check_scoring(&mut self, file: &FileRef<'_>, node: NodeId, p: &ScoringParams) -> bool {
         let doc = file.doc;
         let at = |path: &[&str]| doc.lookup(node, path).unwrap_or(node);
@@ -892,6 +956,7 @@ impl<'a> Run<'a> {
     // -----------------------------------------------------------------------------------------
     // Merging
 
+    #[allow(clippy::too_many_lines)] // one block per merged setting
     fn merge(&mut self, files: &[(FileRef<'_>, Settings)], inventory: &mut Inventory) {
         fn first_and_conflicts<T: PartialEq + Clone>(
             run: &mut Run<'_>,
@@ -966,6 +1031,14 @@ impl<'a> Run<'a> {
             files,
             "scoring",
             |s| s.scoring.as_ref(),
+            |_| "set differently".to_string(),
+        )
+        .unwrap_or_default();
+        inventory.plan = first_and_conflicts(
+            self,
+            files,
+            "plan",
+            |s| s.plan.as_ref(),
             |_| "set differently".to_string(),
         )
         .unwrap_or_default();

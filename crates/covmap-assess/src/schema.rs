@@ -100,6 +100,23 @@ pub(crate) struct RawInventory<'a> {
     pub(crate) scoring: Option<Deferred<ScoringParams>>,
     /// The defensive capabilities: products, rule sets, processes.
     pub(crate) capabilities: Option<Deferred<Vec<Deferred<RawCapability<'a>>>>>,
+    /// What `covmap plan` assumes about ATT&CK mitigations: their costs and the level they
+    /// are assumed to give.
+    pub(crate) plan: Option<Deferred<RawPlan<'a>>>,
+}
+
+/// The `plan:` section, read by `covmap plan`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "Plan", deny_unknown_fields)]
+pub(crate) struct RawPlan<'a> {
+    /// Yearly cost of implementing an ATT&CK mitigation, by mitigation ID, e.g.
+    /// `{M1026: 20000}`, in the currency of the capabilities' costs. A mitigation without a
+    /// cost is ranked by its gain alone.
+    #[serde(borrow)]
+    pub(crate) costs: Option<Deferred<std::collections::BTreeMap<&'a str, Spanned<f64>>>>,
+    /// The protect level a mitigation is assumed to give on the techniques it mitigates, with
+    /// confidence claimed: `minimal`, `partial` (default), `significant` or a number from 0 to 1.
+    pub(crate) mitigation_level: Option<Spanned<RawLevel>>,
 }
 
 /// What `covmap:` holds, whatever it is: checked by the parser so that another version is an

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use covmap_core::{Attack, Kind};
 use serde::{Deserialize, Serialize};
 
-pub(crate) use self::engine::{Engine, Scores};
+pub(crate) use self::engine::{Engine, Hit, Hits, Scores};
 use crate::inventory::{Capability, Cost, Function, Inventory, Status};
 use crate::params::{CoverageLevel, ScoringParams};
 

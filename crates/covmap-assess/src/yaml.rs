@@ -782,6 +782,19 @@ impl<'a> Document<'a> {
         }
     }
 
+    /// The key node of `key` in a mapping node (findings about the key itself point at it).
+    pub(crate) fn key_node(&self, map: NodeId, key: &str) -> Option<NodeId> {
+        let node = self.node(map)?;
+        match node.kind {
+            Kind::Map => self
+                .entries_of(node)
+                .iter()
+                .find(|(k, _)| self.scalar(*k) == Some(key))
+                .map(|(k, _)| *k),
+            Kind::Scalar(_) | Kind::Seq => None,
+        }
+    }
+
     /// The node at a path of keys below `from`.
     pub(crate) fn lookup(&self, from: NodeId, path: &[&str]) -> Option<NodeId> {
         path.iter().try_fold(from, |at, key| self.get(at, key))

@@ -30,7 +30,7 @@ pub(crate) fn counted_statuses(args: &InventoryArgs) -> Vec<Status> {
     include
 }
 
-fn options(args: &InventoryArgs) -> AssessOptions {
+pub(crate) fn options(args: &InventoryArgs) -> AssessOptions {
     AssessOptions {
         include: counted_statuses(args),
     }
@@ -117,11 +117,22 @@ pub(crate) fn run_assess(
     }
     let (loaded, assessment) = assessed(args, source)?;
     if let Some(dir) = output_dir {
+        // plan.csv and the report's "What to do next": the default plan (no budget, no tests).
+        // A plan that cannot be made (capability costs in several currencies) leaves out
+        // plan.csv and the section, with a note, rather than the whole report set.
+        let plan = match crate::plan_cmd::default_plan(args, &loaded) {
+            Ok(plan) => Some(plan),
+            Err(e) => {
+                crate::note!("covmap: no plan.csv and no \"What to do next\" section: {e:#}");
+                None
+            }
+        };
         report_cmd::write_set(
             dir,
             &loaded.attack,
             &assessment,
             None,
+            plan.as_ref(),
             report,
             Inputs::new().loaded(&loaded),
             true,

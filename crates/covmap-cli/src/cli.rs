@@ -278,6 +278,27 @@ pub(crate) enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// The next best actions under a budget: deploy a candidate, implement an ATT&CK mitigation
+    /// (a what-if), test a claim; ranked greedily by threat-weighted gain per cost, with the
+    /// coverage after each step.
+    Plan {
+        #[command(flatten)]
+        inventory: InventoryArgs,
+        /// Stop when the next costed action would take the spending above AMOUNT (yearly, in
+        /// the currency of the costs).
+        #[arg(long, value_name = "AMOUNT")]
+        budget: Option<f64>,
+        /// The Atomic Red Team `atomics/` folder: adds test actions (claims raised to tested,
+        /// cost 0) where a test exists on the claim's platforms.
+        #[arg(long, value_name = "DIR")]
+        atomics: Option<PathBuf>,
+        /// Show at most N actions.
+        #[arg(long, value_name = "N")]
+        top: Option<usize>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// What candidate products would add, at what cost; what retiring a capability would lose.
     Compare {
         #[command(flatten)]

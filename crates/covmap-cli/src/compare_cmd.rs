@@ -183,6 +183,7 @@ pub(crate) fn run_compare(
             &loaded.attack,
             &baseline,
             Some(&result),
+            None,
             report_args,
             Inputs::new().loaded(&loaded).files(&all_files),
             true,

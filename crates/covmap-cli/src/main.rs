@@ -22,6 +22,7 @@ mod import_cmd;
 mod inventory;
 mod manifest;
 mod output;
+mod plan_cmd;
 mod report_cmd;
 mod term;
 mod tests_cmd;
@@ -112,6 +113,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             by,
             format,
         } => assess_cmd::run_gaps(&inventory, top, tactic, by, format, source)?,
+        Command::Plan {
+            inventory,
+            budget,
+            atomics,
+            top,
+            format,
+        } => plan_cmd::run(&inventory, budget, atomics.as_deref(), top, format, source)?,
         Command::Compare {
             inventory,
             candidates,

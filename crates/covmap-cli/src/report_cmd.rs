@@ -5,6 +5,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use covmap_assess::compare::Comparison;
 use covmap_assess::gaps::{GapOptions, gaps};
+use covmap_assess::plan::Plan;
 use covmap_assess::saved::{SavedError, read_assessment_json};
 use covmap_assess::score::Assessment;
 use covmap_assess::threats::{ThreatOptions, threat_coverage};
@@ -90,6 +91,7 @@ pub(crate) fn write_set(
     attack: &Attack,
     assessment: &Assessment,
     comparison: Option<&Comparison>,
+    plan: Option<&Plan>,
     args: &ReportArgs,
     inputs: &Inputs,
     assessment_json: bool,
@@ -115,6 +117,7 @@ pub(crate) fn write_set(
         gaps: &gaps,
         threats: &threats,
         comparison,
+        plan,
         date: date.as_deref(),
     };
     let mut files = covmap_report::render(&input, &render_options(args), &kinds(args))?;
@@ -218,6 +221,7 @@ pub(crate) fn run_report(
         &attack,
         &assessment,
         None,
+        None,
         args,
         Inputs::new().file(path).file(&bundle_path),
         false,
@@ -245,6 +249,7 @@ pub(crate) fn run_export_navigator(
         gaps: &[],
         threats: &[],
         comparison: None,
+        plan: None,
         date: None,
     };
     let mut layer = if threats {

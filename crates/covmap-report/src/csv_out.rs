@@ -49,8 +49,14 @@
 //!   `unique_techniques` are the head-to-head (what only this candidate covers among those
 //!   compared; empty with one candidate); `cost_per_point` is the annual cost of one
 //!   percentage point of overall coverage.
+//! - `plan.csv` (`assess -o`), the actions of `covmap plan` in order: `rank`, `kind`
+//!   (`candidate`, `mitigation`, `test`), `id`, `name`, `cost` (empty when unknown), `gain`,
+//!   `weighted_gain`, `cumulative_overall`, `cumulative_weighted`, `techniques` (the leaves it
+//!   raises), `assumption` (mitigations: the what-if they stand for).
 
 use std::borrow::Cow;
+
+use covmap_assess::plan::Plan;
 
 use crate::tables::{self, Cell, Table};
 use crate::{OutputFile, ReportError, ReportInput};
@@ -88,7 +94,25 @@ pub(crate) fn all(input: &ReportInput<'_>) -> Result<Vec<OutputFile>, ReportErro
     if let Some(comparison) = input.comparison {
         files.push(file("compare.csv", &tables::compare(comparison))?);
     }
+    if let Some(plan) = input.plan {
+        files.push(file(
+            "plan.csv",
+            &tables::plan(plan, &plan.mitigation_assumption),
+        )?);
+    }
     Ok(files)
+}
+
+/// The header and rows of `plan.csv`, as `covmap plan --format csv` prints them (lane plan).
+pub fn plan_rows(plan: &Plan) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let table = tables::plan(plan, &plan.mitigation_assumption);
+    let header = table.columns.iter().filter_map(|c| c.csv).collect();
+    let rows = table
+        .rows
+        .iter()
+        .map(|row| row.iter().map(|cell| field(cell).into_owned()).collect())
+        .collect();
+    (header, rows)
 }
 
 /// A cell as CSV writes it: numbers as plain numbers (fractions with the 6 decimals of

@@ -82,6 +82,9 @@ pub(crate) fn page(
                     (sections::matrix(input, pieces))
                     (sections::tactics(input, pieces))
                     (sections::gaps(input, options.top_gaps))
+                    @if let Some(plan) = input.plan {
+                        (sections::plan(input, plan))
+                    }
                     @if let Some(comparison) = input.comparison {
                         (sections::comparison(comparison, pieces))
                     }

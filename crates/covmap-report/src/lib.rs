@@ -30,10 +30,11 @@ mod xlsx;
 
 use covmap_assess::compare::Comparison;
 use covmap_assess::gaps::Gap;
+use covmap_assess::plan::Plan;
 use covmap_assess::score::Assessment;
 use covmap_assess::threats::ThreatCoverage;
 
-pub use crate::csv_out::protect_cell;
+pub use crate::csv_out::{plan_rows, protect_cell};
 pub use crate::layer::{EXACT_SCORE, layer_json, threat_layer_json};
 pub use crate::palette::Palette;
 
@@ -48,6 +49,9 @@ pub struct ReportInput<'a> {
     pub threats: &'a [ThreatCoverage],
     /// Candidates and retirements compared with the baseline, for `covmap compare -o`.
     pub comparison: Option<&'a Comparison>,
+    /// The next best actions (`covmap plan`), for `assess -o`: `plan.csv` and the "What to do
+    /// next" section of report.html.
+    pub plan: Option<&'a Plan>,
     /// The date shown in reports (`YYYY-MM-DD`), from `--date` or `SOURCE_DATE_EPOCH`; none is
     /// shown without one, so that outputs never depend on the clock.
     pub date: Option<&'a str>,

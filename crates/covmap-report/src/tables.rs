@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 
 use covmap_assess::compare::Comparison;
 use covmap_assess::gaps::Gap;
+use covmap_assess::plan::{ActionKind, Plan};
 use covmap_assess::score::{Assessment, Contribution, NamedRef, TechniqueResult};
 use serde::Serialize;
 
@@ -457,6 +458,46 @@ pub(crate) fn compare(comparison: &Comparison) -> Table<'_> {
                     .map_or(Cell::Empty, |k| Cell::Money(k.annual)),
                 Cell::opt_text(c.annual_cost.as_ref().map(|k| k.currency.as_str())),
                 c.cost_per_point.map_or(Cell::Empty, Cell::Money),
+            ]
+        }),
+    )
+}
+
+// Lane plan: the ranked actions of `covmap plan`.
+const PLAN_COLUMNS: [Column; 11] = [
+    Column::both("rank", "Rank", 6.0),
+    Column::both("kind", "Kind", 12.0),
+    Column::both("id", "ID", 16.0),
+    Column::both("name", "Name", 40.0),
+    Column::both("cost", "Yearly cost", 12.0),
+    Column::both("gain", "Gain", 10.0),
+    Column::both("weighted_gain", "Weighted gain", 12.0),
+    Column::both("cumulative_overall", "Overall after", 12.0),
+    Column::both("cumulative_weighted", "Weighted after", 12.0),
+    Column::both("techniques", "Techniques raised", 50.0),
+    Column::both("assumption", "Assumption", 40.0),
+];
+
+/// The plan's actions in order. Mitigations are what-ifs: the `assumption` column says so.
+pub(crate) fn plan<'a>(plan: &'a Plan, mitigation_assumption: &'a str) -> Table<'a> {
+    Table::new(
+        &PLAN_COLUMNS,
+        plan.actions.iter().map(move |a| {
+            [
+                Cell::count(a.rank),
+                Cell::text(a.kind.as_str()),
+                Cell::text(a.id.as_str()),
+                Cell::text(a.name.as_str()),
+                a.cost.map_or(Cell::Empty, Cell::Money),
+                Cell::Points(a.gain),
+                a.weighted_gain.map_or(Cell::Empty, Cell::Points),
+                Cell::Percent(a.cumulative_overall),
+                Cell::opt_percent(a.cumulative_weighted),
+                Cell::list(&a.techniques),
+                match a.kind {
+                    ActionKind::Mitigation => Cell::text(mitigation_assumption),
+                    ActionKind::Candidate | ActionKind::Test => Cell::Empty,
+                },
             ]
         }),
     )

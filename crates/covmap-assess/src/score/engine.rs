@@ -85,30 +85,30 @@ pub(crate) struct Engine<'a> {
 
 /// One capability entry reaching one technique.
 #[derive(Debug, Clone, Copy)]
-struct Hit {
+pub(crate) struct Hit {
     /// Rank of the capability's system (by name): capabilities of one system are grouped
     /// together and combine by max.
-    system: u32,
+    pub(crate) system: u32,
     /// Rank of the capability (by id).
-    rank: u32,
+    pub(crate) rank: u32,
     /// Position of the capability in the scored slice.
-    cap: u32,
+    pub(crate) cap: u32,
     /// Position of the entry in the capability.
-    entry: u32,
-    function: u8,
-    value: f64,
+    pub(crate) entry: u32,
+    pub(crate) function: u8,
+    pub(crate) value: f64,
     /// Index into `Hits::platforms`.
-    platforms: u32,
+    pub(crate) platforms: u32,
 }
 
 /// Which entries reach which techniques, for one set of capabilities.
-struct Hits {
+pub(crate) struct Hits {
     /// Per node: entries that score on it (leaves only).
-    leaves: Vec<Vec<Hit>>,
+    pub(crate) leaves: Vec<Vec<Hit>>,
     /// Per node: parent-level evidence (parents only).
     parents: Vec<Vec<Hit>>,
     /// Platform lists of the entries (sorted indices), indexed by `Hit::platforms`.
-    platforms: Vec<Vec<u16>>,
+    pub(crate) platforms: Vec<Vec<u16>>,
 }
 
 /// Scores of one function of one technique, full precision.
@@ -694,8 +694,8 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Which entries reach which techniques.
-    fn collect_hits(&self, capabilities: &[&Capability]) -> Hits {
+    /// Which entries reach which techniques (`plan` scores leaves from them incrementally).
+    pub(crate) fn collect_hits(&self, capabilities: &[&Capability]) -> Hits {
         let ranks = ranks(capabilities);
         let systems = system_ranks(capabilities);
         let mut hits = Hits {
@@ -756,7 +756,7 @@ impl<'a> Engine<'a> {
     /// entry of each capability; the highest capability of each system; systems combined in
     /// rank order by `scoring.combine`; per function the mean over the leaf's platforms; the
     /// headline from the headline functions.
-    fn score_leaf(
+    pub(crate) fn score_leaf(
         &self,
         node: &Node,
         hits: &mut [Hit],

@@ -1453,6 +1453,7 @@ fn schema_is_json_and_names_the_top_level_keys() {
             "capabilities",
             "covmap",
             "organization",
+            "plan",
             "scope",
             "scoring"
         ]

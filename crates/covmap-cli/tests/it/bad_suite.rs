@@ -387,6 +387,22 @@ const CASES: &[(&str, &[&str], bool)] = &[
     ),
     ("inventory/terminal-escapes.yaml", &["T1059\\x1b[2J"], true),
     // --- end bounds
+    // Issue 17, lane `plan`: the `plan:` section is validated like the rest.
+    (
+        "inventory/plan-unknown-mitigation.yaml",
+        &["`plan.costs` names `M9999`, which is not an active ATT&CK mitigation"],
+        true,
+    ),
+    (
+        "inventory/plan-cost-negative.yaml",
+        &["`plan.costs.M1040` is -5: a cost must be a number from 0 up"],
+        true,
+    ),
+    (
+        "inventory/plan-level-out-of-range.yaml",
+        &["level 2 is out of range"],
+        true,
+    ),
 ];
 
 fn bad_dir() -> PathBuf {

@@ -28,6 +28,7 @@ mod compare;
 mod gaps;
 mod import;
 mod inv;
+mod plan;
 mod report;
 mod rollups;
 mod size;

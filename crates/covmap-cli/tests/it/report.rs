@@ -10,7 +10,7 @@ use crate::common::Env;
 use crate::inv::{CAND_EDR, CAND_NDR, EX01, e18, percent, real_root, real_root_cmd, root_mini, s};
 
 /// The files `assess -o` writes for example 01 (which selects threats) with every output.
-const FULL_SET: [&str; 13] = [
+const FULL_SET: [&str; 14] = [
     "assessment.json",
     "heatmap.svg",
     "chart-tactics.svg",
@@ -21,6 +21,7 @@ const FULL_SET: [&str; 13] = [
     "tactics.csv",
     "capabilities.csv",
     "gaps-by-mitigation.csv",
+    "plan.csv",
     "coverage.xlsx",
     "layer.json",
     "report.html",
@@ -38,6 +39,19 @@ pub(crate) fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             )
         })
         .collect()
+}
+
+/// report.html of `assess -o` without "What to do next" (its section and its link): what
+/// `covmap report` renders from the saved assessment, which has no inventory to plan with.
+pub(crate) fn without_plan_section(html: &[u8]) -> Vec<u8> {
+    let html = String::from_utf8(html.to_vec()).expect("UTF-8");
+    let link = r##"<a href="#plan">What to do next</a>"##;
+    assert_eq!(html.matches(link).count(), 1);
+    let start = html.find(r#"<section id="plan">"#).expect("plan section");
+    let end = start + html[start..].find("</section>").expect("section end") + "</section>".len();
+    format!("{}{}", &html[..start], &html[end..])
+        .replacen(link, "", 1)
+        .into_bytes()
 }
 
 fn sorted(names: &[&str]) -> Vec<String> {
@@ -62,7 +76,7 @@ fn assess_writes_the_full_set_deterministically() {
         let out = real_root(&bundle, &["assess", EX01, "-o", s(&dir)]).ok_noisy();
         assert!(
             out.stderr
-                .starts_with(&format!("covmap: wrote 13 files to {}: ", dir.display())),
+                .starts_with(&format!("covmap: wrote 14 files to {}: ", dir.display())),
             "{}",
             out.stderr
         );
@@ -113,6 +127,11 @@ fn assess_writes_the_full_set_deterministically() {
     expected.remove("assessment.json");
     // The manifests differ by assessment.json's entry.
     expected.remove(".covmap-manifest.json");
+    // Lane plan: a saved assessment has no inventory to plan with: no plan.csv, and report.html
+    // is the same page without "What to do next" (its section and its link).
+    expected.remove("plan.csv");
+    let without = without_plan_section(&expected["report.html"]);
+    expected.insert("report.html".to_string(), without);
     let mut rendered = files(&again);
     rendered.remove(".covmap-manifest.json");
     assert_eq!(rendered, expected, "`report` re-renders the same files");
@@ -151,6 +170,7 @@ fn outputs_selects_files_and_dates_come_from_the_command_line() {
             "layer-respond.json",
             "layer-visibility.json",
             "layer.json",
+            "plan.csv",
             "tactics.csv",
         ])
     );

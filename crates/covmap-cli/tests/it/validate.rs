@@ -88,7 +88,7 @@ const fn case(
 }
 
 /// One case per fixture, in file-name order.
-const CASES: [Case; 28] = [
+const CASES: [Case; 29] = [
     // names: DNSMessenger is an alias of S0145 and S0146 in real enterprise 18.1.
     Case {
         real: true,
@@ -239,6 +239,14 @@ const CASES: [Case; 28] = [
         (4, 5),
         "nmae",
         "did you mean `name`?",
+    ),
+    // Lane plan: a `plan.costs` key that is no mitigation of the bundle; the caret is on it.
+    case(
+        "unknown-mitigation.yaml",
+        true,
+        (4, 25),
+        "M9999",
+        "use a mitigation ID such as `M1026`",
     ),
     case(
         "unknown-platform.yaml",

@@ -5,8 +5,9 @@
 use covmap_assess::compare::{
     CandidateResult, Comparison, HeadToHead, LeafChange, ReplacementResult, WithoutResult,
 };
-use covmap_assess::gaps::Gap;
+use covmap_assess::gaps::{By, Gap, rollup_gaps};
 use covmap_assess::inventory::Function;
+use covmap_assess::plan::{ActionKind, Plan};
 use covmap_assess::score::{Assessment, NamedRef, TacticResult};
 use covmap_assess::threats::ThreatCoverage;
 use maud::{Markup, PreEscaped, html};
@@ -126,6 +127,7 @@ pub(super) fn masthead(input: &ReportInput<'_>) -> Markup {
                 a href="#matrix" { "Matrix" }
                 a href="#tactics" { "Tactics" }
                 a href="#gaps" { "Top gaps" }
+                @if input.plan.is_some() { a href="#plan" { "What to do next" } }
                 @if input.comparison.is_some() { a href="#comparison" { "Comparison" } }
                 @if threats { a href="#threats" { "Threats" } }
                 a href="#capabilities" { "Capabilities" }
@@ -442,6 +444,106 @@ fn gap_row(a: &Assessment, gap: &Gap, weighted: bool) -> Markup {
                     @else if !gap.data_components.is_empty() { span.muted { "Data components: " } (named_refs(&gap.data_components)) }
                     @else { span.muted { "Data sources: " } (gap.data_sources.join(", ")) }
                 } @else { (named_refs(&gap.detection_strategies)) }
+            }
+        }
+    }
+}
+
+/// How many actions and mitigations "What to do next" shows (plan.csv has them all).
+const PLAN_SHOWN: usize = 10;
+
+/// Lane plan: "What to do next": the first actions of `covmap plan` with their gain and cost,
+/// then ATT&CK's mitigations by the weighted gap they address (the roll-up of `gaps --by
+/// mitigation`).
+pub(super) fn plan(input: &ReportInput<'_>, plan: &Plan) -> Markup {
+    let a = input.assessment;
+    let weighted = a.has_threats();
+    let shown = plan
+        .actions
+        .get(..PLAN_SHOWN.min(plan.actions.len()))
+        .unwrap_or_default();
+    // Costs are in the capabilities' currency (`covmap plan` refuses mixed currencies).
+    let currency = a
+        .capabilities
+        .iter()
+        .find_map(|c| c.cost.as_ref().map(|k| k.currency.as_str()))
+        .unwrap_or("");
+    let mitigations = rollup_gaps(a, input.gaps, By::Mitigation);
+    let top_mitigations = mitigations
+        .get(..PLAN_SHOWN.min(mitigations.len()))
+        .unwrap_or_default();
+    html! {
+        section #plan {
+            div.wrap {
+                h2 { "What to do next" }
+                p.lead {
+                    "The next best actions, picked one at a time by "
+                    @if weighted { "threat-weighted " }
+                    "coverage gained per yearly cost (free actions first, actions without a known cost last, by gain), each re-scored after the ones before it. "
+                    "Mitigations are assumptions: " (plan.mitigation_assumption) ". "
+                    "All " (format::count(plan.actions.len())) " actions are in plan.csv."
+                }
+                @if shown.is_empty() {
+                    p.empty { "No action would raise coverage." }
+                } @else {
+                    table.data #plan-table {
+                        thead { tr {
+                            th.num { "#" } th { "Action" } th { "Kind" } th.num { "Yearly cost" }
+                            th.num { "Gain" } @if weighted { th.num { "Weighted gain" } }
+                            th.num { "Coverage after" } @if weighted { th.num { "Weighted after" } }
+                            th.num { "Techniques raised" }
+                        } }
+                        tbody {
+                            @for action in shown {
+                                tr data-id=(action.id) data-kind=(action.kind.as_str()) {
+                                    td.num.rank { (action.rank) }
+                                    td { span.rid { (action.id) } " " (action.name) }
+                                    td.small {
+                                        @match action.kind {
+                                            ActionKind::Candidate => "deploy candidate",
+                                            ActionKind::Mitigation => "mitigation (what-if)",
+                                            ActionKind::Test => "test claims",
+                                        }
+                                    }
+                                    td.num {
+                                        @match action.cost {
+                                            Some(cost) => (format::money(cost, currency)),
+                                            None => span.muted { "unknown" },
+                                        }
+                                    }
+                                    td.num { (format::points(action.gain)) }
+                                    @if weighted { td.num { (action.weighted_gain.map(format::points).unwrap_or_default()) } }
+                                    td.num { (percent(action.cumulative_overall)) }
+                                    @if weighted { td.num { (action.cumulative_weighted.map(percent).unwrap_or_default()) } }
+                                    td.num { (action.techniques.len()) }
+                                }
+                            }
+                        }
+                    }
+                    @if let Some(budget) = plan.budget {
+                        p.small { "Spent " (format::money(plan.spent, currency)) " of a budget of " (format::money(budget, currency)) "." }
+                    }
+                }
+                h3 { "Mitigations by the gaps they address" }
+                @if top_mitigations.is_empty() {
+                    p.empty { "No ATT&CK mitigation addresses a gap in scope." }
+                } @else {
+                    table.data #plan-mitigations {
+                        thead { tr {
+                            th { "Mitigation" } th.num { "Gaps" } th.num { "Σ priority" } th { "Most urgent gaps" }
+                        } }
+                        tbody {
+                            @for row in top_mitigations {
+                                tr data-id=(row.id) {
+                                    td { (named_refs(std::slice::from_ref(&NamedRef { id: row.id.clone(), name: row.name.clone() }))) }
+                                    td.num { (row.techniques) }
+                                    td.num { (format!("{:.2}", row.priority)) }
+                                    td.small { (row.top.iter().map(|t| t.id.as_str()).collect::<Vec<_>>().join(", ")) }
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
     }

@@ -597,6 +597,7 @@ fn check_report(browser: &Browser, name: &str, owned: &Owned) {
     check_filters(&tab, name, a, &pairs);
     check_comparison(&tab, name, owned.comparison.as_ref());
     check_pictures(&tab, &dir, name);
+    check_plan(&tab, name, owned);
 
     // heatmap.svg on its own.
     show(&tab, &svg);
@@ -641,6 +642,48 @@ fn check_report(browser: &Browser, name: &str, owned: &Owned) {
         found.dialogs
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Lane plan: "What to do next" is in the table of contents and the page, with the plan's
+/// first actions in order and the mitigation roll-up, and its link scrolls to it.
+fn check_plan(tab: &Tab, name: &str, owned: &Owned) {
+    let Some(plan) = &owned.plan else {
+        assert_eq!(
+            eval_count(tab, "document.querySelectorAll('#plan').length"),
+            0
+        );
+        return;
+    };
+    assert_eq!(
+        eval_string(tab, "document.querySelector('#plan h2').textContent"),
+        "What to do next",
+        "{name}"
+    );
+    let ids = eval_json(
+        tab,
+        "[...document.querySelectorAll('#plan-table tbody tr')].map(r => r.dataset.id)",
+    );
+    let expected: Vec<&str> = plan
+        .actions
+        .iter()
+        .take(10)
+        .map(|a| a.id.as_str())
+        .collect();
+    assert_eq!(ids, serde_json::json!(expected), "{name}: plan rows");
+    if !owned.gaps.is_empty() && owned.gaps.iter().any(|g| !g.mitigations.is_empty()) {
+        assert!(
+            eval_count(
+                tab,
+                "document.querySelectorAll('#plan-mitigations tbody tr').length"
+            ) > 0,
+            "{name}: mitigation roll-up"
+        );
+    }
+    let link = eval_count(
+        tab,
+        "document.querySelectorAll('nav.toc a[href=\"#plan\"]').length",
+    );
+    assert_eq!(link, 1, "{name}: table of contents");
 }
 
 /// The recorder catches what it must: a page that requests a URL, opens a dialog, throws and

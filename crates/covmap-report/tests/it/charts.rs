@@ -384,6 +384,7 @@ fn without_threats_one_bar_per_tactic() {
         gaps: owned.gaps.clone(),
         threats: Vec::new(),
         comparison: None,
+        plan: None,
     };
     let names: Vec<String> = charts(&stripped.input())
         .into_iter()
@@ -438,6 +439,7 @@ fn hostile_text_is_escaped() {
         gaps: base.gaps.clone(),
         threats,
         comparison: Some(comparison),
+        plan: None,
     };
     let files = charts(&owned.input());
     assert_eq!(files.len(), 3);

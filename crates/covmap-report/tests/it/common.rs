@@ -9,6 +9,7 @@ use covmap_assess::compare::{Candidate, Comparison, Replacement, Scenarios, comp
 use covmap_assess::gaps::{Gap, GapOptions, gaps};
 use covmap_assess::inventory::{Capability, Status};
 use covmap_assess::parse::{SourceFile, ValidationContext, parse_inventories};
+use covmap_assess::plan::{Plan, PlanOptions};
 use covmap_assess::score::{AssessOptions, Assessment, assess};
 use covmap_assess::threats::{ThreatCoverage, ThreatOptions, threat_coverage};
 use covmap_core::Attack;
@@ -29,6 +30,8 @@ pub(crate) struct Owned {
     pub(crate) gaps: Vec<Gap>,
     pub(crate) threats: Vec<ThreatCoverage>,
     pub(crate) comparison: Option<Comparison>,
+    /// `covmap plan`'s default plan (lane plan), as `assess -o` shows it.
+    pub(crate) plan: Option<Plan>,
 }
 
 impl Owned {
@@ -39,6 +42,7 @@ impl Owned {
             gaps: &self.gaps,
             threats: &self.threats,
             comparison: self.comparison.as_ref(),
+            plan: self.plan.as_ref(),
             date: Some(DATE),
         }
     }
@@ -96,6 +100,7 @@ pub(crate) fn build(
     );
     let options = AssessOptions::default();
     let assessment = assess(attack, &inventory, &options);
+    let plan = covmap_assess::plan::plan(attack, &inventory, &PlanOptions::default()).ok();
     let gaps = gaps(attack, &assessment, &GapOptions::default()).expect("gaps");
     let threats = threat_coverage(attack, &assessment, &ThreatOptions::default()).expect("threats");
     let comparison = (!groups.is_empty()).then(|| {
@@ -132,6 +137,7 @@ pub(crate) fn build(
         gaps,
         threats,
         comparison,
+        plan,
     }
 }
 

@@ -365,6 +365,48 @@ fn check_capabilities(assessment: &Assessment, files: &BTreeMap<String, Vec<u8>>
     }
 }
 
+/// Lane plan: plan.csv holds the plan's actions in order, figures as in the plan.
+fn check_plan(input: &ReportInput<'_>, files: &BTreeMap<String, Vec<u8>>) {
+    let Some(plan) = input.plan else {
+        assert!(!files.contains_key("plan.csv"), "no plan, no file");
+        return;
+    };
+    let t = table(files, "plan.csv");
+    assert_eq!(
+        t.header,
+        [
+            "rank",
+            "kind",
+            "id",
+            "name",
+            "cost",
+            "gain",
+            "weighted_gain",
+            "cumulative_overall",
+            "cumulative_weighted",
+            "techniques",
+            "assumption",
+        ]
+    );
+    assert_eq!(t.rows.len(), plan.actions.len());
+    for (row, a) in t.rows.iter().zip(&plan.actions) {
+        assert_eq!(int(row, "rank"), a.rank as u64);
+        assert_eq!(cell(row, "kind"), a.kind.as_str());
+        assert_eq!(cell(row, "id"), text_of(&a.id));
+        assert_eq!(cell(row, "name"), text_of(&a.name));
+        assert_eq!(opt_num(row, "cost"), a.cost);
+        assert_eq!(num(row, "gain"), a.gain);
+        assert_eq!(opt_num(row, "weighted_gain"), a.weighted_gain);
+        assert_eq!(num(row, "cumulative_overall"), a.cumulative_overall);
+        assert_eq!(opt_num(row, "cumulative_weighted"), a.cumulative_weighted);
+        assert_eq!(cell(row, "techniques"), list_of(&a.techniques));
+        assert_eq!(
+            cell(row, "assumption").is_empty(),
+            a.kind != covmap_assess::plan::ActionKind::Mitigation
+        );
+    }
+}
+
 fn check_compare(input: &ReportInput<'_>, files: &BTreeMap<String, Vec<u8>>) {
     let Some(comparison) = input.comparison else {
         assert!(!files.contains_key("compare.csv"), "no comparison, no file");
@@ -521,6 +563,9 @@ fn check_all(input: &ReportInput<'_>) -> BTreeMap<String, Vec<u8>> {
     if input.comparison.is_some() {
         names.push("compare.csv");
     }
+    if input.plan.is_some() {
+        names.push("plan.csv");
+    }
     let rendered: Vec<String> = render(input, &RenderOptions::default(), &[OutputKind::Csv])
         .expect("csv renders")
         .into_iter()
@@ -533,6 +578,7 @@ fn check_all(input: &ReportInput<'_>) -> BTreeMap<String, Vec<u8>> {
     check_capabilities(input.assessment, &files);
     check_compare(input, &files);
     check_rollup(input, &files);
+    check_plan(input, &files);
     check_safe(&files);
     assert_eq!(files, self::files(input), "same input, same bytes");
     files

@@ -392,6 +392,35 @@ fn html_top_gaps_are_the_first_ranked_gaps() {
     }
 }
 
+/// Lane plan: "What to do next" follows the plan, its rows the plan's first actions.
+fn check_plan_section(html: &str, input: &ReportInput<'_>, name: &str) {
+    assert_eq!(
+        html.contains(r#"<section id="plan">"#),
+        input.plan.is_some(),
+        "{name}"
+    );
+    assert_eq!(html.contains(r##"href="#plan""##), input.plan.is_some());
+    if let Some(plan) = input.plan
+        && !plan.actions.is_empty()
+    {
+        let table = between(html, r#"id="plan-table""#, "</table>");
+        let ids = attribute_values(table, "data-id");
+        let expected: Vec<&str> = plan
+            .actions
+            .iter()
+            .take(10)
+            .map(|a| a.id.as_str())
+            .collect();
+        assert_eq!(ids, expected, "{name}");
+        for a in plan.actions.iter().take(10) {
+            assert!(
+                table.contains(&format!("{:+.1} pp", a.gain * 100.0)),
+                "{name}"
+            );
+        }
+    }
+}
+
 #[test]
 fn html_sections_follow_the_input() {
     for (name, owned) in inputs() {
@@ -399,11 +428,13 @@ fn html_sections_follow_the_input() {
         let bare = ReportInput {
             comparison: None,
             threats: &[],
+            plan: None,
             date: None,
             ..full_input
         };
         for input in [full_input, bare] {
             let html = page(&input, &RenderOptions::default());
+            check_plan_section(&html, &input, name);
             assert_eq!(
                 html.contains(r#"<section id="comparison">"#),
                 input.comparison.is_some(),

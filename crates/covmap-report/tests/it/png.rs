@@ -269,6 +269,7 @@ fn unscored(attack: &covmap_core::Attack) -> Owned {
         gaps: Vec::new(),
         threats: Vec::new(),
         comparison: None,
+        plan: None,
     }
 }
 
