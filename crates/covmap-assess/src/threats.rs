@@ -4,9 +4,9 @@
 //! is the rule that also weights scores: every active technique an actor uses by any route, a
 //! parent's use counting for each of its sub-techniques.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use covmap_core::{Attack, Kind, NameMatch, ObjectRef};
+use covmap_core::{Attack, Kind, NameMatch, ObjectRef, Route};
 use serde::{Deserialize, Serialize};
 
 use crate::score::{ActorKind, Assessment, round6};
@@ -93,32 +93,98 @@ pub struct ThreatGap {
     pub tactics: Vec<String>,
 }
 
-/// Active leaf techniques an actor uses, as positions in [`Attack::techniques`], sorted by
-/// ATT&CK ID: every route of [`Attack::techniques_used_by`] (a group's own uses, its software's,
-/// its campaigns' and their software's), with a use of a parent technique counting for each of
-/// its active sub-techniques.
-pub fn leaves_used_by(attack: &Attack, actor: ObjectRef) -> Vec<u32> {
+/// The kinds of route by which an actor reaches one leaf technique (several may hold).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeafRoutes {
+    /// The actor's own `uses` (for a group, a campaign or software).
+    pub direct: bool,
+    /// Through software the actor uses.
+    pub software: bool,
+    /// A campaign attributed to the group used it.
+    pub campaign: bool,
+    /// Software used in a campaign attributed to the group.
+    pub campaign_software: bool,
+}
+
+impl LeafRoutes {
+    /// Whether the actor uses it itself or through a campaign attributed to it: such a use
+    /// counts 1 in threat weights, a software-only use `scoring.threat_software_factor`.
+    pub fn is_direct(self) -> bool {
+        self.direct || self.campaign
+    }
+
+    /// The use that weights the leaf: 1 when direct, else the software factor. Per actor the
+    /// larger route counts, never their sum.
+    pub fn value(self, software_factor: f64) -> f64 {
+        if self.is_direct() {
+            1.0
+        } else {
+            software_factor
+        }
+    }
+
+    fn add(&mut self, route: &Route) {
+        match route {
+            Route::Direct => self.direct = true,
+            Route::Software { .. } => self.software = true,
+            Route::Campaign { .. } => self.campaign = true,
+            Route::CampaignSoftware { .. } => self.campaign_software = true,
+        }
+    }
+
+    fn merge(&mut self, other: LeafRoutes) {
+        self.direct |= other.direct;
+        self.software |= other.software;
+        self.campaign |= other.campaign;
+        self.campaign_software |= other.campaign_software;
+    }
+}
+
+/// Active leaf techniques an actor uses with the kinds of route that reach each, as positions in
+/// [`Attack::techniques`], sorted by ATT&CK ID: every route of [`Attack::techniques_used_by`] (a
+/// group's own uses, its software's, its campaigns' and their software's), with a use of a parent
+/// technique counting for each of its active sub-techniques (a sub-technique reached both ways
+/// merges its routes).
+pub fn leaf_routes(attack: &Attack, actor: ObjectRef) -> Vec<(u32, LeafRoutes)> {
     let techniques = attack.techniques();
-    let mut leaves: BTreeSet<(String, u32)> = BTreeSet::new();
+    let mut leaves: BTreeMap<(String, u32), LeafRoutes> = BTreeMap::new();
     for used in attack.techniques_used_by(actor) {
         let Some(technique) = techniques.get(used.technique as usize) else {
             continue;
         };
+        let mut routes = LeafRoutes::default();
+        for route in &used.routes {
+            routes.add(route);
+        }
         let subs = if technique.is_subtechnique {
             Vec::new()
         } else {
             attack.subtechniques(technique)
         };
         if subs.is_empty() {
-            leaves.insert((technique.meta.id().to_string(), used.technique));
+            leaves
+                .entry((technique.meta.id().to_string(), used.technique))
+                .or_default()
+                .merge(routes);
         } else {
-            leaves.extend(
-                subs.iter()
-                    .map(|s| (s.meta.id().to_string(), s.meta.key.index)),
-            );
+            for s in subs {
+                leaves
+                    .entry((s.meta.id().to_string(), s.meta.key.index))
+                    .or_default()
+                    .merge(routes);
+            }
         }
     }
-    leaves.into_iter().map(|(_, t)| t).collect()
+    leaves.into_iter().map(|((_, t), r)| (t, r)).collect()
+}
+
+/// Active leaf techniques an actor uses, as positions in [`Attack::techniques`], sorted by
+/// ATT&CK ID: the leaves of [`leaf_routes`], whatever the route.
+pub fn leaves_used_by(attack: &Attack, actor: ObjectRef) -> Vec<u32> {
+    leaf_routes(attack, actor)
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect()
 }
 
 /// Resolves an actor query (ID, name or alias) to a group, campaign or software, by the rule of
