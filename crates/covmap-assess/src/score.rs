@@ -629,7 +629,8 @@ pub fn assess(attack: &Attack, inventory: &Inventory, options: &AssessOptions) -
 /// Rounds to 6 decimals, the precision of every float in an [`Assessment`].
 pub fn round6(x: f64) -> f64 {
     if x.is_finite() {
-        (x * 1e6).round() / 1e6
+        // `+ 0.0` turns -0 into 0, so that no document or table shows `-0`.
+        (x * 1e6).round() / 1e6 + 0.0
     } else {
         0.0
     }

@@ -66,6 +66,8 @@ pub struct ThreatCoverage {
     pub selected: bool,
     /// Active leaf techniques it uses, in scope or not.
     pub techniques: usize,
+    /// How it reaches those leaves, as `covmap attack group` counts them.
+    pub routes: RouteCounts,
     /// Of those, the leaves in scope.
     pub in_scope: usize,
     /// Mean score of those leaves (0 when there are none).
@@ -76,6 +78,38 @@ pub struct ThreatCoverage {
     pub covered_share: f64,
     /// Its least covered leaves in scope (score below 1), largest `1 - score` first, then by ID.
     pub uncovered: Vec<ThreatGap>,
+}
+
+/// How an actor reaches its leaf techniques. A leaf reached by several kinds of route counts
+/// under each, so the first four may add up to more than the leaves.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteCounts {
+    /// Leaves it uses itself.
+    pub direct: usize,
+    /// Leaves used by software it uses.
+    pub via_software: usize,
+    /// Leaves used by campaigns attributed to it (groups only).
+    pub via_campaign: usize,
+    /// Leaves used by software of those campaigns (groups only).
+    pub via_campaign_software: usize,
+    /// Leaves it reaches through software only (neither itself nor a campaign uses them):
+    /// in threat weights they count `scoring.threat_software_factor`, the others 1.
+    pub software_only: usize,
+}
+
+impl RouteCounts {
+    /// Counts the routes of a list of leaves.
+    pub fn of(leaves: &[(u32, LeafRoutes)]) -> RouteCounts {
+        let mut counts = RouteCounts::default();
+        for (_, r) in leaves {
+            counts.direct += usize::from(r.direct);
+            counts.via_software += usize::from(r.software);
+            counts.via_campaign += usize::from(r.campaign);
+            counts.via_campaign_software += usize::from(r.campaign_software);
+            counts.software_only += usize::from(!r.is_direct());
+        }
+        counts
+    }
 }
 
 /// A technique an actor uses that is not fully covered.
@@ -273,7 +307,8 @@ fn coverage_of(
         ActorKind::Campaign => &attack.campaigns().get(actor.index as usize)?.meta,
         ActorKind::Software => &attack.software().get(actor.index as usize)?.meta,
     };
-    let leaves = leaves_used_by(attack, actor);
+    let routes = leaf_routes(attack, actor);
+    let leaves: Vec<u32> = routes.iter().map(|(t, _)| *t).collect();
     let mut in_scope = Vec::new();
     for t in &leaves {
         let Some(technique) = attack.techniques().get(*t as usize) else {
@@ -311,6 +346,7 @@ fn coverage_of(
         kind,
         selected: selected.contains(meta.id()),
         techniques: leaves.len(),
+        routes: RouteCounts::of(&routes),
         in_scope: n,
         score: ratio(sum),
         covered,

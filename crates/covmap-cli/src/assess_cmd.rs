@@ -248,7 +248,7 @@ fn gap_rows(list: &[covmap_assess::gaps::Gap], full: bool) -> Vec<Vec<String>> {
                 g.name.clone(),
                 g.tactics.join(", "),
                 format!("{:.3}", g.score),
-                g.weight.to_string(),
+                covmap_assess::score::weight_label(g.weight),
                 format!("{:.3}", g.gap_priority),
                 ids(&g.mitigations),
                 g.threats
@@ -629,6 +629,11 @@ pub(crate) fn run_threats(
                 "name",
                 "kind",
                 "techniques",
+                "direct",
+                "via_software",
+                "via_campaign",
+                "via_campaign_software",
+                "software_only",
                 "in_scope",
                 "score",
                 "covered",
@@ -643,6 +648,11 @@ pub(crate) fn run_threats(
                         t.name.clone(),
                         format!("{:?}", t.kind).to_lowercase(),
                         t.techniques.to_string(),
+                        t.routes.direct.to_string(),
+                        t.routes.via_software.to_string(),
+                        t.routes.via_campaign.to_string(),
+                        t.routes.via_campaign_software.to_string(),
+                        t.routes.software_only.to_string(),
                         t.in_scope.to_string(),
                         format!("{:.6}", t.score),
                         t.covered.to_string(),
@@ -670,6 +680,17 @@ pub(crate) fn run_threats(
                     percent(t.score),
                     t.covered,
                     percent(t.covered_share)
+                );
+                let r = &t.routes;
+                let _ = writeln!(
+                    out,
+                    "  how: {} direct, {} via software, {} via campaigns, {} via campaign software; {} through software only (each weighs {} in threat weights, a direct use 1)",
+                    r.direct,
+                    r.via_software,
+                    r.via_campaign,
+                    r.via_campaign_software,
+                    r.software_only,
+                    covmap_assess::score::weight_label(assessment.scoring.threat_software_factor),
                 );
                 let rows: Vec<Vec<String>> = t
                     .uncovered

@@ -569,7 +569,8 @@ impl<'a> Engine<'a> {
                 .users
                 .iter()
                 .map(|u| weights.get(u.threat).copied().unwrap_or(0.0) * u.value)
-                .sum();
+                // From +0: an empty f64 sum is -0, which would print as `-0`.
+                .fold(0.0, |sum, w| sum + w);
         }
         self.threats = actors;
     }

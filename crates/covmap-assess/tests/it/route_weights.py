@@ -8,7 +8,11 @@ counts for each active sub-technique; per group the larger route counts; a leaf'
 sum over groups. Also prints, per leaf, how many selected groups use it directly and how many
 active groups of the bundle use it by any route (prevalence).
 
-usage: route_weights.py BUNDLE FACTOR GROUP_ID... [--leaves ID...]
+With --routes, prints instead per group the leaves it uses and how many it reaches directly,
+via software, via campaigns, via campaign software, and through software only (as `covmap
+threats` explains them).
+
+usage: route_weights.py BUNDLE FACTOR GROUP_ID... [--leaves ID...] [--routes]
 """
 import json
 import sys
@@ -16,6 +20,8 @@ import sys
 
 def main():
     args = sys.argv[1:]
+    routes_only = "--routes" in args
+    args = [a for a in args if a != "--routes"]
     leaves_wanted = None
     if "--leaves" in args:
         i = args.index("--leaves")
@@ -60,6 +66,32 @@ def main():
         return out
 
     gid = {ext(o): o["id"] for o in by_id.values() if o["type"] == "intrusion-set"}
+    if routes_only:
+        for g in groups:
+            kinds = {}
+            def mark(t, kind):
+                for leaf in leaves(t):
+                    kinds.setdefault(leaf, set()).add(kind)
+            for x in uses.get(gid[g], ()):
+                if tech(x):
+                    mark(x, "direct")
+                elif soft(x):
+                    for t in uses.get(x, ()):
+                        if tech(t):
+                            mark(t, "software")
+            for c in attributed.get(gid[g], ()):
+                for x in uses.get(c, ()):
+                    if tech(x):
+                        mark(x, "campaign")
+                    elif soft(x):
+                        for t in uses.get(x, ()):
+                            if tech(t):
+                                mark(t, "campaign-software")
+            count = lambda k: sum(1 for v in kinds.values() if k in v)
+            only = sum(1 for v in kinds.values() if not v & {"direct", "campaign"})
+            print(g, len(kinds), count("direct"), count("software"), count("campaign"),
+                  count("campaign-software"), only)
+        return
     weight, direct = {}, {}
     for g in groups:
         for leaf, d in group_uses(gid[g]).items():

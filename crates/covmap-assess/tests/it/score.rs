@@ -1029,3 +1029,133 @@ fn contributions_are_listed_by_id_whatever_the_systems() {
     // Two systems: 1 - 0.6 x 0.28.
     close(leaf.score, 0.832);
 }
+
+// --- Issue 17, lane `weights`: route-aware weights, the software factor, threat profiles.
+
+#[test]
+fn software_factor_sets_what_a_software_only_use_counts() {
+    // 1: every route counts fully (the weights of format 2: threats using it by any route).
+    let mut inv = worked_example();
+    inv.scoring.threat_software_factor = 1.0;
+    let a = run(&inv);
+    for (id, weight) in [
+        ("T1053", 2.0),
+        ("T1059.001", 2.0),
+        ("T1003.001", 1.0),
+        ("T1078", 1.0),
+        ("T1566.001", 1.0),
+    ] {
+        close(technique(&a, id).weight, weight);
+    }
+    assert_eq!(a.scoring.threat_software_factor, 1.0);
+    // 0: only direct uses weigh; T1053 and T1003.001 (software only) fall to 0, FIN7's own
+    // T1059.001 stays.
+    inv.scoring.threat_software_factor = 0.0;
+    let a = run(&inv);
+    for (id, weight) in [
+        ("T1053", 0.0),
+        ("T1059.001", 1.0),
+        ("T1003.001", 0.0),
+        ("T1078", 1.0),
+        ("T1566.001", 1.0),
+    ] {
+        close(technique(&a, id).weight, weight);
+    }
+    // (0.964 + 0.15 + 0) / 3
+    close(a.overall_weighted.expect("weighted"), 0.371_333);
+}
+
+fn profile(weight: f64, uses: &[(&str, f64, bool)]) -> covmap_assess::inventory::ThreatProfile {
+    use covmap_assess::inventory::{ProfileFormat, ProfileUse, ThreatProfile};
+    ThreatProfile {
+        name: "sector report".to_string(),
+        path: "sector.csv".into(),
+        format: ProfileFormat::Csv,
+        weight,
+        uses: uses
+            .iter()
+            .map(|&(id, value, direct)| ProfileUse {
+                technique: tech(mini(), id),
+                value,
+                direct,
+            })
+            .collect(),
+        location: loc("inventory.yaml", 9),
+    }
+}
+
+#[test]
+fn threat_profiles_weigh_as_threats_with_their_weight() {
+    let mut inv = worked_example();
+    // A use of the parent T1059 counts for each sub-technique; on T1059.001 the larger of the
+    // parent's 0.5 and its own 1 counts, and it is direct because one of the two is.
+    inv.scope.threats.profiles = vec![profile(
+        2.0,
+        &[
+            ("T1059", 0.5, true),
+            ("T1059.001", 1.0, false),
+            ("T1078", 0.25, true),
+        ],
+    )];
+    let a = run(&inv);
+    for (id, weight, direct) in [
+        ("T1059.001", 1.5 + 2.0 * 1.0, 2), // FIN7 direct, APT29 software, the profile
+        ("T1059.004", 2.0 * 0.5, 1),       // the profile only, through the parent
+        ("T1078", 1.0 + 2.0 * 0.25, 2),    // APT29 through its campaign, the profile
+        ("T1053", 1.0, 0),                 // unchanged
+        ("T1003.001", 0.5, 0),             // unchanged
+        ("T1566.001", 1.0, 1),             // unchanged
+        ("T1059", 0.5 + 1.0 + 2.0 * 1.0, 2), // per threat its largest use of a sub-technique
+    ] {
+        let t = technique(&a, id);
+        close(t.weight, weight);
+        assert_eq!(t.direct_threats, direct, "{id}");
+    }
+    // Σ w = 0.5 + 1 + 3.5 + 1 + 1.5 + 1 = 8.5; Σ w·s = 0.2 + 0.4 + 3.374 + 0 + 0.225 + 0.
+    close(a.overall_weighted.expect("weighted"), 4.199 / 8.5);
+    close(technique(&a, "T1059.004").gap_priority, 1.0);
+
+    // A profile alone weights too; weight 0 keeps its techniques at weight 0.
+    let mut alone = worked_example();
+    alone.scope.threats = Threats {
+        profiles: vec![
+            profile(0.0, &[("T1078", 1.0, true)]),
+            profile(1.0, &[("T1053", 0.4, false)]),
+        ],
+        ..Threats::default()
+    };
+    let a = run(&alone);
+    close(technique(&a, "T1078").weight, 0.0);
+    assert_eq!(technique(&a, "T1078").direct_threats, 1);
+    close(technique(&a, "T1053").weight, 0.4);
+    close(technique(&a, "T1566.001").weight, 0.0);
+    // Only T1053 weighs: the weighted overall is its score.
+    close(a.overall_weighted.expect("a profile is a threat"), 0.4);
+}
+
+#[test]
+fn format_2_documents_read_with_the_factor_they_were_made_with() {
+    let a = run(&worked_example());
+    assert_eq!(a.format, 3);
+    let mut v = serde_json::to_value(&a).expect("serialises");
+    v["format"] = 2.into();
+    let scoring = v["scoring"].as_object_mut().expect("scoring");
+    scoring.remove("threat_software_factor");
+    for t in v["techniques"].as_array_mut().expect("techniques") {
+        let t = t.as_object_mut().expect("technique");
+        t.remove("direct_threats");
+        t.remove("prevalence");
+        t.insert("weight".to_string(), 2.into());
+    }
+    let bytes = serde_json::to_vec(&v).expect("json");
+    let old = covmap_assess::saved::read_assessment_json(&bytes).expect("format 2 reads");
+    assert_eq!(old.scoring.threat_software_factor, 1.0);
+    let t = technique(&old, "T1053");
+    close(t.weight, 2.0);
+    assert_eq!((t.direct_threats, t.prevalence), (0, 0));
+    // Format 3 reads back as written.
+    let bytes = serde_json::to_vec(&a).expect("json");
+    let again = covmap_assess::saved::read_assessment_json(&bytes).expect("format 3 reads");
+    assert_eq!(again.scoring.threat_software_factor, 0.5);
+    assert_eq!(technique(&again, "T1059.001").prevalence, 2);
+}
