@@ -1046,7 +1046,10 @@ fn tooltip(scene: &Scene<'_>, column: &Column<'_>, cell: &Cell<'_>, gain: Option
     }
     if assessment.has_threats() {
         lines.push(if t.weight > 0.0 {
-            format!("Threat weight {}", weight_label(t.weight))
+            format!(
+                "Used by selected threats: threat weight {}",
+                weight_label(t.weight)
+            )
         } else {
             "Used by none of the selected threats".to_string()
         });

@@ -524,7 +524,7 @@ fn comment(
     if assessment.has_threats() {
         parts.push(if technique.weight > 0.0 {
             format!(
-                "threat weight {}",
+                "used by selected threats: threat weight {}",
                 covmap_assess::score::weight_label(technique.weight)
             )
         } else {

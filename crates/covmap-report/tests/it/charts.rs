@@ -355,7 +355,7 @@ fn without_threats_one_bar_per_tactic() {
         tactic.score_weighted = None;
     }
     for technique in &mut assessment.techniques {
-        technique.weight = 1;
+        technique.weight = 1.0;
     }
     let stripped = Owned {
         assessment,
