@@ -597,17 +597,23 @@ impl<'a> Engine<'a> {
                 kind: covmap_core::Kind::Group,
                 index: to_u32(index),
             };
-            let mut parents = Vec::new();
-            for t in crate::threats::leaves_used_by(attack, key) {
-                for n in self.leaves_of(t) {
-                    self.nodes[n].prevalence += 1;
-                    parents.extend(self.nodes[n].parent);
-                }
-            }
+            // The rule of `threats::leaves_used_by`, on node positions (no ID strings or route
+            // lists: this runs for every group of the bundle).
+            let mut leaves: Vec<usize> = attack
+                .technique_positions_used_by(key)
+                .into_iter()
+                .flat_map(|t| self.leaves_of(t))
+                .collect();
+            leaves.sort_unstable();
+            leaves.dedup();
+            let mut parents: Vec<usize> = leaves
+                .iter()
+                .filter_map(|&n| self.nodes[n].parent)
+                .collect();
             parents.sort_unstable();
             parents.dedup();
-            for p in parents {
-                self.nodes[p].prevalence += 1;
+            for n in leaves.into_iter().chain(parents) {
+                self.nodes[n].prevalence += 1;
             }
         }
     }
