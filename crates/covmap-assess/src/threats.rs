@@ -129,6 +129,10 @@ pub struct ThreatGap {
 
 /// The kinds of route by which an actor reaches one leaf technique (several may hold).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "one independent flag per kind of core::Route; any combination occurs"
+)]
 pub struct LeafRoutes {
     /// The actor's own `uses` (for a group, a campaign or software).
     pub direct: bool,

@@ -454,16 +454,11 @@ impl<'a> Engine<'a> {
         engine
     }
 
-    /// Resolves `scope.threats` and records how much each threat uses each leaf: an ATT&CK
-    /// actor by every route of [`crate::threats::leaf_routes`] (1 when direct, else
-    /// `scoring.threat_software_factor`), a profile by its own values (its uses of a parent
-    /// counting for each sub-technique, the largest when several reach one leaf). A leaf's
-    /// weight is Σ threat weight x use; a parent's, Σ over the threats of their largest use of
-    /// one of its sub-techniques.
-    fn resolve_threats(&mut self) {
+    /// The selected threats: groups, campaigns and software (each by ATT&CK ID, once), then the
+    /// profiles in inventory order.
+    fn selected_actors(&self) -> Vec<Actor> {
         let attack = self.attack;
         let selection = &self.inventory.scope.threats;
-        let factor = clamp01(self.params.threat_software_factor);
         let lists = [
             (ActorKind::Group, &selection.groups, attack.groups().len()),
             (
@@ -501,6 +496,20 @@ impl<'a> Engine<'a> {
             );
         }
         actors.extend((0..selection.profiles.len()).map(Actor::Profile));
+        actors
+    }
+
+    /// Resolves `scope.threats` and records how much each threat uses each leaf: an ATT&CK
+    /// actor by every route of [`crate::threats::leaf_routes`] (1 when direct, else
+    /// `scoring.threat_software_factor`), a profile by its own values (its uses of a parent
+    /// counting for each sub-technique, the largest when several reach one leaf). A leaf's
+    /// weight is Σ threat weight x use; a parent's, Σ over the threats of their largest use of
+    /// one of its sub-techniques.
+    fn resolve_threats(&mut self) {
+        let attack = self.attack;
+        let selection = &self.inventory.scope.threats;
+        let factor = clamp01(self.params.threat_software_factor);
+        let actors = self.selected_actors();
         let mut weights = Vec::with_capacity(actors.len());
         for (a, actor) in actors.iter().enumerate() {
             // Per leaf node: (use, direct), the largest use and any direct use kept.

@@ -141,7 +141,10 @@ fn without_threats_priority_is_one_minus_score() {
             "T1059.001"
         ]
     );
-    assert!(list.iter().all(|g| g.threats.is_empty() && g.weight == 1.0));
+    assert!(
+        list.iter()
+            .all(|g| g.threats.is_empty() && (g.weight - 1.0).abs() < 1e-12)
+    );
     let prevalence: Vec<u32> = list.iter().map(|g| g.prevalence).collect();
     assert_eq!(prevalence, [1, 0, 1, 2, 1, 2]);
 }
