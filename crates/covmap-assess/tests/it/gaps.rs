@@ -17,11 +17,11 @@ fn ranked_by_priority_then_id() {
         .map(|g| (g.rank, g.id.as_str(), g.gap_priority))
         .collect();
     let expected = [
-        (1, "T1053", 1.2),       // weight 2 x (1 - 0.4)
-        (2, "T1566.001", 1.0),   // 1 x (1 - 0)
-        (3, "T1078", 0.85),      // 1 x (1 - 0.15)
-        (4, "T1003.001", 0.6),   // 1 x (1 - 0.4)
-        (5, "T1059.001", 0.072), // 2 x (1 - 0.964)
+        (1, "T1566.001", 1.0),   // weight 1 (APT29 direct) x (1 - 0)
+        (2, "T1078", 0.85),      // 1 (APT29 through its campaign) x (1 - 0.15)
+        (3, "T1053", 0.6),       // 0.5 + 0.5 (both through Cobalt Strike) x (1 - 0.4)
+        (4, "T1003.001", 0.3),   // 0.5 (APT29 through Mimikatz) x (1 - 0.4)
+        (5, "T1059.001", 0.054), // 1 (FIN7) + 0.5 (APT29) x (1 - 0.964)
         (6, "T1059.004", 0.0),   // used by no selected threat
     ];
     assert_eq!(ranking.len(), expected.len());
@@ -79,7 +79,7 @@ fn top_and_tactic_filter() {
     )
     .expect("gaps");
     let ids: Vec<&str> = top.iter().map(|g| g.id.as_str()).collect();
-    assert_eq!(ids, ["T1053", "T1566.001"]);
+    assert_eq!(ids, ["T1566.001", "T1078"]);
     for query in ["persistence", "TA0003", "Persistence"] {
         let options = GapOptions {
             top: None,
@@ -87,7 +87,8 @@ fn top_and_tactic_filter() {
         };
         let list = gaps(mini(), &a, &options).expect("gaps");
         let ids: Vec<(usize, &str)> = list.iter().map(|g| (g.rank, g.id.as_str())).collect();
-        assert_eq!(ids, [(1, "T1053"), (2, "T1078")], "{query}");
+        // T1078 0.85, T1053 0.6.
+        assert_eq!(ids, [(1, "T1078"), (2, "T1053")], "{query}");
     }
     let err = gaps(
         mini(),
@@ -127,24 +128,31 @@ fn without_threats_priority_is_one_minus_score() {
     let a = assess(mini(), &inv, &AssessOptions::default());
     let list = gaps(mini(), &a, &GapOptions::default()).expect("gaps");
     let ids: Vec<&str> = list.iter().map(|g| g.id.as_str()).collect();
+    // Ties at priority 1 and 0.6 are broken by prevalence (groups of the bundle using the
+    // leaf by any route: T1566.001 1, T1059.004 0; T1053 2, T1003.001 1), not by ID.
     assert_eq!(
         ids,
         [
-            "T1059.004",
             "T1566.001",
+            "T1059.004",
             "T1078",
-            "T1003.001",
             "T1053",
+            "T1003.001",
             "T1059.001"
         ]
     );
-    assert!(list.iter().all(|g| g.threats.is_empty() && g.weight == 1));
+    assert!(
+        list.iter()
+            .all(|g| g.threats.is_empty() && (g.weight - 1.0).abs() < 1e-12)
+    );
+    let prevalence: Vec<u32> = list.iter().map(|g| g.prevalence).collect();
+    assert_eq!(prevalence, [1, 0, 1, 2, 1, 2]);
 }
 
 // Roll-ups (lane rollups). Expected rows computed independently with python3 over
 // fixtures/attack/mini-attack-2.1.json: `mitigates` relationships, kill_chain_phases, and
 // detects -> x_mitre_analytic_refs -> x_mitre_log_source_references, summing the gap priorities
-// of `ranked_by_priority_then_id` above per mitigation / tactic / data component.
+// of `ranked_by_priority_then_id` above (route-aware weights) per mitigation / tactic / data component.
 fn rollup_rows(by: covmap_assess::gaps::By) -> Vec<(String, usize, f64, Vec<String>)> {
     covmap_assess::gaps::rollup(mini(), &assessment(), by)
         .into_iter()
@@ -175,7 +183,7 @@ fn rollup_by_mitigation() {
         &rollup_rows(By::Mitigation),
         &[
             ("M1017", 1, 1.0, &["T1566.001"]),
-            ("M1040", 2, 0.672, &["T1003.001", "T1059.001"]),
+            ("M1040", 2, 0.354, &["T1003.001", "T1059.001"]),
         ],
     );
     let rows = covmap_assess::gaps::rollup(mini(), &assessment(), By::Mitigation);
@@ -189,10 +197,10 @@ fn rollup_by_tactic_counts_a_leaf_once_per_tactic() {
     assert_rows(
         &rollup_rows(By::Tactic),
         &[
-            ("TA0003", 2, 2.05, &["T1053", "T1078"]),
             ("TA0001", 2, 1.85, &["T1566.001", "T1078"]),
-            ("TA0002", 3, 1.272, &["T1053", "T1059.001", "T1059.004"]),
-            ("TA0006", 1, 0.6, &["T1003.001"]),
+            ("TA0003", 2, 1.45, &["T1078", "T1053"]),
+            ("TA0002", 3, 0.654, &["T1053", "T1059.001", "T1059.004"]),
+            ("TA0006", 1, 0.3, &["T1003.001"]),
         ],
     );
 }
@@ -203,11 +211,11 @@ fn rollup_by_data_component() {
     assert_rows(
         &rollup_rows(By::DataComponent),
         &[
-            ("DC0017", 2, 1.272, &["T1053", "T1059.001"]),
-            ("DC0009", 3, 1.072, &["T1566.001", "T1059.001", "T1059.004"]),
+            ("DC0009", 3, 1.054, &["T1566.001", "T1059.001", "T1059.004"]),
             ("DC0002", 1, 0.85, &["T1078"]),
-            ("DC0035", 1, 0.6, &["T1003.001"]),
-            ("DC0029", 1, 0.072, &["T1059.001"]),
+            ("DC0017", 2, 0.654, &["T1053", "T1059.001"]),
+            ("DC0035", 1, 0.3, &["T1003.001"]),
+            ("DC0029", 1, 0.054, &["T1059.001"]),
         ],
     );
 }
