@@ -107,11 +107,17 @@ pub enum Code {
     /// A technique none of whose platforms in scope is one the entry applies on: the claim
     /// counts for nothing; or an entry whose own platforms are none in scope.
     PlatformMismatch,
+    /// A threat profile (`scope.threats.profiles`) that cannot be used: missing or unreadable
+    /// file, a format not recognised or not a threat profile, malformed content, no technique.
+    ThreatProfileFailed,
+    /// A threat profile read with findings: unknown or deprecated IDs left out, revoked ones
+    /// remapped, values clamped or rescaled.
+    ThreatProfileFindings,
 }
 
 impl Code {
     /// Every code, for documentation and uniqueness tests.
-    pub const ALL: [Code; 28] = [
+    pub const ALL: [Code; 30] = [
         Code::UnreadableFile,
         Code::YamlSyntax,
         Code::InvalidValue,
@@ -140,6 +146,8 @@ impl Code {
         Code::AmbiguousName,
         Code::ParentCountsForNoSubtechnique,
         Code::PlatformMismatch,
+        Code::ThreatProfileFailed,
+        Code::ThreatProfileFindings,
     ];
 
     /// The kebab-case name shown as `error[code]`.
@@ -173,6 +181,8 @@ impl Code {
             Code::AmbiguousName => "ambiguous-name",
             Code::ParentCountsForNoSubtechnique => "parent-counts-for-no-subtechnique",
             Code::PlatformMismatch => "platform-mismatch",
+            Code::ThreatProfileFailed => "threat-profile-failed",
+            Code::ThreatProfileFindings => "threat-profile-findings",
         }
     }
 }

@@ -25,7 +25,13 @@ pub(crate) struct Loaded {
     pub(crate) sources: Vec<SourceFile>,
     /// The bundle file loaded (an input that no output may replace).
     pub(crate) bundle: PathBuf,
+    /// One line per threat profile read (what it weights, what its format's rules left out).
+    pub(crate) profile_summaries: Vec<String>,
 }
+
+/// `scoring.threat_software_factor`'s documented default: what a DeTT&CT group profile's
+/// software-only technique counts.
+const SOFTWARE_FACTOR_DEFAULT: f64 = 0.5;
 
 /// Reads files, naming the file in every error.
 pub(crate) fn read_sources(paths: &[PathBuf]) -> Result<Vec<SourceFile>> {
@@ -110,6 +116,10 @@ pub(crate) fn load(paths: &[PathBuf], args: &SourceArgs) -> Result<Loaded> {
             files_label(paths)
         );
     }
+    // What each threat profile weights, and what its format's rules left out.
+    for line in &loaded.profile_summaries {
+        crate::note!("covmap: {line}");
+    }
     // One line that no score hides: claims accepted but worth nothing (the warnings above
     // name each; imported ones are counted one by one here).
     let parent_only =
@@ -154,11 +164,21 @@ pub(crate) fn load_unchecked(paths: &[PathBuf], args: &SourceArgs) -> Result<Loa
     // Capabilities' `import:` entries read their artefacts now, against the same bundle.
     let imports = covmap_import::expand::expand(&mut parsed.inventory, &attack);
     parsed.diagnostics.extend(imports);
+    // Threat profiles (`scope.threats.profiles`) read their files now too. A DeTT&CT group's
+    // software-only techniques count the software factor: the documented default of
+    // `scoring.threat_software_factor` (0.5) until that parameter is read here.
+    let profiles = covmap_import::profile::read_profiles(
+        &mut parsed.inventory,
+        &attack,
+        SOFTWARE_FACTOR_DEFAULT,
+    );
+    parsed.diagnostics.extend(profiles.diagnostics);
     Ok(Loaded {
         attack,
         parsed,
         sources,
         bundle,
+        profile_summaries: profiles.summaries,
     })
 }
 

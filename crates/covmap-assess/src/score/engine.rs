@@ -1141,6 +1141,14 @@ impl<'a> Engine<'a> {
                 ActorKind::Software => threats.software.push(named),
             }
         }
+        threats.profiles = self
+            .inventory
+            .scope
+            .threats
+            .profiles
+            .iter()
+            .map(crate::score::profile_info)
+            .collect();
         threats
     }
 
