@@ -181,6 +181,7 @@ fn fail(finding: Finding, hint: &str) -> Failure {
 }
 
 /// A use as the file writes it, before its ID is resolved.
+#[derive(Debug)]
 struct RawUse {
     id: String,
     value: f64,
@@ -190,7 +191,7 @@ struct RawUse {
 
 /// What a format's parser returns: the uses written, techniques already resolved (DeTT&CT
 /// software), findings and notes.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Parsed {
     written: Vec<RawUse>,
     /// CSV: weights above 1 make every weight a share of the largest (of the techniques kept).
