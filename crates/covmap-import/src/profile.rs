@@ -98,7 +98,7 @@ fn summary(profile: &ThreatProfile, notes: &[String]) -> String {
     let mut line = format!(
         "threat profile `{}` ({}, weight {}): {} technique{}",
         profile.name,
-        format_name(profile.format),
+        profile.format.as_str(),
         profile.weight,
         profile.uses.len(),
         if profile.uses.len() == 1 { "" } else { "s" },
@@ -138,17 +138,6 @@ fn findings_warning(profile: &ThreatProfile, findings: &[Finding]) -> Option<Dia
         d = d.hint(format!("and {} more", findings.len() - NAMED_FINDINGS));
     }
     Some(d)
-}
-
-/// The name of a format as written in inventories.
-pub fn format_name(format: ProfileFormat) -> &'static str {
-    match format {
-        ProfileFormat::Auto => "auto",
-        ProfileFormat::Navigator => "navigator",
-        ProfileFormat::Dettect => "dettect",
-        ProfileFormat::Ctid => "ctid",
-        ProfileFormat::Csv => "csv",
-    }
 }
 
 /// One profile file, read.

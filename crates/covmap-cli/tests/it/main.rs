@@ -28,6 +28,7 @@ mod compare;
 mod gaps;
 mod import;
 mod inv;
+mod profiles;
 mod report;
 mod size;
 mod threats;
