@@ -388,6 +388,25 @@ fn resolve(attack: &Attack, written: &str) -> (Option<u32>, Option<String>) {
     )
 }
 
+/// "1 row describes", "3 rows describe".
+fn describes(rows: usize) -> String {
+    if rows == 1 {
+        "1 row describes".to_string()
+    } else {
+        format!("{rows} rows describe")
+    }
+}
+
+/// A serde_json error without its " at line L column C": the finding gives the position in
+/// the file (serde's is relative to the part of the file being read).
+fn plain(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(at) => text.get(..at).unwrap_or(&text).to_string(),
+        None => text,
+    }
+}
+
 fn plural(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
@@ -433,7 +452,7 @@ fn json_error(path: &Path, e: &serde_json::Error, what: &str) -> Failure {
             path,
             e.line().max(1),
             e.column().max(1),
-            format!("not {what}: {e}"),
+            format!("not {what}: {}", plain(e)),
         ),
         "correct the file (it must be valid JSON), or name its `format:`",
     )
@@ -469,7 +488,7 @@ fn navigator(text: &str, path: &Path) -> Result<Parsed, Failure> {
             Finding::maybe_at(
                 path,
                 lines.position_of(layer.get()),
-                format!("not a Navigator layer: {e}"),
+                format!("not a Navigator layer: {}", plain(&e)),
             ),
             "a Navigator layer is a JSON object with a `techniques` list",
         )
@@ -485,7 +504,7 @@ fn navigator(text: &str, path: &Path) -> Result<Parsed, Failure> {
             Finding::maybe_at(
                 path,
                 lines.position_of(techniques.get()),
-                format!("`techniques` is not a list: {e}"),
+                format!("`techniques` is not a list: {}", plain(&e)),
             ),
             "correct the layer",
         )
@@ -507,7 +526,11 @@ fn navigator(text: &str, path: &Path) -> Result<Parsed, Failure> {
         let position = lines.position_of(item.get());
         let t: RawTechnique = serde_json::from_str(item.get()).map_err(|e| {
             fail(
-                Finding::maybe_at(path, position, format!("technique {}: {e}", n + 1)),
+                Finding::maybe_at(
+                    path,
+                    position,
+                    format!("technique {}: {}", n + 1, plain(&e)),
+                ),
                 "each technique needs a `techniqueID`; a score is a number",
             )
         })?;
@@ -805,7 +828,11 @@ fn ctid(text: &str, path: &Path) -> Result<Parsed, Failure> {
         let position = lines.position_of(raw.get());
         let row: RawRow = serde_json::from_str(raw.get()).map_err(|e| {
             fail(
-                Finding::maybe_at(path, position, format!("mapping_objects[{n}]: {e}")),
+                Finding::maybe_at(
+                    path,
+                    position,
+                    format!("mapping_objects[{n}]: {}", plain(&e)),
+                ),
                 "correct the row",
             )
         })?;
@@ -839,10 +866,7 @@ fn ctid(text: &str, path: &Path) -> Result<Parsed, Failure> {
         return Err(fail(
             Finding::file(
                 path,
-                format!(
-                    "no threat row: {} describe what defences do",
-                    plural(defence, "row")
-                ),
+                format!("no threat row: {} what defences do", describes(defence)),
             ),
             "a defence mapping is coverage: import it under a capability's `import:` (format ctid); a CTID threat profile is a KEV mapping",
         ));
@@ -851,8 +875,8 @@ fn ctid(text: &str, path: &Path) -> Result<Parsed, Failure> {
         parsed.findings.push(Finding::file(
             path,
             format!(
-                "{} describe what defences do, not threats: left out",
-                plural(defence, "row")
+                "{} what defences do, not threats: left out",
+                describes(defence)
             ),
         ));
     }
