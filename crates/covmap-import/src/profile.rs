@@ -224,7 +224,19 @@ pub fn read_profile(
             ));
         }
     };
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    parse_profile(path, &text, format, attack, software_factor)
+}
+
+/// Reads a profile's text (read from `path`, which findings name) as `format` (`auto`:
+/// recognised) against `attack`: [`read_profile`] without the file system.
+pub fn parse_profile(
+    path: &Path,
+    text: &str,
+    format: ProfileFormat,
+    attack: &Attack,
+    software_factor: f64,
+) -> Result<Reading, Failure> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim().is_empty() {
         return Err(fail(
             Finding::file(path, "the file is empty"),

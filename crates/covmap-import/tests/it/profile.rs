@@ -211,3 +211,54 @@ fn csv_profile_resolves_remaps_and_rescales() {
         "prevalence.csv:6:1: `T1086` is revoked in enterprise ATT&CK 18.1: weighted as its replacement `T1059.001`"
     ));
 }
+
+/// No input makes a profile reader panic: about 150 prefixes of each of the good and bad
+/// profile files, read as each of the four formats and as
+/// auto, either reads or fails with a finding.
+#[test]
+fn no_prefix_of_a_profile_panics_any_reader() {
+    use covmap_import::profile::parse_profile;
+    let Some(attack) = enterprise_18() else {
+        return;
+    };
+    let root = crate::common::repo_root();
+    let mut texts: Vec<(String, String)> = Vec::new();
+    for dir in ["fixtures/bad/profile", "fixtures/profiles"] {
+        for entry in std::fs::read_dir(root.join(dir)).expect("fixtures") {
+            let path = entry.expect("entry").path();
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                texts.push((path.display().to_string(), text));
+            }
+        }
+    }
+    if let Some(groups) = shared("data/corpora/dettect/sample-data/groups.yaml") {
+        let text = std::fs::read_to_string(&groups).expect("read");
+        texts.push((groups.display().to_string(), text));
+    }
+    assert!(texts.len() >= 15, "{}", texts.len());
+    let formats = [
+        ProfileFormat::Auto,
+        ProfileFormat::Navigator,
+        ProfileFormat::Dettect,
+        ProfileFormat::Ctid,
+        ProfileFormat::Csv,
+    ];
+    let mut runs = 0;
+    for (name, text) in &texts {
+        // About 150 cuts per file: enough to cut inside every structure of the small files,
+        // and bounded for the 200 KB nesting case.
+        let step = (text.len() / 150).max(3);
+        let cuts: Vec<usize> = (0..=text.len())
+            .step_by(step)
+            .filter(|&i| text.is_char_boundary(i))
+            .collect();
+        for cut in cuts {
+            let part = &text[..cut];
+            for format in formats {
+                let _ = parse_profile(Path::new(name), part, format, attack, 0.5);
+                runs += 1;
+            }
+        }
+    }
+    assert!(runs > 1000, "{runs}");
+}
