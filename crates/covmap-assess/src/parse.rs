@@ -980,11 +980,8 @@ impl<'a> Run<'a> {
             threats.groups.extend(&settings.threats.groups);
             threats.campaigns.extend(&settings.threats.campaigns);
             threats.software.extend(&settings.threats.software);
-            threats
-                .profiles
-                .extend(settings.threats.profiles.iter().cloned());
         }
-        self.duplicate_profiles(files, &mut threats.profiles);
+        threats.profiles = self.merged_profiles(files);
         let attack = self.attack;
         let by_id = |kind: Kind, list: &mut Vec<u32>| {
             list.sort_by(|a, b| {
@@ -1000,16 +997,16 @@ impl<'a> Run<'a> {
         inventory.scope.threats = threats;
     }
 
-    /// Two profiles of one name could not be told apart in reports: an error at the second,
-    /// pointing at the first. Profiles end sorted by name.
-    fn duplicate_profiles(
-        &mut self,
-        files: &[(FileRef<'_>, Settings)],
-        profiles: &mut Vec<ThreatProfile>,
-    ) {
+    /// The threat profiles of every file, sorted by name. Two profiles of one name could not
+    /// be told apart in reports: an error at the second, pointing at the first.
+    fn merged_profiles(&mut self, files: &[(FileRef<'_>, Settings)]) -> Vec<ThreatProfile> {
+        let mut profiles: Vec<ThreatProfile> = files
+            .iter()
+            .flat_map(|(_, s)| s.threats.profiles.iter().cloned())
+            .collect();
         profiles.sort_by(|a, b| a.name.cmp(&b.name).then(a.location.cmp(&b.location)));
         let mut kept: Vec<ThreatProfile> = Vec::with_capacity(profiles.len());
-        for profile in profiles.drain(..) {
+        for profile in profiles {
             if let Some(first) = kept.last().filter(|k| k.name == profile.name) {
                 let d = Diagnostic::new(
                     Severity::Error,
@@ -1029,7 +1026,7 @@ impl<'a> Run<'a> {
             }
             kept.push(profile);
         }
-        *profiles = kept;
+        kept
     }
 
     // -----------------------------------------------------------------------------------------

@@ -24,7 +24,8 @@
 //! Navigator layers as Navigator ([`crate::detect`]), `.yaml`/`.yml` files with a top-level
 //! `file_type` as DeTT&CT.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 use std::path::Path;
 
 use covmap_assess::diagnostic::{Code, Diagnostic, Severity};
@@ -104,10 +105,11 @@ fn summary(profile: &ThreatProfile, notes: &[String]) -> String {
         if profile.uses.len() == 1 { "" } else { "s" },
     );
     if direct < profile.uses.len() {
-        line.push_str(&format!(
+        let _ = write!(
+            line,
             ", {direct} direct, {} through software only",
             profile.uses.len() - direct
-        ));
+        );
     }
     if !notes.is_empty() {
         line.push_str("; ");
@@ -274,13 +276,13 @@ pub fn parse_profile(
     for u in &resolved {
         add(u.technique, u.value, u.direct);
     }
-    let mut reported: BTreeMap<String, ()> = BTreeMap::new();
+    let mut reported: BTreeSet<String> = BTreeSet::new();
     // The largest use kept, and where it is written.
     let mut largest: Option<(f64, Option<(usize, usize)>)> = None;
     for u in written {
         let (technique, message) = resolve(attack, &u.id);
         if let Some(message) = message
-            && reported.insert(u.id.to_ascii_uppercase(), ()).is_none()
+            && reported.insert(u.id.to_ascii_uppercase())
         {
             findings.push(Finding::maybe_at(path, u.position, message));
         }
@@ -329,7 +331,7 @@ pub fn parse_profile(
             "a profile weights the techniques it lists: check the file, or remove the profile",
         ));
     }
-    findings.sort_by(|a, b| (a.line, a.column).cmp(&(b.line, b.column)));
+    findings.sort_by_key(|f| (f.line, f.column));
     Ok(Reading {
         format,
         uses,
@@ -470,10 +472,14 @@ fn json_error(path: &Path, e: &serde_json::Error, what: &str) -> Failure {
     )
 }
 
-fn navigator(text: &str, path: &Path) -> Result<Parsed, Failure> {
+/// The one layer of a file (an object, or an array of one), read.
+fn one_layer<'t>(
+    text: &'t str,
+    path: &Path,
+    lines: &LineIndex<'_>,
+) -> Result<RawLayer<'t>, Failure> {
     let value: &RawValue =
         serde_json::from_str(text).map_err(|e| json_error(path, &e, "valid JSON"))?;
-    let lines = LineIndex::new(text);
     let layer: &RawValue = if value.get().trim_start().starts_with('[') {
         let layers: Vec<&RawValue> = serde_json::from_str(value.get())
             .map_err(|e| json_error(path, &e, "a list of layers"))?;
@@ -505,6 +511,12 @@ fn navigator(text: &str, path: &Path) -> Result<Parsed, Failure> {
             "a Navigator layer is a JSON object with a `techniques` list",
         )
     })?;
+    Ok(raw)
+}
+
+fn navigator(text: &str, path: &Path) -> Result<Parsed, Failure> {
+    let lines = LineIndex::new(text);
+    let raw = one_layer(text, path, &lines)?;
     let Some(techniques) = raw.techniques else {
         return Err(fail(
             Finding::file(path, "not a Navigator layer (no `techniques`)"),
@@ -598,8 +610,21 @@ fn navigator(text: &str, path: &Path) -> Result<Parsed, Failure> {
             position,
         });
     }
+    parsed.notes = navigator_notes(unscored, disabled, at_min, bare, min);
+    Ok(parsed)
+}
+
+/// What a layer's rules did, counted for the summary line.
+fn navigator_notes(
+    unscored: usize,
+    disabled: usize,
+    at_min: usize,
+    bare: usize,
+    min: f64,
+) -> Vec<String> {
+    let mut notes = Vec::new();
     if unscored > 0 {
-        parsed.notes.push(format!(
+        notes.push(format!(
             "{} without a score use 1",
             plural(unscored, "technique")
         ));
@@ -617,9 +642,9 @@ fn navigator(text: &str, path: &Path) -> Result<Parsed, Failure> {
         left.push(format!("{bare} with no score, comment, colour or metadata"));
     }
     if !left.is_empty() {
-        parsed.notes.push(format!("left out: {}", left.join(", ")));
+        notes.push(format!("left out: {}", left.join(", ")));
     }
-    Ok(parsed)
+    notes
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -639,6 +664,31 @@ struct RawGroup {
     enabled: Option<bool>,
 }
 
+/// Only a group administration file is a threat profile.
+fn group_file_type(file_type: Option<&str>, path: &Path) -> Result<(), Failure> {
+    match file_type.map(str::trim) {
+        Some("group-administration") => Ok(()),
+        Some("technique-administration") => Err(fail(
+            Finding::file(
+                path,
+                "a DeTT&CT technique administration file: coverage, not a threat profile",
+            ),
+            "import it under a capability's `import:` (format dettect); a threat profile is a group administration file",
+        )),
+        Some(other) => Err(fail(
+            Finding::file(
+                path,
+                format!("DeTT&CT `{other}` file, not a group administration file"),
+            ),
+            "a DeTT&CT threat profile is a `file_type: group-administration` file",
+        )),
+        None => Err(fail(
+            Finding::file(path, "not a DeTT&CT file (no `file_type`)"),
+            "a DeTT&CT threat profile is a `file_type: group-administration` file",
+        )),
+    }
+}
+
 fn dettect(
     text: &str,
     path: &Path,
@@ -651,33 +701,7 @@ fn dettect(
             "correct the file: a DeTT&CT group administration file lists `groups` with `technique_id` and `software_id` lists",
         )
     })?;
-    match file.file_type.as_deref().map(str::trim) {
-        Some("group-administration") => {}
-        Some("technique-administration") => {
-            return Err(fail(
-                Finding::file(
-                    path,
-                    "a DeTT&CT technique administration file: coverage, not a threat profile",
-                ),
-                "import it under a capability's `import:` (format dettect); a threat profile is a group administration file",
-            ));
-        }
-        Some(other) => {
-            return Err(fail(
-                Finding::file(
-                    path,
-                    format!("DeTT&CT `{other}` file, not a group administration file"),
-                ),
-                "a DeTT&CT threat profile is a `file_type: group-administration` file",
-            ));
-        }
-        None => {
-            return Err(fail(
-                Finding::file(path, "not a DeTT&CT file (no `file_type`)"),
-                "a DeTT&CT threat profile is a `file_type: group-administration` file",
-            ));
-        }
-    }
+    group_file_type(file.file_type.as_deref(), path)?;
     let mut parsed = Parsed::default();
     if let Some(domain) = file.domain.as_deref().map(str::trim)
         && !domain.starts_with(attack.domain_short())
@@ -691,7 +715,7 @@ fn dettect(
         ));
     }
     let (mut disabled, mut enabled) = (0, 0);
-    let mut software_seen: BTreeMap<u32, ()> = BTreeMap::new();
+    let mut software_seen: BTreeSet<u32> = BTreeSet::new();
     for group in file.groups.unwrap_or_default() {
         if group.enabled == Some(false) {
             disabled += 1;
@@ -721,7 +745,7 @@ fn dettect(
             let Some(software) = software(attack, written, path, &id, &mut parsed.findings) else {
                 continue;
             };
-            if software_factor <= 0.0 || software_seen.insert(software, ()).is_some() {
+            if software_factor <= 0.0 || !software_seen.insert(software) {
                 continue;
             }
             let key = ObjectRef {
@@ -985,10 +1009,7 @@ fn csv(text: &str, path: &Path) -> Result<Parsed, Failure> {
                 "close the quote: a field is one line",
             )
         })?;
-        let (technique, column) = fields
-            .first()
-            .map(|(t, c)| (t.trim(), *c))
-            .unwrap_or(("", 1));
+        let (technique, column) = fields.first().map_or(("", 1), |(t, c)| (t.trim(), *c));
         let header = first;
         first = false;
         if !is_technique_id(technique) {

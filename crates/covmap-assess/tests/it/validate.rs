@@ -1695,6 +1695,7 @@ mod mini_validator {
 // --- lane profiles (issue 17 §2): `scope.threats.profiles` checked at parse time (the files
 // are read by covmap-import at load time).
 #[test]
+#[allow(clippy::too_many_lines)] // one inventory, each finding and each profile listed
 fn threat_profiles_are_checked_and_resolved_against_the_inventory_folder() {
     use covmap_assess::inventory::ProfileFormat;
     let source = SourceFile {

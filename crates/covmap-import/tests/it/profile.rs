@@ -6,6 +6,10 @@
 //! techniques as the active `uses` relationships from the software's STIX object to active
 //! attack-patterns. Each test says its one-liner.
 
+// Uses are exact by construction (1, the factor 0.5, scores rounded to 6 decimals as written
+// here): compared exactly.
+#![allow(clippy::float_cmp)]
+
 use std::path::Path;
 
 use covmap_assess::inventory::ProfileFormat;
@@ -49,12 +53,12 @@ fn red_canary_layer_scores_normalised_by_its_gradient() {
             .map(|u| u.value)
     };
     assert_eq!(get("T1059"), Some(1.0));
-    assert_eq!(get("T1059.001"), Some(0.551684));
-    assert_eq!(get("T1036.005"), Some(0.064355));
+    assert_eq!(get("T1059.001"), Some(0.551_684));
+    assert_eq!(get("T1036.005"), Some(0.064_355));
     assert_eq!(get("T1053"), None);
     // python3: round(sum(round(t['score']/5998, 6) for t in l['techniques'] if 'score' in t), 6)
     let sum: f64 = reading.uses.iter().map(|u| u.value).sum();
-    assert!((sum - 4.931143).abs() < 1e-9, "{sum}");
+    assert!((sum - 4.931_143).abs() < 1e-9, "{sum}");
     assert!(reading.findings.is_empty(), "{:?}", reading.findings);
     assert_eq!(
         reading.notes,
