@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::params::CoverageLevel;
 use crate::score::{ActorKind, Assessment, FunctionTotals, NamedRef, TechniqueResult, round6};
-use crate::threats::leaves_used_by;
+use crate::threats::leaf_routes;
 
 /// The note on sub-techniques whose parent has parent-level evidence only.
 pub const PARENT_LEVEL_NOTE: &str = "covered at parent level only: verify per sub-technique";
@@ -47,6 +47,10 @@ pub struct ThreatRef {
     pub name: String,
     /// Group, campaign or software.
     pub kind: ActorKind,
+    /// Whether it uses the technique itself (a group: or through a campaign attributed to it),
+    /// rather than only through software: such a use counts 1 in the weight, a software-only
+    /// use `scoring.threat_software_factor`.
+    pub direct: bool,
 }
 
 /// One gap: a leaf technique in scope with a score below 1.
@@ -70,10 +74,14 @@ pub struct Gap {
     pub level: CoverageLevel,
     /// Per-function scores.
     pub functions: FunctionTotals,
-    /// Threat weight.
-    pub weight: u32,
+    /// Threat weight: Σ over the selected threats that use it of (threat weight x use).
+    pub weight: f64,
     /// `weight x (1 - score)`.
     pub gap_priority: f64,
+    /// Selected threats that use it directly: the first tie-breaker.
+    pub direct_threats: u32,
+    /// Active ATT&CK groups of the bundle that use it by any route: the second tie-breaker.
+    pub prevalence: u32,
     /// Ids of the capabilities that already apply, sorted.
     pub capabilities: Vec<String>,
     /// Capabilities that claim the parent without `include_subtechniques` and nothing here.
@@ -94,7 +102,9 @@ pub struct Gap {
 }
 
 /// The gaps of an assessment: leaves in scope with a score below 1, ranked by `gap_priority`
-/// (descending), then `1 - score` (descending), then ATT&CK ID.
+/// (descending); ties broken by information before the ID: more selected threats using it
+/// directly (`direct_threats`), then more ATT&CK groups using it (`prevalence`), then `1 -
+/// score` (descending, which orders the leaves no selected threat uses), then ATT&CK ID.
 pub fn gaps(
     attack: &Attack,
     assessment: &Assessment,
@@ -126,6 +136,8 @@ pub fn gaps(
     list.sort_by(|a, b| {
         b.gap_priority
             .total_cmp(&a.gap_priority)
+            .then(b.direct_threats.cmp(&a.direct_threats))
+            .then(b.prevalence.cmp(&a.prevalence))
             .then(a.score.total_cmp(&b.score))
             .then_with(|| a.id.cmp(&b.id))
     });
@@ -146,7 +158,7 @@ fn threat_users(attack: &Attack, assessment: &Assessment) -> BTreeMap<String, Ve
         let Some(key) = attack.lookup(&threat.id).filter(|k| k.kind == kind.kind()) else {
             continue;
         };
-        for t in leaves_used_by(attack, key) {
+        for (t, routes) in leaf_routes(attack, key) {
             let Some(technique) = attack.techniques().get(t as usize) else {
                 continue;
             };
@@ -157,6 +169,7 @@ fn threat_users(attack: &Attack, assessment: &Assessment) -> BTreeMap<String, Ve
                     id: threat.id.clone(),
                     name: threat.name.clone(),
                     kind,
+                    direct: routes.is_direct(),
                 });
         }
     }
@@ -226,6 +239,8 @@ fn gap(attack: &Attack, t: &TechniqueResult, rank: usize, users: Option<&Vec<Thr
         },
         weight: t.weight,
         gap_priority: round6(t.gap_priority),
+        direct_threats: t.direct_threats,
+        prevalence: t.prevalence,
         capabilities,
         parent_level_only: t.parent_level_only.clone(),
         notes,

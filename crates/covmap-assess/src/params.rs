@@ -138,7 +138,7 @@ impl Default for Thresholds {
 }
 
 /// Every scoring parameter, as `scoring:` in an inventory sets them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ScoringParams {
     /// Values of minimal / partial / significant.
@@ -155,6 +155,33 @@ pub struct ScoringParams {
     pub rollup: Rollup,
     /// Display level thresholds.
     pub thresholds: Thresholds,
+    /// What a threat's use of a technique counts in threat weights when it only comes through
+    /// software the threat uses (its own or its campaigns'), in [0, 1]; a direct use counts 1.
+    /// Default 0.5.
+    #[serde(default = "default_software_factor")]
+    pub threat_software_factor: f64,
+}
+
+/// The default of [`ScoringParams::threat_software_factor`].
+pub const DEFAULT_THREAT_SOFTWARE_FACTOR: f64 = 0.5;
+
+fn default_software_factor() -> f64 {
+    DEFAULT_THREAT_SOFTWARE_FACTOR
+}
+
+impl Default for ScoringParams {
+    fn default() -> Self {
+        ScoringParams {
+            levels: LevelValues::default(),
+            confidence: ConfidenceFactors::default(),
+            default_confidence: None,
+            combine: Combine::default(),
+            headline: Headline::default(),
+            rollup: Rollup::default(),
+            thresholds: Thresholds::default(),
+            threat_software_factor: DEFAULT_THREAT_SOFTWARE_FACTOR,
+        }
+    }
 }
 
 /// A display level of a score.

@@ -865,6 +865,16 @@ impl<'a> Run<'a> {
                 );
             }
         }
+        let factor = p.threat_software_factor;
+        if !(0.0..=1.0).contains(&factor) {
+            bad(
+                self,
+                &["threat_software_factor"],
+                Code::InvalidValue,
+                format!("`scoring.threat_software_factor` is {factor}, outside [0, 1]"),
+                "it is what a threat's use through software counts next to a direct use (1); the default is 0.5",
+            );
+        }
         let t = p.thresholds;
         if !(t.medium > 0.0 && t.medium <= t.high && t.high <= 1.0) {
             bad(

@@ -9,7 +9,9 @@ use serde_json::Value;
 use crate::score::{Assessment, FORMAT_VERSION};
 
 /// The oldest layout still read: format 1 repeated each capability's name in every
-/// contribution, which format 2 leaves out; the rest is the same.
+/// contribution, which format 2 leaves out; formats 1 and 2 hold integer weights (threats
+/// using a technique by any route), which read as floats, and no `direct_threats` or
+/// `prevalence` (read as 0, so their gaps tie on those and fall back to score and ID).
 const OLDEST_FORMAT: u32 = 1;
 
 /// Why a saved assessment cannot be used.
@@ -65,6 +67,11 @@ pub fn read_assessment_json(bytes: &[u8]) -> Result<Assessment, SavedError> {
         return Err(SavedError::Format {
             found: assessment.format,
         });
+    }
+    if assessment.format < 3 {
+        // Those weights counted a use through software like a direct one: say so, rather than
+        // show the default factor they were never computed with.
+        assessment.scoring.threat_software_factor = 1.0;
     }
     assessment.restore_names();
     Ok(assessment)

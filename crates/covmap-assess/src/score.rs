@@ -19,7 +19,10 @@ use crate::params::{CoverageLevel, ScoringParams};
 
 /// Version of the `assessment.json` layout; raised when a field changes meaning or goes away.
 /// 2: contributions name their capability by id only (the name is in `capabilities`).
-pub const FORMAT_VERSION: u32 = 2;
+/// 3: threat weights are route-aware numbers (`weight` is a float: a direct use counts 1, a
+/// software-only use `scoring.threat_software_factor`, times the threat's weight), and each
+/// technique carries `direct_threats` and `prevalence`, the tie-breakers of gaps.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Reason given for techniques none of whose platforms is in scope.
 pub const NO_PLATFORM_IN_SCOPE: &str = "no platform in scope";
@@ -157,7 +160,7 @@ impl Assessment {
         }
     }
 
-    /// Whether threats were selected (weights are actor counts rather than 1).
+    /// Whether threats were selected (weights are threat uses rather than 1).
     pub fn has_threats(&self) -> bool {
         !self.scope.threats.is_empty()
     }
@@ -596,8 +599,19 @@ pub struct TechniqueResult {
     pub level: CoverageLevel,
     /// Per-function and per-platform scores.
     pub functions: FunctionResults,
-    /// Number of selected threats that use it (1 for every technique without threats).
-    pub weight: u32,
+    /// Threat weight: Σ over the selected threats that use it of (threat weight x use), a use
+    /// being 1 when direct and `scoring.threat_software_factor` through software only; 1 for
+    /// every technique without threats. Format 1 and 2 documents hold the number of threats
+    /// using it by any route.
+    pub weight: f64,
+    /// Selected threats that use it directly (a group itself or a campaign attributed to it; a
+    /// profile's own use). 0 in format 1 and 2 documents.
+    #[serde(default)]
+    pub direct_threats: u32,
+    /// Active ATT&CK groups of the bundle that use it by any route (for a parent, one of its
+    /// sub-techniques), whatever the selection. 0 in format 1 and 2 documents.
+    #[serde(default)]
+    pub prevalence: u32,
     /// `weight x (1 - score)` in scope, 0 out of scope.
     pub gap_priority: f64,
     /// Leaves only: the capabilities that apply, by function then id. Parents list none: see
@@ -665,9 +679,22 @@ pub fn assess(attack: &Attack, inventory: &Inventory, options: &AssessOptions) -
 /// Rounds to 6 decimals, the precision of every float in an [`Assessment`].
 pub fn round6(x: f64) -> f64 {
     if x.is_finite() {
-        (x * 1e6).round() / 1e6
+        // `+ 0.0` turns -0 into 0, so that no document or table shows `-0`.
+        (x * 1e6).round() / 1e6 + 0.0
     } else {
         0.0
+    }
+}
+
+/// A threat weight for display: at most 3 decimals, without trailing zeros (`2`, `1.5`,
+/// `0.333`), so that the integer weights of simple selections read as before.
+pub fn weight_label(weight: f64) -> String {
+    let text = format!("{:.3}", round6(weight));
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text.is_empty() || text == "-" {
+        "0".to_string()
+    } else {
+        text.to_string()
     }
 }
 

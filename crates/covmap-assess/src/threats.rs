@@ -4,9 +4,9 @@
 //! is the rule that also weights scores: every active technique an actor uses by any route, a
 //! parent's use counting for each of its sub-techniques.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use covmap_core::{Attack, Kind, NameMatch, ObjectRef};
+use covmap_core::{Attack, Kind, NameMatch, ObjectRef, Route};
 use serde::{Deserialize, Serialize};
 
 use crate::score::{ActorKind, Assessment, round6};
@@ -66,6 +66,8 @@ pub struct ThreatCoverage {
     pub selected: bool,
     /// Active leaf techniques it uses, in scope or not.
     pub techniques: usize,
+    /// How it reaches those leaves, as `covmap attack group` counts them.
+    pub routes: RouteCounts,
     /// Of those, the leaves in scope.
     pub in_scope: usize,
     /// Mean score of those leaves (0 when there are none).
@@ -76,6 +78,38 @@ pub struct ThreatCoverage {
     pub covered_share: f64,
     /// Its least covered leaves in scope (score below 1), largest `1 - score` first, then by ID.
     pub uncovered: Vec<ThreatGap>,
+}
+
+/// How an actor reaches its leaf techniques. A leaf reached by several kinds of route counts
+/// under each, so the first four may add up to more than the leaves.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteCounts {
+    /// Leaves it uses itself.
+    pub direct: usize,
+    /// Leaves used by software it uses.
+    pub via_software: usize,
+    /// Leaves used by campaigns attributed to it (groups only).
+    pub via_campaign: usize,
+    /// Leaves used by software of those campaigns (groups only).
+    pub via_campaign_software: usize,
+    /// Leaves it reaches through software only (neither itself nor a campaign uses them):
+    /// in threat weights they count `scoring.threat_software_factor`, the others 1.
+    pub software_only: usize,
+}
+
+impl RouteCounts {
+    /// Counts the routes of a list of leaves.
+    pub fn of(leaves: &[(u32, LeafRoutes)]) -> RouteCounts {
+        let mut counts = RouteCounts::default();
+        for (_, r) in leaves {
+            counts.direct += usize::from(r.direct);
+            counts.via_software += usize::from(r.software);
+            counts.via_campaign += usize::from(r.campaign);
+            counts.via_campaign_software += usize::from(r.campaign_software);
+            counts.software_only += usize::from(!r.is_direct());
+        }
+        counts
+    }
 }
 
 /// A technique an actor uses that is not fully covered.
@@ -93,32 +127,102 @@ pub struct ThreatGap {
     pub tactics: Vec<String>,
 }
 
-/// Active leaf techniques an actor uses, as positions in [`Attack::techniques`], sorted by
-/// ATT&CK ID: every route of [`Attack::techniques_used_by`] (a group's own uses, its software's,
-/// its campaigns' and their software's), with a use of a parent technique counting for each of
-/// its active sub-techniques.
-pub fn leaves_used_by(attack: &Attack, actor: ObjectRef) -> Vec<u32> {
+/// The kinds of route by which an actor reaches one leaf technique (several may hold).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "one independent flag per kind of core::Route; any combination occurs"
+)]
+pub struct LeafRoutes {
+    /// The actor's own `uses` (for a group, a campaign or software).
+    pub direct: bool,
+    /// Through software the actor uses.
+    pub software: bool,
+    /// A campaign attributed to the group used it.
+    pub campaign: bool,
+    /// Software used in a campaign attributed to the group.
+    pub campaign_software: bool,
+}
+
+impl LeafRoutes {
+    /// Whether the actor uses it itself or through a campaign attributed to it: such a use
+    /// counts 1 in threat weights, a software-only use `scoring.threat_software_factor`.
+    pub fn is_direct(self) -> bool {
+        self.direct || self.campaign
+    }
+
+    /// The use that weights the leaf: 1 when direct, else the software factor. Per actor the
+    /// larger route counts, never their sum.
+    pub fn value(self, software_factor: f64) -> f64 {
+        if self.is_direct() {
+            1.0
+        } else {
+            software_factor
+        }
+    }
+
+    fn add(&mut self, route: &Route) {
+        match route {
+            Route::Direct => self.direct = true,
+            Route::Software { .. } => self.software = true,
+            Route::Campaign { .. } => self.campaign = true,
+            Route::CampaignSoftware { .. } => self.campaign_software = true,
+        }
+    }
+
+    fn merge(&mut self, other: LeafRoutes) {
+        self.direct |= other.direct;
+        self.software |= other.software;
+        self.campaign |= other.campaign;
+        self.campaign_software |= other.campaign_software;
+    }
+}
+
+/// Active leaf techniques an actor uses with the kinds of route that reach each, as positions in
+/// [`Attack::techniques`], sorted by ATT&CK ID: every route of [`Attack::techniques_used_by`] (a
+/// group's own uses, its software's, its campaigns' and their software's), with a use of a parent
+/// technique counting for each of its active sub-techniques (a sub-technique reached both ways
+/// merges its routes).
+pub fn leaf_routes(attack: &Attack, actor: ObjectRef) -> Vec<(u32, LeafRoutes)> {
     let techniques = attack.techniques();
-    let mut leaves: BTreeSet<(String, u32)> = BTreeSet::new();
+    let mut leaves: BTreeMap<(String, u32), LeafRoutes> = BTreeMap::new();
     for used in attack.techniques_used_by(actor) {
         let Some(technique) = techniques.get(used.technique as usize) else {
             continue;
         };
+        let mut routes = LeafRoutes::default();
+        for route in &used.routes {
+            routes.add(route);
+        }
         let subs = if technique.is_subtechnique {
             Vec::new()
         } else {
             attack.subtechniques(technique)
         };
         if subs.is_empty() {
-            leaves.insert((technique.meta.id().to_string(), used.technique));
+            leaves
+                .entry((technique.meta.id().to_string(), used.technique))
+                .or_default()
+                .merge(routes);
         } else {
-            leaves.extend(
-                subs.iter()
-                    .map(|s| (s.meta.id().to_string(), s.meta.key.index)),
-            );
+            for s in subs {
+                leaves
+                    .entry((s.meta.id().to_string(), s.meta.key.index))
+                    .or_default()
+                    .merge(routes);
+            }
         }
     }
-    leaves.into_iter().map(|(_, t)| t).collect()
+    leaves.into_iter().map(|((_, t), r)| (t, r)).collect()
+}
+
+/// Active leaf techniques an actor uses, as positions in [`Attack::techniques`], sorted by
+/// ATT&CK ID: the leaves of [`leaf_routes`], whatever the route.
+pub fn leaves_used_by(attack: &Attack, actor: ObjectRef) -> Vec<u32> {
+    leaf_routes(attack, actor)
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect()
 }
 
 /// Resolves an actor query (ID, name or alias) to a group, campaign or software, by the rule of
@@ -207,7 +311,8 @@ fn coverage_of(
         ActorKind::Campaign => &attack.campaigns().get(actor.index as usize)?.meta,
         ActorKind::Software => &attack.software().get(actor.index as usize)?.meta,
     };
-    let leaves = leaves_used_by(attack, actor);
+    let routes = leaf_routes(attack, actor);
+    let leaves: Vec<u32> = routes.iter().map(|(t, _)| *t).collect();
     let mut in_scope = Vec::new();
     for t in &leaves {
         let Some(technique) = attack.techniques().get(*t as usize) else {
@@ -245,6 +350,7 @@ fn coverage_of(
         kind,
         selected: selected.contains(meta.id()),
         techniques: leaves.len(),
+        routes: RouteCounts::of(&routes),
         in_scope: n,
         score: ratio(sum),
         covered,

@@ -251,7 +251,7 @@ fn gap_rows(list: &[covmap_assess::gaps::Gap], full: bool) -> Vec<Vec<String>> {
                 g.name.clone(),
                 g.tactics.join(", "),
                 format!("{:.3}", g.score),
-                g.weight.to_string(),
+                covmap_assess::score::weight_label(g.weight),
                 format!("{:.3}", g.gap_priority),
                 ids(&g.mitigations),
                 g.threats
@@ -632,6 +632,11 @@ pub(crate) fn run_threats(
                 "name",
                 "kind",
                 "techniques",
+                "direct",
+                "via_software",
+                "via_campaign",
+                "via_campaign_software",
+                "software_only",
                 "in_scope",
                 "score",
                 "covered",
@@ -646,6 +651,11 @@ pub(crate) fn run_threats(
                         t.name.clone(),
                         format!("{:?}", t.kind).to_lowercase(),
                         t.techniques.to_string(),
+                        t.routes.direct.to_string(),
+                        t.routes.via_software.to_string(),
+                        t.routes.via_campaign.to_string(),
+                        t.routes.via_campaign_software.to_string(),
+                        t.routes.software_only.to_string(),
                         t.in_scope.to_string(),
                         format!("{:.6}", t.score),
                         t.covered.to_string(),
@@ -659,44 +669,62 @@ pub(crate) fn run_threats(
                 })
                 .collect::<Vec<_>>(),
         ),
-        Format::Table => {
-            let mut out = String::new();
-            for t in &list {
-                let _ = writeln!(
-                    out,
-                    "{} {} ({:?}): {} techniques in scope of {}; mean score {}, {} covered ({})",
-                    t.id,
-                    t.name,
-                    t.kind,
-                    t.in_scope,
-                    t.techniques,
-                    percent(t.score),
-                    t.covered,
-                    percent(t.covered_share)
-                );
-                let rows: Vec<Vec<String>> = t
-                    .uncovered
-                    .iter()
-                    .map(|g| {
-                        vec![
-                            g.id.clone(),
-                            g.name.clone(),
-                            g.tactics.join(", "),
-                            format!("{:.3}", g.score),
-                        ]
-                    })
-                    .collect();
-                if !rows.is_empty() {
-                    out.push_str(&output::render_table(
-                        &["id", "name", "tactics", "score"],
-                        &rows,
-                    ));
-                }
-                out.push('\n');
-            }
-            output::text(&out)
-        }
+        Format::Table => output::text(&threats_table(
+            &list,
+            assessment.scoring.threat_software_factor,
+        )),
     }
+}
+
+/// The table of `covmap threats`: per threat its heading, how it reaches its techniques (the
+/// routes that weigh 1 or the software factor), and its largest gaps.
+fn threats_table(list: &[covmap_assess::threats::ThreatCoverage], software_factor: f64) -> String {
+    let mut out = String::new();
+    for t in list {
+        let _ = writeln!(
+            out,
+            "{} {} ({:?}): {} techniques in scope of {}; mean score {}, {} covered ({})",
+            t.id,
+            t.name,
+            t.kind,
+            t.in_scope,
+            t.techniques,
+            percent(t.score),
+            t.covered,
+            percent(t.covered_share)
+        );
+        let r = &t.routes;
+        let _ = writeln!(
+            out,
+            "  how: {} direct, {} via software, {} via campaigns, {} via campaign software; {} through software only (each weighs {} in threat weights, a direct use 1)",
+            r.direct,
+            r.via_software,
+            r.via_campaign,
+            r.via_campaign_software,
+            r.software_only,
+            covmap_assess::score::weight_label(software_factor),
+        );
+        let rows: Vec<Vec<String>> = t
+            .uncovered
+            .iter()
+            .map(|g| {
+                vec![
+                    g.id.clone(),
+                    g.name.clone(),
+                    g.tactics.join(", "),
+                    format!("{:.3}", g.score),
+                ]
+            })
+            .collect();
+        if !rows.is_empty() {
+            out.push_str(&output::render_table(
+                &["id", "name", "tactics", "score"],
+                &rows,
+            ));
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// `covmap check`: 0 passed, 1 failed.

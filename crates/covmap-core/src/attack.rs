@@ -758,6 +758,47 @@ impl Attack {
             .collect()
     }
 
+    /// The active techniques an actor uses by any route of [`Attack::techniques_used_by`], as
+    /// positions, sorted by position, without routes or ID order: the cheap form for counting
+    /// over every group of the bundle (covmap-assess's prevalence).
+    pub fn technique_positions_used_by(&self, actor: ObjectRef) -> Vec<u32> {
+        let mut sources = vec![actor];
+        if actor.kind == Kind::Group {
+            sources.extend(
+                self.active_neighbours(
+                    actor,
+                    RelKind::AttributedTo,
+                    Direction::Incoming,
+                    Kind::Campaign,
+                )
+                .map(|index| ObjectRef {
+                    kind: Kind::Campaign,
+                    index,
+                }),
+            );
+        }
+        let mut out = Vec::new();
+        for source in sources {
+            out.extend(self.direct_techniques(source));
+            if source.kind != Kind::Software {
+                for software in self.active_neighbours(
+                    source,
+                    RelKind::Uses,
+                    Direction::Outgoing,
+                    Kind::Software,
+                ) {
+                    out.extend(self.direct_techniques(ObjectRef {
+                        kind: Kind::Software,
+                        index: software,
+                    }));
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// Routes in reading order: direct, then software, campaigns and campaign software, each by
     /// ATT&CK ID.
     fn sorted_routes(&self, routes: BTreeSet<Route>) -> Vec<Route> {

@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 use covmap_assess::compare::CandidateResult;
 use covmap_assess::inventory::Function;
 use covmap_assess::params::Rollup;
-use covmap_assess::score::{Assessment, Contribution, TechniqueResult};
+use covmap_assess::score::{Assessment, Contribution, TechniqueResult, weight_label};
 
 use crate::matrix::{self, Cell, Column, Mark, Matrix};
 use crate::text::{FONT_BOLD, FONT_FAMILY, FONT_REGULAR, escape, percent};
@@ -943,13 +943,13 @@ fn draw_cell(
     out.push_str("</g>\n");
 }
 
-/// The number at a cell's right: the points gained in the comparison view, the number of
-/// selected threats using the technique in the weighted view.
+/// The number at a cell's right: the points gained in the comparison view, the threat weight
+/// of the technique in the weighted view.
 fn badge(scene: &Scene<'_>, technique: &TechniqueResult, gain: Option<f64>) -> Option<String> {
     match gain {
         Some(gain) => (gain > 0.0).then(|| format!("+{:.0}", gain * 100.0)),
-        None => (scene.weighted && technique.in_scope && technique.weight > 0)
-            .then(|| technique.weight.to_string()),
+        None => (scene.weighted && technique.in_scope && technique.weight > 0.0)
+            .then(|| weight_label(technique.weight)),
     }
 }
 
@@ -1045,10 +1045,13 @@ fn tooltip(scene: &Scene<'_>, column: &Column<'_>, cell: &Cell<'_>, gain: Option
         lines.push(format!("Platforms: {}", t.platforms.join(", ")));
     }
     if assessment.has_threats() {
-        lines.push(match t.weight {
-            0 => "Used by none of the selected threats".to_string(),
-            1 => "Used by 1 selected threat".to_string(),
-            n => format!("Used by {n} selected threats"),
+        lines.push(if t.weight > 0.0 {
+            format!(
+                "Used by selected threats: threat weight {}",
+                weight_label(t.weight)
+            )
+        } else {
+            "Used by none of the selected threats".to_string()
         });
     }
     if cell.has_subtechniques {

@@ -522,10 +522,13 @@ fn comment(
         .collect();
     parts.push(functions.join(", "));
     if assessment.has_threats() {
-        parts.push(match technique.weight {
-            0 => "used by none of the selected threats".to_string(),
-            1 => "used by 1 selected threat".to_string(),
-            n => format!("used by {n} selected threats"),
+        parts.push(if technique.weight > 0.0 {
+            format!(
+                "used by selected threats: threat weight {}",
+                covmap_assess::score::weight_label(technique.weight)
+            )
+        } else {
+            "used by none of the selected threats".to_string()
         });
     }
     if !parent_level.is_empty() {
@@ -553,7 +556,7 @@ fn technique_metadata(
         if assessment.has_threats() {
             list.push(Metadata {
                 name: "threat weight".to_string(),
-                value: technique.weight.to_string(),
+                value: covmap_assess::score::weight_label(technique.weight),
             });
         }
     } else {

@@ -138,7 +138,7 @@ fn cell(technique: &TechniqueResult, sub: bool, expanded: bool, weighted: bool) 
 pub fn mark(technique: &TechniqueResult, weighted: bool) -> Mark {
     if !technique.in_scope {
         Mark::OutOfScope
-    } else if weighted && technique.weight == 0 {
+    } else if weighted && technique.weight <= 0.0 {
         Mark::NotUsedByThreats
     } else if technique.score > 0.0 {
         Mark::Covered

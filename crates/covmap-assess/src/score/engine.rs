@@ -44,26 +44,53 @@ pub(crate) struct Node {
     pub(crate) in_scope: bool,
     /// Why not.
     pub(crate) reason: Option<String>,
-    /// Indices into `Engine::threats` of the actors that use it.
-    pub(crate) users: Vec<usize>,
+    /// The selected threats that use it, by index into `Engine::threats` (each once). For a
+    /// parent: those that use one of its sub-techniques, with their largest use.
+    pub(crate) users: Vec<ThreatUse>,
+    /// Σ threat weight x use over `users` (see [`Node::weight`]).
+    pub(crate) threat_weight: f64,
+    /// ATT&CK groups of the bundle (active) that use it by any route; for a parent, one of its
+    /// sub-techniques.
+    pub(crate) prevalence: u32,
+}
+
+/// How much one selected threat uses one technique.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ThreatUse {
+    /// Index into `Engine::threats`.
+    pub(crate) threat: usize,
+    /// 1 for a direct use, `scoring.threat_software_factor` for software only; a profile's own
+    /// value.
+    pub(crate) value: f64,
+    /// Whether the threat uses it itself (or through a campaign attributed to it).
+    pub(crate) direct: bool,
 }
 
 impl Node {
-    /// The threat weight (1 for everything when no threat is selected).
-    pub(crate) fn weight(&self, has_threats: bool) -> u32 {
-        if has_threats {
-            u32::try_from(self.users.len()).unwrap_or(u32::MAX)
-        } else {
-            1
-        }
+    /// The threat weight: Σ over the threats that use it of (threat weight x use); 1 for
+    /// everything when no threat is selected.
+    pub(crate) fn weight(&self, has_threats: bool) -> f64 {
+        if has_threats { self.threat_weight } else { 1.0 }
+    }
+
+    /// How many selected threats use it directly (the first tie-breaker of gaps).
+    pub(crate) fn direct_threats(&self) -> u32 {
+        to_u32(self.users.iter().filter(|u| u.direct).count())
     }
 }
 
-/// A selected threat, resolved.
+/// A selected threat, resolved: an ATT&CK group, campaign or software, or a threat profile.
 #[derive(Debug, Clone)]
-pub(crate) struct Actor {
-    pub(crate) kind: ActorKind,
-    pub(crate) index: u32,
+pub(crate) enum Actor {
+    /// An ATT&CK object (weight 1).
+    Attack {
+        /// Its kind.
+        kind: ActorKind,
+        /// Its position among the objects of its kind.
+        index: u32,
+    },
+    /// A threat profile: position in `inventory.scope.threats.profiles`.
+    Profile(usize),
 }
 
 /// Everything about an inventory that does not depend on which capabilities count.
@@ -248,6 +275,8 @@ fn build_nodes(
                 in_scope: false,
                 reason: None,
                 users: Vec::new(),
+                threat_weight: 0.0,
+                prevalence: 0,
             }
         })
         .collect();
@@ -421,13 +450,13 @@ impl<'a> Engine<'a> {
             headline,
         };
         engine.resolve_threats();
+        engine.count_prevalence();
         engine
     }
 
-    /// Resolves `scope.threats` and records which leaves each actor uses: every route of
-    /// `Attack::techniques_used_by`, a parent's use counting for each of its sub-techniques,
-    /// each actor once per leaf.
-    fn resolve_threats(&mut self) {
+    /// The selected threats: groups, campaigns and software (each by ATT&CK ID, once), then the
+    /// profiles in inventory order.
+    fn selected_actors(&self) -> Vec<Actor> {
         let attack = self.attack;
         let selection = &self.inventory.scope.threats;
         let lists = [
@@ -460,36 +489,142 @@ impl<'a> Engine<'a> {
                 .collect();
             indices.sort_by(|a, b| id(*a).cmp(id(*b)).then(a.cmp(b)));
             indices.dedup();
-            actors.extend(indices.into_iter().map(|index| Actor { kind, index }));
+            actors.extend(
+                indices
+                    .into_iter()
+                    .map(|index| Actor::Attack { kind, index }),
+            );
         }
+        actors.extend((0..selection.profiles.len()).map(Actor::Profile));
+        actors
+    }
+
+    /// Resolves `scope.threats` and records how much each threat uses each leaf: an ATT&CK
+    /// actor by every route of [`crate::threats::leaf_routes`] (1 when direct, else
+    /// `scoring.threat_software_factor`), a profile by its own values (its uses of a parent
+    /// counting for each sub-technique, the largest when several reach one leaf). A leaf's
+    /// weight is Σ threat weight x use; a parent's, Σ over the threats of their largest use of
+    /// one of its sub-techniques.
+    fn resolve_threats(&mut self) {
+        let attack = self.attack;
+        let selection = &self.inventory.scope.threats;
+        let factor = clamp01(self.params.threat_software_factor);
+        let actors = self.selected_actors();
+        let mut weights = Vec::with_capacity(actors.len());
         for (a, actor) in actors.iter().enumerate() {
-            let key = ObjectRef {
-                kind: actor.kind.kind(),
-                index: actor.index,
+            // Per leaf node: (use, direct), the largest use and any direct use kept.
+            let mut uses: BTreeMap<usize, (f64, bool)> = BTreeMap::new();
+            let mut add = |n: usize, value: f64, direct: bool| {
+                let slot = uses.entry(n).or_insert((0.0, false));
+                slot.0 = slot.0.max(value);
+                slot.1 |= direct;
             };
-            let mut leaves = Vec::new();
-            for used in attack.techniques_used_by(key) {
-                let Some(n) = self.node_of(used.technique) else {
+            let weight = match *actor {
+                Actor::Attack { kind, index } => {
+                    let key = ObjectRef {
+                        kind: kind.kind(),
+                        index,
+                    };
+                    for (t, routes) in crate::threats::leaf_routes(attack, key) {
+                        for n in self.leaves_of(t) {
+                            add(n, routes.value(factor), routes.is_direct());
+                        }
+                    }
+                    1.0
+                }
+                Actor::Profile(p) => {
+                    let Some(profile) = selection.profiles.get(p) else {
+                        weights.push(0.0);
+                        continue;
+                    };
+                    for u in &profile.uses {
+                        for n in self.leaves_of(u.technique) {
+                            add(n, clamp01(u.value), u.direct);
+                        }
+                    }
+                    if profile.weight.is_finite() {
+                        profile.weight.max(0.0)
+                    } else {
+                        0.0
+                    }
+                }
+            };
+            weights.push(weight);
+            for (n, (value, direct)) in uses {
+                if value <= 0.0 {
                     continue;
+                }
+                let leaf_use = ThreatUse {
+                    threat: a,
+                    value,
+                    direct,
                 };
-                if self.nodes[n].leaf {
-                    leaves.push(n);
-                } else {
-                    leaves.extend(self.nodes[n].children.iter().copied());
+                self.nodes[n].users.push(leaf_use);
+                if let Some(p) = self.nodes[n].parent {
+                    let users = &mut self.nodes[p].users;
+                    match users.last_mut() {
+                        Some(last) if last.threat == a => {
+                            last.value = last.value.max(value);
+                            last.direct |= direct;
+                        }
+                        _ => users.push(leaf_use),
+                    }
                 }
             }
-            leaves.sort_unstable();
-            leaves.dedup();
-            for n in leaves {
-                self.nodes[n].users.push(a);
-                if let Some(p) = self.nodes[n].parent
-                    && self.nodes[p].users.last() != Some(&a)
-                {
-                    self.nodes[p].users.push(a);
-                }
-            }
+        }
+        // Summed in threat order, so the figure does not depend on the order of the inventory.
+        for node in &mut self.nodes {
+            node.threat_weight = node
+                .users
+                .iter()
+                .map(|u| weights.get(u.threat).copied().unwrap_or(0.0) * u.value)
+                // From +0: an empty f64 sum is -0, which would print as `-0`.
+                .fold(0.0, |sum, w| sum + w);
         }
         self.threats = actors;
+    }
+
+    /// The leaf nodes a use of a technique position reaches: the technique itself when it is a
+    /// leaf, a parent's active sub-techniques otherwise, nothing when it is not active.
+    fn leaves_of(&self, technique: u32) -> Vec<usize> {
+        match self.node_of(technique) {
+            Some(n) if self.nodes[n].leaf => vec![n],
+            Some(n) => self.nodes[n].children.clone(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Counts, per technique, the active ATT&CK groups of the bundle that use it by any route
+    /// (the second tie-breaker of gaps: how common it is, whatever the selection).
+    fn count_prevalence(&mut self) {
+        let attack = self.attack;
+        for (index, group) in attack.groups().iter().enumerate() {
+            if !group.meta.is_active() {
+                continue;
+            }
+            let key = ObjectRef {
+                kind: covmap_core::Kind::Group,
+                index: to_u32(index),
+            };
+            // The rule of `threats::leaves_used_by`, on node positions (no ID strings or route
+            // lists: this runs for every group of the bundle).
+            let mut leaves: Vec<usize> = attack
+                .technique_positions_used_by(key)
+                .into_iter()
+                .flat_map(|t| self.leaves_of(t))
+                .collect();
+            leaves.sort_unstable();
+            leaves.dedup();
+            let mut parents: Vec<usize> = leaves
+                .iter()
+                .filter_map(|&n| self.nodes[n].parent)
+                .collect();
+            parents.sort_unstable();
+            parents.dedup();
+            for n in leaves.into_iter().chain(parents) {
+                self.nodes[n].prevalence += 1;
+            }
+        }
     }
 
     /// The node of a technique position, if it is active.
@@ -675,22 +810,22 @@ impl<'a> Engine<'a> {
         let mut sum = 0.0;
         let mut count = 0usize;
         let mut weighted = 0.0;
-        let mut weights = 0u64;
+        let mut weights = 0.0;
         for (node, score) in self.nodes.iter().zip(&out) {
             if node.leaf && node.in_scope {
                 sum += score.score;
                 count += 1;
                 let w = node.weight(true);
-                weighted += f64::from(w) * score.score;
-                weights += u64::from(w);
+                weighted += w * score.score;
+                weights += w;
             }
         }
         Scores {
             nodes: out,
             entries: arena,
             overall: clamp01(mean(sum, count)),
-            overall_weighted: (self.has_threats() && weights > 0)
-                .then(|| clamp01(weighted / weights as f64)),
+            overall_weighted: (self.has_threats() && weights > 0.0)
+                .then(|| clamp01(weighted / weights)),
         }
     }
 
@@ -1027,9 +1162,11 @@ impl<'a> Engine<'a> {
             score: rounded,
             level: self.params.level_of(rounded),
             functions,
-            weight,
+            weight: round6(weight),
+            direct_threats: node.direct_threats(),
+            prevalence: node.prevalence,
             gap_priority: if node.in_scope {
-                round6(f64::from(weight) * (1.0 - score.score))
+                round6(weight * (1.0 - score.score))
             } else {
                 0.0
             },
@@ -1127,15 +1264,19 @@ impl<'a> Engine<'a> {
     fn threat_selection(&self) -> ThreatSelection {
         let mut threats = ThreatSelection::default();
         for actor in &self.threats {
+            // Profiles are listed from the inventory's `scope.threats.profiles`.
+            let Actor::Attack { kind, index } = *actor else {
+                continue;
+            };
             let meta = self.attack.meta(ObjectRef {
-                kind: actor.kind.kind(),
-                index: actor.index,
+                kind: kind.kind(),
+                index,
             });
             let named = NamedRef {
                 id: meta.id().to_string(),
                 name: meta.name.clone(),
             };
-            match actor.kind {
+            match kind {
                 ActorKind::Group => threats.groups.push(named),
                 ActorKind::Campaign => threats.campaigns.push(named),
                 ActorKind::Software => threats.software.push(named),
@@ -1292,7 +1433,7 @@ struct Tactics {
     slots: BTreeMap<String, usize>,
     results: Vec<TacticResult>,
     /// Per tactic: Σ score, Σ weight·score, Σ weight over its leaves in scope.
-    sums: Vec<(f64, f64, u64)>,
+    sums: Vec<(f64, f64, f64)>,
 }
 
 impl Tactics {
@@ -1317,12 +1458,12 @@ impl Tactics {
         }
         Tactics {
             slots,
-            sums: vec![(0.0, 0.0, 0); results.len()],
+            sums: vec![(0.0, 0.0, 0.0); results.len()],
             results,
         }
     }
 
-    fn add_leaf(&mut self, leaf: &TechniqueResult, score: f64, weight: u32) {
+    fn add_leaf(&mut self, leaf: &TechniqueResult, score: f64, weight: f64) {
         for shortname in &leaf.tactics {
             let Some(&slot) = self.slots.get(shortname) else {
                 continue;
@@ -1335,8 +1476,8 @@ impl Tactics {
                 tactic.leaves += 1;
                 tactic.by_level.add(leaf.level);
                 sums.0 += score;
-                sums.1 += f64::from(weight) * score;
-                sums.2 += u64::from(weight);
+                sums.1 += weight * score;
+                sums.2 += weight;
             } else {
                 tactic.excluded += 1;
             }
@@ -1359,7 +1500,7 @@ impl Tactics {
         for (tactic, (sum, weighted, weights)) in self.results.iter_mut().zip(self.sums) {
             tactic.score = round6(mean(sum, tactic.leaves));
             tactic.score_weighted =
-                (has_threats && weights > 0).then(|| round6(weighted / weights as f64));
+                (has_threats && weights > 0.0).then(|| round6(weighted / weights));
         }
         self.results
     }

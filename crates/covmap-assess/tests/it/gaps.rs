@@ -17,11 +17,11 @@ fn ranked_by_priority_then_id() {
         .map(|g| (g.rank, g.id.as_str(), g.gap_priority))
         .collect();
     let expected = [
-        (1, "T1053", 1.2),       // weight 2 x (1 - 0.4)
-        (2, "T1566.001", 1.0),   // 1 x (1 - 0)
-        (3, "T1078", 0.85),      // 1 x (1 - 0.15)
-        (4, "T1003.001", 0.6),   // 1 x (1 - 0.4)
-        (5, "T1059.001", 0.072), // 2 x (1 - 0.964)
+        (1, "T1566.001", 1.0),   // weight 1 (APT29 direct) x (1 - 0)
+        (2, "T1078", 0.85),      // 1 (APT29 through its campaign) x (1 - 0.15)
+        (3, "T1053", 0.6),       // 0.5 + 0.5 (both through Cobalt Strike) x (1 - 0.4)
+        (4, "T1003.001", 0.3),   // 0.5 (APT29 through Mimikatz) x (1 - 0.4)
+        (5, "T1059.001", 0.054), // 1 (FIN7) + 0.5 (APT29) x (1 - 0.964)
         (6, "T1059.004", 0.0),   // used by no selected threat
     ];
     assert_eq!(ranking.len(), expected.len());
@@ -79,7 +79,7 @@ fn top_and_tactic_filter() {
     )
     .expect("gaps");
     let ids: Vec<&str> = top.iter().map(|g| g.id.as_str()).collect();
-    assert_eq!(ids, ["T1053", "T1566.001"]);
+    assert_eq!(ids, ["T1566.001", "T1078"]);
     for query in ["persistence", "TA0003", "Persistence"] {
         let options = GapOptions {
             top: None,
@@ -87,7 +87,8 @@ fn top_and_tactic_filter() {
         };
         let list = gaps(mini(), &a, &options).expect("gaps");
         let ids: Vec<(usize, &str)> = list.iter().map(|g| (g.rank, g.id.as_str())).collect();
-        assert_eq!(ids, [(1, "T1053"), (2, "T1078")], "{query}");
+        // T1078 0.85, T1053 0.6.
+        assert_eq!(ids, [(1, "T1078"), (2, "T1053")], "{query}");
     }
     let err = gaps(
         mini(),
@@ -127,16 +128,23 @@ fn without_threats_priority_is_one_minus_score() {
     let a = assess(mini(), &inv, &AssessOptions::default());
     let list = gaps(mini(), &a, &GapOptions::default()).expect("gaps");
     let ids: Vec<&str> = list.iter().map(|g| g.id.as_str()).collect();
+    // Ties at priority 1 and 0.6 are broken by prevalence (groups of the bundle using the
+    // leaf by any route: T1566.001 1, T1059.004 0; T1053 2, T1003.001 1), not by ID.
     assert_eq!(
         ids,
         [
-            "T1059.004",
             "T1566.001",
+            "T1059.004",
             "T1078",
-            "T1003.001",
             "T1053",
+            "T1003.001",
             "T1059.001"
         ]
     );
-    assert!(list.iter().all(|g| g.threats.is_empty() && g.weight == 1));
+    assert!(
+        list.iter()
+            .all(|g| g.threats.is_empty() && (g.weight - 1.0).abs() < 1e-12)
+    );
+    let prevalence: Vec<u32> = list.iter().map(|g| g.prevalence).collect();
+    assert_eq!(prevalence, [1, 0, 1, 2, 1, 2]);
 }

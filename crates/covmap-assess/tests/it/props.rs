@@ -241,7 +241,7 @@ proptest! {
             prop_assert!((0.0..=1.0).contains(&v), "{} = {}", name, v);
         }
         for t in &a.techniques {
-            prop_assert!(t.gap_priority >= 0.0 && t.gap_priority <= f64::from(t.weight));
+            prop_assert!(t.gap_priority >= 0.0 && t.gap_priority <= t.weight);
             for c in t.capabilities.iter().chain(&t.parent_evidence) {
                 prop_assert!((0.0..=1.0).contains(&c.value));
             }
@@ -398,7 +398,11 @@ proptest! {
             prop_assert_eq!(gap.rank, i + 1);
             prop_assert!(gap.score < 1.0);
             if a.has_threats() {
-                prop_assert_eq!(gap.threats.len(), gap.weight as usize);
+                // Each selected ATT&CK threat that uses it adds 1 (direct) or the software
+                // factor (0.5) to the weight.
+                let expected: f64 = gap.threats.iter().map(|t| if t.direct { 1.0 } else { 0.5 }).sum();
+                prop_assert!((gap.weight - expected).abs() < 1e-9, "{} vs {}", gap.weight, expected);
+                prop_assert_eq!(gap.threats.iter().filter(|t| t.direct).count(), gap.direct_threats as usize);
             }
         }
         prop_assert!(list.windows(2).all(|w| w[0].gap_priority >= w[1].gap_priority));

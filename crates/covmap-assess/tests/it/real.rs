@@ -22,6 +22,15 @@
 //! T1566.001 ['Linux', 'Windows'] 0.250000 1
 //! T1071.001 ['Linux', 'Windows'] 0.200000 1
 //! ```
+//!
+//! Those weights counted every route 1. The route-aware weights (issue 17: direct 1, software
+//! only `threat_software_factor` 0.5) come from `tests/it/route_weights.py`, which reads the raw
+//! STIX relationships itself: `python3 crates/covmap-assess/tests/it/route_weights.py
+//! ../shared/data/attack/enterprise-attack-18.1.json 0.5 G0016` prints 283 leaves (id, weight,
+//! direct threats, prevalence), among them `T1003.001 0.5 0 92`, `T1059.001 1 1 116`,
+//! `T1071.001 1 1 138`, `T1078.002 1 1 68`, `T1566.001 1 1 92` (T1059.004: not used); of
+//! those leaves, the 243 in scope (platforms ∩ {Windows, Linux}, T1200 excluded) sum to a
+//! weight of 176.0, 109 of them used directly.
 
 use covmap_assess::inventory::{
     Confidence, CoverageEntry, Exclusion, Function, Inventory, Level, NamedLevel, Status,
@@ -121,24 +130,32 @@ fn enterprise_18_1_small_inventory() {
     let covered = result.leaves_in_scope().filter(|t| t.score > 0.0).count();
     assert_eq!(covered, 21);
     close(result.overall, 0.013_583);
-    close(result.overall_weighted.expect("APT29 selected"), 0.018_930);
-    let weights: u32 = result.leaves_in_scope().map(|t| t.weight).sum();
-    assert_eq!(weights, 243);
+    let weights: f64 = result.leaves_in_scope().map(|t| t.weight).sum();
+    close(weights, 176.0);
+    let used = result.leaves_in_scope().filter(|t| t.weight > 0.0).count();
+    assert_eq!(used, 243);
+    let direct = result
+        .leaves_in_scope()
+        .filter(|t| t.direct_threats > 0)
+        .count();
+    assert_eq!(direct, 109);
     let execution = result.tactic("execution").expect("execution");
     assert_eq!(execution.leaves, 26);
     close(execution.score, 0.142_308);
-    for (id, platforms, score, weight) in [
-        ("T1059.001", &["Windows"][..], 0.9, 1),
-        ("T1059.004", &["Linux"][..], 0.4, 0),
-        ("T1003.001", &["Windows"][..], 0.125, 1),
-        ("T1078.002", &["Linux", "Windows"][..], 0.2, 1),
-        ("T1566.001", &["Linux", "Windows"][..], 0.25, 1),
-        ("T1071.001", &["Linux", "Windows"][..], 0.2, 1),
+    for (id, platforms, score, weight, prevalence) in [
+        ("T1059.001", &["Windows"][..], 0.9, 1.0, 116),
+        // Prevalence 68: the same script with FIN7 (G0046), which uses it, prints `T1059.004 1 1 68`.
+        ("T1059.004", &["Linux"][..], 0.4, 0.0, 68),
+        ("T1003.001", &["Windows"][..], 0.125, 0.5, 92),
+        ("T1078.002", &["Linux", "Windows"][..], 0.2, 1.0, 68),
+        ("T1566.001", &["Linux", "Windows"][..], 0.25, 1.0, 92),
+        ("T1071.001", &["Linux", "Windows"][..], 0.2, 1.0, 138),
     ] {
         let t = result.technique(id).expect(id);
         assert_eq!(t.platforms, platforms, "{id}");
         close(t.score, score);
-        assert_eq!(t.weight, weight, "{id}");
+        close(t.weight, weight);
+        assert_eq!(t.prevalence, prevalence, "{id}");
     }
     // siem's T1078 entry is parent-level evidence: the other T1078 sub-techniques are flagged.
     let cloud = result.technique("T1078.004").expect("T1078.004");

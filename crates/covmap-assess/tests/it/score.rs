@@ -42,7 +42,8 @@ fn worked_example_overall() {
     // (0.964 + 0.4 + 0.4 + 0.15 + 0 + 0) / 6
     close(a.overall, 0.319);
     // (2 x 0.964 + 2 x 0.4 + 1 x 0.4 + 1 x 0.15 + 1 x 0 + 0 x 0) / 7 = 3.278 / 7
-    close(a.overall_weighted.expect("threats selected"), 0.468_286);
+    // Route-aware weights (docs/scoring.md): Σ w·s = 2.196 over Σ w = 5.
+    close(a.overall_weighted.expect("threats selected"), 0.4392);
     close(a.functions.detect, 0.281_667); // 1.69 / 6
     close(a.functions.protect, 0.108_333); // 0.65 / 6
     close(a.functions.respond, 0.0);
@@ -78,21 +79,30 @@ fn worked_example_overall() {
 fn worked_example_leaves() {
     let a = run(&worked_example());
     let expected = [
-        // id, score, level, weight, gap priority
-        ("T1003.001", 0.4, CoverageLevel::Medium, 1, 0.6),
-        ("T1053", 0.4, CoverageLevel::Medium, 2, 1.2),
-        ("T1059.001", 0.964, CoverageLevel::High, 2, 0.072),
-        ("T1059.004", 0.0, CoverageLevel::None, 0, 0.0),
-        ("T1078", 0.15, CoverageLevel::Low, 1, 0.85),
-        ("T1566.001", 0.0, CoverageLevel::None, 1, 1.0),
+        // id, score, level, weight, gap priority, direct threats, prevalence. Weights and
+        // counts as tests/it/route_weights.py computes them from the raw STIX of the bundle:
+        // `python3 crates/covmap-assess/tests/it/route_weights.py
+        //  fixtures/attack/mini-attack-2.1.json 0.5 G0016 G0046` prints `T1003.001 0.5 0 1`,
+        // `T1053 1 0 2`, `T1059.001 1.5 1 2`, `T1078 1 1 1`, `T1566.001 1 1 1`.
+        ("T1003.001", 0.4, CoverageLevel::Medium, 0.5, 0.3, 0, 1),
+        ("T1053", 0.4, CoverageLevel::Medium, 1.0, 0.6, 0, 2),
+        ("T1059.001", 0.964, CoverageLevel::High, 1.5, 0.054, 1, 2),
+        ("T1059.004", 0.0, CoverageLevel::None, 0.0, 0.0, 0, 0),
+        ("T1078", 0.15, CoverageLevel::Low, 1.0, 0.85, 1, 1),
+        ("T1566.001", 0.0, CoverageLevel::None, 1.0, 1.0, 1, 1),
     ];
-    for (id, s, level, weight, priority) in expected {
+    for (id, s, level, weight, priority, direct, prevalence) in expected {
         let t = technique(&a, id);
         assert!(t.leaf && t.in_scope, "{id}");
         close(t.score, s);
         assert_eq!(t.level, level, "{id}");
-        assert_eq!(t.weight, weight, "{id}");
+        close(t.weight, weight);
         close(t.gap_priority, priority);
+        assert_eq!(
+            (t.direct_threats, t.prevalence),
+            (direct, prevalence),
+            "{id}"
+        );
     }
 
     // T1059.001, Windows only: detect = 1 - (1 - 0.9)(1 - 0.4) = 0.94 (edr's tested entry
@@ -177,7 +187,9 @@ fn worked_example_parents_roll_up() {
     // Per platform, over the sub-techniques that have it.
     close(interpreter.functions.detect.platforms["Windows"], 0.94);
     close(interpreter.functions.detect.platforms["Linux"], 0.0);
-    assert_eq!(interpreter.weight, 2); // APT29 and FIN7 use T1059.001
+    // APT29 uses T1059.001 through its campaign's Cobalt Strike (0.5), FIN7 directly (1).
+    close(interpreter.weight, 1.5);
+    assert_eq!((interpreter.direct_threats, interpreter.prevalence), (1, 2));
     // Contributions are listed on the leaves only.
     assert!(interpreter.capabilities.is_empty());
 
@@ -194,8 +206,10 @@ fn worked_example_tactics() {
     let expected = [
         // id, shortname, score, weighted, leaves in scope, leaves out of scope
         ("TA0001", "initial-access", 0.075, 0.075, 2, 1),
-        ("TA0002", "execution", 0.454_667, 0.682, 3, 0),
-        ("TA0003", "persistence", 0.275, 0.316_667, 2, 0),
+        // (1.5 x 0.964 + 0 x 0 + 1 x 0.4) / (1.5 + 0 + 1)
+        ("TA0002", "execution", 0.454_667, 0.7384, 3, 0),
+        // (1 x 0.4 + 1 x 0.15) / 2
+        ("TA0003", "persistence", 0.275, 0.275, 2, 0),
         ("TA0006", "credential-access", 0.4, 0.4, 1, 0),
     ];
     assert_eq!(a.tactics.len(), expected.len());
@@ -245,7 +259,7 @@ fn include_planned_adds_planned_capabilities() {
     let a = assess(mini(), &worked_example(), &options);
     close(score(&a, "T1566.001"), 0.72); // ndr: 0.9 x 0.8
     close(a.overall, 0.439); // (1.914 + 0.72) / 6
-    close(a.overall_weighted.expect("threats"), 0.571_143); // (3.278 + 0.72) / 7
+    close(a.overall_weighted.expect("threats"), 0.5832); // (2.196 + 0.72) / 5
     assert_eq!(a.include, vec![Status::Deployed, Status::Planned]);
 }
 
@@ -268,7 +282,8 @@ fn without_threats_weights_are_one_and_weighted_is_null() {
     assert!(a.tactics.iter().all(|t| t.score_weighted.is_none()));
     close(a.overall, 0.319);
     let t = technique(&a, "T1059.004");
-    assert_eq!(t.weight, 1);
+    close(t.weight, 1.0);
+    assert_eq!(t.direct_threats, 0);
     close(t.gap_priority, 1.0);
     let json = serde_json::to_value(&a).expect("serialises");
     assert!(json["overall_weighted"].is_null());
@@ -573,12 +588,15 @@ fn threat_use_of_a_parent_counts_for_each_subtechnique() {
     let mut inv = inventory(&["Windows", "Linux"], Vec::new());
     inv.scope.threats.groups = vec![actor(&attack, "G0046", Kind::Group)];
     let a = assess(&attack, &inv, &AssessOptions::default());
-    // FIN7 uses T1059.001 directly and through Cobalt Strike, and now T1059: counted once.
-    assert_eq!(technique(&a, "T1059.001").weight, 1);
-    assert_eq!(technique(&a, "T1059.004").weight, 1);
-    assert_eq!(technique(&a, "T1053").weight, 1);
-    assert_eq!(technique(&a, "T1059").weight, 1);
-    assert_eq!(technique(&a, "T1003.001").weight, 0);
+    // FIN7 uses T1059.001 directly and through Cobalt Strike, and now T1059: counted once,
+    // by the larger route (direct, 1). T1053 comes through Cobalt Strike only: 0.5.
+    close(technique(&a, "T1059.001").weight, 1.0);
+    close(technique(&a, "T1059.004").weight, 1.0);
+    close(technique(&a, "T1053").weight, 0.5);
+    close(technique(&a, "T1059").weight, 1.0);
+    close(technique(&a, "T1003.001").weight, 0.0);
+    assert_eq!(technique(&a, "T1059.004").direct_threats, 1);
+    assert_eq!(technique(&a, "T1053").direct_threats, 0);
 }
 
 #[test]
@@ -595,13 +613,19 @@ fn campaign_and_software_threats_weight_too() {
         profiles: Vec::new(),
     };
     let a = run(&inv);
-    // APT29 (all 5 routes), C0024 (T1078 + Cobalt Strike's T1059.001, T1053), S0154 once.
-    assert_eq!(technique(&a, "T1059.001").weight, 3);
-    assert_eq!(technique(&a, "T1078").weight, 2);
-    assert_eq!(technique(&a, "T1566.001").weight, 1);
+    // APT29: T1566.001 direct 1, T1078 through its campaign C0024 1, T1003.001 through
+    // Mimikatz 0.5, T1059.001 and T1053 through C0024's Cobalt Strike 0.5. C0024: T1078 its
+    // own 1, T1059.001 and T1053 through Cobalt Strike 0.5. S0154 (once): its own uses, 1.
+    close(technique(&a, "T1059.001").weight, 2.0);
+    close(technique(&a, "T1053").weight, 2.0);
+    close(technique(&a, "T1078").weight, 2.0);
+    close(technique(&a, "T1566.001").weight, 1.0);
+    close(technique(&a, "T1003.001").weight, 0.5);
+    assert_eq!(technique(&a, "T1059.001").direct_threats, 1);
+    assert_eq!(technique(&a, "T1078").direct_threats, 2);
     assert_eq!(a.scope.threats.software.len(), 1);
-    // (3 x 0.964 + 3 x 0.4 + 2 x 0.15 + 0.4 + 0) / 10
-    close(a.overall_weighted.expect("weighted"), 0.4792);
+    // (2 x 0.964 + 2 x 0.4 + 2 x 0.15 + 1 x 0 + 0.5 x 0.4) / 7.5
+    close(a.overall_weighted.expect("weighted"), 0.4304);
 }
 
 #[test]
@@ -704,6 +728,8 @@ fn document_shape() {
         "platforms",
         "functions",
         "weight",
+        "direct_threats",
+        "prevalence",
         "gap_priority",
         "capabilities",
         "parent_evidence",
@@ -1002,4 +1028,134 @@ fn contributions_are_listed_by_id_whatever_the_systems() {
     assert_eq!(ids, ["a-pack", "b-edr"]);
     // Two systems: 1 - 0.6 x 0.28.
     close(leaf.score, 0.832);
+}
+
+// --- Issue 17, lane `weights`: route-aware weights, the software factor, threat profiles.
+
+#[test]
+fn software_factor_sets_what_a_software_only_use_counts() {
+    // 1: every route counts fully (the weights of format 2: threats using it by any route).
+    let mut inv = worked_example();
+    inv.scoring.threat_software_factor = 1.0;
+    let a = run(&inv);
+    for (id, weight) in [
+        ("T1053", 2.0),
+        ("T1059.001", 2.0),
+        ("T1003.001", 1.0),
+        ("T1078", 1.0),
+        ("T1566.001", 1.0),
+    ] {
+        close(technique(&a, id).weight, weight);
+    }
+    close(a.scoring.threat_software_factor, 1.0);
+    // 0: only direct uses weigh; T1053 and T1003.001 (software only) fall to 0, FIN7's own
+    // T1059.001 stays.
+    inv.scoring.threat_software_factor = 0.0;
+    let a = run(&inv);
+    for (id, weight) in [
+        ("T1053", 0.0),
+        ("T1059.001", 1.0),
+        ("T1003.001", 0.0),
+        ("T1078", 1.0),
+        ("T1566.001", 1.0),
+    ] {
+        close(technique(&a, id).weight, weight);
+    }
+    // (0.964 + 0.15 + 0) / 3
+    close(a.overall_weighted.expect("weighted"), 0.371_333);
+}
+
+fn profile(weight: f64, uses: &[(&str, f64, bool)]) -> covmap_assess::inventory::ThreatProfile {
+    use covmap_assess::inventory::{ProfileFormat, ProfileUse, ThreatProfile};
+    ThreatProfile {
+        name: "sector report".to_string(),
+        path: "sector.csv".into(),
+        format: ProfileFormat::Csv,
+        weight,
+        uses: uses
+            .iter()
+            .map(|&(id, value, direct)| ProfileUse {
+                technique: tech(mini(), id),
+                value,
+                direct,
+            })
+            .collect(),
+        location: loc("inventory.yaml", 9),
+    }
+}
+
+#[test]
+fn threat_profiles_weigh_as_threats_with_their_weight() {
+    let mut inv = worked_example();
+    // A use of the parent T1059 counts for each sub-technique; on T1059.001 the larger of the
+    // parent's 0.5 and its own 1 counts, and it is direct because one of the two is.
+    inv.scope.threats.profiles = vec![profile(
+        2.0,
+        &[
+            ("T1059", 0.5, true),
+            ("T1059.001", 1.0, false),
+            ("T1078", 0.25, true),
+        ],
+    )];
+    let a = run(&inv);
+    for (id, weight, direct) in [
+        ("T1059.001", 1.5 + 2.0 * 1.0, 2), // FIN7 direct, APT29 software, the profile
+        ("T1059.004", 2.0 * 0.5, 1),       // the profile only, through the parent
+        ("T1078", 1.0 + 2.0 * 0.25, 2),    // APT29 through its campaign, the profile
+        ("T1053", 1.0, 0),                 // unchanged
+        ("T1003.001", 0.5, 0),             // unchanged
+        ("T1566.001", 1.0, 1),             // unchanged
+        ("T1059", 0.5 + 1.0 + 2.0 * 1.0, 2), // per threat its largest use of a sub-technique
+    ] {
+        let t = technique(&a, id);
+        close(t.weight, weight);
+        assert_eq!(t.direct_threats, direct, "{id}");
+    }
+    // Σ w = 0.5 + 1 + 3.5 + 1 + 1.5 + 1 = 8.5; Σ w·s = 0.2 + 0.4 + 3.374 + 0 + 0.225 + 0.
+    close(a.overall_weighted.expect("weighted"), 4.199 / 8.5);
+    close(technique(&a, "T1059.004").gap_priority, 1.0);
+
+    // A profile alone weights too; weight 0 keeps its techniques at weight 0.
+    let mut alone = worked_example();
+    alone.scope.threats = Threats {
+        profiles: vec![
+            profile(0.0, &[("T1078", 1.0, true)]),
+            profile(1.0, &[("T1053", 0.4, false)]),
+        ],
+        ..Threats::default()
+    };
+    let a = run(&alone);
+    close(technique(&a, "T1078").weight, 0.0);
+    assert_eq!(technique(&a, "T1078").direct_threats, 1);
+    close(technique(&a, "T1053").weight, 0.4);
+    close(technique(&a, "T1566.001").weight, 0.0);
+    // Only T1053 weighs: the weighted overall is its score.
+    close(a.overall_weighted.expect("a profile is a threat"), 0.4);
+}
+
+#[test]
+fn format_2_documents_read_with_the_factor_they_were_made_with() {
+    let a = run(&worked_example());
+    assert_eq!(a.format, 3);
+    let mut v = serde_json::to_value(&a).expect("serialises");
+    v["format"] = 2.into();
+    let scoring = v["scoring"].as_object_mut().expect("scoring");
+    scoring.remove("threat_software_factor");
+    for t in v["techniques"].as_array_mut().expect("techniques") {
+        let t = t.as_object_mut().expect("technique");
+        t.remove("direct_threats");
+        t.remove("prevalence");
+        t.insert("weight".to_string(), 2.into());
+    }
+    let bytes = serde_json::to_vec(&v).expect("json");
+    let old = covmap_assess::saved::read_assessment_json(&bytes).expect("format 2 reads");
+    close(old.scoring.threat_software_factor, 1.0);
+    let t = technique(&old, "T1053");
+    close(t.weight, 2.0);
+    assert_eq!((t.direct_threats, t.prevalence), (0, 0));
+    // Format 3 reads back as written.
+    let bytes = serde_json::to_vec(&a).expect("json");
+    let again = covmap_assess::saved::read_assessment_json(&bytes).expect("format 3 reads");
+    close(again.scoring.threat_software_factor, 0.5);
+    assert_eq!(technique(&again, "T1059.001").prevalence, 2);
 }

@@ -76,7 +76,7 @@ fn example_json_document() {
     };
     let out = real_root(&bundle, &["assess", EX01, "--format", "json"]).ok();
     let doc = out.json();
-    assert_eq!(doc["format"], 2);
+    assert_eq!(doc["format"], 3);
     assert_eq!(doc["covmap_version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(
         doc["attack"],
@@ -178,8 +178,10 @@ fn example_json_document() {
 /// 0.72 through T1110 with `include_subtechniques`, on the same four cloud platforms.
 /// detect per platform: cloud 1 - 0.1 x 0.6 = 0.94 (x4), Linux/Windows 1 - 0.1 x 0.8 = 0.92
 /// (x2), macOS 0: mean 5.6 / 7 = 0.8. protect: 4 x 0.72 / 7 = 0.411429. Headline:
-/// 1 - 0.2 x (1 - 2.88/7) = 0.882286. APT29 and Scattered Spider use it: weight 2, gap priority
-/// 2 x 0.117714 = 0.235429.
+/// 1 - 0.2 x (1 - 2.88/7) = 0.882286. APT29 uses it directly (1) and FIN7 through its software
+/// (0.5): weight 1.5, gap priority 1.5 x 0.117714 = 0.176571 (`python3
+/// crates/covmap-assess/tests/it/route_weights.py ../shared/data/attack/enterprise-attack-18.1.json
+/// 0.5 G0046 G1015 G0016 --leaves T1110.003` prints `T1110.003 1.5 1 28`).
 #[test]
 fn example_leaf_computed_by_hand() {
     let Some(bundle) = e18() else {
@@ -197,8 +199,12 @@ fn example_leaf_computed_by_hand() {
     assert_eq!(t["functions"]["protect"]["score"], 0.411_429);
     assert_eq!(t["score"], 0.882_286);
     assert_eq!(t["level"], "high");
-    assert_eq!(t["weight"], 2);
-    assert_eq!(t["gap_priority"], 0.235_429);
+    assert_eq!(t["weight"], 1.5);
+    assert_eq!(t["gap_priority"], 0.176_571);
+    assert_eq!(
+        (&t["direct_threats"], &t["prevalence"]),
+        (&json!(1), &json!(28))
+    );
     let contributions: Vec<Value> = arr(&t["capabilities"])
         .iter()
         .map(|c| json!([c["id"], c["function"], c["value"]]))
@@ -262,7 +268,7 @@ fn example_table_matches_json() {
         ]
     );
     // The headline in figures, rounded as printed: 19.9% and 29.2%.
-    assert_eq!(lines[1], "overall 19.9%   threat-weighted 29.2%");
+    assert_eq!(lines[1], "overall 19.9%   threat-weighted 31.9%");
     assert!(lines[5].split_whitespace().eq([
         "tactic",
         "score",
@@ -394,12 +400,14 @@ fn per_team_split_scores_like_example_01() {
 /// Leaves: T1053 detect Windows 1 - 0.1 x 0.875 = 0.9125, Linux 0.125, mean 0.51875 (headline);
 /// T1059.001 protect 0.4 (headline 0.4); T1078 0.4; the other four 0.
 /// Overall = (0.51875 + 0.4 + 0.4) / 7 = 1.31875 / 7 = 0.188392857 -> 0.188393.
-/// FIN7 uses T1059.001 directly and T1053 through Cobalt Strike (fixtures/attack/README.md):
-/// weights 1 and 1, the rest 0, so weighted = (0.51875 + 0.4) / 2 = 0.459375.
+/// FIN7 uses T1059.001 directly and T1053 through Cobalt Strike only (fixtures/attack/README.md):
+/// weights 1 and 0.5 (`threat_software_factor`), the rest 0, so weighted =
+/// (0.5 x 0.51875 + 0.4) / 1.5 = 0.439583.
 /// Functions over 7 leaves: detect 0.91875 / 7 = 0.13125, protect 0.4 / 7 = 0.057143.
 /// Levels (0.33 / 0.66): three medium, four none. Parent T1059: mean(0.4, 0) = 0.2.
 /// Tactics: initial-access (T1566.001, T1566.002, T1078) 0.4 / 3 = 0.133333; execution
-/// (T1059.001, T1059.004, T1053) 0.91875 / 3 = 0.30625; persistence (T1053, T1078) 0.459375;
+/// (T1059.001, T1059.004, T1053) 0.91875 / 3 = 0.30625 (weighted 0.439583); persistence (T1053,
+/// T1078) 0.459375 (weighted 0.51875, T1053 alone);
 /// credential-access (T1003.001) 0.
 /// With --include planned T1566.001 scores 0.72: overall 2.03875 / 7 = 0.29125; the weighted
 /// score does not move (FIN7 does not use T1566.001).
@@ -438,7 +446,7 @@ fn hand_computed_scores_on_the_mini_bundle() {
         .ok()
         .json();
     assert_eq!(doc["overall"], 0.188_393);
-    assert_eq!(doc["overall_weighted"], 0.459_375);
+    assert_eq!(doc["overall_weighted"], 0.439_583);
     assert_eq!(
         doc["functions"],
         json!({"detect": 0.131_25, "protect": 0.057_143, "respond": 0.0, "visibility": 0.0})
@@ -455,12 +463,12 @@ fn hand_computed_scores_on_the_mini_bundle() {
     );
     assert_eq!(
         (&t["weight"], &t["gap_priority"]),
-        (&json!(1), &json!(0.481_25))
+        (&json!(0.5), &json!(0.240_625))
     );
     assert_eq!(technique(&doc, "T1059.001")["score"], 0.4);
     assert_eq!(technique(&doc, "T1059.004")["score"], 0.0);
     assert_eq!(technique(&doc, "T1078")["score"], 0.4);
-    assert_eq!(technique(&doc, "T1078")["weight"], 0);
+    assert_eq!(technique(&doc, "T1078")["weight"], 0.0);
     assert_eq!(technique(&doc, "T1059")["score"], 0.2);
     assert_eq!(technique(&doc, "T1003.001")["score"], 0.0);
     let tactics: Vec<Value> = arr(&doc["tactics"])
@@ -471,7 +479,7 @@ fn hand_computed_scores_on_the_mini_bundle() {
         tactics,
         [
             json!(["initial-access", 0.133_333, null]),
-            json!(["execution", 0.306_25, 0.459_375]),
+            json!(["execution", 0.306_25, 0.439_583]),
             json!(["persistence", 0.459_375, 0.518_75]),
             json!(["credential-access", 0.0, null]),
         ]
@@ -510,13 +518,13 @@ fn include_planned_counts_the_planned_capability() {
         .json();
     assert_eq!(doc["include"], json!(["deployed", "planned"]));
     assert_eq!(doc["overall"], 0.291_25);
-    assert_eq!(doc["overall_weighted"], 0.459_375);
+    assert_eq!(doc["overall_weighted"], 0.439_583);
     assert_eq!(technique(&doc, "T1566.001")["score"], 0.72);
     // Retired stays out whatever is included.
     assert_eq!(technique(&doc, "T1003.001")["score"], 0.0);
     env.mini(&["assess", s(&path), "--include", "planned"])
         .ok()
-        .stdout_has(&["overall 29.1%   threat-weighted 45.9%\n"]);
+        .stdout_has(&["overall 29.1%   threat-weighted 44.0%\n"]);
     env.mini(&["assess", s(&path), "--include", "retired"])
         .fails()
         .stderr_has(&["invalid value 'retired'", "planned", "candidate"]);

@@ -297,6 +297,20 @@ const CASES: &[(&str, &[&str], bool)] = &[
         &["capability `edr` has an empty `system`"],
         true,
     ),
+    // Issue 17, lane `weights`: the software factor of threat weights is in [0, 1].
+    (
+        "inventory/threat-software-factor-out-of-range.yaml",
+        &[
+            "error[invalid-value]",
+            "`scoring.threat_software_factor` is 1.5, outside [0, 1]",
+        ],
+        true,
+    ),
+    (
+        "inventory/threat-software-factor-nan.yaml",
+        &["`scoring.threat_software_factor` is NaN, outside [0, 1]"],
+        true,
+    ),
     ("inventory/truncated.yaml", &["invalid YAML"], true),
     // names (issue 16, names and aliases): run against names-attack-2.1.json (`read_as`).
     (
@@ -379,7 +393,7 @@ const CASES: &[(&str, &[&str], bool)] = &[
     // characters show them escaped (and `refusal_problem` checks that no raw ESC is printed).
     (
         "assessment/format-unknown.json",
-        &["assessment format 99 is not one this covmap reads (formats 1 to 2)"],
+        &["assessment format 99 is not one this covmap reads (formats 1 to 3)"],
         false,
     ),
     (

@@ -53,9 +53,16 @@ fn example_gaps_in_every_format() {
     for (n, g) in gaps.iter().enumerate() {
         assert_eq!(g["rank"], n + 1);
     }
-    // Ranked by priority, then by 1 - score, then by ID.
+    // Ranked by priority, then by direct threats, prevalence, 1 - score, then by ID.
     for w in gaps.windows(2) {
-        let key = |g: &Value| (-num(&g["gap_priority"]), num(&g["score"]));
+        let key = |g: &Value| {
+            (
+                -num(&g["gap_priority"]),
+                -num(&g["direct_threats"]),
+                -num(&g["prevalence"]),
+                num(&g["score"]),
+            )
+        };
         let (a, b) = (key(&w[0]), key(&w[1]));
         assert!(
             a < b || (a == b && w[0]["id"].as_str() < w[1]["id"].as_str()),
@@ -64,17 +71,22 @@ fn example_gaps_in_every_format() {
             w[1]["id"]
         );
     }
-    // The first gap is one all three groups use and nothing covers, with what would close it.
+    // The first gap is one all three groups use directly and nothing covers, with what would
+    // close it.
     let top = &gaps[0];
-    assert_eq!((&top["score"], &top["weight"]), (&json!(0.0), &json!(3)));
+    assert_eq!((&top["score"], &top["weight"]), (&json!(0.0), &json!(3.0)));
     assert_eq!(
         top["threats"]
             .as_array()
             .expect("threats")
             .iter()
-            .map(|t| &t["id"])
+            .map(|t| (&t["id"], &t["direct"]))
             .collect::<Vec<_>>(),
-        ["G0016", "G0046", "G1015"]
+        [
+            (&json!("G0016"), &json!(true)),
+            (&json!("G0046"), &json!(true)),
+            (&json!("G1015"), &json!(true))
+        ]
     );
     assert!(!arr(&top["detection_strategies"]).is_empty());
     assert!(!arr(&top["data_components"]).is_empty());
@@ -125,6 +137,45 @@ fn example_gaps_in_every_format() {
         .map(|l| l.split_whitespace().nth(1).expect("an id"))
         .collect();
     assert_eq!(shown, gap_ids(&list)[..5]);
+}
+
+/// Issue 17, lane `weights`: example 01's top gaps, which all tied at priority 3 in ID order
+/// when every route of a threat counted 1.
+#[test]
+fn example_top_gaps_are_ranked_by_route_aware_weights() {
+    let Some(bundle) = e18() else {
+        return;
+    };
+    let list = real_root(&bundle, &["gaps", EX01, "--top", "10", "--format", "json"])
+        .ok()
+        .json();
+    let gaps = arr(&list);
+    // The top gaps no longer tie at 3 in ID order. Weights, direct threats and
+    // prevalence as `python3 crates/covmap-assess/tests/it/route_weights.py
+    // ../shared/data/attack/enterprise-attack-18.1.json 0.5 G0046 G1015 G0016` computes them
+    // from the raw STIX (all ten score 0 here, so the priority is the weight); the script's
+    // ranking of the leaves in scope with a score below 1 by (weight x (1 - score), direct,
+    // prevalence, ID) gives these ten.
+    let expected = [
+        ("T1069.002", 3.0, 3, 65),
+        ("T1553.002", 3.0, 3, 61),
+        ("T1083", 2.5, 2, 137),
+        ("T1082", 2.5, 2, 136),
+        ("T1057", 2.5, 2, 129),
+        ("T1016.001", 2.5, 2, 122),
+        ("T1005", 2.5, 2, 110),
+        ("T1087.001", 2.5, 2, 71),
+        ("T1090.004", 2.5, 2, 71),
+        ("T1555.005", 2.5, 2, 71),
+    ];
+    assert!(gaps.len() >= expected.len());
+    for (g, (id, weight, direct, prevalence)) in gaps.iter().zip(expected) {
+        assert_eq!(g["id"], id);
+        assert_eq!(g["weight"], json!(weight), "{id}");
+        assert_eq!(g["gap_priority"], json!(weight), "{id}");
+        assert_eq!(g["direct_threats"], direct, "{id}");
+        assert_eq!(g["prevalence"], prevalence, "{id}");
+    }
 }
 
 #[test]
@@ -180,9 +231,11 @@ fn top_and_tactic() {
 }
 
 /// The inventory of `assess::hand_computed_scores_on_the_mini_bundle`: FIN7 weights T1059.001
-/// (score 0.4, priority 1 x 0.6) and T1053 (0.51875, priority 0.48125); every other leaf has
-/// weight 0 and priority 0, ordered by 1 - score (T1003.001, T1059.004, T1566.001, T1566.002
-/// at 0, by ID), then T1078 (0.4).
+/// (directly: 1, score 0.4, priority 1 x 0.6) and T1053 (through Cobalt Strike only: 0.5,
+/// score 0.51875, priority 0.5 x 0.48125 = 0.240625); every other leaf has weight 0 and
+/// priority 0, ordered by prevalence (groups of the bundle using it: APT29 uses T1003.001,
+/// T1566.001 and T1078; no group T1059.004 or T1566.002), then 1 - score (T1078 scores 0.4),
+/// then ID.
 #[test]
 fn hand_computed_ranking() {
     let env = Env::new();
@@ -203,12 +256,12 @@ fn hand_computed_ranking() {
         ranked,
         [
             json!(["T1059.001", 0.6]),
-            json!(["T1053", 0.481_25]),
+            json!(["T1053", 0.240_625]),
             json!(["T1003.001", 0.0]),
-            json!(["T1059.004", 0.0]),
             json!(["T1566.001", 0.0]),
-            json!(["T1566.002", 0.0]),
             json!(["T1078", 0.0]),
+            json!(["T1059.004", 0.0]),
+            json!(["T1566.002", 0.0]),
         ]
     );
     assert_eq!(
@@ -217,7 +270,7 @@ fn hand_computed_ranking() {
     );
     assert_eq!(
         list[0]["threats"],
-        json!([{"id": "G0046", "name": "FIN7", "kind": "group"}])
+        json!([{"id": "G0046", "name": "FIN7", "kind": "group", "direct": true}])
     );
     assert_eq!(list[1]["capabilities"], json!(["edr", "siem"]));
 }

@@ -120,7 +120,7 @@ fn long_capability_names_do_not_multiply_the_report_set() {
     for c in 0..CAPABILITIES {
         assert_eq!(text.matches(&long(c)).count(), 1, "cap{c}");
     }
-    assert_eq!(doc["format"], 2);
+    assert_eq!(doc["format"], 3);
     let contribution = &doc["techniques"][0]["capabilities"][0];
     assert_eq!(contribution["id"], "cap0");
     assert!(contribution.get("name").is_none(), "{contribution}");

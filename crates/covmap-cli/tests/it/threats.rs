@@ -16,6 +16,25 @@ const GROUPS: [(&str, &str, u64, u64); 3] = [
     ("G1015", "Scattered Spider", 206, 194),
 ];
 
+/// How each group reaches those leaves (issue 17): direct, via software, via campaigns, via
+/// campaign software, through software only. `python3
+/// crates/covmap-assess/tests/it/route_weights.py ../shared/data/attack/enterprise-attack-18.1.json
+/// 0.5 G0016 G0046 G1015 --routes` reads the raw STIX relationships and prints
+/// `G0016 283 73 243 95 173 142`, `G0046 231 81 192 0 0 150`, `G1015 206 89 143 33 11 108`.
+const ROUTES: [[u64; 5]; 3] = [
+    [73, 243, 95, 173, 142],
+    [81, 192, 0, 0, 150],
+    [89, 143, 33, 11, 108],
+];
+
+const ROUTE_KEYS: [&str; 5] = [
+    "direct",
+    "via_software",
+    "via_campaign",
+    "via_campaign_software",
+    "software_only",
+];
+
 fn check_threat(t: &Value, (id, name, techniques, in_scope): (&str, &str, u64, u64)) {
     assert_eq!(
         [
@@ -59,8 +78,11 @@ fn example_threats_in_every_format() {
         .json();
     let list = arr(&doc);
     assert_eq!(list.len(), 3);
-    for (t, group) in list.iter().zip(GROUPS) {
+    for ((t, group), routes) in list.iter().zip(GROUPS).zip(ROUTES) {
         check_threat(t, group);
+        for (key, want) in ROUTE_KEYS.iter().zip(routes) {
+            assert_eq!(t["routes"][key], want, "{} {key}", group.0);
+        }
         assert_eq!(t["selected"], true);
         // 10 by default.
         assert_eq!(arr(&t["uncovered"]).len(), 10);
@@ -79,6 +101,19 @@ fn example_threats_in_every_format() {
             percent(num(&t["covered_share"]))
         );
         assert!(table.contains(&head), "no {head:?} in\n{table}");
+        let r = &t["routes"];
+        let how = format!(
+            "  how: {} direct, {} via software, {} via campaigns, {} via campaign software; {} through software only (each weighs 0.5 in threat weights, a direct use 1)\n",
+            r["direct"],
+            r["via_software"],
+            r["via_campaign"],
+            r["via_campaign_software"],
+            r["software_only"]
+        );
+        assert!(
+            table.contains(&format!("{head}{how}")),
+            "no {how:?} in\n{table}"
+        );
         let first_gap = t["uncovered"][0]["id"].as_str().expect("a gap");
         assert!(table.contains(&format!("\n {first_gap} ")), "{first_gap}");
     }
@@ -92,6 +127,11 @@ fn example_threats_in_every_format() {
             "name",
             "kind",
             "techniques",
+            "direct",
+            "via_software",
+            "via_campaign",
+            "via_campaign_software",
+            "software_only",
             "in_scope",
             "score",
             "covered",
@@ -102,12 +142,15 @@ fn example_threats_in_every_format() {
     assert_eq!(rows.len(), 3);
     for (row, t) in rows.iter().zip(list) {
         assert_eq!(row[0], t["id"].as_str().expect("id"));
-        assert_eq!(row[5], format!("{:.6}", num(&t["score"])));
+        for (i, key) in ROUTE_KEYS.iter().enumerate() {
+            assert_eq!(row[4 + i], t["routes"][key].to_string(), "{key}");
+        }
+        assert_eq!(row[10], format!("{:.6}", num(&t["score"])));
         let top3: Vec<&str> = arr(&t["uncovered"])[..3]
             .iter()
             .map(|g| g["id"].as_str().expect("id"))
             .collect();
-        assert_eq!(row[8], top3.join(", "));
+        assert_eq!(row[13], top3.join(", "));
     }
 }
 
@@ -136,8 +179,8 @@ fn one_group() {
     )
     .ok()
     .stdout;
-    // The heading, the table header and its rule, 2 gaps, a blank line.
-    assert_eq!(table.lines().count(), 6, "{table}");
+    // The heading, how it uses them, the table header and its rule, 2 gaps, a blank line.
+    assert_eq!(table.lines().count(), 7, "{table}");
     assert!(table.starts_with("G0016 APT29 (Group): 268 techniques in scope of 283;"));
     real_root(&bundle, &["threats", EX01, "--group", "APT99"])
         .fails()
@@ -146,7 +189,9 @@ fn one_group() {
 
 /// fixtures/inventory/good/minimal.yaml covers T1059.001 (detect partial configured: 0.4) and
 /// selects no threat. FIN7 uses T1059.001 and T1053 (fixtures/attack/README.md): mean
-/// (0.4 + 0) / 2 = 0.2, 1 of 2 covered.
+/// (0.4 + 0) / 2 = 0.2, 1 of 2 covered; T1059.001 directly and through Cobalt Strike, T1053
+/// through Cobalt Strike only (`route_weights.py fixtures/attack/mini-attack-2.1.json 0.5 G0046
+/// --routes` prints `G0046 2 1 2 0 0 1`).
 #[test]
 fn no_threats_selected() {
     let env = Env::new();
@@ -168,6 +213,8 @@ fn no_threats_selected() {
         json!([{
             "id": "G0046", "name": "FIN7", "kind": "group", "selected": false,
             "techniques": 2, "in_scope": 2, "score": 0.2, "covered": 1, "covered_share": 0.5,
+            "routes": {"direct": 1, "via_software": 2, "via_campaign": 0,
+                       "via_campaign_software": 0, "software_only": 1},
             "uncovered": [
                 {"id": "T1053", "name": "Scheduled Task/Job", "score": 0.0, "gap": 1.0,
                  "tactics": ["execution", "persistence"]},

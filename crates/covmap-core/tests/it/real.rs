@@ -449,3 +449,37 @@ fn diff_15_1_to_18_1() {
     assert_eq!(diff.groups.added.len(), 24);
     assert!(diff.groups.withdrawn.is_empty());
 }
+
+/// Issue 17 (lane `weights`): the cheap form used to count prevalence over every group reaches
+/// exactly the techniques of `techniques_used_by`, for every group, campaign and software of
+/// enterprise 18.1.
+#[test]
+fn technique_positions_used_by_equals_techniques_used_by() {
+    let Some(attack) = enterprise_18() else {
+        return;
+    };
+    let kinds = [
+        (Kind::Group, attack.groups().len()),
+        (Kind::Campaign, attack.campaigns().len()),
+        (Kind::Software, attack.software().len()),
+    ];
+    for (kind, len) in kinds {
+        for index in 0..len {
+            let key = covmap_core::ObjectRef {
+                kind,
+                index: u32::try_from(index).unwrap(),
+            };
+            let mut slow: Vec<u32> = attack
+                .techniques_used_by(key)
+                .iter()
+                .map(|u| u.technique)
+                .collect();
+            slow.sort_unstable();
+            assert_eq!(
+                attack.technique_positions_used_by(key),
+                slow,
+                "{kind:?} {index}"
+            );
+        }
+    }
+}

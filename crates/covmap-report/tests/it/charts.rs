@@ -185,14 +185,9 @@ fn check_tactics(owned: &Owned) {
         );
         let mut values = vec![value];
         if weighted {
-            let total: f64 = leaves.iter().map(|t| f64::from(t.weight)).sum();
-            let weighted_score = (total > 0.0).then(|| {
-                leaves
-                    .iter()
-                    .map(|t| f64::from(t.weight) * t.score)
-                    .sum::<f64>()
-                    / total
-            });
+            let total: f64 = leaves.iter().map(|t| t.weight).sum();
+            let weighted_score = (total > 0.0)
+                .then(|| leaves.iter().map(|t| t.weight * t.score).sum::<f64>() / total);
             match (weighted_score, tactic.score_weighted) {
                 (Some(w), Some(s)) => {
                     assert!((w - s).abs() < 1e-6, "{}", tactic.name);
@@ -355,7 +350,7 @@ fn without_threats_one_bar_per_tactic() {
         tactic.score_weighted = None;
     }
     for technique in &mut assessment.techniques {
-        technique.weight = 1;
+        technique.weight = 1.0;
     }
     let stripped = Owned {
         assessment,

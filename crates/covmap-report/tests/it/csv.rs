@@ -167,7 +167,7 @@ fn check_coverage(assessment: &Assessment, files: &BTreeMap<String, Vec<u8>>) {
         assert_eq!(num(row, "protect"), tech.functions.protect.score);
         assert_eq!(num(row, "respond"), tech.functions.respond.score);
         assert_eq!(num(row, "visibility"), tech.functions.visibility.score);
-        assert_eq!(int(row, "weight"), u64::from(tech.weight));
+        assert_eq!(num(row, "weight"), tech.weight);
         assert_eq!(num(row, "gap_priority"), tech.gap_priority);
         let ids: BTreeSet<&str> = tech.capabilities.iter().map(|c| &*c.id).collect();
         assert_eq!(
@@ -289,7 +289,7 @@ fn check_gaps(input: &ReportInput<'_>, files: &BTreeMap<String, Vec<u8>>) {
         assert_eq!(num(row, "score"), gap.score);
         assert_eq!(num(row, "detect"), gap.functions.detect);
         assert_eq!(num(row, "visibility"), gap.functions.visibility);
-        assert_eq!(int(row, "weight"), u64::from(gap.weight));
+        assert_eq!(num(row, "weight"), gap.weight);
         assert_eq!(num(row, "gap_priority"), gap.gap_priority);
         assert_eq!(cell(row, "capabilities"), list_of(&gap.capabilities));
         assert_eq!(cell(row, "notes"), list_of(&gap.notes));

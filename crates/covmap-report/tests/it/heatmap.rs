@@ -412,7 +412,7 @@ fn weighted_view_dims_techniques_no_threat_uses() {
     for cell in cells(&doc) {
         let t = technique(a, cell.attribute("data-id").unwrap_or(""));
         let mark = cell.attribute("data-mark");
-        if t.in_scope && t.weight == 0 {
+        if t.in_scope && t.weight == 0.0 {
             dimmed += 1;
             assert_eq!(mark, Some("not-used"), "{}", t.id);
             assert!(cell.attribute("opacity").is_some(), "{}", t.id);
@@ -420,15 +420,16 @@ fn weighted_view_dims_techniques_no_threat_uses() {
             assert_eq!(mark, Some(expected_mark(t)), "{}", t.id);
             assert!(cell.attribute("opacity").is_none(), "{}", t.id);
         }
-        // Cells of techniques the threats use show how many do.
+        // Cells of techniques the threats use show their threat weight.
         let badge = cell
             .children()
             .filter(|n| n.has_tag_name("text"))
             .find(|n| n.attribute("text-anchor") == Some("end"))
             .and_then(|n| n.text());
-        if t.in_scope && t.weight > 0 {
+        if t.in_scope && t.weight > 0.0 {
             used += 1;
-            assert_eq!(badge, Some(t.weight.to_string().as_str()), "{}", t.id);
+            let label = covmap_assess::score::weight_label(t.weight);
+            assert_eq!(badge, Some(label.as_str()), "{}", t.id);
             assert!(title(cell).contains("selected threat"), "{}", t.id);
         } else {
             assert_eq!(badge, None, "{}", t.id);
@@ -442,7 +443,7 @@ fn weighted_view_dims_techniques_no_threat_uses() {
                 a.techniques
                     .iter()
                     .filter(|t| t.tactics.contains(&tactic.shortname))
-                    .filter(|t| t.in_scope && (t.weight > 0) == used)
+                    .filter(|t| t.in_scope && (t.weight > 0.0) == used)
                     .count()
             })
             .sum()

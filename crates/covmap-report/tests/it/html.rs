@@ -240,14 +240,9 @@ fn figures(a: &Assessment) -> Figures {
     let mean = |f: &dyn Fn(&covmap_assess::score::TechniqueResult) -> f64| {
         leaves.iter().map(|t| f(t)).sum::<f64>() / n
     };
-    let weight_sum: f64 = leaves.iter().map(|t| f64::from(t.weight)).sum();
-    let weighted = (a.has_threats() && weight_sum > 0.0).then(|| {
-        leaves
-            .iter()
-            .map(|t| f64::from(t.weight) * t.score)
-            .sum::<f64>()
-            / weight_sum
-    });
+    let weight_sum: f64 = leaves.iter().map(|t| t.weight).sum();
+    let weighted = (a.has_threats() && weight_sum > 0.0)
+        .then(|| leaves.iter().map(|t| t.weight * t.score).sum::<f64>() / weight_sum);
     let thresholds = a.scoring.thresholds;
     let mut levels = [0; 4];
     for t in &leaves {

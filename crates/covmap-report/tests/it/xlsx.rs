@@ -229,7 +229,7 @@ fn check_techniques(book: &mut Book, owned: &Owned) {
         for c in &t.capabilities {
             assert!(text(&row[14]).contains(&*c.id), "{}: {}", t.id, c.id);
         }
-        assert_eq!(num(&row[15]), f64::from(t.weight));
+        assert_eq!(num(&row[15]), t.weight);
         assert_eq!(num(&row[16]), t.gap_priority);
     }
     // Recomputed from the sheet: the leaves in scope and their mean is the overall score.
