@@ -29,10 +29,6 @@ pub(crate) struct Loaded {
     pub(crate) profile_summaries: Vec<String>,
 }
 
-/// `scoring.threat_software_factor`'s documented default: what a DeTT&CT group profile's
-/// software-only technique counts.
-const SOFTWARE_FACTOR_DEFAULT: f64 = 0.5;
-
 /// Reads files, naming the file in every error.
 pub(crate) fn read_sources(paths: &[PathBuf]) -> Result<Vec<SourceFile>> {
     paths
@@ -165,13 +161,10 @@ pub(crate) fn load_unchecked(paths: &[PathBuf], args: &SourceArgs) -> Result<Loa
     let imports = covmap_import::expand::expand(&mut parsed.inventory, &attack);
     parsed.diagnostics.extend(imports);
     // Threat profiles (`scope.threats.profiles`) read their files now too. A DeTT&CT group's
-    // software-only techniques count the software factor: the documented default of
-    // `scoring.threat_software_factor` (0.5) until that parameter is read here.
-    let profiles = covmap_import::profile::read_profiles(
-        &mut parsed.inventory,
-        &attack,
-        SOFTWARE_FACTOR_DEFAULT,
-    );
+    // software-only techniques count `scoring.threat_software_factor`, as a group's do.
+    let software_factor = parsed.inventory.scoring.threat_software_factor;
+    let profiles =
+        covmap_import::profile::read_profiles(&mut parsed.inventory, &attack, software_factor);
     parsed.diagnostics.extend(profiles.diagnostics);
     Ok(Loaded {
         attack,

@@ -38,3 +38,50 @@ fn real_profiles_are_read_summarised_and_listed_in_the_assessment() {
         ])
     );
 }
+
+/// A profile reaches the engine (lane weights scores it): leaf weights from a DeTT&CT group
+/// profile of weight 2 with `scoring.threat_software_factor: 0.25`, taken from the inventory.
+/// python3 over groups.yaml and the raw 18.1 STIX: T1059.001 is listed by the enabled group
+/// (2 x 1); T1003.002 only reached through S0002 Mimikatz's `uses` (2 x 0.25); T1486 is listed
+/// only by the disabled group (not used: 0).
+#[test]
+fn a_dettect_profile_weights_leaves_with_the_inventorys_software_factor() {
+    let Some(bundle) = e18() else {
+        return;
+    };
+    let groups =
+        crate::common::repo_root().join("../shared/data/corpora/dettect/sample-data/groups.yaml");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let inventory = dir.path().join("inventory.yaml");
+    std::fs::write(
+        &inventory,
+        format!(
+            "covmap: 1\nscoring: {{threat_software_factor: 0.25}}\nscope:\n  threats:\n    profiles:\n      - {{path: {}, weight: 2}}\ncapabilities:\n  - id: edr\n    coverage:\n      - {{techniques: [T1059.001], function: detect, level: partial}}\n",
+            serde_json::to_string(&groups.display().to_string()).expect("a string")
+        ),
+    )
+    .expect("write");
+    let inventory = inventory.display().to_string();
+    let out = real_root(&bundle, &["assess", &inventory, "--format", "json"]).ok_noisy();
+    let doc = out.json();
+    let weight = |id: &str| {
+        doc["techniques"]
+            .as_array()
+            .expect("techniques")
+            .iter()
+            .find(|t| t["id"] == id)
+            .map(|t| t["weight"].clone())
+    };
+    assert_eq!(weight("T1059.001"), Some(json!(2.0)));
+    assert_eq!(weight("T1003.002"), Some(json!(0.5)));
+    assert_eq!(weight("T1486"), Some(json!(0.0)));
+    assert!(
+        doc["overall_weighted"].is_number(),
+        "{}",
+        doc["overall_weighted"]
+    );
+    assert_eq!(
+        doc["scope"]["threats"]["profiles"][0]["techniques"],
+        json!(36)
+    );
+}
