@@ -109,11 +109,17 @@ pub enum Code {
     PlatformMismatch,
     /// A key of `plan.costs` that is not an active ATT&CK mitigation of the loaded bundle.
     UnknownMitigation,
+    /// A threat profile (`scope.threats.profiles`) that cannot be used: missing or unreadable
+    /// file, a format not recognised or not a threat profile, malformed content, no technique.
+    ThreatProfileFailed,
+    /// A threat profile read with findings: unknown or deprecated IDs left out, revoked ones
+    /// remapped, values clamped or rescaled.
+    ThreatProfileFindings,
 }
 
 impl Code {
     /// Every code, for documentation and uniqueness tests.
-    pub const ALL: [Code; 29] = [
+    pub const ALL: [Code; 31] = [
         Code::UnreadableFile,
         Code::YamlSyntax,
         Code::InvalidValue,
@@ -143,6 +149,8 @@ impl Code {
         Code::ParentCountsForNoSubtechnique,
         Code::PlatformMismatch,
         Code::UnknownMitigation,
+        Code::ThreatProfileFailed,
+        Code::ThreatProfileFindings,
     ];
 
     /// The kebab-case name shown as `error[code]`.
@@ -177,6 +185,8 @@ impl Code {
             Code::ParentCountsForNoSubtechnique => "parent-counts-for-no-subtechnique",
             Code::PlatformMismatch => "platform-mismatch",
             Code::UnknownMitigation => "unknown-mitigation",
+            Code::ThreatProfileFailed => "threat-profile-failed",
+            Code::ThreatProfileFindings => "threat-profile-findings",
         }
     }
 }

@@ -347,6 +347,19 @@ pub enum ProfileFormat {
     Csv,
 }
 
+impl ProfileFormat {
+    /// The name as inventories write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProfileFormat::Auto => "auto",
+            ProfileFormat::Navigator => "navigator",
+            ProfileFormat::Dettect => "dettect",
+            ProfileFormat::Ctid => "ctid",
+            ProfileFormat::Csv => "csv",
+        }
+    }
+}
+
 /// How much a threat profile uses one technique.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ProfileUse {

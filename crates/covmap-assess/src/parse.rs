@@ -48,13 +48,14 @@ use crate::claims::Subtechniques;
 use crate::diagnostic::{Code, Diagnostic, Location, Severity};
 use crate::inventory::{
     AttackTarget, Capability, Confidence, Cost, CoverageEntry, Exclusion, Function, ImportSpec,
-    Inventory, InventoryFile, Level, PlanParams, Scope, Status, Threats,
+    Inventory, InventoryFile, Level, PlanParams, ProfileFormat, Scope, Status, ThreatProfile,
+    Threats,
 };
 use crate::params::ScoringParams;
 use crate::schema::{
     FormatVersion, RawAttack, RawCapability, RawCapabilityFallback, RawCost, RawCoverage,
-    RawCoverageFallback, RawExclusion, RawImport, RawInventory, RawLevel, RawPlan, RawScope,
-    RawThreats,
+    RawCoverageFallback, RawExclusion, RawImport, RawInventory, RawLevel, RawPlan, RawProfile,
+    RawScope, RawThreats,
 };
 use crate::yaml::{self, DeError, DeErrorKind, Document, NodeId, OneOrMany, Spanned, UnknownKey};
 
@@ -1063,6 +1064,7 @@ impl<'a> Run<'a> {
             threats.campaigns.extend(&settings.threats.campaigns);
             threats.software.extend(&settings.threats.software);
         }
+        threats.profiles = self.merged_profiles(files);
         let attack = self.attack;
         let by_id = |kind: Kind, list: &mut Vec<u32>| {
             list.sort_by(|a, b| {
@@ -1076,6 +1078,38 @@ impl<'a> Run<'a> {
         by_id(Kind::Campaign, &mut threats.campaigns);
         by_id(Kind::Software, &mut threats.software);
         inventory.scope.threats = threats;
+    }
+
+    /// The threat profiles of every file, sorted by name. Two profiles of one name could not
+    /// be told apart in reports: an error at the second, pointing at the first.
+    fn merged_profiles(&mut self, files: &[(FileRef<'_>, Settings)]) -> Vec<ThreatProfile> {
+        let mut profiles: Vec<ThreatProfile> = files
+            .iter()
+            .flat_map(|(_, s)| s.threats.profiles.iter().cloned())
+            .collect();
+        profiles.sort_by(|a, b| a.name.cmp(&b.name).then(a.location.cmp(&b.location)));
+        let mut kept: Vec<ThreatProfile> = Vec::with_capacity(profiles.len());
+        for profile in profiles {
+            if let Some(first) = kept.last().filter(|k| k.name == profile.name) {
+                let d = Diagnostic::new(
+                    Severity::Error,
+                    Code::InvalidValue,
+                    profile.location.clone(),
+                    format!("two threat profiles are named `{}`", profile.name),
+                )
+                .hint("give each profile its own `name`")
+                .related(first.location.clone(), "the first profile of that name");
+                // Findings are kept per file index: find this one's.
+                let index = files
+                    .iter()
+                    .find(|(f, _)| f.path == profile.location.path)
+                    .map_or(0, |(f, _)| f.index);
+                self.diagnostics.push((index, d));
+                continue;
+            }
+            kept.push(profile);
+        }
+        kept
     }
 
     // -----------------------------------------------------------------------------------------
@@ -2173,7 +2207,92 @@ impl<'a> Run<'a> {
                 }
             }
         }
+        threats.profiles = self.profiles(file, raw.profiles);
         threats
+    }
+
+    /// `scope.threats.profiles`, checked (paths resolved against the file's folder; reading
+    /// the files, and whether they exist, is covmap-import's `profile` at load time).
+    fn profiles(
+        &mut self,
+        file: &FileRef<'_>,
+        list: Option<yaml::Deferred<Vec<yaml::Deferred<RawProfile<'_>>>>>,
+    ) -> Vec<ThreatProfile> {
+        let Some(list) = list else {
+            return Vec::new();
+        };
+        let Some(entries) = self.read::<Vec<yaml::Deferred<RawProfile<'_>>>>(file, list.node)
+        else {
+            return Vec::new();
+        };
+        let folder = file.path.parent().unwrap_or(Path::new(""));
+        let mut profiles = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let Some(raw) = self.read::<RawProfile<'_>>(file, entry.node) else {
+                continue;
+            };
+            let mut ok = true;
+            let written = raw.path.value.trim();
+            if written.is_empty() {
+                let d = file
+                    .error(
+                        raw.path.node,
+                        Code::InvalidValue,
+                        "empty threat profile `path`".to_string(),
+                    )
+                    .hint("name the profile file, relative to this inventory file");
+                self.push(file, d);
+                ok = false;
+            }
+            let weight = match raw.weight {
+                None => 1.0,
+                Some(w) if w.value.is_finite() && w.value > 0.0 => w.value,
+                Some(w) => {
+                    let d = file
+                        .error(
+                            w.node,
+                            Code::InvalidValue,
+                            format!(
+                                "threat profile `weight` is {}: it must be a number above 0",
+                                file.doc.describe(w.node)
+                            ),
+                        )
+                        .hint("1 weighs the profile as much as one selected group (the default); remove the profile to leave it out");
+                    self.push(file, d);
+                    ok = false;
+                    1.0
+                }
+            };
+            let name = match raw.name {
+                Some(n) if n.value.trim().is_empty() => {
+                    let d = file
+                        .error(
+                            n.node,
+                            Code::InvalidValue,
+                            "empty threat profile `name`".to_string(),
+                        )
+                        .hint("name the profile as reports should show it, or remove the key to use the file name");
+                    self.push(file, d);
+                    ok = false;
+                    String::new()
+                }
+                Some(n) => n.value.trim().to_string(),
+                None => Path::new(written)
+                    .file_name()
+                    .map_or_else(|| written.to_string(), |n| n.to_string_lossy().into_owned()),
+            };
+            if ok {
+                profiles.push(ThreatProfile {
+                    name,
+                    path: folder.join(written),
+                    format: raw.format.map_or(ProfileFormat::Auto, |f| f.value),
+                    weight,
+                    uses: Vec::new(),
+                    location: file.start(entry.node),
+                });
+            }
+        }
+        profiles
     }
 
     /// A revoked or deprecated group, campaign or software: its finding, and what is weighted

@@ -15,7 +15,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
-use crate::inventory::{Confidence, Function, ImportFormat, Status};
+use crate::inventory::{Confidence, Function, ImportFormat, ProfileFormat, Status};
 use crate::params::ScoringParams;
 use crate::yaml::{Deferred, OneOrMany, Spanned};
 
@@ -242,6 +242,38 @@ pub(crate) struct RawThreats<'a> {
     /// Software, e.g. `S0154`, `Cobalt Strike`.
     #[serde(borrow)]
     pub(crate) software: Option<Vec<Spanned<&'a str>>>,
+    /// Threat profiles a CTI team already keeps in files (a Navigator layer, a DeTT&CT group
+    /// administration file, a CTID KEV mapping, a CSV `technique,weight`): each is one threat.
+    pub(crate) profiles: Option<Deferred<Vec<Deferred<RawProfile<'a>>>>>,
+}
+
+/// A threat profile file, read when the inventory is loaded and weighted as one threat.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "ThreatProfile", deny_unknown_fields)]
+pub(crate) struct RawProfile<'a> {
+    /// The file, relative to this inventory file.
+    #[serde(borrow)]
+    #[schemars(length(min = 1))]
+    pub(crate) path: Spanned<&'a str>,
+    /// `navigator`, `dettect` (group administration), `ctid` (KEV mapping), `csv`
+    /// (`technique,weight`), or `auto` (the default: recognised from the content).
+    #[schemars(schema_with = "profile_format_schema")]
+    pub(crate) format: Option<Spanned<ProfileFormat>>,
+    /// The threat's weight: a number above 0 (default 1, as for a selected group).
+    #[schemars(schema_with = "profile_weight_schema")]
+    pub(crate) weight: Option<Spanned<f64>>,
+    /// Label in reports. Default: the file name.
+    #[serde(borrow)]
+    #[schemars(length(min = 1))]
+    pub(crate) name: Option<Spanned<&'a str>>,
+}
+
+fn profile_format_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({"type": "string", "enum": ["auto", "navigator", "dettect", "ctid", "csv"]})
+}
+
+fn profile_weight_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({"type": "number", "exclusiveMinimum": 0})
 }
 
 /// A defensive capability: a product, a rule set, a process.

@@ -14,7 +14,7 @@ use covmap_core::{Attack, Kind};
 use serde::{Deserialize, Serialize};
 
 pub(crate) use self::engine::{Engine, Hit, Hits, Scores};
-use crate::inventory::{Capability, Cost, Function, Inventory, Status};
+use crate::inventory::{Capability, Cost, Function, Inventory, ProfileFormat, Status};
 use crate::params::{CoverageLevel, ScoringParams};
 
 /// Version of the `assessment.json` layout; raised when a field changes meaning or goes away.
@@ -284,7 +284,7 @@ pub struct NamedRef {
 }
 
 /// What was assessed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScopeInfo {
     /// Platforms in scope (bundle spelling, sorted).
     pub platforms: Vec<String>,
@@ -308,7 +308,7 @@ pub struct ExclusionInfo {
 }
 
 /// The selected threats, each list sorted by ID.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ThreatSelection {
     /// Groups (`G....`).
     pub groups: Vec<NamedRef>,
@@ -316,12 +316,62 @@ pub struct ThreatSelection {
     pub campaigns: Vec<NamedRef>,
     /// Software (`S....`).
     pub software: Vec<NamedRef>,
+    /// Threat profiles from files (`scope.threats.profiles`), sorted by name; left out of
+    /// the document when there is none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profiles: Vec<ProfileInfo>,
+}
+
+/// A threat profile as assessment.json lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileInfo {
+    /// Its label: the entry's `name`, else the file name.
+    pub name: String,
+    /// The file as the inventory writes it (relative to the inventory file).
+    pub path: String,
+    /// The format it was read as (`auto` resolved).
+    pub format: ProfileFormat,
+    /// Its threat weight.
+    pub weight: f64,
+    /// How many techniques it uses (as listed; a parent counts once).
+    pub techniques: usize,
+}
+
+/// How assessment.json lists a profile: the path as the inventory writes it (the parser
+/// joined it to the inventory file's folder; an absolute path stays as it is), so the
+/// document does not depend on the folder covmap ran in.
+pub(crate) fn profile_info(profile: &crate::inventory::ThreatProfile) -> ProfileInfo {
+    let folder = profile
+        .location
+        .path
+        .parent()
+        .unwrap_or(std::path::Path::new(""));
+    let written = profile.path.strip_prefix(folder).unwrap_or(&profile.path);
+    ProfileInfo {
+        name: profile.name.clone(),
+        // `/` on every system: the document is the same wherever it is written.
+        path: if written.is_absolute() {
+            written.display().to_string()
+        } else {
+            written
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/")
+        },
+        format: profile.format,
+        weight: profile.weight,
+        techniques: profile.uses.len(),
+    }
 }
 
 impl ThreatSelection {
     /// No threat selected.
     pub fn is_empty(&self) -> bool {
-        self.groups.is_empty() && self.campaigns.is_empty() && self.software.is_empty()
+        self.groups.is_empty()
+            && self.campaigns.is_empty()
+            && self.software.is_empty()
+            && self.profiles.is_empty()
     }
 
     /// Every selected threat with its kind: groups, then campaigns, then software.

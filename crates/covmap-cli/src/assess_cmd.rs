@@ -68,6 +68,9 @@ pub(crate) fn validate(
         }))?,
         Format::Table | Format::Csv => {
             inventory::print_findings(&loaded, diagnostics);
+            for line in &loaded.profile_summaries {
+                crate::note!("{line}");
+            }
             let inventory = &loaded.parsed.inventory;
             let references: usize = inventory
                 .capabilities

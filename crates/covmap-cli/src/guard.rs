@@ -54,8 +54,8 @@ impl Inputs {
         self
     }
 
-    /// Adds the inventories, every `import:` path of every capability and the bundle of a
-    /// loaded inventory.
+    /// Adds the inventories, every `import:` path of every capability, every threat profile
+    /// file and the bundle of a loaded inventory.
     pub(crate) fn loaded(&mut self, loaded: &crate::inventory::Loaded) -> &mut Inputs {
         for source in &loaded.sources {
             self.file(&source.path);
@@ -66,6 +66,10 @@ impl Inputs {
                     self.path(path);
                 }
             }
+        }
+        // lane profiles: a threat profile is read on every load: no output may replace it.
+        for profile in &loaded.parsed.inventory.scope.threats.profiles {
+            self.file(&profile.path);
         }
         self.file(&loaded.bundle);
         self

@@ -25,6 +25,8 @@ pub(crate) struct Loaded {
     pub(crate) sources: Vec<SourceFile>,
     /// The bundle file loaded (an input that no output may replace).
     pub(crate) bundle: PathBuf,
+    /// One line per threat profile read (what it weights, what its format's rules left out).
+    pub(crate) profile_summaries: Vec<String>,
 }
 
 /// Reads files, naming the file in every error.
@@ -110,6 +112,10 @@ pub(crate) fn load(paths: &[PathBuf], args: &SourceArgs) -> Result<Loaded> {
             files_label(paths)
         );
     }
+    // What each threat profile weights, and what its format's rules left out.
+    for line in &loaded.profile_summaries {
+        crate::note!("covmap: {line}");
+    }
     // One line that no score hides: claims accepted but worth nothing (the warnings above
     // name each; imported ones are counted one by one here).
     let parent_only =
@@ -154,11 +160,18 @@ pub(crate) fn load_unchecked(paths: &[PathBuf], args: &SourceArgs) -> Result<Loa
     // Capabilities' `import:` entries read their artefacts now, against the same bundle.
     let imports = covmap_import::expand::expand(&mut parsed.inventory, &attack);
     parsed.diagnostics.extend(imports);
+    // Threat profiles (`scope.threats.profiles`) read their files now too. A DeTT&CT group's
+    // software-only techniques count `scoring.threat_software_factor`, as a group's do.
+    let software_factor = parsed.inventory.scoring.threat_software_factor;
+    let profiles =
+        covmap_import::profile::read_profiles(&mut parsed.inventory, &attack, software_factor);
+    parsed.diagnostics.extend(profiles.diagnostics);
     Ok(Loaded {
         attack,
         parsed,
         sources,
         bundle,
+        profile_summaries: profiles.summaries,
     })
 }
 

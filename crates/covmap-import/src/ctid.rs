@@ -180,11 +180,11 @@ fn scored(
 
 /// What threat-data rows are, for the refusal.
 const KEV_MEANING: &str = "threat data: how adversaries exploit known vulnerabilities, not what a \
-    defence does; a later covmap version reads it as a threat profile";
+    defence does; list it as a threat profile (`scope.threats.profiles`, format ctid)";
 
 /// What VERIS rows are, for the refusal.
 const VERIS_MEANING: &str = "threat data: what real incidents involved (VERIS), not what a \
-    defence does; a later covmap version reads it as a threat profile";
+    defence does; list it as a threat profile (`scope.threats.profiles`, format ctid)";
 
 /// What a Mappings Explorer row means, by its `mapping_type`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -980,8 +980,8 @@ mod tests {
                 ],
                 "mapping_type `exploitation_technique` (1 row), `primary_impact` (1 row), \
                  `secondary_impact` (1 row) and `uncategorized` (1 row) are threat data: how \
-                 adversaries exploit known vulnerabilities, not what a defence does; a later \
-                 covmap version reads it as a threat profile",
+                 adversaries exploit known vulnerabilities, not what a defence does; list it \
+                 as a threat profile (`scope.threats.profiles`, format ctid)",
             ),
             (
                 vec![("\"related_to\"", "null", "null"); 2],

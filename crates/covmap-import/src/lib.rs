@@ -51,6 +51,7 @@ pub mod expand;
 pub mod model;
 pub mod navigator;
 pub mod platform;
+pub mod profile;
 pub mod request;
 pub mod resolve;
 pub mod rules;

@@ -1282,6 +1282,14 @@ impl<'a> Engine<'a> {
                 ActorKind::Software => threats.software.push(named),
             }
         }
+        threats.profiles = self
+            .inventory
+            .scope
+            .threats
+            .profiles
+            .iter()
+            .map(crate::score::profile_info)
+            .collect();
         threats
     }
 

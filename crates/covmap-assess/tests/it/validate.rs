@@ -1692,3 +1692,127 @@ mod mini_validator {
         }
     }
 }
+
+// --- lane profiles (issue 17 §2): `scope.threats.profiles` checked at parse time (the files
+// are read by covmap-import at load time).
+#[test]
+#[allow(clippy::too_many_lines)] // one inventory, each finding and each profile listed
+fn threat_profiles_are_checked_and_resolved_against_the_inventory_folder() {
+    use covmap_assess::inventory::ProfileFormat;
+    let source = SourceFile {
+        path: PathBuf::from("team/threats.yaml"),
+        bytes: b"covmap: 1
+scope:
+  threats:
+    profiles:
+      - {path: cti/red-canary.json, format: navigator, weight: 2, name: Red Canary}
+      - path: kev.json
+      - {path: a.csv, weight: 0}
+      - {path: b.csv, weight: .nan}
+      - {path: c.csv, format: stix}
+      - {path: \"  \"}
+      - {path: d.csv, name: \" \"}
+      - {path: e.csv, name: Red Canary}
+      - {path: f.csv, colour: red}
+capabilities:
+  - id: edr
+    coverage:
+      - {techniques: [T1059.001], function: detect, level: partial}
+"
+        .to_vec(),
+    };
+    let parsed = parse_inventories(
+        std::slice::from_ref(&source),
+        mini(),
+        &ValidationContext::default(),
+    );
+    let found: Vec<(usize, usize, Code, &str)> = parsed
+        .diagnostics
+        .iter()
+        .map(|d| {
+            (
+                d.location.line,
+                d.location.column,
+                d.code,
+                d.message.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                7,
+                31,
+                Code::InvalidValue,
+                "threat profile `weight` is `0`: it must be a number above 0"
+            ),
+            (
+                8,
+                31,
+                Code::InvalidValue,
+                "threat profile `weight` is `.nan`: it must be a number above 0"
+            ),
+            (
+                9,
+                31,
+                Code::InvalidValue,
+                "`stix` is not a valid value for `format`"
+            ),
+            (10, 16, Code::InvalidValue, "empty threat profile `path`"),
+            (11, 29, Code::InvalidValue, "empty threat profile `name`"),
+            (
+                12,
+                9,
+                Code::InvalidValue,
+                "two threat profiles are named `Red Canary`"
+            ),
+            (13, 23, Code::UnknownKey, "unknown key `colour`"),
+        ],
+        "{:#?}",
+        parsed.diagnostics
+    );
+    let profiles = &parsed.inventory.scope.threats.profiles;
+    let listed: Vec<(&str, &std::path::Path, ProfileFormat, f64, usize)> = profiles
+        .iter()
+        .map(|p| {
+            (
+                p.name.as_str(),
+                p.path.as_path(),
+                p.format,
+                p.weight,
+                p.location.line,
+            )
+        })
+        .collect();
+    // Sorted by name; the default name is the file name, the default weight 1, format auto.
+    // (An unknown key is an error but leaves the entry readable, as everywhere.)
+    assert_eq!(
+        listed,
+        [
+            (
+                "Red Canary",
+                std::path::Path::new("team/cti/red-canary.json"),
+                ProfileFormat::Navigator,
+                2.0,
+                5
+            ),
+            (
+                "f.csv",
+                std::path::Path::new("team/f.csv"),
+                ProfileFormat::Auto,
+                1.0,
+                13
+            ),
+            (
+                "kev.json",
+                std::path::Path::new("team/kev.json"),
+                ProfileFormat::Auto,
+                1.0,
+                6
+            ),
+        ]
+    );
+    assert!(profiles.iter().all(|p| p.uses.is_empty()));
+}
+// --- end lane profiles

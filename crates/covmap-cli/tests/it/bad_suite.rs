@@ -21,6 +21,8 @@ const READERS: &[&str] = &[
     "elastic",
     "splunk",
     "ctid",
+    // lane profiles: threat profile files, read through an inventory's `scope.threats.profiles`.
+    "profile",
 ];
 
 /// Each case: its file under `fixtures/bad/`, what the message must say, and whether it names
@@ -417,6 +419,120 @@ const CASES: &[(&str, &[&str], bool)] = &[
         &["level 2 is out of range"],
         true,
     ),
+    // --- lane profiles: threat profile files, each the one profile of a temp inventory. The
+    // positions were checked against the files (e.g. csv-bad-weight.csv line 3 column 11 is
+    // `lots`; navigator-gradient-flat.json 2:17 is the first technique object).
+    (
+        "profile/auto-unrecognised.txt",
+        &[
+            "error[threat-profile-failed]",
+            "not a threat profile format covmap recognises",
+            "write the entry's `format:`",
+        ],
+        false,
+    ),
+    (
+        "profile/csv-bad-weight.csv",
+        &["csv-bad-weight.csv:3:11: weight `lots` of T1003.001 is not a number at or above 0"],
+        true,
+    ),
+    (
+        "profile/csv-binary.csv",
+        &["csv-binary.csv:1:1: not UTF-8 text"],
+        true,
+    ),
+    ("profile/csv-empty.csv", &["the file is empty"], false),
+    (
+        "profile/csv-negative-weight.csv",
+        &["csv-negative-weight.csv:2:11: weight `-0.5` of T1059.001 is not a number at or above 0"],
+        true,
+    ),
+    (
+        "profile/csv-not-a-technique.csv",
+        &["csv-not-a-technique.csv:3:1: `PowerShell` is not a technique ID"],
+        true,
+    ),
+    (
+        "profile/csv-unclosed-quote.csv",
+        &["csv-unclosed-quote.csv:2:1: a quote that is not closed on its line"],
+        true,
+    ),
+    (
+        "profile/csv-unknown-only.csv",
+        &[
+            "no technique of enterprise ATT&CK",
+            "csv-unknown-only.csv:2:1: `T9999` is not a technique",
+        ],
+        true,
+    ),
+    (
+        "profile/ctid-defence-only.json",
+        &[
+            "no threat row: 1 row describes what defences do",
+            "import it under a capability's `import:`",
+        ],
+        false,
+    ),
+    (
+        "profile/ctid-not-a-mapping.json",
+        &["not a CTID Mappings Explorer file (no `mapping_objects`)"],
+        false,
+    ),
+    (
+        "profile/dettect-alias-bomb.yaml",
+        &["aliases expand the document to more than 1000000 extra nodes"],
+        true,
+    ),
+    (
+        "profile/dettect-no-enabled-group.yaml",
+        &["no enabled group (1 group disabled)"],
+        false,
+    ),
+    (
+        "profile/dettect-technique-administration.yaml",
+        &["a DeTT&CT technique administration file: coverage, not a threat profile"],
+        false,
+    ),
+    (
+        "profile/dettect-truncated.yaml",
+        &["dettect-truncated.yaml:10:1: invalid YAML"],
+        true,
+    ),
+    (
+        "profile/navigator-deep-nesting.json",
+        &["not a Navigator layer"],
+        true,
+    ),
+    (
+        "profile/navigator-gradient-flat.json",
+        &[
+            "navigator-gradient-flat.json:2:17: T1059.001: score 80 cannot be normalised by the gradient [5, 5]",
+        ],
+        true,
+    ),
+    (
+        "profile/navigator-no-techniques.json",
+        &["not a Navigator layer (no `techniques`)"],
+        false,
+    ),
+    (
+        "profile/navigator-score-not-a-number.json",
+        &[
+            "navigator-score-not-a-number.json:2:60: technique 2: invalid type: string \"high\", expected f64",
+        ],
+        true,
+    ),
+    (
+        "profile/navigator-truncated.json",
+        &["navigator-truncated.json:2:41: not valid JSON: EOF while parsing a string"],
+        true,
+    ),
+    (
+        "profile/navigator-two-layers.json",
+        &["2 layers in one file: a profile is one layer"],
+        false,
+    ),
+    // --- end lane profiles
 ];
 
 fn bad_dir() -> PathBuf {
@@ -466,6 +582,34 @@ fn read_as(env: &Env, reader: &str, input: &Path, outputs: &Outputs, args: &[&st
         "assessment" => {
             cmd.arg("--attack").arg(&mini).arg("report").arg(input);
             cmd.arg("-o").arg(out.join("report"));
+        }
+        // lane profiles: a temp inventory (outside `outputs`) names the file as its one threat
+        // profile, the format from the file name's prefix (else auto).
+        "profile" => {
+            let name = input
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let format = ["navigator", "dettect", "ctid", "csv"]
+                .into_iter()
+                .find(|f| name.starts_with(&format!("{f}-")))
+                .unwrap_or("auto");
+            let dir = tempfile::tempdir().expect("temp dir");
+            let inventory = dir.path().join("inventory.yaml");
+            let path = serde_json::to_string(&input.display().to_string()).expect("a string");
+            std::fs::write(
+                &inventory,
+                format!(
+                    "covmap: 1\nscope:\n  threats:\n    profiles:\n      - {{path: {path}, format: {format}}}\ncapabilities:\n  - id: edr\n    coverage:\n      - {{techniques: T1059.001, function: detect, level: partial}}\n"
+                ),
+            )
+            .expect("write the inventory");
+            cmd.arg("--attack").arg(&mini).arg("assess").arg(&inventory);
+            cmd.arg("-o").arg(out.join("report"));
+            cmd.args(args);
+            let result = run(cmd);
+            drop(dir);
+            return result;
         }
         format => {
             cmd.arg("--attack")
@@ -594,7 +738,7 @@ fn a_byte_order_mark_and_crlf_line_ends_are_accepted() {
         }
         read += 1;
     }
-    assert_eq!(read, 10);
+    assert_eq!(read, 11);
 }
 
 #[test]
@@ -614,18 +758,18 @@ fn a_directory_a_missing_file_and_a_200_mb_file_are_refused() {
         for (input, says) in [
             (
                 &empty_dir,
-                if matches!(*reader, "bundle" | "inventory" | "assessment") {
-                    "directory"
-                } else {
-                    "the folder holds no file to import"
+                match *reader {
+                    "bundle" | "inventory" | "assessment" => "directory",
+                    "profile" => "is a folder, not a file",
+                    _ => "the folder holds no file to import",
                 },
             ),
             (
                 &missing,
-                if matches!(*reader, "bundle" | "inventory" | "assessment") {
-                    "cannot read"
-                } else {
-                    "no such file or folder"
+                match *reader {
+                    "bundle" | "inventory" | "assessment" => "cannot read",
+                    "profile" => "cannot read: No such file or directory",
+                    _ => "no such file or folder",
                 },
             ),
             (

@@ -725,3 +725,34 @@ fn a_closed_stdout_is_still_success_for_other_commands() {
         assert_eq!(code, Some(0), "{args:?}: {stderr}");
     }
 }
+
+/// lane profiles: a threat profile file (`scope.threats.profiles`) is an input too: an output
+/// over it is refused and it is left as it was.
+#[test]
+fn threat_profile_files_are_inputs() {
+    let w = World::new();
+    fs::write(w.path("threat.json"), LAYER).expect("write");
+    fs::write(
+        w.path("profiled.yaml"),
+        "covmap: 1\nscope:\n  threats:\n    profiles:\n      - {path: threat.json, format: navigator}\ncapabilities:\n  - id: edr\n    coverage:\n      - {techniques: T1059.001, function: detect, level: partial}\n",
+    )
+    .expect("write");
+    w.run(&["export", "navigator", "profiled.yaml", "-o", "threat.json"])
+        .fails()
+        .stderr_has(&["is one of the inputs"]);
+    w.run(&[
+        "export",
+        "navigator",
+        "profiled.yaml",
+        "-o",
+        "./threat.json",
+    ])
+    .fails()
+    .stderr_has(&["is one of the inputs"]);
+    assert_eq!(
+        fs::read(w.path("threat.json")).expect("read"),
+        LAYER.as_bytes()
+    );
+    w.run(&["export", "navigator", "profiled.yaml", "-o", "out.json"])
+        .ok_noisy();
+}

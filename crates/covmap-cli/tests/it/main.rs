@@ -29,6 +29,7 @@ mod gaps;
 mod import;
 mod inv;
 mod plan;
+mod profiles;
 mod report;
 mod rollups;
 mod size;

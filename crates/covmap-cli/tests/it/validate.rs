@@ -88,7 +88,7 @@ const fn case(
 }
 
 /// One case per fixture, in file-name order.
-const CASES: [Case; 29] = [
+const CASES: [Case; 31] = [
     // names: DNSMessenger is an alias of S0145 and S0146 in real enterprise 18.1.
     Case {
         real: true,
@@ -232,6 +232,21 @@ const CASES: [Case; 29] = [
         (5, 81),
         "tested",
         "add `evidence:`",
+    ),
+    // lane profiles: a threat profile that cannot be read, one read with findings.
+    case(
+        "threat-profile-failed.yaml",
+        true,
+        (6, 9),
+        "{",
+        "paths are relative to the inventory file",
+    ),
+    case(
+        "threat-profile-findings.yaml",
+        false,
+        (7, 9),
+        "{",
+        "prevalence.csv:4:1: `T9999` is not a technique of enterprise ATT&CK",
     ),
     case(
         "unknown-key.yaml",

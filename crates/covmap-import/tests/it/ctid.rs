@@ -153,8 +153,8 @@ fn real_kev_file_is_refused() {
             finding.message,
             "no row describes a defence: mapping_type `exploitation_technique` (306 rows), \
              `primary_impact` (256 rows) and `secondary_impact` (244 rows) are threat data: how \
-             adversaries exploit known vulnerabilities, not what a defence does; a later covmap \
-             version reads it as a threat profile: not imported as coverage"
+             adversaries exploit known vulnerabilities, not what a defence does; list it as a \
+             threat profile (`scope.threats.profiles`, format ctid): not imported as coverage"
         );
     }
     let outcome = Request::new(ImportFormat::Auto, vec![kev])

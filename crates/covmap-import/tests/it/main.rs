@@ -5,6 +5,7 @@ mod ctid;
 mod dettect;
 mod elastic;
 mod navigator;
+mod profile;
 mod request;
 mod sigma;
 mod splunk;

@@ -792,6 +792,7 @@ pub(super) fn methodology(input: &ReportInput<'_>) -> Markup {
     let headline: Vec<&str> = s.headline.functions.iter().map(|f| f.as_str()).collect();
     let statuses: Vec<&str> = a.include.iter().map(|st| format::status(*st)).collect();
     let threats: Vec<_> = a.scope.threats.all().collect();
+    let profiles = &a.scope.threats.profiles;
     html! {
         section #methodology {
             div.wrap {
@@ -825,12 +826,23 @@ pub(super) fn methodology(input: &ReportInput<'_>) -> Markup {
                     @if let Some(date) = input.date { tr { th { "Report date" } td { (date) } } }
                     tr { th { "Platforms in scope" } td { @if a.scope.platforms.is_empty() { "all of the domain" } @else { (a.scope.platforms.join(", ")) } } }
                     tr { th { "Threats" } td {
-                        @if threats.is_empty() { "none selected" }
+                        @if threats.is_empty() {
+                            @if profiles.is_empty() { "none selected" } @else { "threat profiles only (below)" }
+                        }
                         @for (i, (kind, r)) in threats.iter().enumerate() {
                             @if i > 0 { ", " }
                             (r.name) " (" (r.id) ", " (format::actor_kind(*kind).to_lowercase()) ")"
                         }
                     } }
+                    // lane profiles: each threat profile with its file, format and weight.
+                    @if !profiles.is_empty() {
+                        tr { th { "Threat profiles" } td {
+                            @for (i, p) in profiles.iter().enumerate() {
+                                @if i > 0 { "; " }
+                                (p.name) " (" (p.format.as_str()) " file " span.mono { (p.path) } ", weight " (p.weight) ", " (p.techniques) " techniques)"
+                            }
+                        } }
+                    }
                 }
                 h3 { "Inventory files" }
                 table.data #files {

@@ -553,6 +553,44 @@ fn html_methodology_names_parameters_and_sources() {
     assert!(params.contains("low below 0.3; medium from 0.3; high from 0.7"));
 }
 
+/// lane profiles: threat profiles are listed in the methodology's sources, names and paths
+/// escaped; without profiles the row is absent.
+#[test]
+fn html_methodology_lists_threat_profiles_escaped() {
+    use covmap_assess::inventory::ProfileFormat;
+    use covmap_assess::score::ProfileInfo;
+    let full = common::full();
+    let html = default_page(full);
+    assert!(!html.contains("Threat profiles"));
+    let mut assessment = full.assessment.clone();
+    assessment.scope.threats.profiles = vec![ProfileInfo {
+        name: "<script>alert(1)</script>".to_string(),
+        path: "cti/\"kev\".json".to_string(),
+        format: ProfileFormat::Ctid,
+        weight: 2.5,
+        techniques: 131,
+    }];
+    let owned = Owned {
+        assessment,
+        gaps: full.gaps.clone(),
+        threats: full.threats.clone(),
+        comparison: full.comparison.clone(),
+    };
+    let html = default_page(&owned);
+    let sources = between(&html, r#"id="sources""#, "</table>");
+    assert!(sources.contains("Threat profiles"), "{sources}");
+    assert!(
+        sources.contains("&lt;script&gt;alert(1)&lt;/script&gt; (ctid file "),
+        "{sources}"
+    );
+    assert!(sources.contains("cti/&quot;kev&quot;.json"), "{sources}");
+    assert!(
+        sources.contains(", weight 2.5, 131 techniques)"),
+        "{sources}"
+    );
+    assert!(!html.contains("<script>alert(1)"));
+}
+
 #[test]
 fn html_is_deterministic() {
     for (name, owned) in inputs() {
