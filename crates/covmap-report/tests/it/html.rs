@@ -575,6 +575,7 @@ fn html_methodology_lists_threat_profiles_escaped() {
         gaps: full.gaps.clone(),
         threats: full.threats.clone(),
         comparison: full.comparison.clone(),
+        plan: full.plan.clone(),
     };
     let html = default_page(&owned);
     let sources = between(&html, r#"id="sources""#, "</table>");
