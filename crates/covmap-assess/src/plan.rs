@@ -359,7 +359,7 @@ pub fn plan(
         weights: engine
             .nodes
             .iter()
-            .map(|node| f64::from(node.weight(has_threats)))
+            .map(|node| node.weight(has_threats))
             .collect(),
         scratch: Vec::new(),
         arena: Vec::new(),

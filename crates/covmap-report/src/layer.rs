@@ -720,9 +720,9 @@ struct ThreatEntry<'a> {
     show_subtechniques: bool,
 }
 
-/// A leaf's threat weight as a number (`f64::from` keeps working once weights are `f64`).
+/// A leaf's threat weight.
 fn threat_weight(t: &TechniqueResult) -> f64 {
-    f64::from(t.weight)
+    t.weight
 }
 
 /// Whether the threat layer scores a technique: a leaf in scope used by a selected threat.
