@@ -110,7 +110,10 @@ fn the_built_in_release_is_18_1_for_three_domains() {
         assert_eq!(attack.version(), Some(RELEASE));
     }
     // The three domains stay well within the 6 MB.
-    let total: usize = builtin::all().iter().map(builtin::Builtin::compressed_size).sum();
+    let total: usize = builtin::all()
+        .iter()
+        .map(builtin::Builtin::compressed_size)
+        .sum();
     assert!(total <= 6_000_000, "{total} bytes built in");
 }
 
