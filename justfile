@@ -45,6 +45,12 @@ demo:
     cargo run --release -- attack diff ../shared/data/attack/enterprise-attack-15.1.json ../shared/data/attack/enterprise-attack-18.1.json
     cargo run --release -- --attack ../shared/data/attack/enterprise-attack-18.1.json assess examples/01-midsize-company/inventory.yaml -o report
 
+# Remake the ATT&CK release built into covmap from the official bundles in DIR (enterprise-,
+# mobile- and ics-attack-RELEASE.json; RELEASE defaults to the newest DIR holds for all three).
+# Needs the `zstd` command. See crates/covmap-core/builtin/README.md.
+builtin-attack DIR="../shared/data/attack" RELEASE="":
+    cargo run -p covmap-core --example builtin-attack -- {{DIR}} {{RELEASE}}
+
 # Issue 4's speed target: `assess -o` (all outputs but PNG) against python's json.load.
 bench-report:
     bash bench/report.sh

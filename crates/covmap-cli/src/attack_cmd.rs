@@ -22,7 +22,7 @@ pub(crate) fn run(command: AttackCommand, source: &SourceArgs) -> Result<()> {
                 );
             }
             let dir = bundle::bundle_dir(source)?;
-            let path = crate::fetch::fetch(&dir, source.domain_name(), release.as_deref(), false)?;
+            let path = crate::fetch::fetch(&dir, source.domain_name(), release.as_deref())?;
             output::text(&format!("{}\n", path.display()))
         }
         AttackCommand::Diff { old, new, format } => {
@@ -38,9 +38,9 @@ pub(crate) fn run(command: AttackCommand, source: &SourceArgs) -> Result<()> {
             print_diff(&covmap_core::diff::diff(&old, &new), format)
         }
         AttackCommand::Info { format } => {
-            let path = bundle::locate(source)?;
-            let attack = bundle::load_path(&path, source)?;
-            info(&attack, &path.display().to_string(), format)
+            let from = bundle::locate(source)?;
+            let attack = bundle::load_source(&from, source)?;
+            info(&attack, &from, format)
         }
         AttackCommand::Techniques {
             tactic,
@@ -167,7 +167,8 @@ fn line(meta: &Meta) -> String {
     format!("{} {}", meta.id(), meta.name)
 }
 
-fn info(attack: &Attack, source: &str, format: Format) -> Result<()> {
+fn info(attack: &Attack, from: &bundle::Source, format: Format) -> Result<()> {
+    let source = from.describe();
     let counts = attack.counts();
     let tactic_order: Vec<Value> = attack
         .tactics()
@@ -180,6 +181,7 @@ fn info(attack: &Attack, source: &str, format: Format) -> Result<()> {
         "spec_version": attack.spec_version(),
         "attack_spec_version": attack.attack_spec_version(),
         "source": source,
+        "source_kind": from.kind(),
         "tactics": counts.tactics,
         "techniques": counts.techniques,
         "subtechniques": counts.subtechniques,
@@ -228,7 +230,7 @@ fn info(attack: &Attack, source: &str, format: Format) -> Result<()> {
     };
     card.one("domain", attack.domain());
     card.one("STIX", attack.spec_version());
-    card.one("source", source);
+    card.one("source", from.label());
     for key in [
         "tactics",
         "techniques",

@@ -21,18 +21,20 @@ pub(crate) struct Cli {
 /// Where the ATT&CK bundle comes from; shared by every command.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct SourceArgs {
-    /// ATT&CK STIX bundle to use (JSON). Default: the newest cached bundle of --domain,
-    /// downloaded on first use.
+    /// ATT&CK STIX bundle to use (JSON). Default: the newest bundle of --domain downloaded
+    /// with `covmap attack fetch`, else the release built into covmap.
     #[arg(long, global = true, env = "COVMAP_ATTACK", value_name = "PATH")]
     pub(crate) attack: Option<PathBuf>,
     /// ATT&CK domain when no --attack file is given [default: the inventory's `attack.domain`,
     /// else enterprise].
     #[arg(long, global = true, value_enum)]
     pub(crate) domain: Option<Domain>,
-    /// ATT&CK release to use from the cache when no --attack file is given (e.g. 18.1).
+    /// ATT&CK release to use when no --attack file is given (e.g. 18.1): a downloaded one, or
+    /// the one built into covmap.
     #[arg(long, global = true, value_name = "VERSION")]
     pub(crate) attack_version: Option<String>,
-    /// Never download; fail with instructions when no bundle is available locally.
+    /// Never download: `covmap attack fetch` is refused. (Other commands never download;
+    /// without a bundle they use the release built into covmap.)
     #[arg(long, global = true, env = "COVMAP_OFFLINE", value_parser = clap::builder::FalseyValueParser::new())]
     pub(crate) offline: bool,
     /// Directory for downloaded bundles and parsed-model caches

@@ -99,28 +99,17 @@ pub(crate) fn bundle_url(domain: &str, version: Option<&str>) -> String {
 }
 
 /// Downloads a bundle into `dir` as `<domain>-attack-<version>.json`, checks that it parses and
-/// is of the right domain and release, and returns its path. `implicit` says the user did not
-/// ask for the download, so the message explains why it happens.
+/// is of the right domain and release, and returns its path. Only `covmap attack fetch` calls
+/// it: nothing downloads unless asked (without a bundle, commands use the built-in release).
 ///
 /// The download is bounded (connect and read timeouts, an overall deadline, a minimum progress
 /// and a cap on the bytes after decompression) and kept in memory until it has been checked:
 /// nothing is on disk while it runs, so an error, Ctrl-C or a kill leaves no partial file. The
 /// checked bundle is then written atomically (on Linux through an unnamed file).
-pub(crate) fn fetch(
-    dir: &Path,
-    domain: &str,
-    version: Option<&str>,
-    implicit: bool,
-) -> Result<PathBuf> {
+pub(crate) fn fetch(dir: &Path, domain: &str, version: Option<&str>) -> Result<PathBuf> {
     let url = bundle_url(domain, version);
     let what = version.map_or_else(|| "newest".to_string(), str::to_string);
     let limits = Limits::from_env()?;
-    if implicit {
-        crate::note!(
-            "covmap: no ATT&CK {domain} bundle in {}; downloading the {what} one (use --offline to forbid this)",
-            dir.display()
-        );
-    }
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create the bundle cache {}", dir.display()))?;
     let bytes = download(&url, &what, domain, limits)?;

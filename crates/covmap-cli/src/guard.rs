@@ -33,6 +33,14 @@ impl Inputs {
         self
     }
 
+    /// Adds a file the command may read: the ATT&CK bundle, which the built-in release has none of.
+    pub(crate) fn maybe_file(&mut self, path: Option<&Path>) -> &mut Inputs {
+        if let Some(path) = path {
+            self.file(path);
+        }
+        self
+    }
+
     /// Adds files the command reads.
     pub(crate) fn files<'a>(
         &mut self,
@@ -71,7 +79,7 @@ impl Inputs {
         for profile in &loaded.parsed.inventory.scope.threats.profiles {
             self.file(&profile.path);
         }
-        self.file(&loaded.bundle);
+        self.maybe_file(loaded.bundle.as_deref());
         self
     }
 }

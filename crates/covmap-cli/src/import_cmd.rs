@@ -45,12 +45,15 @@ pub(crate) fn run(args: &ImportArgs, source: &SourceArgs) -> Result<ExitCode> {
             .transpose()
             .map_err(|e| anyhow::anyhow!("--level-rule: {e}"))?,
     };
-    let bundle_path = bundle::locate(source)?;
+    let bundle_source = bundle::locate(source)?;
     let target = match output_path {
-        Some(output) => Some(guard::output_file(output, inputs.file(&bundle_path))?),
+        Some(output) => Some(guard::output_file(
+            output,
+            inputs.maybe_file(bundle_source.path()),
+        )?),
         None => None,
     };
-    let attack = bundle::load_path(&bundle_path, source)?;
+    let attack = bundle::load_source(&bundle_source, source)?;
     let outcome = request.run(&attack).map_err(|e| {
         anyhow::anyhow!("{e}\n  hint: `covmap import --help` lists what each format takes")
     })?;

@@ -23,8 +23,9 @@ pub(crate) struct Loaded {
     pub(crate) parsed: Parsed,
     /// The files as read, for rendering findings.
     pub(crate) sources: Vec<SourceFile>,
-    /// The bundle file loaded (an input that no output may replace).
-    pub(crate) bundle: PathBuf,
+    /// The bundle file loaded (an input that no output may replace); none for the built-in
+    /// release.
+    pub(crate) bundle: Option<PathBuf>,
     /// One line per threat profile read (what it weights, what its format's rules left out).
     pub(crate) profile_summaries: Vec<String>,
 }
@@ -71,10 +72,7 @@ fn source_for(sources: &[SourceFile], args: &SourceArgs) -> SourceArgs {
     }
     if args.attack_version.is_none()
         && let Some(version) = declared.version
-        && let Ok(dir) = bundle::bundle_dir(&args)
-        && stored_bundles(&dir, args.domain_name())
-            .iter()
-            .any(|b| b.version == version)
+        && bundle::available(&args, &version)
     {
         args.attack_version = Some(version);
     }
@@ -175,11 +173,11 @@ pub(crate) fn load_unchecked(paths: &[PathBuf], args: &SourceArgs) -> Result<Loa
     })
 }
 
-/// The bundle's path and the bundle.
-fn load_bundle(args: &SourceArgs) -> Result<(PathBuf, Attack)> {
-    let path = bundle::locate(args)?;
-    let attack = bundle::load_path(&path, args)?;
-    Ok((path, attack))
+/// The bundle's path (none for the built-in release) and the bundle.
+fn load_bundle(args: &SourceArgs) -> Result<(Option<PathBuf>, Attack)> {
+    let source = bundle::locate(args)?;
+    let attack = bundle::load_source(&source, args)?;
+    Ok((source.path().map(std::path::Path::to_path_buf), attack))
 }
 
 /// Prints findings to stderr.

@@ -194,12 +194,17 @@ pub(crate) fn run_report(
                 _ => Some(crate::cli::Domain::Enterprise),
             };
         }
-        if source.attack_version.is_none() {
-            source.attack_version.clone_from(&assessment.attack.version);
+        // The release it was assessed against, when it is at hand; otherwise the default
+        // (the warning below says so), as nothing downloads unless asked.
+        if source.attack_version.is_none()
+            && let Some(version) = &assessment.attack.version
+            && bundle::available(&source, version)
+        {
+            source.attack_version = Some(version.clone());
         }
     }
-    let bundle_path = bundle::locate(&source)?;
-    let attack = bundle::load_path(&bundle_path, &source)?;
+    let bundle_source = bundle::locate(&source)?;
+    let attack = bundle::load_source(&bundle_source, &source)?;
     if attack.domain_short() != assessment.attack.domain
         || attack.version() != assessment.attack.version.as_deref()
     {
@@ -223,7 +228,7 @@ pub(crate) fn run_report(
         None,
         None,
         args,
-        Inputs::new().file(path).file(&bundle_path),
+        Inputs::new().file(path).maybe_file(bundle_source.path()),
         false,
     )
 }

@@ -213,6 +213,13 @@ impl Attack {
         crate::stix::parse_bundle(bytes, path).map(Attack::from_data)
     }
 
+    /// Whether two loads hold the same parsed model: every object with every field kept, every
+    /// relationship and warning, in the same order (the indexes and the graph are built from
+    /// it). The test that the built-in release answers as the bundle it came from rests on it.
+    pub fn same_model_as(&self, other: &Attack) -> bool {
+        self.data == other.data
+    }
+
     pub(crate) fn data(&self) -> &AttackData {
         &self.data
     }

@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::attack::Attack;
+use crate::builtin::Builtin;
 use crate::data::AttackData;
 use crate::error::LoadError;
 
@@ -219,20 +220,62 @@ pub fn load_cached(path: &Path, cache_dir: &Path) -> Result<(Attack, CacheStatus
     }
     let attack = Attack::from_slice(&bytes, path)?;
     drop(bytes);
-    let status = match (
-        write_cache(cache_dir, &cache_file, &header, attack.data()),
+    let status = store(cache_dir, &cache_file, &header, &attack, damaged);
+    if matches!(status, CacheStatus::Stored | CacheStatus::Rebuilt(_)) {
+        record_stamp(unrecorded);
+    }
+    Ok((attack, status))
+}
+
+/// Loads a built-in bundle through the model cache in `cache_dir`: a hit skips decoding and
+/// parsing. Its cache file has a key of its own (the bundle's hash under a prefix no file's key
+/// has), so a built-in model and a file's never share a cache file.
+pub fn load_cached_builtin(
+    builtin: &Builtin,
+    cache_dir: &Path,
+) -> Result<(Attack, CacheStatus), LoadError> {
+    let file_name = format!("built-in:{}", builtin.file_name());
+    let mut key = Xxh3::new();
+    key.update(b"covmap built-in\0");
+    key.update(&builtin.hash().to_le_bytes());
+    key.update(file_name.as_bytes());
+    let header = Header {
+        format: FORMAT,
+        crate_version: env!("CARGO_PKG_VERSION").to_string(),
+        size: builtin.size(),
+        hash: key.digest128(),
+        file_name,
+    };
+    let cache_file = cache_dir.join(format!("{:032x}.model", header.hash));
+    let damaged = match read_cache(&cache_file, &header) {
+        Cached::Hit(data) => return Ok((Attack::from_data(*data), CacheStatus::Hit)),
+        Cached::Miss => None,
+        Cached::Damaged(why) => Some(format!("{} is damaged: {why}", cache_file.display())),
+    };
+    let attack = builtin.load()?;
+    let status = store(cache_dir, &cache_file, &header, &attack, damaged);
+    Ok((attack, status))
+}
+
+/// Writes a freshly parsed model to the cache and says how that went; `damaged` is why the
+/// file there was unusable, if it was.
+fn store(
+    cache_dir: &Path,
+    cache_file: &Path,
+    header: &Header,
+    attack: &Attack,
+    damaged: Option<String>,
+) -> CacheStatus {
+    match (
+        write_cache(cache_dir, cache_file, header, attack.data()),
         damaged,
     ) {
-        (Ok(()), damaged) => {
-            record_stamp(unrecorded);
-            damaged.map_or(CacheStatus::Stored, CacheStatus::Rebuilt)
-        }
+        (Ok(()), damaged) => damaged.map_or(CacheStatus::Stored, CacheStatus::Rebuilt),
         (Err(err), None) => CacheStatus::NotStored(format!("{}: {err}", cache_file.display())),
         (Err(err), Some(damaged)) => {
             CacheStatus::NotStored(format!("{damaged}, and it cannot be written again: {err}"))
         }
-    };
-    Ok((attack, status))
+    }
 }
 
 /// What identifies a file's content without reading it (Unix; elsewhere every load hashes).

@@ -47,6 +47,17 @@ pub enum LoadError {
         /// The file that failed.
         path: PathBuf,
     },
+    /// The ATT&CK release built into covmap does not decode to the bundle it was made from
+    /// (a build fault, never the user's).
+    #[error(
+        "the built-in ATT&CK bundle {file_name} is damaged: {message}; rebuild covmap (`just builtin-attack` remakes the data), or pass --attack PATH"
+    )]
+    Builtin {
+        /// The built-in bundle's file name (`enterprise-attack-18.1.json`).
+        file_name: String,
+        /// What is wrong.
+        message: String,
+    },
     /// The bundle contradicts itself (duplicate ids, cycles).
     #[error("{}: inconsistent ATT&CK bundle: {message}", path.display())]
     Inconsistent {

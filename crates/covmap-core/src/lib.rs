@@ -36,6 +36,7 @@
 )]
 
 pub mod attack;
+pub mod builtin;
 pub mod cache;
 mod data;
 pub mod diff;
@@ -47,7 +48,7 @@ pub mod store;
 mod text;
 
 pub use attack::{Attack, Counts, Detection, NameMatch, Object, Route, TechniqueUse, Users};
-pub use cache::{CacheStatus, load_cached};
+pub use cache::{CacheStatus, load_cached, load_cached_builtin};
 pub use error::LoadError;
 pub use model::{
     Analytic, AnalyticSource, Asset, AttackObject, Campaign, DataComponent, DataSource,

@@ -629,15 +629,17 @@ fn declared_domain_picks_the_cached_bundle() {
         .ok()
         .json();
     assert_eq!(doc["attack"]["domain"], "ics");
-    // Without the declaration the default domain is enterprise, which is not cached here.
+    // Without the declaration the default domain is enterprise, which is not cached here: the
+    // built-in release is used, and T0819 is told to be an ICS technique.
     let plain = write(
         env.cache(),
         "plain.yaml",
         "covmap: 1\ncapabilities:\n  - id: ot-ids\n    coverage:\n      - {techniques: [T0819], function: detect, level: partial}\n",
     );
-    env.run(&["assess", s(&plain)])
-        .fails()
-        .stderr_has(&["offline, and an ATT&CK enterprise bundle is not in the cache"]);
+    env.run(&["assess", s(&plain)]).fails().stderr_has(&[
+        "using ATT&CK enterprise 18.1, built into covmap",
+        "error[wrong-domain]: `T0819` is an ICS ATT&CK technique",
+    ]);
     // --attack wins over the declaration: then the domain mismatch is an error.
     let out = env.run(&[
         "--attack",

@@ -607,3 +607,26 @@ fn answer(mut stream: TcpStream, routes: &[(String, Reply)], stop: &AtomicBool) 
     let _ = stream.shutdown(Shutdown::Both);
     Some(path)
 }
+
+// ---------------------------------------------------------------------------------------------
+// The ATT&CK release built into covmap.
+
+/// A sealed command on the built-in release of `domain`: the shared real-data cache holds no
+/// downloaded bundle, and its model of the built-in release is made once per test binary (a
+/// decode and a parse), so the tests that use it in parallel do not all make it.
+pub(crate) fn builtin_cmd(domain: &'static str) -> Command {
+    static PRIMED: OnceLock<std::sync::Mutex<Vec<&'static str>>> = OnceLock::new();
+    let primed = PRIMED.get_or_init(Default::default);
+    let mut done = primed
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !done.contains(&domain) {
+        let mut cmd = covmap(real_cache());
+        cmd.args(["--domain", domain, "attack", "info"]);
+        run(cmd).ok_noisy();
+        done.push(domain);
+    }
+    let mut cmd = covmap(real_cache());
+    cmd.args(["--domain", domain]);
+    cmd
+}

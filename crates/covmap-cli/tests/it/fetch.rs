@@ -182,63 +182,31 @@ fn unreachable_server_is_an_error_with_a_hint() {
 }
 
 #[test]
-fn first_use_downloads_the_newest_bundle() {
+fn nothing_downloads_unless_asked() {
+    // Online, with a mirror ready and nothing cached: the built-in release is used (ICS, the
+    // smallest) and no request is made, with or without --attack-version.
     let env = Env::new();
-    let server = mirror(1);
-    let out = run_online(&env, &server, &["attack", "info"]).ok_noisy();
-    assert_eq!(server.finish(), [NEWEST]);
-    out.stderr_has(&[
-        "no ATT&CK enterprise bundle in",
-        "downloading the newest one",
-        "--offline",
-        "downloading http://127.0.0.1:",
-    ])
-    .stdout_has(&[
-        "Mini ATT&CK 9.9",
-        "techniques             5",
-        &env.bundles()
-            .join("enterprise-attack-9.9.json")
-            .display()
-            .to_string(),
-    ]);
-    assert_eq!(
-        std::fs::read(env.bundles().join("enterprise-attack-9.9.json")).unwrap(),
-        mini_bytes()
-    );
-}
-
-#[test]
-fn first_use_with_attack_version_downloads_that_release() {
-    let env = Env::new();
-    let server = mirror(1);
-    let doc = run_online(
+    let server = mirror(2);
+    run_online(&env, &server, &["--domain", "ics", "attack", "info"])
+        .ok_noisy()
+        .stderr_has(&["covmap: using ATT&CK ics 18.1, built into covmap"])
+        .stdout_has(&["built into covmap (ics-attack-18.1.json)"]);
+    run_online(
         &env,
         &server,
-        &[
-            "--attack-version",
-            "9.9",
-            "attack",
-            "techniques",
-            "--format",
-            "json",
-        ],
+        &["--attack-version", "9.9", "attack", "info"],
     )
-    .ok_noisy()
-    .stderr_has(&["downloading the 9.9 one"])
-    .json();
-    assert_eq!(server.finish(), [V99]);
-    assert_eq!(doc.as_array().map(Vec::len), Some(5));
-}
-
-#[test]
-fn first_use_download_failure_is_an_error() {
-    let env = Env::new();
-    let server = Server::start(Vec::new(), 1);
-    run_online(&env, &server, &["attack", "show", "T1059"])
-        .fails()
-        .stderr_has(&["downloading the newest one", "does not exist (HTTP 404)"]);
-    assert_eq!(server.finish(), [NEWEST]);
-    assert!(env.files().is_empty(), "left behind: {:?}", env.files());
+    .fails()
+    .stderr_has(&[
+        "ATT&CK enterprise 9.9 is not in the cache",
+        "run `covmap attack fetch --domain enterprise --version 9.9`",
+    ]);
+    assert_eq!(server.finish(), Vec::<String>::new());
+    assert!(
+        env.files().iter().all(|f| f.starts_with("models/")),
+        "{:?}",
+        env.files()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ fn json_has_exact_counts() {
         "version": "9.9",
         "spec_version": "2.1",
         "source": fixture("mini-attack-2.1.json").display().to_string(),
+        "source_kind": "file",
         "tactics": 4,
         "techniques": 5,
         "subtechniques": 5,

@@ -3,30 +3,100 @@
 use crate::common::{Env, fixture, run};
 
 #[test]
-fn offline_with_an_empty_cache_says_what_to_do() {
+fn offline_with_an_empty_cache_uses_the_built_in_release() {
+    // ICS: the smallest domain keeps this test fast; enterprise is in `builtin`.
     let env = Env::new();
     for args in [
-        &["attack", "info"][..],
-        &["attack", "techniques", "--format", "json"],
-        &["attack", "show", "T1059"],
-        &["attack", "group", "APT29"],
+        &["--domain", "ics", "attack", "info"][..],
+        &[
+            "--domain",
+            "ics",
+            "attack",
+            "techniques",
+            "--format",
+            "json",
+        ],
+        &["--domain", "ics", "attack", "show", "T0819"],
+        &["--domain", "ics", "attack", "group", "G0034"],
     ] {
-        env.run(args).fails().stderr_has(&[
-            "offline, and an ATT&CK enterprise bundle is not in the cache",
+        let out = env.run(args).ok_noisy();
+        // Once per run, naming the release, where nothing was found and what gets a newer one.
+        assert_eq!(
+            out.stderr
+                .matches("covmap: using ATT&CK ics 18.1, built into covmap")
+                .count(),
+            1,
+            "{}",
+            out.stderr
+        );
+        out.stderr_has(&[
             &env.bundles().display().to_string(),
-            "run `covmap attack fetch --domain enterprise`",
-            "--attack PATH",
-            "COVMAP_ATTACK",
+            "`covmap attack fetch --domain ics` gets the newest release",
         ]);
     }
     // --offline on the command line works like COVMAP_OFFLINE.
     let mut cmd = env.cmd();
-    cmd.env_remove("COVMAP_OFFLINE")
-        .args(["--offline", "attack", "info"]);
-    run(cmd)
-        .fails()
-        .stderr_has(&["offline", "covmap attack fetch"]);
-    assert!(env.files().is_empty(), "{:?}", env.files());
+    cmd.env_remove("COVMAP_OFFLINE").args([
+        "--offline",
+        "--domain",
+        "ics",
+        "attack",
+        "info",
+        "--format",
+        "json",
+    ]);
+    let doc = run(cmd).ok_noisy().json();
+    assert_eq!(doc["source_kind"], "built-in");
+    assert_eq!(doc["source"], "built-in:ics-attack-18.1.json");
+    assert_eq!(doc["version"], "18.1");
+    // The built-in model is cached, and nothing else is written.
+    let files = env.files();
+    assert!(
+        !files.is_empty() && files.iter().all(|f| f.starts_with("models/")),
+        "{files:?}"
+    );
+    // --no-cache decodes it again and writes nothing.
+    let fresh = Env::new();
+    fresh
+        .run(&["--no-cache", "--domain", "ics", "attack", "info"])
+        .ok_noisy()
+        .stdout_has(&["built into covmap (ics-attack-18.1.json)"]);
+    assert!(fresh.files().is_empty(), "{:?}", fresh.files());
+}
+
+#[test]
+fn attack_info_names_the_source_kind() {
+    let env = Env::new();
+    let stored = env.store("mini-attack-2.1.json", "enterprise-attack-9.9.json");
+    let cached = env.run(&["attack", "info", "--format", "json"]).ok().json();
+    assert_eq!(cached["source_kind"], "cache");
+    assert_eq!(cached["source"], stored.display().to_string());
+    env.run(&["attack", "info"])
+        .ok()
+        .stdout_has(&[&format!("{} (cache)", stored.display())]);
+    let file = env
+        .fx(
+            "mini-attack-9.8.json",
+            &["attack", "info", "--format", "json"],
+        )
+        .ok()
+        .json();
+    assert_eq!(file["source_kind"], "file");
+    // A downloaded bundle, even older than the built-in release, comes first (the issue's
+    // order); asking for the built-in release by version gets it.
+    let built_in = env
+        .run(&[
+            "--domain",
+            "ics",
+            "--attack-version",
+            "18.1",
+            "attack",
+            "info",
+            "--format",
+            "csv",
+        ])
+        .ok_noisy();
+    built_in.stdout_has(&["source_kind,built-in", "version,18.1"]);
 }
 
 #[test]
@@ -37,15 +107,18 @@ fn offline_with_a_missing_version_names_it() {
         .fails()
         .stderr_has(&[
             "ATT&CK enterprise 9.7 is not in the cache",
-            "covmap attack fetch --domain enterprise --version 9.7",
+            "the release built into covmap is 18.1",
+            "covmap attack fetch --domain enterprise --version 9.7` on a machine with network access",
             "--attack",
         ]);
-    env.run(&["--domain", "mobile", "attack", "info"])
-        .fails()
-        .stderr_has(&[
-            "ATT&CK mobile bundle",
-            "covmap attack fetch --domain mobile",
-        ]);
+    // A version neither cached nor built in is an error online too: nothing downloads
+    // unless asked.
+    let mut cmd = env.cmd();
+    cmd.env("COVMAP_OFFLINE", "0")
+        .args(["--attack-version", "9.7", "attack", "info"]);
+    let out = run(cmd).fails();
+    assert!(!out.stderr.contains("network access"), "{}", out.stderr);
+    out.stderr_has(&["run `covmap attack fetch --domain enterprise --version 9.7`,"]);
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod common;
 
 mod bad_input;
 mod bad_suite;
+mod builtin;
 mod diff;
 mod fetch;
 mod files;

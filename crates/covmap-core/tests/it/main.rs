@@ -1,5 +1,6 @@
 //! Integration tests of covmap-core: synthetic fixtures and the real bundles in `../shared`.
 
+mod builtin;
 mod common;
 mod fixtures;
 mod names;
