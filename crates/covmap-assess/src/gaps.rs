@@ -9,7 +9,9 @@ use covmap_core::{Attack, Kind, ObjectRef};
 use serde::{Deserialize, Serialize};
 
 use crate::params::CoverageLevel;
-use crate::score::{ActorKind, Assessment, FunctionTotals, NamedRef, TechniqueResult, round6};
+use crate::score::{
+    ActorKind, Assessment, FunctionTotals, NamedRef, ProfileUseRef, TechniqueResult, round6,
+};
 use crate::threats::leaf_routes;
 
 // Roll-ups (issue 17 §3, lane rollups): gaps grouped by mitigation, data component or tactic.
@@ -101,6 +103,9 @@ pub struct Gap {
     pub data_components: Vec<NamedRef>,
     /// `x_mitre_data_sources` (older bundles).
     pub data_sources: Vec<String>,
+    /// Threat profiles that use it (part of `weight` like `threats`); absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub threat_profiles: Vec<ProfileUseRef>,
     /// Selected threats that use it.
     pub threats: Vec<ThreatRef>,
 }
@@ -245,6 +250,7 @@ fn gap(attack: &Attack, t: &TechniqueResult, rank: usize, users: Option<&Vec<Thr
         gap_priority: round6(t.gap_priority),
         direct_threats: t.direct_threats,
         prevalence: t.prevalence,
+        threat_profiles: t.threat_profiles.clone(),
         capabilities,
         parent_level_only: t.parent_level_only.clone(),
         notes,

@@ -570,6 +570,17 @@ pub struct Contribution {
     pub entries: Vec<Arc<str>>,
 }
 
+/// A threat profile that uses a technique.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileUseRef {
+    /// The profile's name.
+    pub name: String,
+    /// Its use of the technique, in (0, 1] (before the profile's weight).
+    pub value: f64,
+    /// Whether the use is the profile's own rather than only through software.
+    pub direct: bool,
+}
+
 /// One technique: a leaf or a parent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TechniqueResult {
@@ -612,6 +623,10 @@ pub struct TechniqueResult {
     /// sub-techniques), whatever the selection. 0 in format 1 and 2 documents.
     #[serde(default)]
     pub prevalence: u32,
+    /// Threat profiles (`scope.threats.profiles`) that use it, by name, with their use: they
+    /// are part of `weight` like the ATT&CK threats. Absent when none does.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub threat_profiles: Vec<ProfileUseRef>,
     /// `weight x (1 - score)` in scope, 0 out of scope.
     pub gap_priority: f64,
     /// Leaves only: the capabilities that apply, by function then id. Parents list none: see

@@ -266,7 +266,12 @@ fn gap_rows(list: &[covmap_assess::gaps::Gap], full: bool) -> Vec<Vec<String>> {
                 ids(&g.mitigations),
                 g.threats
                     .iter()
-                    .map(|t| t.id.as_str())
+                    .map(|t| t.id.clone())
+                    .chain(
+                        g.threat_profiles
+                            .iter()
+                            .map(|p| format!("profile {}", p.name)),
+                    )
                     .collect::<Vec<_>>()
                     .join(", "),
                 g.notes.join("; "),

@@ -278,7 +278,13 @@ pub(crate) fn gaps<'a>(assessment: &'a Assessment, gaps: &'a [Gap]) -> Table<'a>
         &GAP_COLUMNS,
         gaps.iter().map(|g| {
             let threats = |show: fn(&str, &str) -> String| {
-                let list: Vec<String> = g.threats.iter().map(|t| show(&t.id, &t.name)).collect();
+                // Threat profiles weight the gap like ATT&CK threats: they are named too.
+                let list: Vec<String> = g
+                    .threats
+                    .iter()
+                    .map(|t| show(&t.id, &t.name))
+                    .chain(g.threat_profiles.iter().map(|p| show("profile", &p.name)))
+                    .collect();
                 Cell::text(list.join("; "))
             };
             [

@@ -21,8 +21,8 @@ use covmap_core::{Attack, ObjectRef, Technique};
 use super::{
     ActorKind, AssessOptions, Assessment, AttackInfo, CapabilitySummary, Contribution, Counts,
     ExclusionInfo, FORMAT_VERSION, FileInfo, FunctionResults, FunctionTotals, LevelCounts,
-    NO_PLATFORM_IN_SCOPE, NO_SUBTECHNIQUE_IN_SCOPE, NamedRef, ScopeInfo, TacticResult,
-    TechniqueResult, ThreatSelection, at, round6,
+    NO_PLATFORM_IN_SCOPE, NO_SUBTECHNIQUE_IN_SCOPE, NamedRef, ProfileUseRef, ScopeInfo,
+    TacticResult, TechniqueResult, ThreatSelection, at, round6,
 };
 use crate::inventory::{Capability, CoverageEntry, Function, Inventory, Level};
 use crate::params::{Combine, Rollup, ScoringParams};
@@ -592,6 +592,25 @@ impl<'a> Engine<'a> {
             Some(n) => self.nodes[n].children.clone(),
             None => Vec::new(),
         }
+    }
+
+    /// The threat profiles among a node's users, by name, for readers of the weight.
+    fn profile_uses(&self, node: &Node) -> Vec<ProfileUseRef> {
+        let profiles = &self.inventory.scope.threats.profiles;
+        let mut list: Vec<ProfileUseRef> = node
+            .users
+            .iter()
+            .filter_map(|u| match self.threats.get(u.threat) {
+                Some(Actor::Profile(p)) => profiles.get(*p).map(|profile| ProfileUseRef {
+                    name: profile.name.clone(),
+                    value: round6(u.value),
+                    direct: u.direct,
+                }),
+                _ => None,
+            })
+            .collect();
+        list.sort_by(|a, b| a.name.cmp(&b.name));
+        list
     }
 
     /// Counts, per technique, the active ATT&CK groups of the bundle that use it by any route
@@ -1165,6 +1184,7 @@ impl<'a> Engine<'a> {
             weight: round6(weight),
             direct_threats: node.direct_threats(),
             prevalence: node.prevalence,
+            threat_profiles: self.profile_uses(node),
             gap_priority: if node.in_scope {
                 round6(weight * (1.0 - score.score))
             } else {

@@ -84,4 +84,34 @@ fn a_dettect_profile_weights_leaves_with_the_inventorys_software_factor() {
         doc["scope"]["threats"]["profiles"][0]["techniques"],
         json!(36)
     );
+    // The weight is explained: the leaf names the profile and its use (T1059.001: a group's own
+    // technique; T1003.002: only through Mimikatz, at the factor 0.25); a leaf no threat uses
+    // names none.
+    let profiles = |id: &str| {
+        doc["techniques"]
+            .as_array()
+            .expect("techniques")
+            .iter()
+            .find(|t| t["id"] == id)
+            .map(|t| t["threat_profiles"].clone())
+    };
+    assert_eq!(
+        profiles("T1059.001"),
+        Some(json!([{"name": "groups.yaml", "value": 1.0, "direct": true}]))
+    );
+    assert_eq!(
+        profiles("T1003.002"),
+        Some(json!([{"name": "groups.yaml", "value": 0.25, "direct": false}]))
+    );
+    assert_eq!(profiles("T1486"), Some(serde_json::Value::Null));
+    let gaps = real_root(
+        &bundle,
+        &["gaps", &inventory, "--format", "csv", "--top", "3"],
+    )
+    .ok_noisy();
+    assert!(
+        gaps.stdout.contains(",profile groups.yaml,"),
+        "gaps name the profile that weights them:\n{}",
+        gaps.stdout
+    );
 }

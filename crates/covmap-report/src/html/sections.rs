@@ -432,7 +432,7 @@ fn gap_row(a: &Assessment, gap: &Gap, weighted: bool) -> Markup {
             td.small { (tactic_names(a, &gap.tactics)) }
             td { span class=(format!("pill lvl-{}", format::level(gap.level))) { (percent(gap.score)) } }
             @if weighted {
-                td.num title=(gap.threats.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ")) { (covmap_assess::score::weight_label(gap.weight)) }
+                td.num title=(gap.threats.iter().map(|t| t.name.as_str()).chain(gap.threat_profiles.iter().map(|p| p.name.as_str())).collect::<Vec<_>>().join(", ")) { (covmap_assess::score::weight_label(gap.weight)) }
             }
             td.num { (format!("{:.2}", gap.gap_priority)) }
             td.small {
