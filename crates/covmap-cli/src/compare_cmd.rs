@@ -279,7 +279,7 @@ fn check_old(
             .map(|c| c.id.as_str())
             .collect();
         bail!(
-            "--replace: `{old}` is no counted capability of {}{}\n  hint: OLD is the id of a capability the baseline counts: {}",
+            "--replace: `{old}` is not a capability counted in {}{}\n  hint: OLD is the id of a capability the baseline counts: {}",
             files_label(&args.files),
             did_you_mean(old, ids.iter().copied()),
             if ids.is_empty() {
