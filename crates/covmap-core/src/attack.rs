@@ -633,6 +633,10 @@ impl Attack {
             }
         }
         // Aliases (and tactic shortnames) live in the name index, already lowercased.
+        #[expect(
+            clippy::iter_over_hash_type,
+            reason = "each object keeps its minimum rank and the list is sorted: order-free"
+        )]
         for (name, hits) in &self.by_name {
             for (key, _) in hits {
                 if kinds.contains(&key.kind) && self.meta(*key).is_active() {
