@@ -115,11 +115,14 @@ pub enum Code {
     /// A threat profile read with findings: unknown or deprecated IDs left out, revoked ones
     /// remapped, values clamped or rescaled.
     ThreatProfileFindings,
+    /// A platform name ATT&CK has retired (`Azure AD`), read as the platform(s) that replaced
+    /// it in the loaded bundle (`Identity Provider`) (lane help).
+    RenamedPlatform,
 }
 
 impl Code {
     /// Every code, for documentation and uniqueness tests.
-    pub const ALL: [Code; 31] = [
+    pub const ALL: [Code; 32] = [
         Code::UnreadableFile,
         Code::YamlSyntax,
         Code::InvalidValue,
@@ -151,6 +154,7 @@ impl Code {
         Code::UnknownMitigation,
         Code::ThreatProfileFailed,
         Code::ThreatProfileFindings,
+        Code::RenamedPlatform,
     ];
 
     /// The kebab-case name shown as `error[code]`.
@@ -187,6 +191,7 @@ impl Code {
             Code::UnknownMitigation => "unknown-mitigation",
             Code::ThreatProfileFailed => "threat-profile-failed",
             Code::ThreatProfileFindings => "threat-profile-findings",
+            Code::RenamedPlatform => "renamed-platform",
         }
     }
 }

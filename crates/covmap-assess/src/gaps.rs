@@ -35,13 +35,46 @@ pub struct GapOptions {
 #[non_exhaustive]
 pub enum GapsError {
     /// The tactic filter names no tactic of the assessment.
-    #[error("`{query}` is not a tactic of this assessment (known: {})", known.join(", "))]
+    #[error(
+        "`{query}` is not a tactic of this assessment (known: {}){}",
+        known.join(", "),
+        suggestion.as_ref().map_or_else(String::new, |s| format!("\n  hint: did you mean `{s}`?"))
+    )]
     UnknownTactic {
         /// What was asked for.
         query: String,
         /// The tactics' shortnames, in matrix order.
         known: Vec<String>,
+        /// The shortname of the tactic whose shortname, ID or name is closest to `query`,
+        /// when one is close enough to be a typo.
+        suggestion: Option<String>,
     },
+}
+
+/// The tactic (shortname) closest to `query` by shortname, ID or name, ignoring case, spaces
+/// and punctuation (`Defense Evasion`, `defence-evasion`, `TA005`), when close enough to be a
+/// typo.
+pub fn closest_tactic(assessment: &Assessment, query: &str) -> Option<String> {
+    let squash = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let query = squash(query);
+    assessment
+        .tactics
+        .iter()
+        .map(|t| {
+            let similarity = [&t.shortname, &t.id, &t.name]
+                .iter()
+                .map(|s| strsim::jaro_winkler(&query, &squash(s)))
+                .fold(0.0_f64, f64::max);
+            (similarity, &t.shortname)
+        })
+        .filter(|(similarity, _)| *similarity >= 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, shortname)| shortname.clone())
 }
 
 /// A selected threat that uses a gap.
@@ -130,6 +163,7 @@ pub fn gaps(
                         .iter()
                         .map(|t| t.shortname.clone())
                         .collect(),
+                    suggestion: closest_tactic(assessment, query),
                 })?
                 .shortname
                 .as_str(),

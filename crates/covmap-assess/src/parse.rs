@@ -563,6 +563,10 @@ impl<'a> Run<'a> {
                     format!("{what} must be {expected}, found {found}"),
                 );
                 match expected.as_str() {
+                    // `cost: 3600`: a cost has two keys; name them.
+                    "a mapping of keys" | "a mapping" if what == "`cost`" => d.hint(
+                        "a cost has two keys, `annual` (the yearly amount) and `currency` (ISO 4217): `cost: {annual: 3600, currency: EUR}`",
+                    ),
                     "a list" => d.hint("write a list: `[A, B]`, or one `- item` per line"),
                     "a mapping of keys" | "a mapping" => {
                         d.hint("write `key: value` lines, indented under this one")
@@ -582,7 +586,9 @@ impl<'a> Run<'a> {
                     Code::InvalidValue,
                     format!("`{found}` is not a valid value for {what}"),
                 );
-                let d = match closest(found, expected.iter().copied()) {
+                let d = match synonym(found, expected)
+                    .or_else(|| closest(found, expected.iter().copied()))
+                {
                     Some(best) => d.hint(format!("did you mean `{best}`?")),
                     None => d,
                 };
@@ -1843,29 +1849,37 @@ impl<'a> Run<'a> {
                 let mut ok = true;
                 let mut resolved = Vec::with_capacity(list.len());
                 for p in &list {
-                    let Some(name) = self.platform(file, p) else {
+                    let mut names = self.platform(file, p);
+                    if names.is_empty() {
                         ok = false;
                         continue;
-                    };
-                    if !platforms.contains(&name) {
-                        let owner = if capability.is_empty() {
-                            "the capability's".to_string()
-                        } else {
-                            format!("capability `{capability}`'s")
-                        };
-                        let message = format!(
-                            "`{name}` is not one of {owner} platforms ({})",
-                            platforms.join(", ")
-                        );
-                        let diag = file
+                    }
+                    // A name ATT&CK split in two (`Google Workspace`) narrows to the halves
+                    // the capability has, when it has one.
+                    if names.len() > 1 && names.iter().any(|n| platforms.contains(n)) {
+                        names.retain(|n| platforms.contains(n));
+                    }
+                    for name in names {
+                        if !platforms.contains(&name) {
+                            let owner = if capability.is_empty() {
+                                "the capability's".to_string()
+                            } else {
+                                format!("capability `{capability}`'s")
+                            };
+                            let message = format!(
+                                "`{name}` is not one of {owner} platforms ({})",
+                                platforms.join(", ")
+                            );
+                            let diag = file
                             .error(p.node, Code::InvalidValue, message)
                             .hint(format!(
                                 "an entry only narrows the capability's platforms: add `{name}` there, or remove it here"
                             ));
-                        self.push(file, diag);
-                        ok = false;
-                    } else if !resolved.contains(&name) {
-                        resolved.push(name);
+                            self.push(file, diag);
+                            ok = false;
+                        } else if !resolved.contains(&name) {
+                            resolved.push(name);
+                        }
                     }
                 }
                 self.sort_platforms(&mut resolved);
@@ -1915,10 +1929,45 @@ impl<'a> Run<'a> {
     // ATT&CK references
 
     /// Resolves a platform name (any case) to the bundle's spelling, reporting unknown ones.
-    fn platform(&mut self, file: &FileRef<'_>, raw: &Spanned<&str>) -> Option<String> {
+    fn platform(&mut self, file: &FileRef<'_>, raw: &Spanned<&str>) -> Vec<String> {
         let name = raw.value.trim();
         if let Some(p) = self.platforms.iter().find(|p| p.eq_ignore_ascii_case(name)) {
-            return Some(p.clone());
+            return vec![p.clone()];
+        }
+        // A retired name (`Azure AD`) reads as what replaced it, visibly: the scope or the
+        // capability then means what the user meant, and the finding says how to write it.
+        let renamed: Vec<String> = covmap_core::renamed_platform(name)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|new| self.platforms.iter().find(|p| p.as_str() == *new))
+            .cloned()
+            .collect();
+        if !renamed.is_empty() {
+            let list: Vec<String> = renamed.iter().map(|p| format!("`{p}`")).collect();
+            let d = file
+                .warning(
+                    raw.node,
+                    Code::RenamedPlatform,
+                    format!(
+                        "`{name}` is a former ATT&CK platform name; read as {}",
+                        list.join(" and ")
+                    ),
+                )
+                .hint(if list.len() == 1 {
+                    format!(
+                        "ATT&CK renamed it; write {} (the name {} uses)",
+                        list.join(""),
+                        self.bundle_name()
+                    )
+                } else {
+                    format!(
+                        "ATT&CK split it; write {}, or only the one you mean (the names {} uses)",
+                        list.join(" and "),
+                        self.bundle_name()
+                    )
+                });
+            self.push(file, d);
+            return renamed;
         }
         let mut d = file.error(
             raw.node,
@@ -1930,7 +1979,7 @@ impl<'a> Run<'a> {
         }
         let d = d.hint(format!("valid platforms: {}", self.platforms.join(", ")));
         self.push(file, d);
-        None
+        Vec::new()
     }
 
     /// Sorts platform names (bundle spelling) in the order of [`Attack::platforms`].
@@ -1940,8 +1989,7 @@ impl<'a> Run<'a> {
 
     /// Resolves a list of platforms, sorted and without repeats.
     fn platform_list(&mut self, file: &FileRef<'_>, list: &[Spanned<&str>]) -> Vec<String> {
-        let mut resolved: Vec<String> =
-            list.iter().filter_map(|p| self.platform(file, p)).collect();
+        let mut resolved: Vec<String> = list.iter().flat_map(|p| self.platform(file, p)).collect();
         self.sort_platforms(&mut resolved);
         resolved.dedup();
         resolved
@@ -2562,6 +2610,28 @@ fn plural(n: usize, noun: &str) -> String {
     } else {
         format!("{n} {noun}s")
     }
+}
+
+/// The valid value a common other word for it means (`high` -> `significant`), when
+/// `expected` is the list of levels or of confidences: these words are no typos, so
+/// [`closest`] cannot find them. Public for the CLI's `import --level`.
+pub fn synonym(found: &str, expected: &[&'static str]) -> Option<&'static str> {
+    const SYNONYMS: &[(&[&str], &str)] = &[
+        (
+            &["high", "full", "strong", "good", "complete"],
+            "significant",
+        ),
+        (&["medium", "moderate", "some", "partly", "mid"], "partial"),
+        (&["low", "weak", "limited", "basic", "little"], "minimal"),
+        (&["verified", "validated", "proven", "exercised"], "tested"),
+        (&["vendor", "unverified", "assumed"], "claimed"),
+        (&["enabled", "deployed", "set-up", "setup"], "configured"),
+    ];
+    let word = found.trim().to_lowercase();
+    SYNONYMS
+        .iter()
+        .find(|(words, valid)| words.contains(&word.as_str()) && expected.contains(valid))
+        .and_then(|(_, valid)| expected.iter().copied().find(|e| e == valid))
 }
 
 /// The closest of `candidates` to `word`, if close enough to be a typo.

@@ -26,10 +26,16 @@ pub struct ThreatOptions {
 #[non_exhaustive]
 pub enum ThreatsError {
     /// Nothing in the bundle has this ID, name or alias.
-    #[error("`{query}` is not a group, campaign or software of the loaded ATT&CK bundle")]
+    #[error(
+        "`{query}` is not a group, campaign or software of the loaded ATT&CK bundle{}",
+        did_you_mean(suggestions)
+    )]
     UnknownActor {
         /// What was asked for.
         query: String,
+        /// Groups, campaigns and software with a close ID, name or alias (`ID (name)`), best
+        /// first; empty when none is close.
+        suggestions: Vec<String>,
     },
     /// The query names an object that is not a group, campaign or software.
     #[error("`{query}` is a {kind}, not a group, campaign or software")]
@@ -51,6 +57,15 @@ pub enum ThreatsError {
         /// The candidates, `ID name (kind)`, sorted by kind then ID.
         candidates: Vec<String>,
     },
+}
+
+/// `\n  hint: did you mean A, B?`, or nothing when there is no suggestion.
+fn did_you_mean(suggestions: &[String]) -> String {
+    if suggestions.is_empty() {
+        String::new()
+    } else {
+        format!("\n  hint: did you mean {}?", suggestions.join(", "))
+    }
 }
 
 /// How well one actor's techniques are covered.
@@ -265,6 +280,7 @@ pub fn resolve_actor(attack: &Attack, query: &str) -> Result<ObjectRef, ThreatsE
         }),
         NameMatch::None => Err(ThreatsError::UnknownActor {
             query: query.to_string(),
+            suggestions: attack.suggest_among(query, &ACTORS, 3),
         }),
     }
 }

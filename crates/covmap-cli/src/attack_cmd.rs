@@ -15,7 +15,19 @@ use crate::{bundle, output};
 /// Runs one `covmap attack` subcommand.
 pub(crate) fn run(command: AttackCommand, source: &SourceArgs) -> Result<()> {
     match command {
-        AttackCommand::Fetch { release } => {
+        AttackCommand::Fetch { release, attack } => {
+            // clap shares a global's value with every command, so COVMAP_ATTACK reaches here
+            // too: the environment applies to all commands and is no request to refuse.
+            let from_env = |path: &std::path::Path| {
+                std::env::var_os("COVMAP_ATTACK").is_some_and(|v| std::path::Path::new(&v) == path)
+            };
+            if let Some(path) = attack.filter(|p| !from_env(p)) {
+                bail!(
+                    "`covmap attack fetch` takes no --attack: it downloads a bundle, while --attack ({}) names one to use instead\n  hint: drop --attack to download into the cache, or use the file directly: `covmap --attack {} attack info`",
+                    path.display(),
+                    path.display()
+                );
+            }
             if source.offline {
                 bail!(
                     "`covmap attack fetch` downloads from the network, but --offline (or COVMAP_OFFLINE) forbids it"
@@ -86,6 +98,34 @@ fn label(attack: &Attack) -> String {
         attack.domain(),
         attack.version().unwrap_or("(unknown version)")
     )
+}
+
+/// `\n  hint: ...` for an unknown platform: what ATT&CK renamed it to (`Azure AD` is now
+/// `Identity Provider`), else the closest platform when close enough to be a typo; or nothing.
+fn platform_hint(query: &str, platforms: &[String]) -> String {
+    if let Some(new) = covmap_core::renamed_platform(query) {
+        let present: Vec<String> = new
+            .iter()
+            .filter(|n| platforms.iter().any(|p| p == *n))
+            .map(|n| format!("`{n}`"))
+            .collect();
+        if !present.is_empty() {
+            return format!(
+                "\n  hint: ATT&CK renamed `{}`: it is now {}",
+                query.trim(),
+                present.join(" and ")
+            );
+        }
+    }
+    let word = query.trim().to_lowercase();
+    platforms
+        .iter()
+        .map(|p| (strsim::jaro_winkler(&word, &p.to_lowercase()), p))
+        .filter(|(similarity, _)| *similarity >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map_or_else(String::new, |(_, p)| {
+            format!("\n  hint: did you mean `{p}`?")
+        })
 }
 
 /// Finds what the user named among `kinds` (by ID of any kind, or by name or alias), or fails:
@@ -272,9 +312,13 @@ fn techniques(
     if let Some(query) = tactic {
         let Some(tactic) = attack.tactic(query) else {
             let valid: Vec<&str> = attack.tactics().map(|t| t.shortname.as_str()).collect();
+            let close = attack.suggest_among(query, &[Kind::Tactic], 1);
             bail!(
-                "no tactic \"{query}\" in {}\n  hint: valid tactics are {}",
+                "no tactic \"{query}\" in {}{}\n  hint: valid tactics are {}",
                 label(attack),
+                close
+                    .first()
+                    .map_or_else(String::new, |c| format!("\n  hint: did you mean {c}?")),
                 valid.join(", ")
             );
         };
@@ -284,8 +328,9 @@ fn techniques(
         let platforms = attack.platforms();
         let Some(platform) = platforms.iter().find(|p| p.eq_ignore_ascii_case(query)) else {
             bail!(
-                "no platform \"{query}\" in {}\n  hint: valid platforms are {}",
+                "no platform \"{query}\" in {}{}\n  hint: valid platforms are {}",
                 label(attack),
+                platform_hint(query, &platforms),
                 platforms.join(", ")
             );
         };

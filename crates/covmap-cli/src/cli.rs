@@ -4,6 +4,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// The help heading of the options every command takes: listed after a command's own options,
+/// so that `covmap CMD --help` starts with what is particular to CMD.
+const GLOBAL: &str = "Global options";
+
 /// Score how much of MITRE ATT&CK your defences cover.
 #[derive(Debug, Parser)]
 #[command(name = "covmap", version, about, long_about = None)]
@@ -12,7 +16,7 @@ pub(crate) struct Cli {
     pub(crate) source: SourceArgs,
     /// Threads covmap may use: 1 runs every step on one thread; the outputs are the same
     /// bytes either way [default: 2 where a step splits].
-    #[arg(long, global = true, env = "COVMAP_JOBS", value_name = "N")]
+    #[arg(long, global = true, help_heading = GLOBAL, env = "COVMAP_JOBS", value_name = "N")]
     pub(crate) jobs: Option<usize>,
     #[command(subcommand)]
     pub(crate) command: Command,
@@ -23,26 +27,26 @@ pub(crate) struct Cli {
 pub(crate) struct SourceArgs {
     /// ATT&CK STIX bundle to use (JSON). Default: the newest bundle of --domain downloaded
     /// with `covmap attack fetch`, else the release built into covmap.
-    #[arg(long, global = true, env = "COVMAP_ATTACK", value_name = "PATH")]
+    #[arg(long, global = true, help_heading = GLOBAL, env = "COVMAP_ATTACK", value_name = "PATH")]
     pub(crate) attack: Option<PathBuf>,
     /// ATT&CK domain when no --attack file is given [default: the inventory's `attack.domain`,
     /// else enterprise].
-    #[arg(long, global = true, value_enum)]
+    #[arg(long, global = true, help_heading = GLOBAL, value_enum)]
     pub(crate) domain: Option<Domain>,
     /// ATT&CK release to use when no --attack file is given (e.g. 18.1): a downloaded one, or
     /// the one built into covmap.
-    #[arg(long, global = true, value_name = "VERSION")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "VERSION")]
     pub(crate) attack_version: Option<String>,
     /// Never download: `covmap attack fetch` is refused. (Other commands never download;
     /// without a bundle they use the release built into covmap.)
-    #[arg(long, global = true, env = "COVMAP_OFFLINE", value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long, global = true, help_heading = GLOBAL, env = "COVMAP_OFFLINE", value_parser = clap::builder::FalseyValueParser::new())]
     pub(crate) offline: bool,
     /// Directory for downloaded bundles and parsed-model caches
     /// [default: the platform cache directory, e.g. ~/.cache/covmap].
-    #[arg(long, global = true, env = "COVMAP_CACHE_DIR", value_name = "DIR")]
+    #[arg(long, global = true, help_heading = GLOBAL, env = "COVMAP_CACHE_DIR", value_name = "DIR")]
     pub(crate) cache_dir: Option<PathBuf>,
     /// Parse the bundle every time instead of using the parsed-model cache.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub(crate) no_cache: bool,
 }
 
@@ -491,6 +495,11 @@ pub(crate) enum AttackCommand {
         /// Release to fetch (e.g. 18.1); default: the newest.
         #[arg(long = "version", value_name = "VERSION")]
         release: Option<String>,
+        /// Not offered: fetch downloads a bundle, `--attack` names one to use instead. Declared
+        /// (hidden) only so that the global `--attack` is not added to this command; given, it
+        /// is refused with a hint.
+        #[arg(long, hide = true, value_name = "PATH")]
+        attack: Option<PathBuf>,
     },
 }
 

@@ -148,6 +148,17 @@ pub(crate) fn run_compare(
         check_old(old, &inventory, &options, args)?;
         swapped.push((old, (*new).to_string(), resolve(new)?));
     }
+    // An id that names no capability at all is most likely a typo: the result lists it as
+    // "not counted", and stderr says what was probably meant.
+    for id in request.without {
+        if !inventory.capabilities.iter().any(|c| &c.id == id) {
+            crate::note!(
+                "covmap: warning: --without `{id}` names no capability of {}; nothing is taken out for it{}",
+                files_label(&args.files),
+                did_you_mean(id, inventory.capabilities.iter().map(|c| c.id.as_str()))
+            );
+        }
+    }
     let list: Vec<Candidate<'_>> = groups
         .iter()
         .map(|(label, caps)| Candidate {
@@ -196,6 +207,19 @@ pub(crate) fn run_compare(
     }
 }
 
+/// `\n  hint: did you mean `ID`?` for the capability id closest to `value`, or nothing when
+/// none is close enough to be a typo.
+fn did_you_mean<'a>(value: &str, ids: impl IntoIterator<Item = &'a str>) -> String {
+    let value = value.trim().to_lowercase();
+    ids.into_iter()
+        .map(|id| (strsim::jaro_winkler(&value, &id.to_lowercase()), id))
+        .filter(|(similarity, _)| *similarity >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map_or_else(String::new, |(_, id)| {
+            format!("\n  hint: did you mean `{id}`?")
+        })
+}
+
 /// The capabilities a `--candidate` or `--replace` NEW value names: those of an inventory file
 /// given, or the one capability of the inventory with that id.
 fn resolve(
@@ -220,9 +244,11 @@ fn resolve(
             .filter(|c| matches!(c.status, Status::Candidate | Status::Planned))
             .map(|c| c.id.as_str())
             .collect();
+        let ids = inventory.capabilities.iter().map(|c| c.id.as_str());
         bail!(
-            "no capability `{value}` in {}\n  hint: candidates in the inventory: {}; or pass an inventory file of the product",
+            "no capability `{value}` in {}{}\n  hint: candidates in the inventory: {}; or pass an inventory file of the product",
             files_label(&args.files),
+            did_you_mean(value, ids),
             if known.is_empty() {
                 "none".to_string()
             } else {
@@ -253,8 +279,9 @@ fn check_old(
             .map(|c| c.id.as_str())
             .collect();
         bail!(
-            "--replace: `{old}` is no counted capability of {}\n  hint: OLD is the id of a capability the baseline counts: {}",
+            "--replace: `{old}` is not a capability counted in {}{}\n  hint: OLD is the id of a capability the baseline counts: {}",
             files_label(&args.files),
+            did_you_mean(old, ids.iter().copied()),
             if ids.is_empty() {
                 "none".to_string()
             } else {

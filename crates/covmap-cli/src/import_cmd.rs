@@ -233,9 +233,13 @@ fn parse_level(text: &str) -> Result<Level> {
     }
     match text.trim().parse::<f64>() {
         Ok(v) if (0.0..=1.0).contains(&v) => Ok(Level::Value(v)),
-        _ => bail!(
-            "--level `{text}` is not a level\n  hint: use minimal, partial, significant or a number from 0 to 1"
-        ),
+        _ => {
+            let meant = covmap_assess::parse::synonym(text, &["minimal", "partial", "significant"])
+                .map_or_else(String::new, |m| format!("\n  hint: did you mean `{m}`?"));
+            bail!(
+                "--level `{text}` is not a level{meant}\n  hint: use minimal, partial, significant or a number from 0 to 1"
+            )
+        }
     }
 }
 

@@ -76,6 +76,35 @@ fn name_key(name: &str) -> String {
     name.trim().to_lowercase()
 }
 
+/// Lowercase letters and digits only: `APT-28` and `apt28`, `Cozy Bear` and `cozybear` agree.
+fn squash(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Platform names ATT&CK has retired, with what replaced them (seen between the 15.1 and
+/// 18.1 enterprise bundles: the techniques that listed the old name list the new ones).
+/// `Google Workspace` was split between two platforms.
+const RENAMED_PLATFORMS: &[(&str, &[&str])] = &[
+    ("Azure AD", &["Identity Provider"]),
+    ("Office 365", &["Office Suite"]),
+    ("Google Workspace", &["Office Suite", "Identity Provider"]),
+    ("Network", &["Network Devices"]),
+];
+
+/// What a retired platform name became (`Azure AD` -> `Identity Provider`), any case; `None`
+/// for a name ATT&CK never retired. Callers check that the new names exist in their bundle
+/// (an older bundle still has the old name).
+pub fn renamed_platform(name: &str) -> Option<&'static [&'static str]> {
+    let name = name.trim();
+    RENAMED_PLATFORMS
+        .iter()
+        .find(|(old, _)| old.eq_ignore_ascii_case(name))
+        .map(|(_, new)| *new)
+}
+
 /// How a group (or campaign) comes to use a technique.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(tag = "via", rename_all = "kebab-case")]
@@ -563,31 +592,68 @@ impl Attack {
         self.resolve_query(query, &Kind::NAMED).one()
     }
 
-    /// Up to `limit` IDs with names close to `query`, best first, for "did you mean" hints.
+    /// Up to `limit` IDs with names close to `query`, best first, for "did you mean" hints
+    /// (`T1059 (Command and Scripting Interpreter)`): [`Attack::suggest_among`] every kind.
     pub fn suggest(&self, query: &str, limit: usize) -> Vec<String> {
-        let query = query.trim().to_lowercase();
-        let mut scored: BTreeSet<(u32, String)> = BTreeSet::new();
-        let mut consider = |meta: &Meta| {
-            if !meta.is_active() {
-                return;
+        self.suggest_among(query, &Kind::ALL, limit)
+    }
+
+    /// Up to `limit` active objects of `kinds` whose ID, name or alias is close to `query`,
+    /// best first, each as `ID (name)`: for "did you mean" hints where only some kinds are
+    /// wanted (`threats --group APT-28` suggests `G0007 (APT28)`, not a technique). A spelling
+    /// that differs only in case, spaces or punctuation (`APT-28`, `cozybear`) ranks first.
+    pub fn suggest_among(&self, query: &str, kinds: &[Kind], limit: usize) -> Vec<String> {
+        let query = name_key(query);
+        let squashed = squash(&query);
+        // Rank in thousandths of distance; a near-exact spelling is 0.
+        let rank = |candidate: &str| -> Option<u32> {
+            if !squashed.is_empty() && squash(candidate) == squashed {
+                return Some(0);
             }
-            let id = meta.id().to_lowercase();
-            let name = meta.name.to_lowercase();
-            let best = strsim::jaro_winkler(&query, &id).max(strsim::jaro_winkler(&query, &name));
-            if best >= 0.8 {
-                let label = format!("{} ({})", meta.id(), meta.name);
-                // Rank by distance in thousandths; `best` is in [0.8, 1].
-                #[allow(clippy::cast_sign_loss)]
-                let rank = (1000.0 * (1.0 - best)).round() as u32;
-                scored.insert((rank, label));
+            let similarity = strsim::jaro_winkler(&query, candidate);
+            // `similarity` is in [0.8, 1] here, so the rank fits easily.
+            #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
+            (similarity >= 0.8).then(|| 1 + (1000.0 * (1.0 - similarity)).round() as u32)
+        };
+        let mut best: BTreeMap<ObjectRef, u32> = BTreeMap::new();
+        let mut offer = |key: ObjectRef, candidate: &str| {
+            if let Some(r) = rank(candidate) {
+                let slot = best.entry(key).or_insert(r);
+                *slot = (*slot).min(r);
             }
         };
-        for kind in Kind::ALL {
+        for &kind in kinds {
             for index in 0..self.data.count(kind) as u32 {
-                consider(self.meta(ObjectRef { kind, index }));
+                let key = ObjectRef { kind, index };
+                let meta = self.meta(key);
+                if meta.is_active() {
+                    offer(key, &meta.id().to_lowercase());
+                    offer(key, &meta.name.to_lowercase());
+                }
             }
         }
-        scored
+        // Aliases (and tactic shortnames) live in the name index, already lowercased.
+        #[expect(
+            clippy::iter_over_hash_type,
+            reason = "each object keeps its minimum rank and the list is sorted: order-free"
+        )]
+        for (name, hits) in &self.by_name {
+            for (key, _) in hits {
+                if kinds.contains(&key.kind) && self.meta(*key).is_active() {
+                    offer(*key, name);
+                }
+            }
+        }
+        let mut ranked: Vec<(u32, String)> = best
+            .into_iter()
+            .map(|(key, r)| {
+                let meta = self.meta(key);
+                (r, format!("{} ({})", meta.id(), meta.name))
+            })
+            .collect();
+        ranked.sort();
+        ranked.dedup();
+        ranked
             .into_iter()
             .take(limit)
             .map(|(_, label)| label)

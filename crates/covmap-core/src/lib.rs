@@ -47,7 +47,9 @@ mod stix;
 pub mod store;
 mod text;
 
-pub use attack::{Attack, Counts, Detection, NameMatch, Object, Route, TechniqueUse, Users};
+pub use attack::{
+    Attack, Counts, Detection, NameMatch, Object, Route, TechniqueUse, Users, renamed_platform,
+};
 pub use cache::{CacheStatus, load_cached, load_cached_builtin};
 pub use error::LoadError;
 pub use model::{

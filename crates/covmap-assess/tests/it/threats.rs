@@ -83,8 +83,29 @@ fn unknown_or_wrong_kind() {
     assert_eq!(
         ask("G9999"),
         Err(ThreatsError::UnknownActor {
-            query: "G9999".to_string()
+            query: "G9999".to_string(),
+            suggestions: Vec::new(),
         })
+    );
+    // Did-you-mean (lane help): a spelling that differs in punctuation or spaces only ranks
+    // first, by name or by alias.
+    for typo in ["APT-29", "cozybear", "Cozy-Bear"] {
+        match ask(typo) {
+            Err(ThreatsError::UnknownActor { suggestions, .. }) => {
+                assert_eq!(
+                    suggestions.first().map(String::as_str),
+                    Some("G0016 (APT29)"),
+                    "{typo}"
+                );
+            }
+            other => panic!("{typo}: {other:?}"),
+        }
+    }
+    let err = ask("APT-29").expect_err("a typo");
+    assert!(
+        err.to_string()
+            .contains("\n  hint: did you mean G0016 (APT29)"),
+        "{err}"
     );
     let err = ask("T1059").expect_err("a technique");
     assert_eq!(

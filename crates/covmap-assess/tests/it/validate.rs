@@ -364,6 +364,89 @@ fn unknown_platform() {
     assert_eq!(parsed.inventory.scope.platforms, vec!["Windows"]);
 }
 
+// Lane help (issue 18 §7): renamed platforms, level words, a bare cost.
+
+#[test]
+fn renamed_platform() {
+    // The mini bundle has `Office Suite`, the name ATT&CK gave `Office 365`.
+    let parsed = check_code(
+        Code::RenamedPlatform,
+        mini(),
+        &ValidationContext::default(),
+        &[],
+        (Severity::Warning, 3, 24),
+    );
+    let d = &parsed.diagnostics[0];
+    assert_eq!(
+        d.message,
+        "`Office 365` is a former ATT&CK platform name; read as `Office Suite`"
+    );
+    assert!(d.hints[0].starts_with("ATT&CK renamed it; write `Office Suite`"));
+    // Read as the new name, in the bundle's platform order.
+    assert_eq!(
+        parsed.inventory.scope.platforms,
+        vec!["Office Suite", "Windows"]
+    );
+}
+
+/// Findings (code, first hint) of one inline inventory.
+fn first_hints(yaml: &str) -> Vec<(Code, String)> {
+    let parsed = parse(
+        &[SourceFile::new("inline.yaml", yaml.as_bytes().to_vec())],
+        mini(),
+    );
+    parsed
+        .diagnostics
+        .iter()
+        .map(|d| (d.code, d.hints.first().cloned().unwrap_or_default()))
+        .collect()
+}
+
+#[test]
+fn level_words_suggest_the_named_level() {
+    for (word, meant) in [
+        ("high", "significant"),
+        ("Medium", "partial"),
+        ("low", "minimal"),
+    ] {
+        let yaml = format!(
+            "covmap: 1\ncapabilities:\n  - id: edr\n    coverage:\n      - {{techniques: [T1059.001], function: detect, level: {word}}}\n"
+        );
+        assert_eq!(
+            first_hints(&yaml),
+            [(Code::InvalidValue, format!("did you mean `{meant}`?"))],
+            "{word}"
+        );
+    }
+    // A confidence word too; a word that means nothing gets no suggestion.
+    let yaml = "covmap: 1\ncapabilities:\n  - id: edr\n    coverage:\n      - {techniques: [T1059.001], function: detect, level: partial, confidence: verified}\n";
+    assert_eq!(
+        first_hints(yaml),
+        [(Code::InvalidValue, "did you mean `tested`?".to_string())]
+    );
+    let yaml = "covmap: 1\ncapabilities:\n  - id: edr\n    coverage:\n      - {techniques: [T1059.001], function: detect, level: banana}\n";
+    assert_eq!(
+        first_hints(yaml),
+        [(
+            Code::InvalidValue,
+            "valid values: minimal, partial, significant".to_string()
+        )]
+    );
+}
+
+#[test]
+fn a_bare_cost_names_annual_and_currency() {
+    let yaml = "covmap: 1\ncapabilities:\n  - id: edr\n    cost: 3600\n    coverage:\n      - {techniques: [T1059.001], function: detect, level: partial}\n";
+    let hints = first_hints(yaml);
+    assert_eq!(hints.len(), 1, "{hints:?}");
+    assert_eq!(hints[0].0, Code::InvalidValue);
+    assert!(
+        hints[0].1.contains("`annual`") && hints[0].1.contains("`currency`"),
+        "{}",
+        hints[0].1
+    );
+}
+
 #[test]
 fn level_out_of_range() {
     check_code(
@@ -1119,11 +1202,16 @@ fn real_18_1_suggestions() {
     )];
     let parsed = parse(&sources, attack);
     let rendered = render(&parsed.diagnostics, &sources);
-    // IDs and platform names match in any case; `Detect` is `detect`.
+    // IDs and platform names match in any case; `Detect` is `detect`; `Office 365` is the
+    // former name of `Office Suite` (a warning, read as the new name: lane help).
+    assert_eq!(
+        parsed.inventory.scope.platforms,
+        vec!["Identity Provider", "Office Suite"]
+    );
     assert_eq!(
         codes(&parsed),
         vec![
-            ("unknown-platform", 3, 34),
+            ("renamed-platform", 3, 34),
             ("unknown-threat", 4, 33),
             ("unknown-threat", 4, 53),
             ("unknown-technique", 8, 34),

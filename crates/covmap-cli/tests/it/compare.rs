@@ -589,7 +589,7 @@ fn replace_by_id_and_refusals() {
     )
     .fails()
     .stderr_has(&[
-        "--replace: `nope` is no counted capability of examples/01-midsize-company/inventory.yaml",
+        "--replace: `nope` is not a capability counted in examples/01-midsize-company/inventory.yaml",
         "hint: OLD is the id of a capability the baseline counts: edr, siem,",
     ]);
     real_root(&bundle, &["compare", EX01, "--replace", "ndr"])

@@ -12,6 +12,7 @@ mod diff;
 mod fetch;
 mod files;
 mod group;
+mod help;
 mod info;
 mod locate;
 mod misc;

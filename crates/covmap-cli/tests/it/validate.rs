@@ -88,7 +88,7 @@ const fn case(
 }
 
 /// One case per fixture, in file-name order.
-const CASES: [Case; 31] = [
+const CASES: [Case; 32] = [
     // names: DNSMessenger is an alias of S0145 and S0146 in real enterprise 18.1.
     Case {
         real: true,
@@ -218,6 +218,14 @@ const CASES: [Case; 31] = [
         (6, 23),
         "T1003.001",
         "remove `T1003.001` here",
+    ),
+    // Lane help: a retired platform name, read as its replacement.
+    case(
+        "renamed-platform.yaml",
+        false,
+        (3, 24),
+        "Office 365",
+        "write `Office Suite`",
     ),
     case(
         "revoked-technique.yaml",
