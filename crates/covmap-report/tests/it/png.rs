@@ -280,7 +280,10 @@ fn example_01_png() {
     let bytes = full_png(owned, &options);
     write_when_asked("heatmap-full-ex01.png", &bytes);
     let picture = decode(&bytes);
-    assert!(check_picture_of(&full, &picture, true) > 1500);
+    let checked = check_picture_of(&full, &picture, true);
+    // 887 cells with every sub-technique (807 in the default mode); the hatched ones are
+    // not compared.
+    assert!(checked > 800, "{checked} of {} cells", svg_cells(&full));
     assert!(picture.height > picture.width);
 }
 
