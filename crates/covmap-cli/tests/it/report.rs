@@ -10,12 +10,14 @@ use crate::common::Env;
 use crate::inv::{CAND_EDR, CAND_NDR, EX01, e18, percent, real_root, real_root_cmd, root_mini, s};
 
 /// The files `assess -o` writes for example 01 (which selects threats) with every output.
-const FULL_SET: [&str; 14] = [
+const FULL_SET: [&str; 16] = [
     "assessment.json",
     "heatmap.svg",
+    "heatmap-full.svg",
     "chart-tactics.svg",
     "chart-threats.svg",
     "heatmap.png",
+    "heatmap-full.png",
     "coverage.csv",
     "gaps.csv",
     "tactics.csv",
@@ -76,7 +78,7 @@ fn assess_writes_the_full_set_deterministically() {
         let out = real_root(&bundle, &["assess", EX01, "-o", s(&dir)]).ok_noisy();
         assert!(
             out.stderr
-                .starts_with(&format!("covmap: wrote 14 files to {}: ", dir.display())),
+                .starts_with(&format!("covmap: wrote 16 files to {}: ", dir.display())),
             "{}",
             out.stderr
         );
