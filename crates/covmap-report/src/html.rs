@@ -59,6 +59,7 @@ pub(crate) fn report(
 /// scale: each level's colour is the one the heatmap legend gives it, with black or white text.
 fn scale_css(input: &ReportInput<'_>, options: &RenderOptions) -> String {
     use covmap_assess::params::CoverageLevel;
+    use std::fmt::Write as _;
     let thresholds = input.assessment.scoring.thresholds;
     let mut css = String::from(":root {");
     for (level, name) in [
@@ -68,11 +69,12 @@ fn scale_css(input: &ReportInput<'_>, options: &RenderOptions) -> String {
         (CoverageLevel::High, "high"),
     ] {
         let value = crate::Palette::level_value(level, thresholds.medium, thresholds.high);
-        css.push_str(&format!(
+        let _ = write!(
+            css,
             " --scale-{name}: {}; --scale-{name}-ink: {};",
             options.palette.hex(value),
             options.palette.text_on(value)
-        ));
+        );
     }
     css.push_str(" }");
     css
