@@ -1475,7 +1475,15 @@ mod tests {
         assert!(name.starts_with(short.trim_end_matches('\u{2026}')));
         // At a word boundary: "Command and Scripting Interpreter" never becomes "Command
         // and Scri…".
-        assert_eq!(shorten(name, 120.0, 10.0, false), "Command and\u{2026}");
+        for width in [60.0, 80.0, 100.0, 120.0, 140.0] {
+            let short = shorten(name, width, 10.0, false);
+            let kept = short.trim_end_matches('\u{2026}');
+            assert!(
+                name.get(kept.len()..)
+                    .is_some_and(|rest| rest.starts_with(' ')),
+                "{width}: {short}"
+            );
+        }
         // A first word too long for the room is cut inside it.
         let long = shorten("Supercalifragilistic Expialidocious", 40.0, 10.0, false);
         assert!(
