@@ -325,6 +325,39 @@ fn export_navigator_prints_the_layer() {
     let doc: Value = serde_json::from_str(&printed).expect("JSON");
     assert_eq!(doc["versions"]["layer"], "4.5");
     assert_eq!(doc["domain"], "enterprise-attack");
+    // The gradient follows --palette, as assess -o's layer.json does (lane colours): the
+    // cividis stops by default (score 0 dark blue), viridis's when asked, the same in both.
+    assert_eq!(
+        doc["gradient"]["colors"],
+        serde_json::json!(["#002051", "#7f7b74", "#fde945"])
+    );
+    let viridis = root_mini(&env, &["export", "navigator", file, "--palette", "viridis"])
+        .ok()
+        .stdout;
+    let viridis: Value = serde_json::from_str(&viridis).expect("JSON");
+    assert_eq!(
+        viridis["gradient"]["colors"],
+        serde_json::json!(["#440154", "#20908c", "#fde725"])
+    );
+    let set = env.cache().join("set-viridis");
+    root_mini(
+        &env,
+        &[
+            "assess",
+            file,
+            "-o",
+            s(&set),
+            "--outputs",
+            "layer",
+            "--palette",
+            "viridis",
+        ],
+    )
+    .ok_noisy();
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(set.join("layer.json")).expect("layer.json"))
+            .expect("JSON");
+    assert_eq!(written["gradient"], viridis["gradient"]);
 
     let target = env.cache().join("detect.json");
     root_mini(
