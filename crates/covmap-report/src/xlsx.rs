@@ -12,6 +12,8 @@
 //! thousands separators. The score columns of Techniques and Tactics carry a three-colour scale
 //! with the stops of `--palette` at 0, 50% and 100% (fixed, not relative to the data): Excel
 //! interpolates between them linearly, as the heatmap does, so a score has the heatmap's colour.
+//! Two rules before the scale (stopping there) give the heatmap's marks on Techniques: out of
+//! scope grey, evidence at parent level only purple.
 //!
 //! Text is written as text cells, never as formulas: `=HYPERLINK(...)` in an inventory shows
 //! as those characters and is not evaluated.
@@ -28,8 +30,9 @@ use covmap_assess::score::ActorKind;
 
 use crate::Palette;
 use rust_xlsxwriter::{
-    ColNum, ConditionalFormat3ColorScale, ConditionalFormatType, DocProperties, ExcelDateTime,
-    Format, FormatAlign, FormatBorder, RowNum, Workbook, Worksheet, XlsxError,
+    ColNum, ConditionalFormat3ColorScale, ConditionalFormatFormula, ConditionalFormatType,
+    DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, RowNum, Workbook, Worksheet,
+    XlsxError,
 };
 
 use crate::tables::{self, Cell, Column, Table, serde_name};
@@ -249,9 +252,37 @@ impl Sheet<'_> {
         sheet.set_freeze_panes(1, self.frozen_columns)?;
         sheet.autofilter(0, 0, last_row, last_col)?;
         if last_row > 0 {
+            // As in the heatmap: out of scope grey and parent-level-only evidence its own mark,
+            // before (so over) the colour scale, where the sheet says which rows they are.
+            let column_of = |title: &str| {
+                headings
+                    .iter()
+                    .position(|h| h.title == title)
+                    .map(|j| col_num(j).map(rust_xlsxwriter::column_number_to_name))
+            };
+            let mut marks = Vec::new();
+            if let Some(in_scope) = column_of("In scope") {
+                marks.push((
+                    format!("=${}2=\"no\"", in_scope?),
+                    crate::palette::OUT_OF_SCOPE,
+                ));
+            }
+            if let Some(notes) = column_of("Notes") {
+                marks.push((
+                    format!("=ISNUMBER(SEARCH(\"at parent level only\",${}2))", notes?),
+                    crate::palette::PARENT_LEVEL_ONLY,
+                ));
+            }
             for title in self.colour_scale {
                 if let Some(j) = headings.iter().position(|h| h.title == *title) {
                     let c = col_num(j)?;
+                    for (rule, fill) in &marks {
+                        let mark = ConditionalFormatFormula::new()
+                            .set_rule(rule.as_str())
+                            .set_format(Format::new().set_background_color(*fill))
+                            .set_stop_if_true(true);
+                        sheet.add_conditional_format(1, c, last_row, c, &mark)?;
+                    }
                     sheet.add_conditional_format(
                         1,
                         c,
