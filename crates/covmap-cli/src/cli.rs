@@ -111,9 +111,13 @@ pub(crate) struct ReportArgs {
     /// Sub-techniques in the heatmap: none, all, or only the families with a gap.
     #[arg(long, value_enum, default_value_t = SubtechniquesArg::Gaps)]
     pub(crate) subtechniques: SubtechniquesArg,
-    /// Colour scale of the heatmap (cividis and viridis are colour-blind safe).
+    /// Colour scale of every output: heatmaps, report.html, coverage.xlsx, layer.json
+    /// (cividis, viridis, blues and greys are colour-blind safe).
     #[arg(long, value_name = "NAME", default_value = "cividis", value_parser = parse_palette)]
     pub(crate) palette: covmap_report::Palette,
+    /// Print each technique's score (a whole percent) in its heatmap cell.
+    #[arg(long)]
+    pub(crate) cell_scores: bool,
     /// What the heatmap colours: the score, or the score of the techniques the selected
     /// threats use (the others dimmed).
     #[arg(long, value_enum, default_value_t = ViewArg::Score)]
@@ -415,6 +419,9 @@ pub(crate) enum ExportCommand {
         /// selected threats of `scope.threats`), not its coverage.
         #[arg(long, conflicts_with = "function")]
         threats: bool,
+        /// Colour scale of the layer's gradient, the heatmap's (cividis is colour-blind safe).
+        #[arg(long, value_name = "NAME", default_value = "cividis", value_parser = parse_palette)]
+        palette: covmap_report::Palette,
     },
 }
 

@@ -99,10 +99,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             output,
             function,
             threats,
+            palette,
         }) => report_cmd::run_export_navigator(
             &inventory,
             output.as_deref(),
-            function,
+            (function, palette),
             threats,
             source,
         )?,

@@ -38,6 +38,7 @@ fn render_options(args: &ReportArgs) -> RenderOptions {
         },
         layer_per_function: args.layer_per_function,
         top_gaps: args.top_gaps,
+        cell_scores: args.cell_scores,
     }
 }
 
@@ -237,7 +238,7 @@ pub(crate) fn run_report(
 pub(crate) fn run_export_navigator(
     args: &InventoryArgs,
     output_file: Option<&Path>,
-    function: Option<FunctionArg>,
+    (function, palette): (Option<FunctionArg>, covmap_report::Palette),
     threats: bool,
     source: &SourceArgs,
 ) -> Result<()> {
@@ -267,7 +268,7 @@ pub(crate) fn run_export_navigator(
         }
         covmap_report::threat_layer_json(&assessment)?
     } else {
-        covmap_report::layer_json(&input, function)?
+        covmap_report::layer_json(&input, function, palette)?
     };
     if !layer.ends_with('\n') {
         layer.push('\n');

@@ -19,7 +19,7 @@ use std::sync::OnceLock;
 
 use covmap_assess::compare::CandidateResult;
 use covmap_assess::inventory::Function;
-use covmap_assess::params::Rollup;
+use covmap_assess::params::{CoverageLevel, Rollup};
 use covmap_assess::score::{Assessment, Contribution, TechniqueResult, weight_label};
 
 use crate::matrix::{self, Cell, Column, Mark, Matrix};
@@ -57,18 +57,18 @@ const TOOLTIP_CAPABILITIES: usize = 12;
 const INK: &str = "#1a1a1a";
 /// Text colour of secondary lines.
 const MUTED: &str = "#555555";
-/// Fill of cells not covered (and unchanged cells in the comparison view).
+/// Fill of legend samples that show no score (a cell with sub-techniques, a badge).
 const BLANK_FILL: &str = "#ffffff";
-/// Outline of cells not covered.
+/// Outline of unchanged cells in the comparison view and of legend samples.
 const BLANK_STROKE: &str = "#b3b3b3";
-/// Fill of cells out of scope.
-const OUT_FILL: &str = "#e3e3e3";
+/// Fill of cells out of scope: the one grey of every output.
+const OUT_FILL: &str = crate::palette::OUT_OF_SCOPE;
 /// Text of cells out of scope.
-const OUT_TEXT: &str = "#676767";
+const OUT_TEXT: &str = crate::palette::OUT_OF_SCOPE_TEXT;
 /// Fill of unchanged cells in the comparison view.
 const UNCHANGED_FILL: &str = "#ffffff";
 /// Outline of cells with parent-level evidence only.
-const PARENT_ONLY_STROKE: &str = "#8c8c8c";
+const PARENT_ONLY_STROKE: &str = "#6a6497";
 /// Opacity of techniques no selected threat uses, in the weighted view.
 const DIMMED: &str = "0.28";
 
@@ -76,6 +76,15 @@ const DIMMED: &str = "0.28";
 /// prolog), because the HTML report inlines the same string.
 pub(crate) fn svg(input: &ReportInput<'_>, options: &RenderOptions) -> String {
     render(input, options, "heatmap", None)
+}
+
+/// `heatmap-full.svg`: the view `options` ask for, with every sub-technique under its parent.
+pub(crate) fn full_svg(input: &ReportInput<'_>, options: &RenderOptions) -> String {
+    let full = RenderOptions {
+        subtechniques: crate::Subtechniques::All,
+        ..options.clone()
+    };
+    render(input, &full, "heatmap", None)
 }
 
 /// One `heatmap-compare-<n>.svg` per candidate of `input.comparison` (n counts from 1, in the
@@ -210,6 +219,8 @@ struct Scene<'a> {
     /// `id` of the root element; prefixes the ids inside, so that several heatmaps can be
     /// inlined in one HTML page.
     root_id: &'a str,
+    /// Print each cell's score in it (`--cell-scores`).
+    cell_scores: bool,
 }
 
 fn render(
@@ -226,6 +237,7 @@ fn render(
         weighted: options.view == View::Weighted && assessment.has_threats(),
         gains,
         root_id,
+        cell_scores: options.cell_scores,
     };
     let columns = matrix.columns.len() as f64;
     let matrix_width = (columns * CELL_W + (columns - 1.0).max(0.0) * COL_GAP).max(0.0);
@@ -253,8 +265,9 @@ fn render(
         out,
         "<defs><pattern id=\"{id}-hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" \
          patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"#ffffff\"/>\
-         <rect width=\"2.2\" height=\"6\" fill=\"#b9b9b9\"/></pattern></defs>",
+         <rect width=\"2.6\" height=\"6\" fill=\"{stripe}\"/></pattern></defs>",
         id = escape(root_id),
+        stripe = crate::palette::PARENT_LEVEL_ONLY,
     );
     let _ = writeln!(
         out,
@@ -467,38 +480,49 @@ const SCALE_STEP_W: f64 = 14.0;
 const LEGEND_GAP: f64 = 22.0;
 
 /// The legend's entries for the view.
-fn legend_items(scene: &Scene<'_>) -> Vec<(Swatch, &'static str)> {
-    let mut items: Vec<(Swatch, &'static str)> = Vec::new();
+fn legend_items(scene: &Scene<'_>) -> Vec<(Swatch, Cow<'static, str>)> {
+    let mut items: Vec<(Swatch, Cow<'static, str>)> = Vec::new();
     if let Some(gains) = scene.gains {
         let scale = Swatch::Scale {
             low: "+0".into(),
             high: format!("+{:.0} points", gains.scale * 100.0),
         };
-        items.push((scale, "Gain in score"));
+        items.push((scale, "Gain in score".into()));
         items.push((
             SwatchCell::plain(UNCHANGED_FILL, Some(BLANK_STROKE)),
-            "Unchanged",
+            "Unchanged".into(),
         ));
-        items.push((Swatch::Badge("+25"), "points gained"));
+        items.push((Swatch::Badge("+25"), "points gained".into()));
     } else {
         let scale = Swatch::Scale {
             low: "0%".into(),
             high: "100%".into(),
         };
-        items.push((scale, "Coverage score"));
-        items.push((
-            SwatchCell::plain(BLANK_FILL, Some(BLANK_STROKE)),
-            "Not covered",
-        ));
+        items.push((scale, "Coverage score".into()));
+        // One sample per display level, named with the assessment's thresholds; "none" is
+        // score 0, the colour of every technique in scope that nothing covers.
+        let thresholds = scene.assessment.scoring.thresholds;
+        for (level, label) in level_labels(thresholds.medium, thresholds.high) {
+            let value = Palette::level_value(level, thresholds.medium, thresholds.high);
+            items.push((
+                Swatch::Cell(SwatchCell {
+                    fill: scene.palette.hex(value),
+                    stroke: None,
+                    opacity: None,
+                    sidebar: false,
+                }),
+                label.into(),
+            ));
+        }
         let hatch = format!("url(#{}-hatch)", scene.root_id);
         items.push((
             SwatchCell::plain(&hatch, Some(PARENT_ONLY_STROKE)),
-            "Parent-level evidence only",
+            "Parent-level evidence only".into(),
         ));
     }
     items.push((
         SwatchCell::plain(OUT_FILL, None),
-        "Out of scope (reason in tooltip)",
+        "Out of scope (reason in tooltip)".into(),
     ));
     items.push((
         Swatch::Cell(SwatchCell {
@@ -507,7 +531,7 @@ fn legend_items(scene: &Scene<'_>) -> Vec<(Swatch, &'static str)> {
             opacity: None,
             sidebar: true,
         }),
-        "Has sub-techniques (roll-up)",
+        "Has sub-techniques (roll-up)".into(),
     ));
     if scene.weighted {
         items.push((
@@ -517,13 +541,45 @@ fn legend_items(scene: &Scene<'_>) -> Vec<(Swatch, &'static str)> {
                 opacity: Some(DIMMED),
                 sidebar: false,
             }),
-            "Not used by the selected threats",
+            "Not used by the selected threats".into(),
         ));
         if scene.gains.is_none() {
-            items.push((Swatch::Badge("3"), "selected threats using it"));
+            items.push((Swatch::Badge("3"), "selected threats using it".into()));
         }
     }
     items
+}
+
+/// The display levels and their legend labels, with the thresholds: `none: 0%`,
+/// `low: below 33%`, `medium: 33% to below 66%`, `high: 66% and above`.
+pub(crate) fn level_labels(medium: f64, high: f64) -> [(CoverageLevel, String); 4] {
+    let medium = medium.clamp(0.0, 1.0);
+    let high = high.clamp(medium, 1.0);
+    [
+        (CoverageLevel::None, "none: 0% (not covered)".to_string()),
+        (
+            CoverageLevel::Low,
+            format!("low: above 0%, below {}", percent_label(medium)),
+        ),
+        (
+            CoverageLevel::Medium,
+            format!(
+                "medium: {} to below {}",
+                percent_label(medium),
+                percent_label(high)
+            ),
+        ),
+        (
+            CoverageLevel::High,
+            format!("high: {} and above", percent_label(high)),
+        ),
+    ]
+}
+
+/// A threshold as a percentage without needless decimals: `33%`, `33.5%`.
+fn percent_label(fraction: f64) -> String {
+    let tenths = (fraction * 1000.0).round() / 10.0;
+    format!("{tenths}%")
 }
 
 /// Writes the legend, wrapping to the width, and returns where it ends.
@@ -855,7 +911,13 @@ fn look(scene: &Scene<'_>, cell: &Cell<'_>, gain: Option<f64>) -> Look {
             text: INK,
             dimmed,
         },
-        Mark::NotCovered | Mark::OutOfScope | Mark::NotUsedByThreats => blank(BLANK_FILL),
+        // A gap takes the colour of score 0, the end of the scale that draws the eye.
+        Mark::NotCovered | Mark::OutOfScope | Mark::NotUsedByThreats => Look {
+            fill: palette.hex(0.0),
+            stroke: None,
+            text: palette.text_on(0.0),
+            dimmed,
+        },
     }
 }
 
@@ -957,11 +1019,15 @@ fn draw_cell(
     out.push_str("</g>\n");
 }
 
-/// The number at a cell's right: the points gained in the comparison view, the threat weight
-/// of the technique in the weighted view.
+/// The number at a cell's right: the points gained in the comparison view; with
+/// `--cell-scores` the score of a technique in scope (a whole percent, as layer.json has it);
+/// else the threat weight of the technique in the weighted view.
 fn badge(scene: &Scene<'_>, technique: &TechniqueResult, gain: Option<f64>) -> Option<String> {
     match gain {
         Some(gain) => (gain > 0.0).then(|| format!("+{:.0}", gain * 100.0)),
+        None if scene.cell_scores => technique
+            .in_scope
+            .then(|| format!("{:.0}%", technique.score * 100.0)),
         None => (scene.weighted && technique.in_scope && technique.weight > 0.0)
             .then(|| weight_label(technique.weight)),
     }
@@ -1344,8 +1410,9 @@ pub(crate) fn text_width(text: &str, size: f64, bold: bool) -> f64 {
     em * size
 }
 
-/// `text`, cut and ended with an ellipsis when wider than `max_width` (empty when not even the
-/// ellipsis fits).
+/// `text`, cut at a word boundary and ended with an ellipsis when wider than `max_width` (cut
+/// inside its first word when not even that fits; empty when not even the ellipsis fits). The
+/// full text is in the tooltip.
 pub(crate) fn shorten(text: &str, max_width: f64, size: f64, bold: bool) -> Cow<'_, str> {
     if text_width(text, size, bold) <= max_width {
         return Cow::Borrowed(text);
@@ -1363,10 +1430,21 @@ pub(crate) fn shorten(text: &str, max_width: f64, size: f64, bold: bool) -> Cow<
         }
         end = i + c.len_utf8();
     }
-    let kept = text
-        .get(..end)
-        .unwrap_or("")
-        .trim_end_matches(|c: char| c.is_whitespace() || ",;:-(/".contains(c));
+    let mut kept = text.get(..end).unwrap_or("");
+    // Cut inside a word: back off to the end of the last whole word, when there is one.
+    let cut_inside_word = text
+        .get(end..)
+        .and_then(|rest| rest.chars().next())
+        .is_some_and(char::is_alphanumeric);
+    if cut_inside_word
+        && let Some(boundary) = kept.rfind(|c: char| c.is_whitespace() || ",;:-(/".contains(c))
+        && kept
+            .get(..boundary)
+            .is_some_and(|before| before.chars().any(char::is_alphanumeric))
+    {
+        kept = kept.get(..boundary).unwrap_or(kept);
+    }
+    let kept = kept.trim_end_matches(|c: char| c.is_whitespace() || ",;:-(/".contains(c));
     let mut shortened = kept.to_string();
     shortened.push('\u{2026}');
     Cow::Owned(shortened)
@@ -1395,6 +1473,23 @@ mod tests {
         assert!(short.ends_with('\u{2026}'), "{short}");
         assert!(text_width(&short, 10.0, false) <= 80.0);
         assert!(name.starts_with(short.trim_end_matches('\u{2026}')));
+        // At a word boundary: "Command and Scripting Interpreter" never becomes "Command
+        // and Scri…".
+        for width in [60.0, 80.0, 100.0, 120.0, 140.0] {
+            let short = shorten(name, width, 10.0, false);
+            let kept = short.trim_end_matches('\u{2026}');
+            assert!(
+                name.get(kept.len()..)
+                    .is_some_and(|rest| rest.starts_with(' ')),
+                "{width}: {short}"
+            );
+        }
+        // A first word too long for the room is cut inside it.
+        let long = shorten("Supercalifragilistic Expialidocious", 40.0, 10.0, false);
+        assert!(
+            long.starts_with("Super") && long.ends_with('\u{2026}'),
+            "{long}"
+        );
         assert_eq!(
             shorten("Kerberoasting", 500.0, 10.0, false),
             "Kerberoasting"

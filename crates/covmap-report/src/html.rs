@@ -55,6 +55,31 @@ pub(crate) fn report(
     page(input, options, &pieces)
 }
 
+/// The colours of the display levels (badges, pills, level bars), from the heatmap's colour
+/// scale: each level's colour is the one the heatmap legend gives it, with black or white text.
+fn scale_css(input: &ReportInput<'_>, options: &RenderOptions) -> String {
+    use covmap_assess::params::CoverageLevel;
+    use std::fmt::Write as _;
+    let thresholds = input.assessment.scoring.thresholds;
+    let mut css = String::from(":root {");
+    for (level, name) in [
+        (CoverageLevel::None, "none"),
+        (CoverageLevel::Low, "low"),
+        (CoverageLevel::Medium, "medium"),
+        (CoverageLevel::High, "high"),
+    ] {
+        let value = crate::Palette::level_value(level, thresholds.medium, thresholds.high);
+        let _ = write!(
+            css,
+            " --scale-{name}: {}; --scale-{name}-ink: {};",
+            options.palette.hex(value),
+            options.palette.text_on(value)
+        );
+    }
+    css.push_str(" }");
+    css
+}
+
 /// Assembles the page from the input and the drawn pieces.
 pub(crate) fn page(
     input: &ReportInput<'_>,
@@ -74,6 +99,7 @@ pub(crate) fn page(
                 meta name="generator" content=(format!("covmap {}", assessment.covmap_version));
                 title { (sections::title(assessment)) }
                 style { (PreEscaped(CSS)) }
+                style { (PreEscaped(scale_css(input, options))) }
             }
             body {
                 (sections::masthead(input))

@@ -30,9 +30,12 @@
 //!   expands them. The same families are expanded in the per-function layers.
 //! - Cells in scope scoring 0 whose only evidence names the parent without its sub-techniques
 //!   get an explicit `color` and a legend item of their own ("covered at parent level only").
-//! - The gradient is the cividis scale (the default palette of the heatmap, readable with
-//!   colour-vision deficiencies) from 0 to 100, as five stops; the legend gives the display
-//!   levels with the assessment's thresholds and the colour of each band's middle.
+//! - The gradient is the three stops of `--palette` (crate::palette: the one colour scale of
+//!   every output) from 0 to 100, score 0 first: the Navigator spreads them evenly and
+//!   interpolates linearly, so it draws each technique in the colour of the heatmap. Techniques
+//!   in scope that nothing covers score 0 and take the scale's score-0 colour, as in the
+//!   heatmap. The legend gives the display levels with the assessment's thresholds and the
+//!   colour the heatmap's legend gives them.
 //!
 //! [`threat_layer_json`] (`covmap export navigator --threats`) writes the same layout with the
 //! leaf threat weights as scores instead of coverage.
@@ -43,20 +46,17 @@ use covmap_assess::score::{Assessment, TechniqueResult, round6};
 use serde::Serialize;
 
 use crate::text::percent;
-use crate::{OutputFile, RenderOptions, ReportError, ReportInput};
+use crate::{OutputFile, Palette, RenderOptions, ReportError, ReportInput};
 
 /// The layer format version written.
 const LAYER_VERSION: &str = "4.5";
 /// The Navigator version written: the one the 4.5 spec's example names (at least 4.9.0 is
 /// required).
 const NAVIGATOR_VERSION: &str = "5.1.0";
-/// Explicit colour of cells covered at parent level only (a Navigator preset, apart from the
-/// cividis gradient).
-const PARENT_LEVEL_COLOR: &str = "#9e9ac8";
-/// Legend colour of techniques out of scope, as the Navigator greys out disabled techniques.
-const OUT_OF_SCOPE_COLOR: &str = "#d9d9d9";
-/// Positions of the gradient stops in [0, 1].
-const GRADIENT_STOPS: [f64; 5] = [0.0, 0.25, 0.5, 0.75, 1.0];
+/// Explicit colour of cells covered at parent level only: the mark of the heatmap's hatching.
+const PARENT_LEVEL_COLOR: &str = crate::palette::PARENT_LEVEL_ONLY;
+/// Legend colour of techniques out of scope: the grey of every output.
+const OUT_OF_SCOPE_COLOR: &str = crate::palette::OUT_OF_SCOPE;
 
 /// `layer.json` and, with `options.layer_per_function`, one layer per function.
 pub(crate) fn all(
@@ -65,13 +65,13 @@ pub(crate) fn all(
 ) -> Result<Vec<OutputFile>, ReportError> {
     let mut files = vec![OutputFile {
         name: "layer.json".to_string(),
-        bytes: layer_json(input, None)?.into_bytes(),
+        bytes: layer_json(input, None, options.palette)?.into_bytes(),
     }];
     if options.layer_per_function {
         for function in Function::ALL {
             files.push(OutputFile {
                 name: format!("layer-{}.json", function.as_str()),
-                bytes: layer_json(input, Some(function))?.into_bytes(),
+                bytes: layer_json(input, Some(function), options.palette)?.into_bytes(),
             });
         }
     }
@@ -79,12 +79,14 @@ pub(crate) fn all(
 }
 
 /// The ATT&CK Navigator layer (format 4.5) of `input`, pretty-printed with a final newline:
-/// scoring the headline score, or with `function` that function's score alone.
+/// scoring the headline score, or with `function` that function's score alone, its gradient
+/// the stops of `palette`.
 pub fn layer_json(
     input: &ReportInput<'_>,
     function: Option<Function>,
+    palette: Palette,
 ) -> Result<String, ReportError> {
-    let layer = build(input, function);
+    let layer = build(input, function, palette);
     let mut json = serde_json::to_string_pretty(&layer)?;
     json.push('\n');
     Ok(json)
@@ -184,7 +186,7 @@ struct Link {
     url: String,
 }
 
-fn build<'a>(input: &ReportInput<'a>, function: Option<Function>) -> Layer<'a> {
+fn build<'a>(input: &ReportInput<'a>, function: Option<Function>, palette: Palette) -> Layer<'a> {
     let assessment = input.assessment;
     let platforms = &assessment.scope.platforms;
     Layer {
@@ -213,11 +215,11 @@ fn build<'a>(input: &ReportInput<'a>, function: Option<Function>) -> Layer<'a> {
         hide_disabled: false,
         techniques: entries(assessment, function),
         gradient: Gradient {
-            colors: GRADIENT_STOPS.iter().map(|t| hex(cividis(*t))).collect(),
+            colors: palette.stop_hexes().to_vec(),
             min_value: 0,
             max_value: 100,
         },
-        legend_items: legend(assessment),
+        legend_items: legend(assessment, palette),
         metadata: layer_metadata(input, function),
         links: vec![Link {
             label: "MITRE ATT&CK".to_string(),
@@ -614,87 +616,29 @@ fn capability_label(name: &str, id: &str) -> String {
     crate::text::short_name(label).into_owned()
 }
 
-/// A percentage for a legend label: `33`, `33.5`.
-fn legend_points(fraction: f64) -> String {
-    let tenths = (fraction * 1000.0).round() / 10.0;
-    format!("{tenths}")
-}
-
-fn legend(assessment: &Assessment) -> Vec<LegendItem> {
+fn legend(assessment: &Assessment, palette: Palette) -> Vec<LegendItem> {
     let thresholds = assessment.scoring.thresholds;
-    let medium = thresholds.medium.clamp(0.0, 1.0);
-    let high = thresholds.high.clamp(medium, 1.0);
-    let item = |label: String, at: f64| LegendItem {
-        label,
-        color: hex(gradient_color(at)),
-    };
-    vec![
-        item("none: 0".to_string(), 0.0),
-        item(
-            format!("low: above 0, below {}", legend_points(medium)),
-            medium / 2.0,
-        ),
-        item(
-            format!(
-                "medium: {} to below {}",
-                legend_points(medium),
-                legend_points(high)
-            ),
-            f64::midpoint(medium, high),
-        ),
-        item(
-            format!("high: {} to 100", legend_points(high)),
-            f64::midpoint(high, 1.0),
-        ),
-        LegendItem {
-            label: PARENT_LEVEL_NOTE.to_string(),
-            color: PARENT_LEVEL_COLOR.to_string(),
-        },
-        LegendItem {
-            label: "out of scope (greyed out)".to_string(),
-            color: OUT_OF_SCOPE_COLOR.to_string(),
-        },
-    ]
-}
-
-type Rgb = (u8, u8, u8);
-
-fn cividis(t: f64) -> Rgb {
-    let c = colorous::CIVIDIS.eval_continuous(t.clamp(0.0, 1.0));
-    (c.r, c.g, c.b)
-}
-
-fn hex((r, g, b): Rgb) -> String {
-    format!("#{r:02x}{g:02x}{b:02x}")
-}
-
-/// The colour the Navigator gives a score of `t x 100`: linear in RGB between the gradient
-/// stops, as its gradient does.
-fn gradient_color(t: f64) -> Rgb {
-    let t = t.clamp(0.0, 1.0);
-    let mut previous = (GRADIENT_STOPS[0], cividis(GRADIENT_STOPS[0]));
-    for stop in GRADIENT_STOPS {
-        let color = cividis(stop);
-        if t <= stop {
-            let (from, from_color) = previous;
-            let span = stop - from;
-            let w = if span > 0.0 { (t - from) / span } else { 0.0 };
-            return (
-                mix(from_color.0, color.0, w),
-                mix(from_color.1, color.1, w),
-                mix(from_color.2, color.2, w),
-            );
-        }
-        previous = (stop, color);
-    }
-    previous.1
-}
-
-fn mix(a: u8, b: u8, w: f64) -> u8 {
-    let value = f64::from(a) + (f64::from(b) - f64::from(a)) * w;
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // in [0, 255]
-    let value = value.round().clamp(0.0, 255.0) as u8;
-    value
+    let mut items: Vec<LegendItem> =
+        crate::heatmap::level_labels(thresholds.medium, thresholds.high)
+            .into_iter()
+            .map(|(level, label)| LegendItem {
+                label,
+                color: palette.hex(Palette::level_value(
+                    level,
+                    thresholds.medium,
+                    thresholds.high,
+                )),
+            })
+            .collect();
+    items.push(LegendItem {
+        label: PARENT_LEVEL_NOTE.to_string(),
+        color: PARENT_LEVEL_COLOR.to_string(),
+    });
+    items.push(LegendItem {
+        label: "out of scope (greyed out)".to_string(),
+        color: OUT_OF_SCOPE_COLOR.to_string(),
+    });
+    items
 }
 
 // The threat layer (issue 17 §6, lane rollups).

@@ -92,6 +92,8 @@ pub struct RenderOptions {
     pub layer_per_function: bool,
     /// Gaps listed in the HTML report and the gap chart.
     pub top_gaps: usize,
+    /// Print each cell's score in the heatmaps (`--cell-scores`).
+    pub cell_scores: bool,
 }
 
 impl Default for RenderOptions {
@@ -102,6 +104,7 @@ impl Default for RenderOptions {
             view: View::default(),
             layer_per_function: false,
             top_gaps: 25,
+            cell_scores: false,
         }
     }
 }
@@ -109,9 +112,11 @@ impl Default for RenderOptions {
 /// The kinds of output, as `--outputs` names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum OutputKind {
-    /// `heatmap.svg` and the charts (`chart-tactics.svg`, ...).
+    /// `heatmap.svg` (sub-techniques as `--subtechniques` says), `heatmap-full.svg` (every
+    /// sub-technique) and the charts (`chart-tactics.svg`, ...).
     Svg,
-    /// `heatmap.png`.
+    /// `heatmap.png` (compact: sub-techniques rolled up, at most 3840 pixels wide) and
+    /// `heatmap-full.png` (every sub-technique).
     Png,
     /// `coverage.csv`, `gaps.csv`, `tactics.csv`, `capabilities.csv`, `gaps-by-mitigation.csv`,
     /// `compare.csv`.
@@ -207,17 +212,27 @@ pub fn render(
                     name: "heatmap.svg".to_string(),
                     bytes: heatmap::svg(input, options).into_bytes(),
                 });
+                files.push(OutputFile {
+                    name: "heatmap-full.svg".to_string(),
+                    bytes: heatmap::full_svg(input, options).into_bytes(),
+                });
                 files.extend(heatmap::comparison_svgs(input, options));
                 files.extend(charts::all(input)?);
             }
-            OutputKind::Png => files.push(OutputFile {
-                name: "heatmap.png".to_string(),
-                bytes: png::heatmap(input, options)?,
-            }),
+            OutputKind::Png => {
+                files.push(OutputFile {
+                    name: "heatmap.png".to_string(),
+                    bytes: png::heatmap(input, options)?,
+                });
+                files.push(OutputFile {
+                    name: "heatmap-full.png".to_string(),
+                    bytes: png::full(input, options)?,
+                });
+            }
             OutputKind::Csv => files.extend(csv_out::all(input)?),
             OutputKind::Xlsx => files.push(OutputFile {
                 name: "coverage.xlsx".to_string(),
-                bytes: xlsx::workbook(input)?,
+                bytes: xlsx::workbook(input, options.palette)?,
             }),
             OutputKind::Layer => files.extend(layer::all(input, options)?),
             OutputKind::Html => files.push(OutputFile {

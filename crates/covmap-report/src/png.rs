@@ -1,4 +1,9 @@
-//! `heatmap.png`: the SVG heatmap rasterised with resvg, for slides.
+//! `heatmap.png` and `heatmap-full.png`: the SVG heatmap rasterised with resvg.
+//!
+//! `heatmap.png` is for slides: the compact matrix (techniques only, sub-techniques rolled up
+//! into their parent, whatever `--subtechniques` says), landscape, at most [`MAX_WIDTH`] pixels
+//! wide. `heatmap-full.png` is the poster: every sub-technique under its parent, at
+//! [`FULL_SCALE`].
 //!
 //! Text is set in the font covmap ships (loaded into an empty font database: no system font is
 //! ever looked at), so the picture is the same on every machine. The PNG has two pixels per SVG
@@ -13,10 +18,17 @@ use resvg::tiny_skia::{Color, Pixmap, Transform};
 use resvg::usvg::{self, fontdb};
 
 use crate::text::{FONT_BOLD, FONT_REGULAR};
-use crate::{RenderOptions, ReportError, ReportInput, heatmap};
+use crate::{RenderOptions, ReportError, ReportInput, Subtechniques, heatmap};
 
 /// Pixels per SVG unit.
 pub(crate) const SCALE: f32 = 2.0;
+
+/// The widest `heatmap.png`, in pixels: a 4K slide, readable when shown at 1920 pixels.
+pub(crate) const MAX_WIDTH: f32 = 3840.0;
+
+/// Pixels per SVG unit of `heatmap-full.png`: the enterprise matrix with every sub-technique is
+/// about 2,300 x 4,400 units, a poster already at 1x (10 megapixels; 40 at 2x).
+pub(crate) const FULL_SCALE: f32 = 1.0;
 
 /// The most pixels a PNG gets (40 megapixels, 160 MB of pixmap): its scale is lowered to fit.
 pub(crate) const MAX_PIXELS: f32 = 40_000_000.0;
@@ -28,10 +40,38 @@ pub(crate) const MIN_SCALE: f32 = 0.5;
 /// The family the shipped fonts are known by, used for text that names no family.
 const FAMILY: &str = "DejaVu Sans Condensed";
 
-/// Renders `heatmap.svg` (the view `options` ask for) to PNG.
+/// Renders `heatmap.png`: the compact matrix (sub-techniques rolled up), in the view, palette
+/// and cell scores `options` ask for, at most [`MAX_WIDTH`] pixels wide.
 pub(crate) fn heatmap(
     input: &ReportInput<'_>,
     options: &RenderOptions,
+) -> Result<Vec<u8>, ReportError> {
+    let compact = RenderOptions {
+        subtechniques: Subtechniques::None,
+        ..options.clone()
+    };
+    render(input, &compact, SCALE, Some(MAX_WIDTH))
+}
+
+/// Renders `heatmap-full.png`: the matrix with every sub-technique, at [`FULL_SCALE`].
+pub(crate) fn full(
+    input: &ReportInput<'_>,
+    options: &RenderOptions,
+) -> Result<Vec<u8>, ReportError> {
+    let full = RenderOptions {
+        subtechniques: Subtechniques::All,
+        ..options.clone()
+    };
+    render(input, &full, FULL_SCALE, None)
+}
+
+/// The heatmap `options` ask for, at `scale` pixels per unit (lower to fit the pixel budget
+/// or `max_width`).
+fn render(
+    input: &ReportInput<'_>,
+    options: &RenderOptions,
+    scale: f32,
+    max_width: Option<f32>,
 ) -> Result<Vec<u8>, ReportError> {
     let svg = heatmap::svg(input, options);
     // The size is known from the root element: a matrix past the budget is refused before
@@ -41,7 +81,7 @@ pub(crate) fn heatmap(
     {
         return Err(too_large(width, height));
     }
-    rasterise(&svg)
+    rasterise(&svg, scale, max_width)
 }
 
 /// `width` and `height` of the root `<svg>` element, when they are plain numbers.
@@ -81,8 +121,13 @@ pub(crate) fn scale_for(width: f32, height: f32) -> Option<f32> {
     (scale >= MIN_SCALE).then_some(scale)
 }
 
-/// Rasterises an SVG document with the shipped fonts.
-pub(crate) fn rasterise(svg: &str) -> Result<Vec<u8>, ReportError> {
+/// Rasterises an SVG document with the shipped fonts, at `preferred` pixels per unit, lower
+/// when the pixel budget or `max_width` asks for it.
+pub(crate) fn rasterise(
+    svg: &str,
+    preferred: f32,
+    max_width: Option<f32>,
+) -> Result<Vec<u8>, ReportError> {
     let options = usvg::Options {
         font_family: FAMILY.to_string(),
         fontdb: fonts(),
@@ -94,6 +139,11 @@ pub(crate) fn rasterise(svg: &str) -> Result<Vec<u8>, ReportError> {
     let Some(scale) = scale_for(size.width(), size.height()) else {
         return Err(too_large(size.width(), size.height()));
     };
+    let mut scale = scale.min(preferred);
+    if let Some(max_width) = max_width {
+        // Within the width by a pixel's margin, since the width is rounded up below.
+        scale = scale.min((max_width - 1.0) / size.width()).max(0.05);
+    }
     let width = pixels(size.width() * scale);
     let height = pixels(size.height() * scale);
     // Rounding up adds at most a row and a column; the budget is checked on what is allocated.

@@ -9,8 +9,11 @@
 //! Scores, shares and gains are written as numbers in [0, 1] with a percentage number format
 //! (0.4255 shows as `42.6%`; a gain of 0.055 shows as `+5.5%`, i.e. 5.5 percentage points), so
 //! that formulas over them need no conversion; counts and weights as whole numbers, costs with
-//! thousands separators. The score columns of Techniques and Tactics carry a fixed red - yellow
-//! - green colour scale (0, 50% and 100%, not relative to the data).
+//! thousands separators. The score columns of Techniques and Tactics carry a three-colour scale
+//! with the stops of `--palette` at 0, 50% and 100% (fixed, not relative to the data): Excel
+//! interpolates between them linearly, as the heatmap does, so a score has the heatmap's colour.
+//! Two rules before the scale (stopping there) give the heatmap's marks on Techniques: out of
+//! scope grey, evidence at parent level only purple.
 //!
 //! Text is written as text cells, never as formulas: `=HYPERLINK(...)` in an inventory shows
 //! as those characters and is not evaluated.
@@ -24,9 +27,12 @@ use std::borrow::Cow;
 use covmap_assess::compare::WithoutResult;
 use covmap_assess::inventory::Function;
 use covmap_assess::score::ActorKind;
+
+use crate::Palette;
 use rust_xlsxwriter::{
-    ColNum, ConditionalFormat3ColorScale, ConditionalFormatType, DocProperties, ExcelDateTime,
-    Format, FormatAlign, FormatBorder, RowNum, Workbook, Worksheet, XlsxError,
+    ColNum, ConditionalFormat3ColorScale, ConditionalFormatFormula, ConditionalFormatType,
+    DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, RowNum, Workbook, Worksheet,
+    XlsxError,
 };
 
 use crate::tables::{self, Cell, Column, Table, serde_name};
@@ -40,9 +46,9 @@ const MAX_CELL_CHARS: usize = 32_767;
 const EPOCH: (u16, u8, u8) = (1980, 1, 1);
 
 /// Renders `coverage.xlsx`.
-pub(crate) fn workbook(input: &ReportInput<'_>) -> Result<Vec<u8>, ReportError> {
+pub(crate) fn workbook(input: &ReportInput<'_>, palette: Palette) -> Result<Vec<u8>, ReportError> {
     let assessment = input.assessment;
-    let formats = Formats::new();
+    let formats = Formats::new(palette);
     let mut workbook = Workbook::new();
     workbook.set_properties(&properties(input)?);
 
@@ -111,6 +117,8 @@ fn properties(input: &ReportInput<'_>) -> Result<DocProperties, XlsxError> {
 
 /// The cell formats of the workbook.
 struct Formats {
+    /// The colour scale of the score columns.
+    palette: Palette,
     header: Format,
     percent: Format,
     points: Format,
@@ -121,8 +129,9 @@ struct Formats {
 }
 
 impl Formats {
-    fn new() -> Formats {
+    fn new(palette: Palette) -> Formats {
         Formats {
+            palette,
             header: Format::new()
                 .set_bold()
                 .set_background_color(0x00DC_E6F1)
@@ -243,10 +252,44 @@ impl Sheet<'_> {
         sheet.set_freeze_panes(1, self.frozen_columns)?;
         sheet.autofilter(0, 0, last_row, last_col)?;
         if last_row > 0 {
+            // As in the heatmap: out of scope grey and parent-level-only evidence its own mark,
+            // before (so over) the colour scale, where the sheet says which rows they are.
+            let column_of = |title: &str| {
+                headings
+                    .iter()
+                    .position(|h| h.title == title)
+                    .map(|j| col_num(j).map(rust_xlsxwriter::column_number_to_name))
+            };
+            let mut marks = Vec::new();
+            if let Some(in_scope) = column_of("In scope") {
+                marks.push((
+                    format!("=${}2=\"no\"", in_scope?),
+                    crate::palette::OUT_OF_SCOPE,
+                ));
+            }
+            if let Some(notes) = column_of("Notes") {
+                marks.push((
+                    format!("=ISNUMBER(SEARCH(\"at parent level only\",${}2))", notes?),
+                    crate::palette::PARENT_LEVEL_ONLY,
+                ));
+            }
             for title in self.colour_scale {
                 if let Some(j) = headings.iter().position(|h| h.title == *title) {
                     let c = col_num(j)?;
-                    sheet.add_conditional_format(1, c, last_row, c, &score_scale())?;
+                    for (rule, fill) in &marks {
+                        let mark = ConditionalFormatFormula::new()
+                            .set_rule(rule.as_str())
+                            .set_format(Format::new().set_background_color(*fill))
+                            .set_stop_if_true(true);
+                        sheet.add_conditional_format(1, c, last_row, c, &mark)?;
+                    }
+                    sheet.add_conditional_format(
+                        1,
+                        c,
+                        last_row,
+                        c,
+                        &score_scale(formats.palette),
+                    )?;
                 }
             }
         }
@@ -254,16 +297,18 @@ impl Sheet<'_> {
     }
 }
 
-/// Red at 0, yellow at 50%, green at 100%: fixed points, so colours mean the same in every
-/// workbook.
-fn score_scale() -> ConditionalFormat3ColorScale {
+/// The palette's stops at 0, 50% and 100%: fixed points, so colours mean the same in every
+/// workbook and match the heatmap's.
+fn score_scale(palette: Palette) -> ConditionalFormat3ColorScale {
+    let rgb = |(r, g, b): (u8, u8, u8)| (u32::from(r) << 16) | (u32::from(g) << 8) | u32::from(b);
+    let [low, middle, high] = palette.stops();
     ConditionalFormat3ColorScale::new()
         .set_minimum(ConditionalFormatType::Number, 0)
         .set_midpoint(ConditionalFormatType::Number, 0.5)
         .set_maximum(ConditionalFormatType::Number, 1)
-        .set_minimum_color(0x00F8_696B)
-        .set_midpoint_color(0x00FF_EB84)
-        .set_maximum_color(0x0063_BE7B)
+        .set_minimum_color(rgb(low))
+        .set_midpoint_color(rgb(middle))
+        .set_maximum_color(rgb(high))
 }
 
 fn actor_kind(kind: ActorKind) -> String {

@@ -10,12 +10,14 @@ use crate::common::Env;
 use crate::inv::{CAND_EDR, CAND_NDR, EX01, e18, percent, real_root, real_root_cmd, root_mini, s};
 
 /// The files `assess -o` writes for example 01 (which selects threats) with every output.
-const FULL_SET: [&str; 14] = [
+const FULL_SET: [&str; 16] = [
     "assessment.json",
     "heatmap.svg",
+    "heatmap-full.svg",
     "chart-tactics.svg",
     "chart-threats.svg",
     "heatmap.png",
+    "heatmap-full.png",
     "coverage.csv",
     "gaps.csv",
     "tactics.csv",
@@ -76,7 +78,7 @@ fn assess_writes_the_full_set_deterministically() {
         let out = real_root(&bundle, &["assess", EX01, "-o", s(&dir)]).ok_noisy();
         assert!(
             out.stderr
-                .starts_with(&format!("covmap: wrote 14 files to {}: ", dir.display())),
+                .starts_with(&format!("covmap: wrote 16 files to {}: ", dir.display())),
             "{}",
             out.stderr
         );
@@ -323,6 +325,39 @@ fn export_navigator_prints_the_layer() {
     let doc: Value = serde_json::from_str(&printed).expect("JSON");
     assert_eq!(doc["versions"]["layer"], "4.5");
     assert_eq!(doc["domain"], "enterprise-attack");
+    // The gradient follows --palette, as assess -o's layer.json does (lane colours): the
+    // cividis stops by default (score 0 dark blue), viridis's when asked, the same in both.
+    assert_eq!(
+        doc["gradient"]["colors"],
+        serde_json::json!(["#002051", "#7f7b74", "#fde945"])
+    );
+    let viridis = root_mini(&env, &["export", "navigator", file, "--palette", "viridis"])
+        .ok()
+        .stdout;
+    let viridis: Value = serde_json::from_str(&viridis).expect("JSON");
+    assert_eq!(
+        viridis["gradient"]["colors"],
+        serde_json::json!(["#440154", "#20908c", "#fde725"])
+    );
+    let set = env.cache().join("set-viridis");
+    root_mini(
+        &env,
+        &[
+            "assess",
+            file,
+            "-o",
+            s(&set),
+            "--outputs",
+            "layer",
+            "--palette",
+            "viridis",
+        ],
+    )
+    .ok_noisy();
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(set.join("layer.json")).expect("layer.json"))
+            .expect("JSON");
+    assert_eq!(written["gradient"], viridis["gradient"]);
 
     let target = env.cache().join("detect.json");
     root_mini(

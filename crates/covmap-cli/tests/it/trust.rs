@@ -21,7 +21,9 @@ fn a_run_killed_while_writing_leaves_the_old_outputs_whole_and_no_temp_file() {
         let mut cmd = std_covmap(real_cache());
         cmd.current_dir(repo_root())
             .env("SOURCE_DATE_EPOCH", "1767225600")
-            .env("COVMAP_TEST_SLOW_WRITES_MS", "100")
+            // Writes fill most of the run, so that kills land among them even on a loaded
+            // machine (the report set renders two PNGs before writing, one a poster).
+            .env("COVMAP_TEST_SLOW_WRITES_MS", "250")
             .arg("--attack")
             .arg(&bundle)
             .args(["assess", inventory, "-o"])

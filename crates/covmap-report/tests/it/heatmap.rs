@@ -322,7 +322,8 @@ fn covered_cells_take_the_palette_colour_of_their_score() {
                     assert_eq!(fill(cell), palette.hex(t.score), "{palette:?} {}", t.id);
                     fills.push(fill(cell).to_string());
                 }
-                Some("not-covered") => assert_eq!(fill(cell), "#ffffff"),
+                // A gap takes the colour of score 0.
+                Some("not-covered") => assert_eq!(fill(cell), palette.hex(0.0)),
                 Some("parent-only") => assert_eq!(fill(cell), "url(#heatmap-hatch)"),
                 Some("out-of-scope") => assert_eq!(fill(cell), "#e3e3e3"),
                 other => panic!("unexpected mark {other:?}"),
@@ -378,7 +379,10 @@ fn header_names_organisation_release_scores_and_date() {
     // The legend names every mark.
     for label in [
         "Coverage score",
-        "Not covered",
+        "none: 0% (not covered)",
+        "low: above 0%, below ",
+        "medium: ",
+        "high: ",
         "Parent-level evidence only",
         "Out of scope",
     ] {
@@ -460,7 +464,7 @@ fn check_comparison(owned: &Owned) {
     let options = options(Subtechniques::All);
     let files = heatmap_files(owned, &options);
     let names: Vec<&String> = files.keys().collect();
-    let mut expected_names = vec!["heatmap.svg".to_string()];
+    let mut expected_names = vec!["heatmap.svg".to_string(), "heatmap-full.svg".to_string()];
     expected_names
         .extend((1..=comparison.candidates.len()).map(|n| format!("heatmap-compare-{n}.svg")));
     expected_names.sort();
@@ -544,7 +548,11 @@ fn check_comparison(owned: &Owned) {
             }
             if gain > 0.0 {
                 gained.insert(id);
-                assert_eq!(fill(cell), Palette::default().hex(gain / scale), "{id}");
+                // data-gain has 6 decimals; the colour is of the exact gain in whole percents
+                // of the scale, so a gain at a half percent may round either way.
+                let near =
+                    [gain / scale - 1e-5, gain / scale + 1e-5].map(|v| Palette::default().hex(v));
+                assert!(near.contains(&fill(cell).to_string()), "{id}");
                 assert!(title(cell).contains(&candidate.name), "{id}");
                 assert!(title(cell).contains('\u{2192}'), "{id}");
             } else if t.in_scope {
@@ -570,9 +578,12 @@ fn comparison_view_colours_the_gain_of_each_candidate() {
         };
         write_when_asked("ex01-weighted", &heatmap_files(owned, &weighted));
     }
-    // Without a comparison there is only heatmap.svg.
+    // Without a comparison there are only heatmap.svg and heatmap-full.svg.
     let files = heatmap_files(common::full(), &RenderOptions::default());
-    assert_eq!(files.keys().collect::<Vec<_>>(), ["heatmap.svg"]);
+    assert_eq!(
+        files.keys().collect::<Vec<_>>(),
+        ["heatmap-full.svg", "heatmap.svg"]
+    );
 }
 
 #[test]
@@ -620,12 +631,12 @@ fn hostile_strings_stay_text() {
                 "{name}"
             );
             assert!(all_text.contains("<script>alert(1)</script>"), "{name}");
-            if name == "heatmap.svg" {
-                assert!(all_text.contains("Out of scope: <script>alert('exclusion')</script>"));
-            } else {
+            if name.starts_with("heatmap-compare") {
                 assert!(
                     all_text.contains("<svg onload=alert(3)>") || all_text.contains("candidate-x")
                 );
+            } else {
+                assert!(all_text.contains("Out of scope: <script>alert('exclusion')</script>"));
             }
         }
     }
@@ -739,4 +750,146 @@ fn write_when_asked(prefix: &str, files: &BTreeMap<String, String>) {
             std::fs::write(&path, svg).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         }
     }
+}
+
+/// The colour ATT&CK Navigator draws for `score`, computed as the issue describes Navigator:
+/// the gradient's colours spread evenly from `minValue` to `maxValue`, linear interpolation in
+/// RGB between the two around the score, each channel rounded.
+#[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)] // positions and channels
+fn navigator_colour(gradient: &serde_json::Value, score: f64) -> String {
+    let colours: Vec<[f64; 3]> = gradient["colors"]
+        .as_array()
+        .expect("colors")
+        .iter()
+        .map(|c| {
+            let hex = c.as_str().expect("colour string").trim_start_matches('#');
+            let channel =
+                |i: usize| f64::from(u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"));
+            [channel(0), channel(2), channel(4)]
+        })
+        .collect();
+    let min = gradient["minValue"].as_f64().expect("minValue");
+    let max = gradient["maxValue"].as_f64().expect("maxValue");
+    let t = ((score - min) / (max - min)).clamp(0.0, 1.0);
+    let position = t * (colours.len() - 1) as f64;
+    let i = (position.floor() as usize).min(colours.len() - 2);
+    let w = position - i as f64;
+    let mix = |k: usize| (colours[i][k] + (colours[i + 1][k] - colours[i][k]) * w).round() as u8;
+    format!("#{:02x}{:02x}{:02x}", mix(0), mix(1), mix(2))
+}
+
+#[test]
+fn every_cell_has_the_colour_navigator_draws_from_layer_json() {
+    // Example 01 on enterprise 18.1, every sub-technique shown, in each palette: each cell of
+    // heatmap.svg (covered or not) has the colour Navigator gives its (technique, tactic)
+    // entry of layer.json; out of scope is disabled there and grey here; parent-level-only
+    // evidence has the same mark colour in both.
+    let Some(owned) = common::example_01() else {
+        return;
+    };
+    for palette in Palette::ALL {
+        let options = RenderOptions {
+            palette,
+            subtechniques: Subtechniques::All,
+            ..RenderOptions::default()
+        };
+        let svg = heatmap(owned, &options);
+        let layer: serde_json::Value = serde_json::from_str(
+            &covmap_report::layer_json(&owned.input(), None, palette).expect("layer"),
+        )
+        .expect("JSON");
+        let gradient = &layer["gradient"];
+        let entries: BTreeMap<(String, String), &serde_json::Value> = layer["techniques"]
+            .as_array()
+            .expect("techniques")
+            .iter()
+            .map(|e| {
+                (
+                    (
+                        e["techniqueID"].as_str().expect("id").to_string(),
+                        e["tactic"].as_str().expect("tactic").to_string(),
+                    ),
+                    e,
+                )
+            })
+            .collect();
+        let doc = Document::parse(&svg).expect("XML");
+        let (mut scored, mut gaps, mut parent_only, mut out) = (0, 0, 0, 0);
+        for cell in cells(&doc) {
+            let key = (
+                cell.attribute("data-id").expect("id").to_string(),
+                cell.attribute("data-tactic").expect("tactic").to_string(),
+            );
+            let entry = entries
+                .get(&key)
+                .unwrap_or_else(|| panic!("{key:?} in layer"));
+            match cell.attribute("data-mark") {
+                Some("covered" | "not-covered") => {
+                    let score = entry["score"].as_f64().expect("scored in layer");
+                    assert_eq!(entry["color"], "", "{key:?}");
+                    assert_eq!(
+                        fill(cell),
+                        navigator_colour(gradient, score),
+                        "{palette:?} {key:?} score {score}"
+                    );
+                    if score == 0.0 {
+                        gaps += 1;
+                    } else {
+                        scored += 1;
+                    }
+                }
+                Some("parent-only") => {
+                    parent_only += 1;
+                    assert_eq!(entry["color"], "#9e9ac8", "{key:?}");
+                    assert!(svg.contains("fill=\"#9e9ac8\"/></pattern>"));
+                }
+                Some("out-of-scope") => {
+                    out += 1;
+                    assert_eq!(entry["enabled"], false, "{key:?}");
+                    assert_eq!(fill(cell), "#e3e3e3");
+                }
+                other => panic!("unexpected mark {other:?}"),
+            }
+        }
+        assert!(
+            scored > 100 && gaps > 100 && out > 50,
+            "{scored} {gaps} {out}"
+        );
+        assert!(parent_only > 0);
+    }
+}
+
+#[test]
+fn cell_scores_print_each_score_in_its_cell() {
+    let owned = common::full();
+    let a = &owned.assessment;
+    let scores = RenderOptions {
+        cell_scores: true,
+        subtechniques: Subtechniques::All,
+        ..RenderOptions::default()
+    };
+    let svg = heatmap(owned, &scores);
+    let doc = Document::parse(&svg).expect("XML");
+    let mut shown = 0;
+    for cell in cells(&doc) {
+        let t = technique(a, cell.attribute("data-id").unwrap_or(""));
+        let text = text_of(cell);
+        // The badge is the cell's last text: the score as a whole percent, as in layer.json.
+        let badge = format!("{}%", (t.score * 100.0).round());
+        if t.in_scope {
+            assert!(text.contains(&badge), "{}: {text}", t.id);
+            shown += 1;
+        } else {
+            assert!(!text.ends_with('%'), "{}: {text}", t.id);
+        }
+    }
+    assert!(shown > 5);
+    // Without the option, no cell prints its score.
+    let plain = heatmap(owned, &options(Subtechniques::All));
+    let doc = Document::parse(&plain).expect("XML");
+    assert!(
+        cells(&doc)
+            .iter()
+            .all(|c| !text_of(*c).replace(title(*c), "").ends_with('%'))
+    );
 }

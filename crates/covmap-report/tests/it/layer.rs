@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use covmap_assess::inventory::Function;
 use covmap_assess::score::{Assessment, TechniqueResult};
-use covmap_report::{OutputKind, RenderOptions, ReportInput, layer_json, render};
+use covmap_report::{OutputKind, Palette, RenderOptions, ReportInput, layer_json, render};
 use serde_json::Value;
 
 use crate::common;
@@ -328,11 +328,11 @@ fn check_layer(input: &ReportInput<'_>, function: Option<Function>, json: &str) 
 }
 
 fn check_all(input: &ReportInput<'_>) -> String {
-    let json = layer_json(input, None).expect("layer");
+    let json = layer_json(input, None, Palette::default()).expect("layer");
     check_layer(input, None, &json);
     assert_eq!(
         json,
-        layer_json(input, None).expect("layer"),
+        layer_json(input, None, Palette::default()).expect("layer"),
         "same input, same bytes"
     );
 
@@ -361,7 +361,7 @@ fn check_all(input: &ReportInput<'_>) -> String {
         let text = std::str::from_utf8(&file.bytes).expect("UTF-8");
         assert_eq!(
             text,
-            layer_json(input, Some(function)).expect("function layer")
+            layer_json(input, Some(function), Palette::default()).expect("function layer")
         );
         check_layer(input, Some(function), text);
     }
@@ -413,7 +413,7 @@ fn full_layer_follows_format_4_5_and_the_assessment() {
     insta::assert_snapshot!("layer_full", json);
     insta::assert_snapshot!(
         "layer_full_detect",
-        layer_json(&input, Some(Function::Detect)).expect("layer")
+        layer_json(&input, Some(Function::Detect), Palette::default()).expect("layer")
     );
 }
 

@@ -45,8 +45,22 @@ fn png(owned: &Owned, options: &RenderOptions) -> Vec<u8> {
     render(owned, options, OutputKind::Png, "heatmap.png")
 }
 
+fn full_png(owned: &Owned, options: &RenderOptions) -> Vec<u8> {
+    render(owned, options, OutputKind::Png, "heatmap-full.png")
+}
+
+/// The SVG heatmap.png shows: the compact matrix, whatever `options.subtechniques` says.
 fn svg(owned: &Owned, options: &RenderOptions) -> String {
-    String::from_utf8(render(owned, options, OutputKind::Svg, "heatmap.svg")).expect("UTF-8")
+    let compact = RenderOptions {
+        subtechniques: Subtechniques::None,
+        ..options.clone()
+    };
+    String::from_utf8(render(owned, &compact, OutputKind::Svg, "heatmap.svg")).expect("UTF-8")
+}
+
+/// The SVG heatmap-full.png shows: `heatmap-full.svg`, every sub-technique.
+fn full_svg(owned: &Owned, options: &RenderOptions) -> String {
+    String::from_utf8(render(owned, options, OutputKind::Svg, "heatmap-full.svg")).expect("UTF-8")
 }
 
 fn decode(bytes: &[u8]) -> Picture {
@@ -66,19 +80,30 @@ fn decode(bytes: &[u8]) -> Picture {
     }
 }
 
-/// The documented scale: 2x, lowered so that the picture stays within 40 megapixels (down to
-/// 0.5x; larger matrices are refused).
-fn scale(width: f32, height: f32) -> f32 {
+/// The documented scale of heatmap.png (`full`: heatmap-full.png): 2x (1x), lowered so that
+/// the picture stays within 40 megapixels (down to 0.5x; larger matrices are refused) and,
+/// for heatmap.png, within 3840 pixels of width.
+fn scale(width: f32, height: f32, full: bool) -> f32 {
     let budget = 40_000_000.0_f32;
-    if width * height * 4.0 <= budget {
+    let fit = if width * height * 4.0 <= budget {
         2.0
     } else {
         (budget / (width * height)).sqrt().min(2.0)
+    };
+    if full {
+        fit.min(1.0)
+    } else {
+        fit.min(3839.0 / width)
     }
 }
 
-/// The SVG's size and the PNG's scale.
+/// The SVG's size and heatmap.png's scale.
 fn geometry(svg: &str) -> (f32, f32, f32) {
+    geometry_of(svg, false)
+}
+
+/// The SVG's size and the scale of heatmap.png, or with `full` heatmap-full.png.
+fn geometry_of(svg: &str, full: bool) -> (f32, f32, f32) {
     let doc = Document::parse(svg).expect("XML");
     let root = doc.root_element();
     let size = |name: &str| -> f32 {
@@ -87,7 +112,7 @@ fn geometry(svg: &str) -> (f32, f32, f32) {
             .unwrap_or_else(|| panic!("{name}"))
     };
     let (width, height) = (size("width"), size("height"));
-    (width, height, scale(width, height))
+    (width, height, scale(width, height, full))
 }
 
 fn hex(rgb: (u8, u8, u8, u8)) -> String {
@@ -103,7 +128,12 @@ fn whole(value: f32) -> u32 {
 /// Checks size, content and that every cell is painted in its SVG fill (read from a point
 /// of the cell above its text); returns how many cells were checked.
 fn check_picture(svg: &str, picture: &Picture) -> usize {
-    let (width, height, scale) = geometry(svg);
+    check_picture_of(svg, picture, false)
+}
+
+/// [`check_picture`] for heatmap.png, or with `full` heatmap-full.png.
+fn check_picture_of(svg: &str, picture: &Picture, full: bool) -> usize {
+    let (width, height, scale) = geometry_of(svg, full);
     assert_eq!(picture.width, whole(width * scale));
     assert_eq!(picture.height, whole(height * scale));
     // Not blank: many colours, opaque.
@@ -156,6 +186,7 @@ fn check_picture(svg: &str, picture: &Picture) -> usize {
 #[test]
 fn full_png_shows_the_svg_at_2x() {
     let owned = common::full();
+    // heatmap.png is the compact matrix whatever --subtechniques says.
     for mode in [Subtechniques::None, Subtechniques::All] {
         let options = RenderOptions {
             subtechniques: mode,
@@ -169,10 +200,24 @@ fn full_png_shows_the_svg_at_2x() {
         assert!((scale - 2.0).abs() < f32::EPSILON, "a small matrix is 2x");
         let checked = check_picture(&svg, &picture);
         assert!(checked >= 5, "{checked} cells checked");
-        if mode == Subtechniques::All {
-            write_when_asked("heatmap-full.png", &bytes);
-        }
     }
+    // heatmap-full.png shows heatmap-full.svg (every sub-technique) at 1x.
+    let options = RenderOptions::default();
+    let svg = full_svg(owned, &options);
+    let bytes = full_png(owned, &options);
+    write_when_asked("heatmap-full.png", &bytes);
+    let picture = decode(&bytes);
+    let checked = check_picture_of(&svg, &picture, true);
+    assert!(checked >= 5, "{checked} cells checked");
+    assert!(svg.matches("class=\"cell\"").count() > svg_cells(&svg_of_none(owned)));
+}
+
+fn svg_cells(svg: &str) -> usize {
+    svg.matches("class=\"cell\"").count()
+}
+
+fn svg_of_none(owned: &Owned) -> String {
+    svg(owned, &RenderOptions::default())
 }
 
 #[test]
@@ -212,10 +257,34 @@ fn example_01_png() {
     write_when_asked("heatmap-ex01.png", &bytes);
     let picture = decode(&bytes);
     let checked = check_picture(&svg, &picture);
-    // Every cell with a plain fill (all but the hatched ones): 807 cells in the default mode.
-    assert!(checked > 700, "{checked}");
+    // Every cell with a plain fill (all but the hatched ones) of the compact matrix.
+    assert!(checked > 200, "{checked}");
     let (width, height, scale) = geometry(&svg);
     assert!(width * height * scale * scale <= 40_000_000.0 * 1.001);
+    // For slides: landscape, at most 3840 pixels wide, yet not scaled down below 1.5x
+    // (about 3,840 x 1,900 for enterprise 18.1's 14 tactics).
+    assert!(picture.width <= 3840, "{}", picture.width);
+    assert!(
+        picture.width > picture.height,
+        "{} x {}",
+        picture.width,
+        picture.height
+    );
+    assert!(scale > 1.5, "{scale}");
+    // Sub-techniques rolled up: one cell per (technique, tactic), none for sub-techniques.
+    assert!(!svg.contains("data-id=\"T1059.001\""));
+    assert!(svg.contains("data-id=\"T1059\""));
+    // The poster: every sub-technique, at 1x.
+    let full = full_svg(owned, &options);
+    assert!(full.contains("data-id=\"T1059.001\""));
+    let bytes = full_png(owned, &options);
+    write_when_asked("heatmap-full-ex01.png", &bytes);
+    let picture = decode(&bytes);
+    let checked = check_picture_of(&full, &picture, true);
+    // 887 cells with every sub-technique (807 in the default mode); the hatched ones are
+    // not compared.
+    assert!(checked > 800, "{checked} of {} cells", svg_cells(&full));
+    assert!(picture.height > picture.width);
 }
 
 /// Writes `bytes` to `$COVMAP_WRITE_PNG_DIR/name` when the variable is set.
