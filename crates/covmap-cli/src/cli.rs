@@ -117,9 +117,9 @@ pub(crate) struct ReportArgs {
     /// Also write one Navigator layer per function (layer-detect.json, ...).
     #[arg(long)]
     pub(crate) layer_per_function: bool,
-    /// Date shown in the reports (YYYY-MM-DD) [default: from SOURCE_DATE_EPOCH, else none:
-    /// outputs never depend on the clock].
-    #[arg(long, value_name = "YYYY-MM-DD")]
+    /// Date shown in the reports (YYYY-MM-DD), or `none` to show no date [default: from
+    /// SOURCE_DATE_EPOCH, else today].
+    #[arg(long, value_name = "YYYY-MM-DD|none")]
     pub(crate) date: Option<String>,
     /// Gaps listed in the HTML report.
     #[arg(long, value_name = "N", default_value_t = 25)]

@@ -52,8 +52,9 @@ pub struct ReportInput<'a> {
     /// The next best actions (`covmap plan`), for `assess -o`: `plan.csv` and the "What to do
     /// next" section of report.html.
     pub plan: Option<&'a Plan>,
-    /// The date shown in reports (`YYYY-MM-DD`), from `--date` or `SOURCE_DATE_EPOCH`; none is
-    /// shown without one, so that outputs never depend on the clock.
+    /// The date shown in reports (`YYYY-MM-DD`), chosen by the caller (covmap: `--date`, else
+    /// `SOURCE_DATE_EPOCH`, else today); `None` shows no date. The renderers never read the
+    /// clock.
     pub date: Option<&'a str>,
 }
 

@@ -12,6 +12,10 @@
 //! thousands separators. The score columns of Techniques and Tactics carry a fixed red - yellow
 //! - green colour scale (0, 50% and 100%, not relative to the data).
 //!
+//! Every sheet prints (lane dates, issue 18 §6): landscape, scaled to one page wide (as many
+//! pages long as it needs), the header row repeated on every page, a footer with the sheet
+//! name, the page number and the report date; the Summary sheet fits on one page.
+//!
 //! Text is written as text cells, never as formulas: `=HYPERLINK(...)` in an inventory shows
 //! as those characters and is not evaluated.
 //!
@@ -53,24 +57,28 @@ pub(crate) fn workbook(input: &ReportInput<'_>) -> Result<Vec<u8>, ReportError> 
             table: tables::techniques(assessment),
             frozen_columns: 2,
             colour_scale: &["Score"],
+            one_page: false,
         },
         Sheet {
             name: "Gaps",
             table: tables::gaps(assessment, input.gaps),
             frozen_columns: 3,
             colour_scale: &["Score"],
+            one_page: false,
         },
         Sheet {
             name: "Tactics",
             table: tables::tactics(assessment),
             frozen_columns: 2,
             colour_scale: &["Score", "Threat-weighted score"],
+            one_page: false,
         },
         Sheet {
             name: "Capabilities",
             table: tables::capabilities(assessment),
             frozen_columns: 2,
             colour_scale: &[],
+            one_page: false,
         },
     ];
     if let Some(comparison) = input.comparison {
@@ -79,13 +87,14 @@ pub(crate) fn workbook(input: &ReportInput<'_>) -> Result<Vec<u8>, ReportError> 
             table: tables::compare(comparison),
             frozen_columns: 1,
             colour_scale: &[],
+            one_page: false,
         });
         if let Some(without) = &comparison.without {
             sheets.push(retire(without));
         }
     }
     for sheet in &sheets {
-        sheet.write(workbook.add_worksheet(), &formats)?;
+        sheet.write(workbook.add_worksheet(), &formats, input.date)?;
     }
     Ok(workbook.save_to_buffer()?)
 }
@@ -207,6 +216,8 @@ struct Sheet<'a> {
     frozen_columns: ColNum,
     /// Columns (by heading) that get the score colour scale.
     colour_scale: &'static [&'static str],
+    /// Printed on one page (the Summary); otherwise one page wide, as long as it needs.
+    one_page: bool,
 }
 
 fn row_num(index: usize) -> Result<RowNum, XlsxError> {
@@ -218,8 +229,14 @@ fn col_num(index: usize) -> Result<ColNum, XlsxError> {
 }
 
 impl Sheet<'_> {
-    fn write(&self, sheet: &mut Worksheet, formats: &Formats) -> Result<(), XlsxError> {
+    fn write(
+        &self,
+        sheet: &mut Worksheet,
+        formats: &Formats,
+        date: Option<&str>,
+    ) -> Result<(), XlsxError> {
         sheet.set_name(self.name)?;
+        self.page_setup(sheet, date)?;
         let headings: Vec<_> = self.table.columns.iter().filter_map(|c| c.xlsx).collect();
         for (j, heading) in headings.iter().enumerate() {
             let c = col_num(j)?;
@@ -250,6 +267,25 @@ impl Sheet<'_> {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// How the sheet prints: landscape, one page wide (the Summary: one page), the header row
+    /// on every page, and a footer naming the sheet, the page and the date. Without it, a
+    /// spreadsheet program prints the Techniques sheet alone on some 200 portrait pages, its
+    /// columns split across them.
+    fn page_setup(&self, sheet: &mut Worksheet, date: Option<&str>) -> Result<(), XlsxError> {
+        sheet.set_landscape();
+        sheet.set_print_fit_to_pages(1, u16::from(self.one_page));
+        sheet.set_repeat_rows(0, 0)?;
+        // `&A` sheet name, `&P` page, `&N` pages. The date is digits and dashes (checked by the
+        // caller), so it needs no `&` escaping.
+        let mut footer = "&L&A&CPage &P of &N".to_string();
+        if let Some(date) = date {
+            footer.push_str("&R");
+            footer.push_str(date);
+        }
+        sheet.set_footer(footer);
         Ok(())
     }
 }
@@ -469,6 +505,7 @@ fn summary<'a>(input: &ReportInput<'a>) -> Sheet<'a> {
         table: Table::new(&SUMMARY_COLUMNS, rows),
         frozen_columns: 0,
         colour_scale: &[],
+        one_page: true,
     }
 }
 
@@ -523,6 +560,7 @@ fn retire(without: &WithoutResult) -> Sheet<'_> {
         table: Table::new(&RETIRE_COLUMNS, [row]),
         frozen_columns: 1,
         colour_scale: &[],
+        one_page: false,
     }
 }
 

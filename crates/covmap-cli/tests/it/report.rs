@@ -175,7 +175,7 @@ fn outputs_selects_files_and_dates_come_from_the_command_line() {
         ])
     );
 
-    // No date unless asked: the clock never reaches an output.
+    // Lane dates: `--date`, else SOURCE_DATE_EPOCH, else today; `--date none` shows none.
     let html = |args: &[&str], epoch: Option<&str>| {
         let dir = env.cache().join("html");
         let mut cmd = env.cmd();
@@ -184,17 +184,46 @@ fn outputs_selects_files_and_dates_come_from_the_command_line() {
             .arg(crate::common::fixture("mini-attack-2.1.json"))
             .args(["assess", file, "-o", s(&dir), "--outputs", "html"])
             .args(args);
-        if let Some(epoch) = epoch {
-            cmd.env("SOURCE_DATE_EPOCH", epoch);
-        }
+        match epoch {
+            Some(epoch) => cmd.env("SOURCE_DATE_EPOCH", epoch),
+            None => cmd.env_remove("SOURCE_DATE_EPOCH"),
+        };
         let out = cmd.output().expect("run covmap");
         assert!(out.status.success(), "{out:?}");
         std::fs::read_to_string(dir.join("report.html")).expect("report.html")
     };
-    assert!(!html(&[], None).contains("2026-11-22"));
-    assert!(html(&["--date", "2026-11-22"], None).contains("2026-11-22"));
+    let report_date = |html: &str| {
+        let at = html.find("<th>Report date</th><td>")?;
+        html.get(at + 24..at + 34).map(str::to_string)
+    };
+    assert_eq!(
+        report_date(&html(&["--date", "none"], Some("1795305600"))),
+        None
+    );
+    assert_eq!(
+        report_date(&html(&["--date", "2026-11-22"], None)).as_deref(),
+        Some("2026-11-22")
+    );
     // 1795305600 = 2026-11-22T00:00:00Z.
-    assert!(html(&[], Some("1795305600")).contains("2026-11-22"));
+    assert_eq!(
+        report_date(&html(&[], Some("1795305600"))).as_deref(),
+        Some("2026-11-22")
+    );
+    // Without either: today, in the system's time zone (read before and after, in case the
+    // run crosses midnight).
+    let today = || {
+        let out = std::process::Command::new("date")
+            .arg("+%Y-%m-%d")
+            .output()
+            .expect("date runs");
+        String::from_utf8(out.stdout)
+            .expect("UTF-8")
+            .trim()
+            .to_string()
+    };
+    let before = today();
+    let shown = report_date(&html(&[], None)).expect("a date by default");
+    assert!(shown == before || shown == today(), "{shown} is not today");
 
     root_mini(
         &env,
