@@ -124,6 +124,9 @@ pub(crate) struct ReportArgs {
     /// Gaps listed in the HTML report.
     #[arg(long, value_name = "N", default_value_t = 25)]
     pub(crate) top_gaps: usize,
+    /// An earlier assessment.json: summary.md shows the change against it.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) baseline: Option<PathBuf>,
 }
 
 fn parse_palette(name: &str) -> Result<covmap_report::Palette, String> {
@@ -152,6 +155,8 @@ pub(crate) enum OutputArg {
     Layer,
     /// report.html, self-contained.
     Html,
+    /// summary.md, the executive summary in Markdown.
+    Md,
 }
 
 /// `covmap gaps --by` (lane rollups).

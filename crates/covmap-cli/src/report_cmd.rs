@@ -55,6 +55,7 @@ fn kinds(args: &ReportArgs) -> Vec<OutputKind> {
             OutputArg::Xlsx => OutputKind::Xlsx,
             OutputArg::Layer => OutputKind::Layer,
             OutputArg::Html => OutputKind::Html,
+            OutputArg::Md => OutputKind::Md,
         })
         .collect()
 }
@@ -113,9 +114,13 @@ pub(crate) fn write_set(
     inputs: &Inputs,
     assessment_json: bool,
 ) -> Result<()> {
+    // The baseline of summary.md is an input too: never written over.
+    let mut inputs = inputs.clone();
+    let inputs = inputs.maybe_file(args.baseline.as_deref());
     // Checked before the rendering too: a refused folder costs no rendering time.
     guard::output_dir(dir, inputs)?;
     let date = report_date(args)?;
+    let baseline = args.baseline.as_deref().map(read_assessment).transpose()?;
     let gaps = gaps(attack, assessment, &GapOptions::default())?;
     let threats = if assessment.has_threats() {
         threat_coverage(
@@ -136,6 +141,7 @@ pub(crate) fn write_set(
         comparison,
         plan,
         date: date.as_deref(),
+        baseline: baseline.as_ref(),
     };
     let mut files = covmap_report::render(&input, &render_options(args), &kinds(args))?;
     if assessment_json {
@@ -266,13 +272,21 @@ pub(crate) fn run_export_navigator(
     }
     let (loaded, assessment) = assessed(args, source)?;
     let function = function.map(crate::import_cmd::function_of);
+    // Dated as `assess -o` dates its layer.json (SOURCE_DATE_EPOCH, else today), so that the
+    // two layers are the same file.
+    let date = report_date_from(
+        None,
+        std::env::var_os("SOURCE_DATE_EPOCH").as_deref(),
+        jiff::Zoned::now().date(),
+    )?;
     let input = ReportInput {
         assessment: &assessment,
         gaps: &[],
         threats: &[],
         comparison: None,
         plan: None,
-        date: None,
+        date: date.as_deref(),
+        baseline: None,
     };
     let mut layer = if threats {
         // Lane rollups: without selected threats every weight is 1, a layer that says nothing.

@@ -24,6 +24,7 @@ mod layer;
 pub mod matrix;
 mod palette;
 mod png;
+mod summary;
 mod tables;
 pub mod text;
 mod xlsx;
@@ -56,6 +57,8 @@ pub struct ReportInput<'a> {
     /// `SOURCE_DATE_EPOCH`, else today); `None` shows no date. The renderers never read the
     /// clock.
     pub date: Option<&'a str>,
+    /// An earlier assessment (`--baseline`): summary.md shows the change against it.
+    pub baseline: Option<&'a Assessment>,
 }
 
 /// Which sub-techniques the heatmap shows under their parent.
@@ -123,17 +126,20 @@ pub enum OutputKind {
     Layer,
     /// `report.html`.
     Html,
+    /// `summary.md`, the executive summary as Markdown (lane dates).
+    Md,
 }
 
 impl OutputKind {
     /// Every kind, in the order files are listed.
-    pub const ALL: [OutputKind; 6] = [
+    pub const ALL: [OutputKind; 7] = [
         OutputKind::Svg,
         OutputKind::Png,
         OutputKind::Csv,
         OutputKind::Xlsx,
         OutputKind::Layer,
         OutputKind::Html,
+        OutputKind::Md,
     ];
 
     /// The name `--outputs` uses.
@@ -145,6 +151,7 @@ impl OutputKind {
             OutputKind::Xlsx => "xlsx",
             OutputKind::Layer => "layer",
             OutputKind::Html => "html",
+            OutputKind::Md => "md",
         }
     }
 
@@ -224,6 +231,10 @@ pub fn render(
             OutputKind::Html => files.push(OutputFile {
                 name: "report.html".to_string(),
                 bytes: html::report(input, options)?.into_bytes(),
+            }),
+            OutputKind::Md => files.push(OutputFile {
+                name: "summary.md".to_string(),
+                bytes: summary::markdown(input).into_bytes(),
             }),
         }
     }

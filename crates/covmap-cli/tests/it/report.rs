@@ -10,7 +10,7 @@ use crate::common::Env;
 use crate::inv::{CAND_EDR, CAND_NDR, EX01, e18, percent, real_root, real_root_cmd, root_mini, s};
 
 /// The files `assess -o` writes for example 01 (which selects threats) with every output.
-const FULL_SET: [&str; 14] = [
+const FULL_SET: [&str; 15] = [
     "assessment.json",
     "heatmap.svg",
     "chart-tactics.svg",
@@ -25,6 +25,7 @@ const FULL_SET: [&str; 14] = [
     "coverage.xlsx",
     "layer.json",
     "report.html",
+    "summary.md",
 ];
 
 /// Every file of a directory, by name (sorted).
@@ -54,6 +55,15 @@ pub(crate) fn without_plan_section(html: &[u8]) -> Vec<u8> {
         .into_bytes()
 }
 
+/// summary.md of `assess -o` without its "Top actions" section (lane dates): what `covmap
+/// report` renders from the saved assessment, which has no inventory to plan with.
+pub(crate) fn without_actions_section(md: &[u8]) -> Vec<u8> {
+    let md = String::from_utf8(md.to_vec()).expect("UTF-8");
+    let start = md.find("\n## Top actions\n").expect("actions section");
+    let end = start + 1 + md[start + 1..].find("\n## ").expect("a section after it");
+    format!("{}{}", &md[..start], &md[end..]).into_bytes()
+}
+
 fn sorted(names: &[&str]) -> Vec<String> {
     let mut v: Vec<String> = names.iter().map(|n| (*n).to_string()).collect();
     v.sort();
@@ -76,7 +86,7 @@ fn assess_writes_the_full_set_deterministically() {
         let out = real_root(&bundle, &["assess", EX01, "-o", s(&dir)]).ok_noisy();
         assert!(
             out.stderr
-                .starts_with(&format!("covmap: wrote 14 files to {}: ", dir.display())),
+                .starts_with(&format!("covmap: wrote 15 files to {}: ", dir.display())),
             "{}",
             out.stderr
         );
@@ -132,6 +142,8 @@ fn assess_writes_the_full_set_deterministically() {
     expected.remove("plan.csv");
     let without = without_plan_section(&expected["report.html"]);
     expected.insert("report.html".to_string(), without);
+    let without = without_actions_section(&expected["summary.md"]);
+    expected.insert("summary.md".to_string(), without);
     let mut rendered = files(&again);
     rendered.remove(".covmap-manifest.json");
     assert_eq!(rendered, expected, "`report` re-renders the same files");
@@ -237,6 +249,73 @@ fn outputs_selects_files_and_dates_come_from_the_command_line() {
     )
     .fails()
     .stderr_has(&["unknown palette; choose one of cividis"]);
+}
+
+/// Lane dates: `--outputs md` writes summary.md alone; `--baseline` adds the change against an
+/// earlier assessment; a baseline is an input, never written over.
+#[test]
+fn summary_md_shows_the_change_against_a_baseline() {
+    let env = Env::new();
+    let file = "fixtures/inventory/good/full.yaml";
+    let first = env.cache().join("first");
+    root_mini(&env, &["assess", file, "-o", s(&first)]).ok_noisy();
+    let doc: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(first.join("assessment.json")).expect("assessment.json"),
+    )
+    .expect("JSON");
+    let overall = doc["overall"].as_f64().expect("overall");
+    // The baseline: the same document with a lower overall score.
+    let mut before = doc.clone();
+    before["overall"] = serde_json::json!(overall - 0.05);
+    let baseline = env.cache().join("baseline.json");
+    std::fs::write(&baseline, before.to_string()).expect("write the baseline");
+    let second = env.cache().join("second");
+    root_mini(
+        &env,
+        &[
+            "assess",
+            file,
+            "-o",
+            s(&second),
+            "--outputs",
+            "md",
+            "--baseline",
+            s(&baseline),
+        ],
+    )
+    .ok_noisy();
+    let names: Vec<String> = files(&second).into_keys().collect();
+    assert_eq!(
+        names,
+        [".covmap-manifest.json", "assessment.json", "summary.md"]
+    );
+    let md = std::fs::read_to_string(second.join("summary.md")).expect("summary.md");
+    assert!(
+        md.starts_with("# ATT&CK coverage: Example Corp\n\nDate: 2026-12-06"),
+        "{md}"
+    );
+    assert!(
+        md.contains(&format!(
+            "| Overall | {} | {} | +5.0 points |",
+            percent(overall),
+            percent(overall - 0.05)
+        )),
+        "{md}"
+    );
+    // Writing assessment.json over the baseline is refused, before anything is written.
+    root_mini(
+        &env,
+        &[
+            "assess",
+            file,
+            "-o",
+            s(&first),
+            "--baseline",
+            s(&first.join("assessment.json")),
+        ],
+    )
+    .fails()
+    .stderr_has(&["assessment.json is one of the inputs; covmap never overwrites its inputs"]);
 }
 
 #[test]

@@ -425,6 +425,7 @@ fn html_sections_follow_the_input() {
             threats: &[],
             plan: None,
             date: None,
+            baseline: None,
             ..full_input
         };
         for input in [full_input, bare] {
