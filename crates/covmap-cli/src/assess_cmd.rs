@@ -596,7 +596,38 @@ pub(crate) fn run_check(
     } else {
         let mut out = String::new();
         if result.passed {
-            let _ = writeln!(out, "check passed: overall {}", percent(assessment.overall));
+            // Lane dates: the pass message shows the figures and the thresholds they passed.
+            let _ = match min_overall {
+                Some(min) => {
+                    let (overall, min) = covmap_assess::check::pct_pair(assessment.overall, min);
+                    writeln!(out, "check passed: overall {overall} (minimum {min})")
+                }
+                None => writeln!(out, "check passed: overall {}", percent(assessment.overall)),
+            };
+            if let Some(min) = min_tactic
+                && let Some(lowest) = assessment
+                    .tactics
+                    .iter()
+                    .filter(|t| t.leaves > 0)
+                    .min_by(|a, b| a.score.total_cmp(&b.score))
+            {
+                let (score, min) = covmap_assess::check::pct_pair(lowest.score, min);
+                let _ = writeln!(
+                    out,
+                    "  lowest tactic in scope: {} {} {score} (minimum {min})",
+                    lowest.id, lowest.name
+                );
+            }
+            if let Some(before) = &baseline {
+                let _ = writeln!(
+                    out,
+                    "  against the baseline: {} -> {} ({:+.1} points; largest drop allowed {:.1} points)",
+                    percent(before.overall),
+                    percent(assessment.overall),
+                    (assessment.overall - before.overall) * 100.0,
+                    max_drop.unwrap_or(0.0) * 100.0
+                );
+            }
         } else {
             let _ = writeln!(out, "check FAILED:");
             for failure in &result.failures {
@@ -605,8 +636,11 @@ pub(crate) fn run_check(
             for drop in result.dropped.iter().take(20) {
                 let _ = writeln!(
                     out,
-                    "    {} {}: {:.3} -> {:.3}",
-                    drop.id, drop.name, drop.before, drop.after
+                    "    {} {}: {} -> {}",
+                    drop.id,
+                    drop.name,
+                    percent(drop.before),
+                    percent(drop.after)
                 );
             }
             if result.dropped.len() > 20 {
