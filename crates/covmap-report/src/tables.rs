@@ -339,8 +339,8 @@ pub(crate) fn tactics(assessment: &Assessment) -> Table<'_> {
                 Cell::text(t.shortname.as_str()),
                 Cell::text(t.name.as_str()),
                 Cell::text(t.shortname.as_str()),
-                Cell::Percent(t.score),
-                Cell::opt_percent(t.score_weighted),
+                out_of_scope_or(t.leaves, Cell::Percent(t.score)),
+                out_of_scope_or(t.leaves, Cell::opt_percent(t.score_weighted)),
                 Cell::count(t.leaves),
                 Cell::count(t.excluded),
                 Cell::count(t.by_level.none),
@@ -351,6 +351,16 @@ pub(crate) fn tactics(assessment: &Assessment) -> Table<'_> {
             ]
         }),
     )
+}
+
+/// A tactic's score, or the words "out of scope" when it has no leaf in scope (lane dates):
+/// its score of 0 is no measure, and must not show as a red 0.0%.
+fn out_of_scope_or(leaves: usize, score: Cell<'_>) -> Cell<'_> {
+    if leaves == 0 {
+        Cell::text("out of scope")
+    } else {
+        score
+    }
 }
 
 /// The capabilities, by id: the same columns in both formats.
