@@ -187,7 +187,7 @@ fn summary(loaded: &Loaded, a: &Assessment) -> Result<String> {
     let c = &a.counts;
     let _ = writeln!(
         out,
-        "techniques in scope {} (out of scope {}): high {}, medium {}, low {}, none {}\n",
+        "techniques and sub-techniques in scope {} (out of scope {}): high {}, medium {}, low {}, none {}\n",
         c.in_scope, c.excluded, c.by_level.high, c.by_level.medium, c.by_level.low, c.by_level.none
     );
     let rows: Vec<Vec<String>> = a
@@ -218,7 +218,7 @@ fn summary(loaded: &Loaded, a: &Assessment) -> Result<String> {
             "tactic",
             "score",
             "weighted",
-            "techniques",
+            "techniques and sub-techniques",
             "high",
             "medium",
             "low",
@@ -260,7 +260,12 @@ fn gap_rows(list: &[covmap_assess::gaps::Gap], full: bool) -> Vec<Vec<String>> {
                 g.id.clone(),
                 g.name.clone(),
                 g.tactics.join(", "),
-                format!("{:.3}", g.score),
+                // Lane dates: people read percentages; CSV keeps the fraction.
+                if full {
+                    format!("{:.3}", g.score)
+                } else {
+                    percent(g.score)
+                },
                 covmap_assess::score::weight_label(g.weight),
                 format!("{:.3}", g.gap_priority),
                 ids(&g.mitigations),
@@ -508,7 +513,7 @@ fn threats_table(list: &[covmap_assess::threats::ThreatCoverage], software_facto
     for t in list {
         let _ = writeln!(
             out,
-            "{} {} ({:?}): {} techniques in scope of {}; mean score {}, {} covered ({})",
+            "{} {} ({:?}): {} techniques and sub-techniques in scope of {}; mean score {}, {} covered ({})",
             t.id,
             t.name,
             t.kind,
@@ -537,7 +542,7 @@ fn threats_table(list: &[covmap_assess::threats::ThreatCoverage], software_facto
                     g.id.clone(),
                     g.name.clone(),
                     g.tactics.join(", "),
-                    format!("{:.3}", g.score),
+                    percent(g.score),
                 ]
             })
             .collect();

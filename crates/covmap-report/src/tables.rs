@@ -321,13 +321,17 @@ const TACTIC_COLUMNS: [Column; 13] = [
     Column::xlsx_only("Shortname", 22.0),
     Column::both("score", "Score", 9.0),
     Column::both("score_weighted", "Threat-weighted score", 12.0),
-    Column::both("leaves", "Leaves in scope", 10.0),
-    Column::both("excluded", "Leaves out of scope", 10.0),
+    Column::both("leaves", "Techniques and sub-techniques in scope", 14.0),
+    Column::both(
+        "excluded",
+        "Techniques and sub-techniques out of scope",
+        14.0,
+    ),
     Column::both("none", "None", 8.0),
     Column::both("low", "Low", 8.0),
     Column::both("medium", "Medium", 8.0),
     Column::both("high", "High", 8.0),
-    Column::xlsx_only("Top-level techniques", 12.0),
+    Column::xlsx_only("Techniques (top-level)", 12.0),
 ];
 
 pub(crate) fn tactics(assessment: &Assessment) -> Table<'_> {
@@ -376,7 +380,11 @@ const CAPABILITY_COLUMNS: [Column; 13] = [
     Column::both("owner", "Owner", 18.0),
     Column::both("tags", "Tags", 24.0),
     Column::both("entries", "Entries", 8.0),
-    Column::both("leaves_covered", "Leaves covered", 10.0),
+    Column::both(
+        "leaves_covered",
+        "Techniques and sub-techniques covered",
+        14.0,
+    ),
     Column::both("at", "Defined at", 36.0),
 ];
 
@@ -484,7 +492,7 @@ const PLAN_COLUMNS: [Column; 11] = [
     Column::both("weighted_gain", "Weighted gain", 12.0),
     Column::both("cumulative_overall", "Overall after", 12.0),
     Column::both("cumulative_weighted", "Weighted after", 12.0),
-    Column::both("techniques", "Techniques raised", 50.0),
+    Column::both("techniques", "Techniques and sub-techniques raised", 50.0),
     Column::both("assumption", "Assumption", 40.0),
 ];
 

@@ -377,7 +377,7 @@ fn summary<'a>(input: &ReportInput<'a>) -> Sheet<'a> {
     item(
         "Overall score",
         Cell::Percent(a.overall),
-        Cell::text("mean score of the leaf techniques in scope"),
+        Cell::text("mean score of the techniques and sub-techniques in scope"),
     );
     match a.overall_weighted {
         Some(w) => item(
@@ -406,43 +406,43 @@ fn summary<'a>(input: &ReportInput<'a>) -> Sheet<'a> {
 
     let thresholds = &a.scoring.thresholds;
     let c = &a.counts;
-    item("Leaf techniques", Cell::count(c.leaves), Cell::Empty);
     item(
-        "Leaves in scope",
+        "Techniques and sub-techniques",
+        Cell::count(c.leaves),
+        Cell::text("techniques without sub-techniques, and sub-techniques: the units scored"),
+    );
+    item(
+        "Techniques and sub-techniques in scope",
         Cell::count(c.in_scope),
         Cell::text("the units of every mean"),
     );
     item(
-        "Leaves out of scope",
+        "Techniques and sub-techniques out of scope",
         Cell::count(c.excluded),
         Cell::text("excluded, or no platform in scope"),
     );
-    item("Parent techniques", Cell::count(c.parents), Cell::Empty);
+    item(
+        "Techniques with sub-techniques",
+        Cell::count(c.parents),
+        Cell::text("scored by their sub-techniques"),
+    );
     let (medium, high) = (
         crate::text::percent(thresholds.medium),
         crate::text::percent(thresholds.high),
     );
     for (name, count, detail) in [
+        ("At level none", c.by_level.none, "score 0".to_string()),
         (
-            "Leaves at level none",
-            c.by_level.none,
-            "score 0".to_string(),
-        ),
-        (
-            "Leaves at level low",
+            "At level low",
             c.by_level.low,
             format!("above 0, below {medium}"),
         ),
         (
-            "Leaves at level medium",
+            "At level medium",
             c.by_level.medium,
             format!("from {medium}, below {high}"),
         ),
-        (
-            "Leaves at level high",
-            c.by_level.high,
-            format!("from {high}"),
-        ),
+        ("At level high", c.by_level.high, format!("from {high}")),
     ] {
         item(name, Cell::count(count), Cell::text(detail));
     }
@@ -518,7 +518,7 @@ const RETIRE_COLUMNS: [Column; 10] = [
     Column::xlsx_only("Weighted drop (points)", 10.0),
     Column::xlsx_only("Fall to zero", 10.0),
     Column::xlsx_only("Weakened", 10.0),
-    Column::xlsx_only("Techniques that fall to zero", 60.0),
+    Column::xlsx_only("Techniques and sub-techniques that fall to zero", 60.0),
     Column::xlsx_only("Single points of failure", 60.0),
 ];
 

@@ -141,13 +141,13 @@ const TACTICS: [&str; 12] = [
     "Shortname",
     "Score",
     "Threat-weighted score",
-    "Leaves in scope",
-    "Leaves out of scope",
+    "Techniques and sub-techniques in scope",
+    "Techniques and sub-techniques out of scope",
     "None",
     "Low",
     "Medium",
     "High",
-    "Top-level techniques",
+    "Techniques (top-level)",
 ];
 
 const CAPABILITIES: [&str; 13] = [
@@ -162,7 +162,7 @@ const CAPABILITIES: [&str; 13] = [
     "Owner",
     "Tags",
     "Entries",
-    "Leaves covered",
+    "Techniques and sub-techniques covered",
     "Defined at",
 ];
 
@@ -360,10 +360,16 @@ fn check_summary(book: &mut Book, owned: &Owned) {
         None => assert_eq!(text(&value("Threat-weighted score")), "n/a"),
     }
     assert_eq!(num(&value("Detect score")), a.functions.detect);
-    assert_eq!(num(&value("Leaves in scope")), a.counts.in_scope as f64);
-    assert_eq!(num(&value("Leaf techniques")), a.counts.leaves as f64);
+    assert_eq!(
+        num(&value("Techniques and sub-techniques in scope")),
+        a.counts.in_scope as f64
+    );
+    assert_eq!(
+        num(&value("Techniques and sub-techniques")),
+        a.counts.leaves as f64
+    );
     let by_level = ["none", "low", "medium", "high"]
-        .map(|l| num(&value(&format!("Leaves at level {l}"))))
+        .map(|l| num(&value(&format!("At level {l}"))))
         .iter()
         .sum::<f64>();
     assert_eq!(by_level, a.counts.in_scope as f64);
