@@ -160,12 +160,25 @@ pub(crate) fn markdown(input: &ReportInput<'_>) -> String {
     about.push(format!("covmap {}", md(&a.covmap_version)));
     let _ = writeln!(out, "{}\n", about.join(" · "));
 
-    // Headline figures.
+    coverage(&mut out, input);
+    top_gaps(&mut out, input);
+    // Top actions.
+    if let Some(plan) = input.plan {
+        actions(&mut out, plan, currency(a).as_deref());
+    }
+
+    single_points_section(&mut out, a);
+    out
+}
+
+/// The headline figures, with the change against the baseline when there is one.
+fn coverage(out: &mut String, input: &ReportInput<'_>) {
+    let a = input.assessment;
     let _ = writeln!(out, "## Coverage\n");
     let baseline = input.baseline;
     if let Some(before) = baseline {
         header(
-            &mut out,
+            out,
             &[
                 ("", false),
                 ("Now", true),
@@ -174,7 +187,7 @@ pub(crate) fn markdown(input: &ReportInput<'_>) -> String {
             ],
         );
         row(
-            &mut out,
+            out,
             &[
                 "Overall".to_string(),
                 percent(a.overall),
@@ -189,7 +202,7 @@ pub(crate) fn markdown(input: &ReportInput<'_>) -> String {
                 _ => "n/a".to_string(),
             };
             row(
-                &mut out,
+                out,
                 &[
                     "Threat-weighted".to_string(),
                     opt(a.overall_weighted),
@@ -199,10 +212,10 @@ pub(crate) fn markdown(input: &ReportInput<'_>) -> String {
             );
         }
     } else {
-        header(&mut out, &[("", false), ("Coverage", true)]);
-        row(&mut out, &["Overall".to_string(), percent(a.overall)]);
+        header(out, &[("", false), ("Coverage", true)]);
+        row(out, &["Overall".to_string(), percent(a.overall)]);
         if let Some(w) = a.overall_weighted {
-            row(&mut out, &["Threat-weighted".to_string(), percent(w)]);
+            row(out, &["Threat-weighted".to_string(), percent(w)]);
         }
     }
     let c = &a.counts;
@@ -239,15 +252,18 @@ pub(crate) fn markdown(input: &ReportInput<'_>) -> String {
             baseline_release(before)
         );
     }
+}
 
-    // Top gaps.
+/// The first gaps of the ranking.
+fn top_gaps(out: &mut String, input: &ReportInput<'_>) {
+    let a = input.assessment;
     let _ = writeln!(out, "\n## Top gaps\n");
     let gaps: Vec<_> = input.gaps.iter().take(TOP_GAPS).collect();
     if gaps.is_empty() {
         out.push_str("No gaps: every technique in scope is fully covered.\n");
     } else {
         header(
-            &mut out,
+            out,
             &[
                 ("#", true),
                 ("Technique", false),
@@ -259,7 +275,7 @@ pub(crate) fn markdown(input: &ReportInput<'_>) -> String {
         for g in &gaps {
             let tactics: Vec<String> = g.tactics.iter().map(|t| md(a.tactic_name(t))).collect();
             row(
-                &mut out,
+                out,
                 &[
                     g.rank.to_string(),
                     format!("{} {}", md(&g.id), md(&g.name)),
@@ -275,20 +291,17 @@ pub(crate) fn markdown(input: &ReportInput<'_>) -> String {
             input.gaps.len()
         );
     }
+}
 
-    // Top actions.
-    if let Some(plan) = input.plan {
-        actions(&mut out, plan, currency(a).as_deref());
-    }
-
-    // Single points of failure.
+/// The capabilities that alone cover techniques in scope.
+fn single_points_section(out: &mut String, a: &Assessment) {
     let _ = writeln!(out, "\n## Single points of failure\n");
     let spofs = single_points(a);
     if spofs.is_empty() {
         out.push_str("No technique in scope depends on a single capability.\n");
     } else {
         header(
-            &mut out,
+            out,
             &[
                 ("Capability", false),
                 ("Alone covers", true),
@@ -301,7 +314,7 @@ pub(crate) fn markdown(input: &ReportInput<'_>) -> String {
                 ids.push(format!("and {} more", s.leaves.len() - SPOF_IDS));
             }
             row(
-                &mut out,
+                out,
                 &[md(s.name), s.leaves.len().to_string(), ids.join(", ")],
             );
         }
@@ -320,7 +333,6 @@ pub(crate) fn markdown(input: &ReportInput<'_>) -> String {
             }
         );
     }
-    out
 }
 
 /// ` (assessed against ATT&CK v18.1)` when the baseline names its release; empty otherwise.

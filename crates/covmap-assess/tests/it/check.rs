@@ -70,8 +70,11 @@ fn minimum_overall() {
 fn percentages_never_look_equal_to_the_threshold() {
     use covmap_assess::check::pct_pair;
     assert_eq!(pct_pair(0.319, 0.35), ("31.9%".into(), "35.0%".into()));
-    assert_eq!(pct_pair(0.057143, 0.058), ("5.7%".into(), "5.8%".into()));
-    assert_eq!(pct_pair(0.057143, 0.0572), ("5.71%".into(), "5.72%".into()));
+    assert_eq!(pct_pair(0.057_143, 0.058), ("5.7%".into(), "5.8%".into()));
+    assert_eq!(
+        pct_pair(0.057_143, 0.0572),
+        ("5.71%".into(), "5.72%".into())
+    );
     assert_eq!(
         pct_pair(0.499_999, 0.5),
         ("49.9999%".into(), "50.0000%".into())

@@ -90,7 +90,7 @@ fn min_tactic_lists_the_failing_tactics() {
     assert!(lowest > 0.0);
     let lowest_tactic = with_leaves
         .iter()
-        .find(|t| num(&t["score"]) == lowest)
+        .find(|t| num(&t["score"]).to_bits() == lowest.to_bits())
         .expect("the lowest tactic");
     // The pass message names the lowest tactic and the minimum it passed.
     real_root(
