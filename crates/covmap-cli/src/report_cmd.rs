@@ -67,15 +67,16 @@ fn report_date(args: &ReportArgs) -> Result<Option<String>> {
     report_date_from(
         args.date.as_deref(),
         std::env::var_os("SOURCE_DATE_EPOCH").as_deref(),
-        jiff::Zoned::now().date(),
+        || jiff::Zoned::now().date(),
     )
 }
 
-/// [`report_date`] with its inputs explicit (testable without the clock or the environment).
+/// [`report_date`] with its inputs explicit (testable without the clock or the environment);
+/// the clock is read only when neither setting gives the date.
 fn report_date_from(
     option: Option<&str>,
     epoch: Option<&std::ffi::OsStr>,
-    today: jiff::civil::Date,
+    today: impl FnOnce() -> jiff::civil::Date,
 ) -> Result<Option<String>> {
     if let Some(date) = option {
         if date.trim().eq_ignore_ascii_case("none") {
@@ -87,7 +88,7 @@ fn report_date_from(
         return Ok(Some(parsed.to_string()));
     }
     let Some(epoch) = epoch else {
-        return Ok(Some(today.to_string()));
+        return Ok(Some(today().to_string()));
     };
     let text = epoch.to_string_lossy();
     let seconds: i64 = text.trim().parse().map_err(|_| {
@@ -277,7 +278,7 @@ pub(crate) fn run_export_navigator(
     let date = report_date_from(
         None,
         std::env::var_os("SOURCE_DATE_EPOCH").as_deref(),
-        jiff::Zoned::now().date(),
+        || jiff::Zoned::now().date(),
     )?;
     let input = ReportInput {
         assessment: &assessment,
@@ -323,7 +324,7 @@ mod tests {
     fn the_date_is_the_option_else_the_epoch_else_today() {
         let today = jiff::civil::date(2026, 12, 6);
         let date = |option, epoch: Option<&str>| {
-            report_date_from(option, epoch.map(OsStr::new), today).map_err(|e| e.to_string())
+            report_date_from(option, epoch.map(OsStr::new), || today).map_err(|e| e.to_string())
         };
         assert_eq!(date(None, None), Ok(Some("2026-12-06".to_string())));
         // 1795305600 = 2026-11-22T00:00:00Z.
