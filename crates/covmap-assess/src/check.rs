@@ -62,10 +62,36 @@ pub enum Failure {
     },
 }
 
+/// A score as people read it: a percentage with one decimal (`42.6%`).
+pub fn pct(score: f64) -> String {
+    format!("{:.1}%", score * 100.0)
+}
+
+/// A score and the threshold it is compared with, as percentages with one decimal, or more
+/// (up to four: scores have six decimals) where one decimal would show them equal (`5.71%` below `5.72%`, never `5.7%`
+/// below `5.7%`); equal values show with one decimal.
+pub fn pct_pair(score: f64, threshold: f64) -> (String, String) {
+    let show = |x: f64, d: usize| format!("{:.*}%", d, x * 100.0);
+    for d in 1..=4 {
+        let (a, b) = (show(score, d), show(threshold, d));
+        if a != b {
+            return (a, b);
+        }
+    }
+    // Equal at the scores' precision: equal.
+    (show(score, 1), show(threshold, 1))
+}
+
+/// A drop of a score in percentage points, one decimal (`3.2 points`).
+fn pts(drop: f64) -> String {
+    format!("{:.1} points", drop * 100.0)
+}
+
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::OverallBelow { overall, min } => {
+                let (overall, min) = pct_pair(*overall, *min);
                 write!(f, "overall coverage {overall} is below the minimum {min}")
             }
             Failure::TacticBelow {
@@ -74,10 +100,13 @@ impl fmt::Display for Failure {
                 score,
                 min,
                 ..
-            } => write!(
-                f,
-                "tactic {id} {name}: coverage {score} is below the minimum {min}"
-            ),
+            } => {
+                let (score, min) = pct_pair(*score, *min);
+                write!(
+                    f,
+                    "tactic {id} {name}: coverage {score} is below the minimum {min}"
+                )
+            }
             Failure::OverallDropped {
                 baseline,
                 overall,
@@ -86,8 +115,12 @@ impl fmt::Display for Failure {
                 techniques,
             } => write!(
                 f,
-                "overall coverage dropped by {drop} ({baseline} -> {overall}), more than the \
-                 {max_drop} allowed; {techniques} technique(s) dropped"
+                "overall coverage dropped by {} ({} -> {}), more than the {} allowed; \
+                 {techniques} techniques and sub-techniques dropped",
+                pts(*drop),
+                pct(*baseline),
+                pct(*overall),
+                pts(*max_drop)
             ),
         }
     }

@@ -187,7 +187,7 @@ fn summary(loaded: &Loaded, a: &Assessment) -> Result<String> {
     let c = &a.counts;
     let _ = writeln!(
         out,
-        "techniques in scope {} (out of scope {}): high {}, medium {}, low {}, none {}\n",
+        "techniques and sub-techniques in scope {} (out of scope {}): high {}, medium {}, low {}, none {}\n",
         c.in_scope, c.excluded, c.by_level.high, c.by_level.medium, c.by_level.low, c.by_level.none
     );
     let rows: Vec<Vec<String>> = a
@@ -218,7 +218,7 @@ fn summary(loaded: &Loaded, a: &Assessment) -> Result<String> {
             "tactic",
             "score",
             "weighted",
-            "techniques",
+            "techniques and sub-techniques",
             "high",
             "medium",
             "low",
@@ -260,7 +260,12 @@ fn gap_rows(list: &[covmap_assess::gaps::Gap], full: bool) -> Vec<Vec<String>> {
                 g.id.clone(),
                 g.name.clone(),
                 g.tactics.join(", "),
-                format!("{:.3}", g.score),
+                // Lane dates: people read percentages; CSV keeps the fraction.
+                if full {
+                    format!("{:.3}", g.score)
+                } else {
+                    percent(g.score)
+                },
                 covmap_assess::score::weight_label(g.weight),
                 format!("{:.3}", g.gap_priority),
                 ids(&g.mitigations),
@@ -513,7 +518,7 @@ fn threats_table(list: &[covmap_assess::threats::ThreatCoverage], software_facto
     for t in list {
         let _ = writeln!(
             out,
-            "{} {} ({:?}): {} techniques in scope of {}; mean score {}, {} covered ({})",
+            "{} {} ({:?}): {} techniques and sub-techniques in scope of {}; mean score {}, {} covered ({})",
             t.id,
             t.name,
             t.kind,
@@ -542,7 +547,7 @@ fn threats_table(list: &[covmap_assess::threats::ThreatCoverage], software_facto
                     g.id.clone(),
                     g.name.clone(),
                     g.tactics.join(", "),
-                    format!("{:.3}", g.score),
+                    percent(g.score),
                 ]
             })
             .collect();
@@ -601,7 +606,38 @@ pub(crate) fn run_check(
     } else {
         let mut out = String::new();
         if result.passed {
-            let _ = writeln!(out, "check passed: overall {}", percent(assessment.overall));
+            // Lane dates: the pass message shows the figures and the thresholds they passed.
+            let _ = match min_overall {
+                Some(min) => {
+                    let (overall, min) = covmap_assess::check::pct_pair(assessment.overall, min);
+                    writeln!(out, "check passed: overall {overall} (minimum {min})")
+                }
+                None => writeln!(out, "check passed: overall {}", percent(assessment.overall)),
+            };
+            if let Some(min) = min_tactic
+                && let Some(lowest) = assessment
+                    .tactics
+                    .iter()
+                    .filter(|t| t.leaves > 0)
+                    .min_by(|a, b| a.score.total_cmp(&b.score))
+            {
+                let (score, min) = covmap_assess::check::pct_pair(lowest.score, min);
+                let _ = writeln!(
+                    out,
+                    "  lowest tactic in scope: {} {} {score} (minimum {min})",
+                    lowest.id, lowest.name
+                );
+            }
+            if let Some(before) = &baseline {
+                let _ = writeln!(
+                    out,
+                    "  against the baseline: {} -> {} ({:+.1} points; largest drop allowed {:.1} points)",
+                    percent(before.overall),
+                    percent(assessment.overall),
+                    (assessment.overall - before.overall) * 100.0,
+                    max_drop.unwrap_or(0.0) * 100.0
+                );
+            }
         } else {
             let _ = writeln!(out, "check FAILED:");
             for failure in &result.failures {
@@ -610,8 +646,11 @@ pub(crate) fn run_check(
             for drop in result.dropped.iter().take(20) {
                 let _ = writeln!(
                     out,
-                    "    {} {}: {:.3} -> {:.3}",
-                    drop.id, drop.name, drop.before, drop.after
+                    "    {} {}: {} -> {}",
+                    drop.id,
+                    drop.name,
+                    percent(drop.before),
+                    percent(drop.after)
                 );
             }
             if result.dropped.len() > 20 {

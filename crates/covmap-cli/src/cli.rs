@@ -125,13 +125,16 @@ pub(crate) struct ReportArgs {
     /// Also write one Navigator layer per function (layer-detect.json, ...).
     #[arg(long)]
     pub(crate) layer_per_function: bool,
-    /// Date shown in the reports (YYYY-MM-DD) [default: from SOURCE_DATE_EPOCH, else none:
-    /// outputs never depend on the clock].
-    #[arg(long, value_name = "YYYY-MM-DD")]
+    /// Date shown in the reports (YYYY-MM-DD), or `none` to show no date [default: from
+    /// SOURCE_DATE_EPOCH, else today].
+    #[arg(long, value_name = "YYYY-MM-DD|none")]
     pub(crate) date: Option<String>,
     /// Gaps listed in the HTML report.
     #[arg(long, value_name = "N", default_value_t = 25)]
     pub(crate) top_gaps: usize,
+    /// An earlier assessment.json: summary.md shows the change against it.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) baseline: Option<PathBuf>,
 }
 
 fn parse_palette(name: &str) -> Result<covmap_report::Palette, String> {
@@ -160,6 +163,8 @@ pub(crate) enum OutputArg {
     Layer,
     /// report.html, self-contained.
     Html,
+    /// summary.md, the executive summary in Markdown.
+    Md,
 }
 
 /// `covmap gaps --by` (lane rollups).

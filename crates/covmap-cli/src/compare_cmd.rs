@@ -387,7 +387,9 @@ fn called(name: &str, label: &str) -> String {
 }
 
 fn cost_text(cost: Option<&Cost>) -> String {
-    cost.map_or_else(String::new, |k| format!("{:.0} {}", k.annual, k.currency))
+    cost.map_or_else(String::new, |k| {
+        format!("{} {}", output::money(k.annual), k.currency)
+    })
 }
 
 fn candidates_text(out: &mut String, candidates: &[CandidateResult]) {
@@ -408,7 +410,7 @@ fn candidates_text(out: &mut String, candidates: &[CandidateResult]) {
                 c.redundant.len().to_string(),
                 cost_text(c.annual_cost.as_ref()),
                 match (&c.annual_cost, c.cost_per_point) {
-                    (Some(k), Some(p)) => format!("{p:.0} {}", k.currency),
+                    (Some(k), Some(p)) => format!("{} {}", output::money(p), k.currency),
                     _ => String::new(),
                 },
             ]
@@ -501,8 +503,9 @@ fn replacement_text(out: &mut String, r: &ReplacementResult, baseline_weighted: 
     if let Some(cost) = &r.annual_cost_change {
         let _ = writeln!(
             out,
-            "annual cost change: {:+.0} {}",
-            cost.annual, cost.currency
+            "annual cost change: {} {}",
+            output::signed_money(cost.annual),
+            cost.currency
         );
     } else {
         let _ = writeln!(

@@ -218,3 +218,19 @@ fn write_unnamed(
 pub(crate) fn percent(score: f64) -> String {
     format!("{:.1}%", score * 100.0)
 }
+
+/// An amount of money for people (lane dates): rounded to a unit, with thousands separators
+/// (`64,000`), as report.html and summary.md show it.
+pub(crate) fn money(amount: f64) -> String {
+    covmap_report::text::money(amount)
+}
+
+/// A change of money, signed: `+12,000`, `-3,500`, `0`.
+pub(crate) fn signed_money(amount: f64) -> String {
+    let text = money(amount);
+    if text.starts_with('-') || text == "0" {
+        text
+    } else {
+        format!("+{text}")
+    }
+}

@@ -99,8 +99,9 @@ fn points(x: f64) -> String {
     format!("{:+.2}", x * 100.0)
 }
 
+/// A cost for people, with thousands separators; `-` when unknown.
 fn money(x: Option<f64>) -> String {
-    x.map_or_else(|| "-".to_string(), |x| format!("{x}"))
+    x.map_or_else(|| "-".to_string(), output::money)
 }
 
 /// The table view: baseline, the actions with their cumulative coverage, the spending.
@@ -162,8 +163,13 @@ fn table(plan: &Plan) -> String {
     }
     out.push('\n');
     let _ = match plan.budget {
-        Some(budget) => writeln!(out, "Spent: {} of a budget of {budget}", plan.spent),
-        None => writeln!(out, "Spent: {} (no budget)", plan.spent),
+        Some(budget) => writeln!(
+            out,
+            "Spent: {} of a budget of {}",
+            output::money(plan.spent),
+            output::money(budget)
+        ),
+        None => writeln!(out, "Spent: {} (no budget)", output::money(plan.spent)),
     };
     if plan
         .actions

@@ -56,21 +56,40 @@ fn kinds(args: &ReportArgs) -> Vec<OutputKind> {
             OutputArg::Xlsx => OutputKind::Xlsx,
             OutputArg::Layer => OutputKind::Layer,
             OutputArg::Html => OutputKind::Html,
+            OutputArg::Md => OutputKind::Md,
         })
         .collect()
 }
 
-/// The date reports show: `--date`, else `SOURCE_DATE_EPOCH` (reproducible builds' convention),
-/// else none. Never the clock: the same inputs give the same files.
+/// The date reports show: `--date` (`none`: no date), else `SOURCE_DATE_EPOCH` (reproducible
+/// builds' convention), else today in the system's time zone. A report for management states
+/// when it was made; tests and reproducible builds pin the date with either setting.
 fn report_date(args: &ReportArgs) -> Result<Option<String>> {
-    if let Some(date) = &args.date {
+    report_date_from(
+        args.date.as_deref(),
+        std::env::var_os("SOURCE_DATE_EPOCH").as_deref(),
+        || jiff::Zoned::now().date(),
+    )
+}
+
+/// [`report_date`] with its inputs explicit (testable without the clock or the environment);
+/// the clock is read only when neither setting gives the date.
+fn report_date_from(
+    option: Option<&str>,
+    epoch: Option<&std::ffi::OsStr>,
+    today: impl FnOnce() -> jiff::civil::Date,
+) -> Result<Option<String>> {
+    if let Some(date) = option {
+        if date.trim().eq_ignore_ascii_case("none") {
+            return Ok(None);
+        }
         let parsed: jiff::civil::Date = date.trim().parse().map_err(|err| {
-            anyhow::anyhow!("--date {date:?} is not a date ({err})\n  hint: write it as YYYY-MM-DD, e.g. 2026-11-22")
+            anyhow::anyhow!("--date {date:?} is not a date ({err})\n  hint: write it as YYYY-MM-DD, e.g. 2026-11-22, or `none` for no date")
         })?;
         return Ok(Some(parsed.to_string()));
     }
-    let Some(epoch) = std::env::var_os("SOURCE_DATE_EPOCH") else {
-        return Ok(None);
+    let Some(epoch) = epoch else {
+        return Ok(Some(today().to_string()));
     };
     let text = epoch.to_string_lossy();
     let seconds: i64 = text.trim().parse().map_err(|_| {
@@ -97,9 +116,13 @@ pub(crate) fn write_set(
     inputs: &Inputs,
     assessment_json: bool,
 ) -> Result<()> {
+    // The baseline of summary.md is an input too: never written over.
+    let mut inputs = inputs.clone();
+    let inputs = inputs.maybe_file(args.baseline.as_deref());
     // Checked before the rendering too: a refused folder costs no rendering time.
     guard::output_dir(dir, inputs)?;
     let date = report_date(args)?;
+    let baseline = args.baseline.as_deref().map(read_assessment).transpose()?;
     let gaps = gaps(attack, assessment, &GapOptions::default())?;
     let threats = if assessment.has_threats() {
         threat_coverage(
@@ -120,6 +143,7 @@ pub(crate) fn write_set(
         comparison,
         plan,
         date: date.as_deref(),
+        baseline: baseline.as_ref(),
     };
     let mut files = covmap_report::render(&input, &render_options(args), &kinds(args))?;
     if assessment_json {
@@ -250,13 +274,21 @@ pub(crate) fn run_export_navigator(
     }
     let (loaded, assessment) = assessed(args, source)?;
     let function = function.map(crate::import_cmd::function_of);
+    // Dated as `assess -o` dates its layer.json (SOURCE_DATE_EPOCH, else today), so that the
+    // two layers are the same file.
+    let date = report_date_from(
+        None,
+        std::env::var_os("SOURCE_DATE_EPOCH").as_deref(),
+        || jiff::Zoned::now().date(),
+    )?;
     let input = ReportInput {
         assessment: &assessment,
         gaps: &[],
         threats: &[],
         comparison: None,
         plan: None,
-        date: None,
+        date: date.as_deref(),
+        baseline: None,
     };
     let mut layer = if threats {
         // Lane rollups: without selected threats every weight is 1, a layer that says nothing.
@@ -281,5 +313,34 @@ pub(crate) fn run_export_navigator(
             Ok(())
         }
         None => output::document(&layer),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::report_date_from;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn the_date_is_the_option_else_the_epoch_else_today() {
+        let today = jiff::civil::date(2026, 12, 6);
+        let date = |option, epoch: Option<&str>| {
+            report_date_from(option, epoch.map(OsStr::new), || today).map_err(|e| e.to_string())
+        };
+        assert_eq!(date(None, None), Ok(Some("2026-12-06".to_string())));
+        // 1795305600 = 2026-11-22T00:00:00Z.
+        assert_eq!(
+            date(None, Some("1795305600")),
+            Ok(Some("2026-11-22".to_string()))
+        );
+        assert_eq!(
+            date(Some("2025-01-31"), Some("1795305600")),
+            Ok(Some("2025-01-31".to_string()))
+        );
+        assert_eq!(date(Some("none"), Some("1795305600")), Ok(None));
+        assert_eq!(date(Some(" None "), None), Ok(None));
+        let err = date(Some("22/11/2026"), None).unwrap_err();
+        assert!(err.contains("YYYY-MM-DD") && err.contains("none"), "{err}");
+        assert!(date(None, Some("yesterday")).is_err());
     }
 }

@@ -121,7 +121,11 @@ pub(crate) fn tactics(input: &ReportInput<'_>) -> Result<String, ReportError> {
                 detail: format!(
                     "{} · {}",
                     tactic.id,
-                    count(tactic.leaves, "technique in scope", "techniques in scope")
+                    count(
+                        tactic.leaves,
+                        "technique or sub-technique in scope",
+                        "techniques and sub-techniques in scope"
+                    )
                 ),
                 bars,
             }

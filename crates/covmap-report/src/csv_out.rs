@@ -31,7 +31,8 @@
 //!   `detection_strategies`, `data_components` (each `ID: name`), `data_sources`, `threats`
 //!   (`ID: name`).
 //! - `tactics.csv`, in matrix order: `id`, `shortname`, `name`, `score`, `score_weighted`,
-//!   `leaves`, `excluded`, `none`, `low`, `medium`, `high`.
+//!   `leaves`, `excluded`, `none`, `low`, `medium`, `high`. A tactic with no leaf in scope
+//!   (`leaves` 0) has `out of scope` as its `score` and `score_weighted` (lane dates).
 //! - `capabilities.csv`, by id: `id`, `name`, `vendor`, `status`, `counted`, `platforms`,
 //!   `annual_cost`, `currency`, `owner`, `tags`, `entries`, `leaves_covered`, `at`.
 //! - `gaps-by-mitigation.csv`, one row per ATT&CK mitigation that addresses an in-scope gap,

@@ -322,7 +322,7 @@ fn header(out: &mut String, scene: &Scene<'_>, input: &ReportInput<'_>, width: f
         let _ = write!(release, " v{version}");
     }
     let mut subtitle = format!(
-        "{release} ({} domain) \u{b7} {} techniques in scope, {} out of scope",
+        "{release} ({} domain) \u{b7} {} techniques and sub-techniques in scope, {} out of scope",
         attack.domain, assessment.counts.in_scope, assessment.counts.excluded
     );
     if !assessment.scope.platforms.is_empty() {

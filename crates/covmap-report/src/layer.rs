@@ -298,13 +298,13 @@ fn description(input: &ReportInput<'_>, function: Option<Function>) -> String {
     let on = input.date.map(|d| format!(" on {d}")).unwrap_or_default();
     let scores = match function {
         None => format!(
-            "Scores are the headline score ({}) as a percentage of full coverage; overall {} over the {} techniques in scope.",
+            "Scores are the headline score ({}) as a percentage of full coverage; overall {} over the {} techniques and sub-techniques in scope.",
             headline_functions(a),
             percent(a.overall),
             a.counts.in_scope
         ),
         Some(f) => format!(
-            "Scores are the {} function alone as a percentage of full coverage; {} overall over the {} techniques in scope (headline score {}).",
+            "Scores are the {} function alone as a percentage of full coverage; {} overall over the {} techniques and sub-techniques in scope (headline score {}).",
             f.as_str(),
             percent(a.functions.get(f)),
             a.counts.in_scope,
@@ -352,7 +352,7 @@ fn layer_metadata(input: &ReportInput<'_>, function: Option<Function>) -> Vec<Me
         add(f.as_str(), percent(a.functions.get(f)));
     }
     add(
-        "techniques in scope",
+        "techniques and sub-techniques in scope",
         format!("{} of {}", a.counts.in_scope, a.counts.leaves),
     );
     let threats: Vec<String> = a

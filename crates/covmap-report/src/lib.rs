@@ -24,6 +24,7 @@ mod layer;
 pub mod matrix;
 mod palette;
 mod png;
+mod summary;
 mod tables;
 pub mod text;
 mod xlsx;
@@ -52,9 +53,12 @@ pub struct ReportInput<'a> {
     /// The next best actions (`covmap plan`), for `assess -o`: `plan.csv` and the "What to do
     /// next" section of report.html.
     pub plan: Option<&'a Plan>,
-    /// The date shown in reports (`YYYY-MM-DD`), from `--date` or `SOURCE_DATE_EPOCH`; none is
-    /// shown without one, so that outputs never depend on the clock.
+    /// The date shown in reports (`YYYY-MM-DD`), chosen by the caller (covmap: `--date`, else
+    /// `SOURCE_DATE_EPOCH`, else today); `None` shows no date. The renderers never read the
+    /// clock.
     pub date: Option<&'a str>,
+    /// An earlier assessment (`--baseline`): summary.md shows the change against it.
+    pub baseline: Option<&'a Assessment>,
 }
 
 /// Which sub-techniques the heatmap shows under their parent.
@@ -127,17 +131,20 @@ pub enum OutputKind {
     Layer,
     /// `report.html`.
     Html,
+    /// `summary.md`, the executive summary as Markdown (lane dates).
+    Md,
 }
 
 impl OutputKind {
     /// Every kind, in the order files are listed.
-    pub const ALL: [OutputKind; 6] = [
+    pub const ALL: [OutputKind; 7] = [
         OutputKind::Svg,
         OutputKind::Png,
         OutputKind::Csv,
         OutputKind::Xlsx,
         OutputKind::Layer,
         OutputKind::Html,
+        OutputKind::Md,
     ];
 
     /// The name `--outputs` uses.
@@ -149,6 +156,7 @@ impl OutputKind {
             OutputKind::Xlsx => "xlsx",
             OutputKind::Layer => "layer",
             OutputKind::Html => "html",
+            OutputKind::Md => "md",
         }
     }
 
@@ -238,6 +246,10 @@ pub fn render(
             OutputKind::Html => files.push(OutputFile {
                 name: "report.html".to_string(),
                 bytes: html::report(input, options)?.into_bytes(),
+            }),
+            OutputKind::Md => files.push(OutputFile {
+                name: "summary.md".to_string(),
+                bytes: summary::markdown(input).into_bytes(),
             }),
         }
     }

@@ -327,13 +327,17 @@ const TACTIC_COLUMNS: [Column; 13] = [
     Column::xlsx_only("Shortname", 22.0),
     Column::both("score", "Score", 9.0),
     Column::both("score_weighted", "Threat-weighted score", 12.0),
-    Column::both("leaves", "Leaves in scope", 10.0),
-    Column::both("excluded", "Leaves out of scope", 10.0),
+    Column::both("leaves", "Techniques and sub-techniques in scope", 14.0),
+    Column::both(
+        "excluded",
+        "Techniques and sub-techniques out of scope",
+        14.0,
+    ),
     Column::both("none", "None", 8.0),
     Column::both("low", "Low", 8.0),
     Column::both("medium", "Medium", 8.0),
     Column::both("high", "High", 8.0),
-    Column::xlsx_only("Top-level techniques", 12.0),
+    Column::xlsx_only("Techniques (top-level)", 12.0),
 ];
 
 pub(crate) fn tactics(assessment: &Assessment) -> Table<'_> {
@@ -345,8 +349,8 @@ pub(crate) fn tactics(assessment: &Assessment) -> Table<'_> {
                 Cell::text(t.shortname.as_str()),
                 Cell::text(t.name.as_str()),
                 Cell::text(t.shortname.as_str()),
-                Cell::Percent(t.score),
-                Cell::opt_percent(t.score_weighted),
+                out_of_scope_or(t.leaves, Cell::Percent(t.score)),
+                out_of_scope_or(t.leaves, Cell::opt_percent(t.score_weighted)),
                 Cell::count(t.leaves),
                 Cell::count(t.excluded),
                 Cell::count(t.by_level.none),
@@ -357,6 +361,16 @@ pub(crate) fn tactics(assessment: &Assessment) -> Table<'_> {
             ]
         }),
     )
+}
+
+/// A tactic's score, or the words "out of scope" when it has no leaf in scope (lane dates):
+/// its score of 0 is no measure, and must not show as a red 0.0%.
+fn out_of_scope_or(leaves: usize, score: Cell<'_>) -> Cell<'_> {
+    if leaves == 0 {
+        Cell::text("out of scope")
+    } else {
+        score
+    }
 }
 
 /// The capabilities, by id: the same columns in both formats.
@@ -372,7 +386,11 @@ const CAPABILITY_COLUMNS: [Column; 13] = [
     Column::both("owner", "Owner", 18.0),
     Column::both("tags", "Tags", 24.0),
     Column::both("entries", "Entries", 8.0),
-    Column::both("leaves_covered", "Leaves covered", 10.0),
+    Column::both(
+        "leaves_covered",
+        "Techniques and sub-techniques covered",
+        14.0,
+    ),
     Column::both("at", "Defined at", 36.0),
 ];
 
@@ -480,7 +498,7 @@ const PLAN_COLUMNS: [Column; 11] = [
     Column::both("weighted_gain", "Weighted gain", 12.0),
     Column::both("cumulative_overall", "Overall after", 12.0),
     Column::both("cumulative_weighted", "Weighted after", 12.0),
-    Column::both("techniques", "Techniques raised", 50.0),
+    Column::both("techniques", "Techniques and sub-techniques raised", 50.0),
     Column::both("assumption", "Assumption", 40.0),
 ];
 

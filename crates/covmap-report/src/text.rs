@@ -61,9 +61,57 @@ pub fn percent(score: f64) -> String {
     format!("{:.1}%", score * 100.0)
 }
 
+/// A change of a score in percentage points, signed, one decimal: `+3.2 points`.
+pub fn points(delta: f64) -> String {
+    format!("{:+.1} points", delta * 100.0)
+}
+
+/// An amount of money for people: rounded to a unit, with thousands separators and its sign
+/// when negative (`64,000`, `-1,250`); not finite amounts show as `0`.
+pub fn money(amount: f64) -> String {
+    let rounded = if amount.is_finite() {
+        amount.round()
+    } else {
+        0.0
+    };
+    let digits = format!("{:.0}", rounded.abs());
+    let sign = if rounded < 0.0 { "-" } else { "" };
+    format!("{sign}{}", group_thousands(&digits))
+}
+
+/// A count with thousands separators: `12,345`.
+pub fn count(n: usize) -> String {
+    group_thousands(&n.to_string())
+}
+
+/// Digits grouped by three with commas.
+fn group_thousands(digits: &str) -> String {
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn money_and_counts_have_thousands_separators() {
+        assert_eq!(money(64_000.0), "64,000");
+        assert_eq!(money(1_234_567.4), "1,234,567");
+        assert_eq!(money(999.5), "1,000");
+        assert_eq!(money(-1250.0), "-1,250");
+        assert_eq!(money(f64::NAN), "0");
+        assert_eq!(count(12_345), "12,345");
+        assert_eq!(count(7), "7");
+        assert_eq!(points(0.0325), "+3.2 points");
+        assert_eq!(points(-0.01), "-1.0 points");
+    }
 
     #[test]
     fn characters_xml_forbids_are_replaced() {

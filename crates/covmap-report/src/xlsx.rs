@@ -15,6 +15,10 @@
 //! Two rules before the scale (stopping there) give the heatmap's marks on Techniques: out of
 //! scope grey, evidence at parent level only purple.
 //!
+//! Every sheet prints (lane dates, issue 18 §6): landscape, scaled to one page wide (as many
+//! pages long as it needs), the header row repeated on every page, a footer with the sheet
+//! name, the page number and the report date; the Summary sheet fits on one page.
+//!
 //! Text is written as text cells, never as formulas: `=HYPERLINK(...)` in an inventory shows
 //! as those characters and is not evaluated.
 //!
@@ -59,24 +63,28 @@ pub(crate) fn workbook(input: &ReportInput<'_>, palette: Palette) -> Result<Vec<
             table: tables::techniques(assessment),
             frozen_columns: 2,
             colour_scale: &["Score"],
+            one_page: false,
         },
         Sheet {
             name: "Gaps",
             table: tables::gaps(assessment, input.gaps),
             frozen_columns: 3,
             colour_scale: &["Score"],
+            one_page: false,
         },
         Sheet {
             name: "Tactics",
             table: tables::tactics(assessment),
             frozen_columns: 2,
             colour_scale: &["Score", "Threat-weighted score"],
+            one_page: false,
         },
         Sheet {
             name: "Capabilities",
             table: tables::capabilities(assessment),
             frozen_columns: 2,
             colour_scale: &[],
+            one_page: false,
         },
     ];
     if let Some(comparison) = input.comparison {
@@ -85,13 +93,14 @@ pub(crate) fn workbook(input: &ReportInput<'_>, palette: Palette) -> Result<Vec<
             table: tables::compare(comparison),
             frozen_columns: 1,
             colour_scale: &[],
+            one_page: false,
         });
         if let Some(without) = &comparison.without {
             sheets.push(retire(without));
         }
     }
     for sheet in &sheets {
-        sheet.write(workbook.add_worksheet(), &formats)?;
+        sheet.write(workbook.add_worksheet(), &formats, input.date)?;
     }
     Ok(workbook.save_to_buffer()?)
 }
@@ -216,6 +225,8 @@ struct Sheet<'a> {
     frozen_columns: ColNum,
     /// Columns (by heading) that get the score colour scale.
     colour_scale: &'static [&'static str],
+    /// Printed on one page (the Summary); otherwise one page wide, as long as it needs.
+    one_page: bool,
 }
 
 fn row_num(index: usize) -> Result<RowNum, XlsxError> {
@@ -227,8 +238,14 @@ fn col_num(index: usize) -> Result<ColNum, XlsxError> {
 }
 
 impl Sheet<'_> {
-    fn write(&self, sheet: &mut Worksheet, formats: &Formats) -> Result<(), XlsxError> {
+    fn write(
+        &self,
+        sheet: &mut Worksheet,
+        formats: &Formats,
+        date: Option<&str>,
+    ) -> Result<(), XlsxError> {
         sheet.set_name(self.name)?;
+        self.page_setup(sheet, date)?;
         let headings: Vec<_> = self.table.columns.iter().filter_map(|c| c.xlsx).collect();
         for (j, heading) in headings.iter().enumerate() {
             let c = col_num(j)?;
@@ -293,6 +310,25 @@ impl Sheet<'_> {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// How the sheet prints: landscape, one page wide (the Summary: one page), the header row
+    /// on every page, and a footer naming the sheet, the page and the date. Without it, a
+    /// spreadsheet program prints the Techniques sheet alone on some 200 portrait pages, its
+    /// columns split across them.
+    fn page_setup(&self, sheet: &mut Worksheet, date: Option<&str>) -> Result<(), XlsxError> {
+        sheet.set_landscape();
+        sheet.set_print_fit_to_pages(1, u16::from(self.one_page));
+        sheet.set_repeat_rows(0, 0)?;
+        // `&A` sheet name, `&P` page, `&N` pages. The date is digits and dashes (checked by the
+        // caller), so it needs no `&` escaping.
+        let mut footer = "&L&A&CPage &P of &N".to_string();
+        if let Some(date) = date {
+            footer.push_str("&R");
+            footer.push_str(date);
+        }
+        sheet.set_footer(footer);
         Ok(())
     }
 }
@@ -386,7 +422,7 @@ fn summary<'a>(input: &ReportInput<'a>) -> Sheet<'a> {
     item(
         "Overall score",
         Cell::Percent(a.overall),
-        Cell::text("mean score of the leaf techniques in scope"),
+        Cell::text("mean score of the techniques and sub-techniques in scope"),
     );
     match a.overall_weighted {
         Some(w) => item(
@@ -415,43 +451,43 @@ fn summary<'a>(input: &ReportInput<'a>) -> Sheet<'a> {
 
     let thresholds = &a.scoring.thresholds;
     let c = &a.counts;
-    item("Leaf techniques", Cell::count(c.leaves), Cell::Empty);
     item(
-        "Leaves in scope",
+        "Techniques and sub-techniques",
+        Cell::count(c.leaves),
+        Cell::text("techniques without sub-techniques, and sub-techniques: the units scored"),
+    );
+    item(
+        "Techniques and sub-techniques in scope",
         Cell::count(c.in_scope),
         Cell::text("the units of every mean"),
     );
     item(
-        "Leaves out of scope",
+        "Techniques and sub-techniques out of scope",
         Cell::count(c.excluded),
         Cell::text("excluded, or no platform in scope"),
     );
-    item("Parent techniques", Cell::count(c.parents), Cell::Empty);
+    item(
+        "Techniques with sub-techniques",
+        Cell::count(c.parents),
+        Cell::text("scored by their sub-techniques"),
+    );
     let (medium, high) = (
         crate::text::percent(thresholds.medium),
         crate::text::percent(thresholds.high),
     );
     for (name, count, detail) in [
+        ("At level none", c.by_level.none, "score 0".to_string()),
         (
-            "Leaves at level none",
-            c.by_level.none,
-            "score 0".to_string(),
-        ),
-        (
-            "Leaves at level low",
+            "At level low",
             c.by_level.low,
             format!("above 0, below {medium}"),
         ),
         (
-            "Leaves at level medium",
+            "At level medium",
             c.by_level.medium,
             format!("from {medium}, below {high}"),
         ),
-        (
-            "Leaves at level high",
-            c.by_level.high,
-            format!("from {high}"),
-        ),
+        ("At level high", c.by_level.high, format!("from {high}")),
     ] {
         item(name, Cell::count(count), Cell::text(detail));
     }
@@ -514,6 +550,7 @@ fn summary<'a>(input: &ReportInput<'a>) -> Sheet<'a> {
         table: Table::new(&SUMMARY_COLUMNS, rows),
         frozen_columns: 0,
         colour_scale: &[],
+        one_page: true,
     }
 }
 
@@ -526,7 +563,7 @@ const RETIRE_COLUMNS: [Column; 10] = [
     Column::xlsx_only("Weighted drop (points)", 10.0),
     Column::xlsx_only("Fall to zero", 10.0),
     Column::xlsx_only("Weakened", 10.0),
-    Column::xlsx_only("Techniques that fall to zero", 60.0),
+    Column::xlsx_only("Techniques and sub-techniques that fall to zero", 60.0),
     Column::xlsx_only("Single points of failure", 60.0),
 ];
 
@@ -568,6 +605,7 @@ fn retire(without: &WithoutResult) -> Sheet<'_> {
         table: Table::new(&RETIRE_COLUMNS, [row]),
         frozen_columns: 1,
         colour_scale: &[],
+        one_page: false,
     }
 }
 

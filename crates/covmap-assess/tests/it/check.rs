@@ -60,7 +60,32 @@ fn minimum_overall() {
     );
     assert_eq!(
         fail.failures[0].to_string(),
-        "overall coverage 0.319 is below the minimum 0.35"
+        "overall coverage 31.9% is below the minimum 35.0%"
+    );
+}
+
+/// Lane dates: percentages with one decimal, more where one decimal would show a score equal
+/// to the threshold it fails.
+#[test]
+fn percentages_never_look_equal_to_the_threshold() {
+    use covmap_assess::check::pct_pair;
+    assert_eq!(pct_pair(0.319, 0.35), ("31.9%".into(), "35.0%".into()));
+    assert_eq!(pct_pair(0.057_143, 0.058), ("5.7%".into(), "5.8%".into()));
+    assert_eq!(
+        pct_pair(0.057_143, 0.0572),
+        ("5.71%".into(), "5.72%".into())
+    );
+    assert_eq!(
+        pct_pair(0.499_999, 0.5),
+        ("49.9999%".into(), "50.0000%".into())
+    );
+    let f = Failure::OverallBelow {
+        overall: 0.571,
+        min: 0.5712,
+    };
+    assert_eq!(
+        f.to_string(),
+        "overall coverage 57.10% is below the minimum 57.12%"
     );
 }
 
@@ -80,8 +105,8 @@ fn minimum_per_tactic() {
     assert_eq!(
         below,
         [
-            "tactic TA0001 Initial Access: coverage 0.075 is below the minimum 0.3",
-            "tactic TA0003 Persistence: coverage 0.275 is below the minimum 0.3",
+            "tactic TA0001 Initial Access: coverage 7.5% is below the minimum 30.0%",
+            "tactic TA0003 Persistence: coverage 27.5% is below the minimum 30.0%",
         ]
     );
 }
@@ -114,8 +139,8 @@ fn drop_versus_baseline() {
     assert_eq!(dropped, [("T1566.001", 0.72, 0.0)]);
     assert_eq!(
         r.failures[0].to_string(),
-        "overall coverage dropped by 0.12 (0.439 -> 0.319), more than the 0 allowed; \
-         1 technique(s) dropped"
+        "overall coverage dropped by 12.0 points (43.9% -> 31.9%), more than the 0.0 points \
+         allowed; 1 techniques and sub-techniques dropped"
     );
 
     // Allowed drop: passes, and still lists what dropped.

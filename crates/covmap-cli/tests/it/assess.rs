@@ -262,7 +262,7 @@ fn example_table_matches_json() {
                 percent(num(&f["visibility"]))
             ),
             format!(
-                "techniques in scope {} (out of scope {}): high {}, medium {}, low {}, none {}",
+                "techniques and sub-techniques in scope {} (out of scope {}): high {}, medium {}, low {}, none {}",
                 c["in_scope"], c["excluded"], l["high"], l["medium"], l["low"], l["none"]
             ),
         ]
@@ -274,6 +274,8 @@ fn example_table_matches_json() {
         "score",
         "weighted",
         "techniques",
+        "and",
+        "sub-techniques",
         "high",
         "medium",
         "low",

@@ -19,14 +19,20 @@ fn min_overall() {
     let out = real_root(&bundle, &["check", EX01, "--min-overall", "0.15"]).ok();
     assert_eq!(
         out.stdout,
-        format!("check passed: overall {}\n", percent(overall))
+        format!(
+            "check passed: overall {} (minimum 15.0%)\n",
+            percent(overall)
+        )
     );
     let out = real_root(&bundle, &["check", EX01, "--min-overall", "0.5"]);
     assert_eq!(out.code, 1, "{out:?}");
     assert_eq!(out.stderr, "");
     assert_eq!(
         out.stdout,
-        format!("check FAILED:\n  - overall coverage {overall} is below the minimum 0.5\n")
+        format!(
+            "check FAILED:\n  - overall coverage {} is below the minimum 50.0%\n",
+            percent(overall)
+        )
     );
     let out = real_root(
         &bundle,
@@ -65,10 +71,10 @@ fn min_tactic_lists_the_failing_tactics() {
         .filter(|t| num(&t["score"]) < 0.2)
         .map(|t| {
             format!(
-                "  - tactic {} {}: coverage {} is below the minimum 0.2",
+                "  - tactic {} {}: coverage {} is below the minimum 20.0%",
                 t["id"].as_str().expect("id"),
                 t["name"].as_str().expect("name"),
-                num(&t["score"])
+                percent(num(&t["score"]))
             )
         })
         .collect();
@@ -82,11 +88,23 @@ fn min_tactic_lists_the_failing_tactics() {
         .map(|t| num(&t["score"]))
         .fold(1.0, f64::min);
     assert!(lowest > 0.0);
+    let lowest_tactic = with_leaves
+        .iter()
+        .find(|t| num(&t["score"]).to_bits() == lowest.to_bits())
+        .expect("the lowest tactic");
+    // The pass message names the lowest tactic and the minimum it passed.
     real_root(
         &bundle,
         &["check", EX01, "--min-tactic", &lowest.to_string()],
     )
-    .ok();
+    .ok()
+    .stdout_has(&[&format!(
+        "\n  lowest tactic in scope: {} {} {} (minimum {})\n",
+        lowest_tactic["id"].as_str().expect("id"),
+        lowest_tactic["name"].as_str().expect("name"),
+        percent(lowest),
+        percent(lowest)
+    )]);
     let out = real_root(
         &bundle,
         &["check", EX01, "--min-tactic", "0.2", "--format", "json"],
@@ -188,7 +206,10 @@ fn baseline_from_an_earlier_assessment() {
         let out = real_root(&bundle, &args);
         assert_eq!(out.code, 1, "{out:?}");
         assert!(out.stdout.starts_with(&format!(
-            "check FAILED:\n  - overall coverage dropped by {drop} ({before} -> {after}), more than the 0 allowed; {} technique(s) dropped\n    T1046 Network Service Discovery: 0.900 -> 0.000\n",
+            "check FAILED:\n  - overall coverage dropped by {:.1} points ({} -> {}), more than the 0.0 points allowed; {} techniques and sub-techniques dropped\n    T1046 Network Service Discovery: 90.0% -> 0.0%\n",
+            drop * 100.0,
+            percent(before),
+            percent(after),
             dropped.len()
         )), "{}", out.stdout);
     }
@@ -205,7 +226,16 @@ fn baseline_from_an_earlier_assessment() {
         ],
     )
     .ok()
-    .stdout_has(&[&format!("check passed: overall {}", percent(after))]);
+    .stdout_has(&[
+        &format!("check passed: overall {}\n", percent(after)),
+        &format!(
+            "  against the baseline: {} -> {} ({:+.1} points; largest drop allowed {:.1} points)\n",
+            percent(before),
+            percent(after),
+            (after - before) * 100.0,
+            (drop + 0.001) * 100.0
+        ),
+    ]);
 }
 
 #[test]
@@ -289,17 +319,17 @@ fn hand_computed_thresholds() {
     let minimal = "fixtures/inventory/good/minimal.yaml";
     root_mini(&env, &["check", minimal, "--min-overall", "0.057"])
         .ok()
-        .stdout_has(&["check passed: overall 5.7%\n"]);
+        .stdout_has(&["check passed: overall 5.71% (minimum 5.70%)\n"]);
     let out = root_mini(&env, &["check", minimal, "--min-overall", "0.058"]);
     assert_eq!(out.code, 1);
     assert_eq!(
         out.stdout,
-        "check FAILED:\n  - overall coverage 0.057143 is below the minimum 0.058\n"
+        "check FAILED:\n  - overall coverage 5.7% is below the minimum 5.8%\n"
     );
     let out = root_mini(&env, &["check", minimal, "--min-tactic", "0.1"]);
     assert_eq!(out.code, 1);
     assert_eq!(
         out.stdout,
-        "check FAILED:\n  - tactic TA0001 Initial Access: coverage 0 is below the minimum 0.1\n  - tactic TA0003 Persistence: coverage 0 is below the minimum 0.1\n  - tactic TA0006 Credential Access: coverage 0 is below the minimum 0.1\n"
+        "check FAILED:\n  - tactic TA0001 Initial Access: coverage 0.0% is below the minimum 10.0%\n  - tactic TA0003 Persistence: coverage 0.0% is below the minimum 10.0%\n  - tactic TA0006 Credential Access: coverage 0.0% is below the minimum 10.0%\n"
     );
 }

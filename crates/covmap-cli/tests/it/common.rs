@@ -178,6 +178,10 @@ impl Out {
     }
 }
 
+/// The report date of every test run, as `SOURCE_DATE_EPOCH`: 2026-12-06T00:00:00Z
+/// (`date -u -d 2026-12-06 +%s`).
+pub(crate) const TEST_EPOCH: &str = "1796515200";
+
 /// A `covmap` command that only sees `cache` as its cache, is offline, and inherits none of
 /// the machine's covmap, colour or proxy settings.
 pub(crate) fn covmap(cache: &Path) -> Command {
@@ -188,6 +192,8 @@ pub(crate) fn covmap(cache: &Path) -> Command {
     cmd.env("COVMAP_CACHE_DIR", cache)
         .env("COVMAP_OFFLINE", "1")
         .env("COVMAP_ATTACK_BASE_URL", DEAD_BASE_URL)
+        // Lane dates: reports are dated today by default; tests pin the date (2026-12-06).
+        .env("SOURCE_DATE_EPOCH", TEST_EPOCH)
         .timeout(Duration::from_secs(120));
     cmd
 }
@@ -200,7 +206,8 @@ pub(crate) fn std_covmap(cache: &Path) -> std::process::Command {
     }
     cmd.env("COVMAP_CACHE_DIR", cache)
         .env("COVMAP_OFFLINE", "1")
-        .env("COVMAP_ATTACK_BASE_URL", DEAD_BASE_URL);
+        .env("COVMAP_ATTACK_BASE_URL", DEAD_BASE_URL)
+        .env("SOURCE_DATE_EPOCH", TEST_EPOCH);
     cmd
 }
 

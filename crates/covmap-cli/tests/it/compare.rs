@@ -167,7 +167,7 @@ fn candidate_files_table_and_csv() {
     assert!(
         row.contains(CAND_EDR)
             && row.contains(&format!("{:+.1} pts", num(&edr["gain"]) * 100.0))
-            && row.contains("310000 EUR"),
+            && row.contains("310,000 EUR"),
         "{row}"
     );
     assert!(
@@ -534,7 +534,7 @@ fn replace_ndr_equals_the_edited_inventory() {
         "{table}"
     );
     assert!(
-        table.contains("annual cost change: -37000 EUR\n"),
+        table.contains("annual cost change: -37,000 EUR\n"),
         "{table}"
     );
 }

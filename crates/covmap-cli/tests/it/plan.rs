@@ -218,7 +218,7 @@ fn budget_candidates_tests_and_csv() {
     table.stdout_has(&[
         "Baseline: overall",
         "ndr-candidate",
-        "Spent: 58000 of a budget of 100000",
+        "Spent: 58,000 of a budget of 100,000",
     ]);
     real_root(&bundle, &["plan", EX01, "--budget=-5"])
         .fails()

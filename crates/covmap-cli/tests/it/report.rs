@@ -10,7 +10,7 @@ use crate::common::Env;
 use crate::inv::{CAND_EDR, CAND_NDR, EX01, e18, percent, real_root, real_root_cmd, root_mini, s};
 
 /// The files `assess -o` writes for example 01 (which selects threats) with every output.
-const FULL_SET: [&str; 16] = [
+const FULL_SET: [&str; 17] = [
     "assessment.json",
     "heatmap.svg",
     "heatmap-full.svg",
@@ -27,6 +27,7 @@ const FULL_SET: [&str; 16] = [
     "coverage.xlsx",
     "layer.json",
     "report.html",
+    "summary.md",
 ];
 
 /// Every file of a directory, by name (sorted).
@@ -56,6 +57,15 @@ pub(crate) fn without_plan_section(html: &[u8]) -> Vec<u8> {
         .into_bytes()
 }
 
+/// summary.md of `assess -o` without its "Top actions" section (lane dates): what `covmap
+/// report` renders from the saved assessment, which has no inventory to plan with.
+pub(crate) fn without_actions_section(md: &[u8]) -> Vec<u8> {
+    let md = String::from_utf8(md.to_vec()).expect("UTF-8");
+    let start = md.find("\n## Top actions\n").expect("actions section");
+    let end = start + 1 + md[start + 1..].find("\n## ").expect("a section after it");
+    format!("{}{}", &md[..start], &md[end..]).into_bytes()
+}
+
 fn sorted(names: &[&str]) -> Vec<String> {
     let mut v: Vec<String> = names.iter().map(|n| (*n).to_string()).collect();
     v.sort();
@@ -78,7 +88,7 @@ fn assess_writes_the_full_set_deterministically() {
         let out = real_root(&bundle, &["assess", EX01, "-o", s(&dir)]).ok_noisy();
         assert!(
             out.stderr
-                .starts_with(&format!("covmap: wrote 16 files to {}: ", dir.display())),
+                .starts_with(&format!("covmap: wrote 17 files to {}: ", dir.display())),
             "{}",
             out.stderr
         );
@@ -134,6 +144,8 @@ fn assess_writes_the_full_set_deterministically() {
     expected.remove("plan.csv");
     let without = without_plan_section(&expected["report.html"]);
     expected.insert("report.html".to_string(), without);
+    let without = without_actions_section(&expected["summary.md"]);
+    expected.insert("summary.md".to_string(), without);
     let mut rendered = files(&again);
     rendered.remove(".covmap-manifest.json");
     assert_eq!(rendered, expected, "`report` re-renders the same files");
@@ -177,7 +189,7 @@ fn outputs_selects_files_and_dates_come_from_the_command_line() {
         ])
     );
 
-    // No date unless asked: the clock never reaches an output.
+    // Lane dates: `--date`, else SOURCE_DATE_EPOCH, else today; `--date none` shows none.
     let html = |args: &[&str], epoch: Option<&str>| {
         let dir = env.cache().join("html");
         let mut cmd = env.cmd();
@@ -186,17 +198,46 @@ fn outputs_selects_files_and_dates_come_from_the_command_line() {
             .arg(crate::common::fixture("mini-attack-2.1.json"))
             .args(["assess", file, "-o", s(&dir), "--outputs", "html"])
             .args(args);
-        if let Some(epoch) = epoch {
-            cmd.env("SOURCE_DATE_EPOCH", epoch);
-        }
+        match epoch {
+            Some(epoch) => cmd.env("SOURCE_DATE_EPOCH", epoch),
+            None => cmd.env_remove("SOURCE_DATE_EPOCH"),
+        };
         let out = cmd.output().expect("run covmap");
         assert!(out.status.success(), "{out:?}");
         std::fs::read_to_string(dir.join("report.html")).expect("report.html")
     };
-    assert!(!html(&[], None).contains("2026-11-22"));
-    assert!(html(&["--date", "2026-11-22"], None).contains("2026-11-22"));
+    let report_date = |html: &str| {
+        let at = html.find("<th>Report date</th><td>")?;
+        html.get(at + 24..at + 34).map(str::to_string)
+    };
+    assert_eq!(
+        report_date(&html(&["--date", "none"], Some("1795305600"))),
+        None
+    );
+    assert_eq!(
+        report_date(&html(&["--date", "2026-11-22"], None)).as_deref(),
+        Some("2026-11-22")
+    );
     // 1795305600 = 2026-11-22T00:00:00Z.
-    assert!(html(&[], Some("1795305600")).contains("2026-11-22"));
+    assert_eq!(
+        report_date(&html(&[], Some("1795305600"))).as_deref(),
+        Some("2026-11-22")
+    );
+    // Without either: today, in the system's time zone (read before and after, in case the
+    // run crosses midnight).
+    let today = || {
+        let out = std::process::Command::new("date")
+            .arg("+%Y-%m-%d")
+            .output()
+            .expect("date runs");
+        String::from_utf8(out.stdout)
+            .expect("UTF-8")
+            .trim()
+            .to_string()
+    };
+    let before = today();
+    let shown = report_date(&html(&[], None)).expect("a date by default");
+    assert!(shown == before || shown == today(), "{shown} is not today");
 
     root_mini(
         &env,
@@ -210,6 +251,73 @@ fn outputs_selects_files_and_dates_come_from_the_command_line() {
     )
     .fails()
     .stderr_has(&["unknown palette; choose one of cividis"]);
+}
+
+/// Lane dates: `--outputs md` writes summary.md alone; `--baseline` adds the change against an
+/// earlier assessment; a baseline is an input, never written over.
+#[test]
+fn summary_md_shows_the_change_against_a_baseline() {
+    let env = Env::new();
+    let file = "fixtures/inventory/good/full.yaml";
+    let first = env.cache().join("first");
+    root_mini(&env, &["assess", file, "-o", s(&first)]).ok_noisy();
+    let doc: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(first.join("assessment.json")).expect("assessment.json"),
+    )
+    .expect("JSON");
+    let overall = doc["overall"].as_f64().expect("overall");
+    // The baseline: the same document with a lower overall score.
+    let mut before = doc.clone();
+    before["overall"] = serde_json::json!(overall - 0.05);
+    let baseline = env.cache().join("baseline.json");
+    std::fs::write(&baseline, before.to_string()).expect("write the baseline");
+    let second = env.cache().join("second");
+    root_mini(
+        &env,
+        &[
+            "assess",
+            file,
+            "-o",
+            s(&second),
+            "--outputs",
+            "md",
+            "--baseline",
+            s(&baseline),
+        ],
+    )
+    .ok_noisy();
+    let names: Vec<String> = files(&second).into_keys().collect();
+    assert_eq!(
+        names,
+        [".covmap-manifest.json", "assessment.json", "summary.md"]
+    );
+    let md = std::fs::read_to_string(second.join("summary.md")).expect("summary.md");
+    assert!(
+        md.starts_with("# ATT&CK coverage: Example Corp\n\nDate: 2026-12-06"),
+        "{md}"
+    );
+    assert!(
+        md.contains(&format!(
+            "| Overall | {} | {} | +5.0 points |",
+            percent(overall),
+            percent(overall - 0.05)
+        )),
+        "{md}"
+    );
+    // Writing assessment.json over the baseline is refused, before anything is written.
+    root_mini(
+        &env,
+        &[
+            "assess",
+            file,
+            "-o",
+            s(&first),
+            "--baseline",
+            s(&first.join("assessment.json")),
+        ],
+    )
+    .fails()
+    .stderr_has(&["assessment.json is one of the inputs; covmap never overwrites its inputs"]);
 }
 
 #[test]

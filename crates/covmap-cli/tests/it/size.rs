@@ -152,6 +152,14 @@ fn long_capability_names_do_not_multiply_the_report_set() {
             );
             continue;
         }
+        if name == "summary.md" {
+            let md = first.get(name).expect("summary.md");
+            assert!(
+                crate::report::without_actions_section(md) == *bytes,
+                "{name} differs"
+            );
+            continue;
+        }
         assert!(first.get(name) == Some(bytes), "{name} differs");
     }
 }

@@ -91,7 +91,7 @@ fn example_threats_in_every_format() {
     let table = real_root(&bundle, &["threats", EX01]).ok().stdout;
     for t in list {
         let head = format!(
-            "{} {} (Group): {} techniques in scope of {}; mean score {}, {} covered ({})\n",
+            "{} {} (Group): {} techniques and sub-techniques in scope of {}; mean score {}, {} covered ({})\n",
             t["id"].as_str().expect("id"),
             t["name"].as_str().expect("name"),
             t["in_scope"],
@@ -181,7 +181,10 @@ fn one_group() {
     .stdout;
     // The heading, how it uses them, the table header and its rule, 2 gaps, a blank line.
     assert_eq!(table.lines().count(), 7, "{table}");
-    assert!(table.starts_with("G0016 APT29 (Group): 268 techniques in scope of 283;"));
+    assert!(
+        table
+            .starts_with("G0016 APT29 (Group): 268 techniques and sub-techniques in scope of 283;")
+    );
     real_root(&bundle, &["threats", EX01, "--group", "APT99"])
         .fails()
         .stderr_has(&["`APT99` is not a group, campaign or software of the loaded ATT&CK bundle"]);

@@ -11,40 +11,17 @@ pub(super) fn points(delta: f64) -> String {
 
 /// A count with thousands separators: `12,345`.
 pub(super) fn count(n: usize) -> String {
-    group_thousands(&n.to_string())
+    crate::text::count(n)
 }
 
 /// An amount of money rounded to a unit, with separators and the currency code: `64,000 EUR`.
 pub(super) fn money(amount: f64, currency: &str) -> String {
-    format!("{} {}", whole(amount), currency.to_uppercase())
+    format!("{} {}", crate::text::money(amount), currency.to_uppercase())
 }
 
 /// A yearly cost.
 pub(super) fn cost(cost: &Cost) -> String {
     money(cost.annual, &cost.currency)
-}
-
-/// A number rounded to a unit, with separators and its sign when negative.
-fn whole(amount: f64) -> String {
-    let rounded = if amount.is_finite() {
-        amount.round()
-    } else {
-        0.0
-    };
-    let digits = format!("{:.0}", rounded.abs());
-    let sign = if rounded < 0.0 { "-" } else { "" };
-    format!("{sign}{}", group_thousands(&digits))
-}
-
-fn group_thousands(digits: &str) -> String {
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// A parameter value as the inventory's `scoring:` section would spell it (`0.25`, `1`).

@@ -111,7 +111,7 @@ pub(super) fn masthead(input: &ReportInput<'_>) -> Markup {
                 h1 { (title(assessment)) }
                 p.meta {
                     span { (attack_release(assessment)) }
-                    span { (format::count(assessment.counts.in_scope)) " techniques in scope" }
+                    span { (format::count(assessment.counts.in_scope)) " techniques and sub-techniques in scope" }
                     @if !assessment.scope.platforms.is_empty() {
                         span { (assessment.scope.platforms.join(", ")) }
                     }
@@ -159,18 +159,18 @@ pub(super) fn summary(input: &ReportInput<'_>) -> Markup {
                     @if let Some(org) = &a.organization { (org) "’s " } @else { "The " }
                     "counted defences (" (statuses.join(", ")) ") cover "
                     strong { (percent(a.overall)) }
-                    " of the " (format::count(counts.in_scope)) " ATT&CK techniques in scope"
+                    " of the " (format::count(counts.in_scope)) " ATT&CK techniques and sub-techniques in scope"
                     @if let Some(w) = a.overall_weighted {
                         ", and " strong { (percent(w)) } " when weighted by the techniques the selected threats use"
                     }
-                    ". " (format::count(levels.none)) " techniques in scope have no coverage at all."
+                    ". " (format::count(levels.none)) " of them have no coverage at all."
                 }
                 div.kpis {
                     div.kpi.kpi-main #kpi-overall data-value=(a.overall) {
                         div.kpi-label { "Overall coverage" }
                         div.kpi-value { (percent(a.overall)) }
                         (bar(a.overall))
-                        div.kpi-note { "Mean score of the techniques in scope" }
+                        div.kpi-note { "Mean score of the techniques and sub-techniques in scope" }
                     }
                     div.kpi.kpi-main.weighted #kpi-weighted data-value=[a.overall_weighted] {
                         div.kpi-label { "Threat-weighted coverage" }
@@ -190,7 +190,7 @@ pub(super) fn summary(input: &ReportInput<'_>) -> Markup {
                         }
                     }
                     div.kpi #kpi-in-scope data-value=(counts.in_scope) {
-                        div.kpi-label { "Techniques in scope" }
+                        div.kpi-label { "Techniques and sub-techniques in scope" }
                         div.kpi-value { (format::count(counts.in_scope)) }
                         div.kpi-note {
                             "of " (format::count(counts.leaves)) " active techniques and sub-techniques; "
@@ -228,7 +228,7 @@ fn level_card(a: &Assessment) -> Markup {
     let thresholds = &a.scoring.thresholds;
     html! {
         div.kpi.kpi-wide #kpi-levels {
-            div.kpi-label { "Techniques by coverage level" }
+            div.kpi-label { "Techniques and sub-techniques by coverage level" }
             div.stack aria-hidden="true" {
                 @for (class, _, n) in level_rows {
                     @if n > 0 {
@@ -395,7 +395,7 @@ pub(super) fn gaps(input: &ReportInput<'_>, top: usize) -> Markup {
                 @if !input.gaps.is_empty() { p.lead {
                     @if shown.len() == input.gaps.len() { "All " } @else { "The " (shown.len()) " most urgent of " }
                     (format::count(input.gaps.len()))
-                    " techniques in scope that are not fully covered, ranked by "
+                    " techniques and sub-techniques in scope that are not fully covered, ranked by "
                     @if weighted { "threat weight × (1 − score): how many selected threats use a technique, times how much of it is uncovered" }
                     @else { "how much of each is uncovered (1 − score)" }
                     ". ATT&CK's mitigations and detection strategies for each are what would close it."

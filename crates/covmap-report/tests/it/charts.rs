@@ -163,7 +163,11 @@ fn check_tactics(owned: &Owned) {
             .filter(|t| t.tactics.contains(&tactic.shortname))
             .collect();
         let n = leaves.len();
-        let plural = if n == 1 { "technique" } else { "techniques" };
+        let plural = if n == 1 {
+            "technique or sub-technique"
+        } else {
+            "techniques and sub-techniques"
+        };
         assert_eq!(
             parsed.after(&tactic.name),
             vec![format!("{} · {n} {plural} in scope", tactic.id)],

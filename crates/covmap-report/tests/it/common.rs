@@ -44,6 +44,7 @@ impl Owned {
             comparison: self.comparison.as_ref(),
             plan: self.plan.as_ref(),
             date: Some(DATE),
+            baseline: None,
         }
     }
 }

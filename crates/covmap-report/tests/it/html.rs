@@ -313,7 +313,10 @@ fn html_key_figures_match_the_assessment() {
         // The headline sentence says the same.
         let lead = between(&html, r#"<p class="lead">"#, "</p>");
         assert!(lead.contains(&format!("<strong>{}</strong>", percent(f.overall))));
-        assert!(lead.contains(&format!(" {} ATT&amp;CK techniques in scope", f.in_scope)));
+        assert!(lead.contains(&format!(
+            " {} ATT&amp;CK techniques and sub-techniques in scope",
+            f.in_scope
+        )));
         // Each tactic row shows its score, or says nothing of it is in scope.
         for t in &a.tactics {
             let row = between(
@@ -425,6 +428,7 @@ fn html_sections_follow_the_input() {
             threats: &[],
             plan: None,
             date: None,
+            baseline: None,
             ..full_input
         };
         for input in [full_input, bare] {

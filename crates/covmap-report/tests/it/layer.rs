@@ -153,7 +153,10 @@ fn check_layer(input: &ReportInput<'_>, function: Option<Function>, json: &str) 
     );
     assert_eq!(string(&layer, "domain"), domain_of(a));
     let description = string(&layer, "description");
-    assert!(description.contains(&format!("{} techniques in scope", a.counts.in_scope)));
+    assert!(description.contains(&format!(
+        "{} techniques and sub-techniques in scope",
+        a.counts.in_scope
+    )));
     if let Some(date) = input.date {
         assert!(description.contains(date));
     }

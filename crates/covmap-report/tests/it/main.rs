@@ -8,6 +8,7 @@ mod heatmap;
 mod html;
 mod layer;
 mod png;
+mod summary;
 mod xlsx;
 
 #[test]

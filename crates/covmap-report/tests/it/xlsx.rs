@@ -141,13 +141,13 @@ const TACTICS: [&str; 12] = [
     "Shortname",
     "Score",
     "Threat-weighted score",
-    "Leaves in scope",
-    "Leaves out of scope",
+    "Techniques and sub-techniques in scope",
+    "Techniques and sub-techniques out of scope",
     "None",
     "Low",
     "Medium",
     "High",
-    "Top-level techniques",
+    "Techniques (top-level)",
 ];
 
 const CAPABILITIES: [&str; 13] = [
@@ -162,7 +162,7 @@ const CAPABILITIES: [&str; 13] = [
     "Owner",
     "Tags",
     "Entries",
-    "Leaves covered",
+    "Techniques and sub-techniques covered",
     "Defined at",
 ];
 
@@ -288,10 +288,16 @@ fn check_tactics_and_capabilities(book: &mut Book, owned: &Owned) {
             (text(&row[0]), text(&row[1])),
             (t.id.as_str(), t.name.as_str())
         );
-        assert_eq!(num(&row[3]), t.score);
-        match t.score_weighted {
-            Some(w) => assert_eq!(num(&row[4]), w),
-            None => assert_eq!(row[4], Data::Empty),
+        // Lane dates: a tactic with nothing in scope says so instead of a red 0.0%.
+        if t.leaves == 0 {
+            assert_eq!(text(&row[3]), "out of scope");
+            assert_eq!(text(&row[4]), "out of scope");
+        } else {
+            assert_eq!(num(&row[3]), t.score);
+            match t.score_weighted {
+                Some(w) => assert_eq!(num(&row[4]), w),
+                None => assert_eq!(row[4], Data::Empty),
+            }
         }
         assert_eq!(num(&row[5]), t.leaves as f64);
         let levels = [&row[7], &row[8], &row[9], &row[10]].map(num);
@@ -354,10 +360,16 @@ fn check_summary(book: &mut Book, owned: &Owned) {
         None => assert_eq!(text(&value("Threat-weighted score")), "n/a"),
     }
     assert_eq!(num(&value("Detect score")), a.functions.detect);
-    assert_eq!(num(&value("Leaves in scope")), a.counts.in_scope as f64);
-    assert_eq!(num(&value("Leaf techniques")), a.counts.leaves as f64);
+    assert_eq!(
+        num(&value("Techniques and sub-techniques in scope")),
+        a.counts.in_scope as f64
+    );
+    assert_eq!(
+        num(&value("Techniques and sub-techniques")),
+        a.counts.leaves as f64
+    );
     let by_level = ["none", "low", "medium", "high"]
-        .map(|l| num(&value(&format!("Leaves at level {l}"))))
+        .map(|l| num(&value(&format!("At level {l}"))))
         .iter()
         .sum::<f64>();
     assert_eq!(by_level, a.counts.in_scope as f64);
@@ -500,6 +512,85 @@ fn zip_times(bytes: &[u8]) -> Vec<(u16, u16)> {
         at += 46 + name + extra + comment;
     }
     times
+}
+
+/// The text of the zip entry `name` (stored or deflated), found through the central directory.
+fn zip_entry(bytes: &[u8], name: &str) -> String {
+    use std::io::Read as _;
+    let u16_at = |i: usize| usize::from(u16::from_le_bytes([bytes[i], bytes[i + 1]]));
+    let u32_at = |i: usize| {
+        u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]) as usize
+    };
+    let end = bytes
+        .windows(4)
+        .rposition(|w| w == b"PK\x05\x06")
+        .expect("end of central directory");
+    let mut at = u32_at(end + 16);
+    for _ in 0..u16_at(end + 10) {
+        let (method, size) = (u16_at(at + 10), u32_at(at + 20));
+        let (name_len, extra, comment) = (u16_at(at + 28), u16_at(at + 30), u16_at(at + 32));
+        if &bytes[at + 46..at + 46 + name_len] == name.as_bytes() {
+            let local = u32_at(at + 42);
+            let data = local + 30 + u16_at(local + 26) + u16_at(local + 28);
+            let raw = &bytes[data..data + size];
+            let mut text = String::new();
+            match method {
+                0 => text.push_str(std::str::from_utf8(raw).expect("UTF-8")),
+                8 => {
+                    flate2::read::DeflateDecoder::new(raw)
+                        .read_to_string(&mut text)
+                        .expect("inflates");
+                }
+                other => panic!("zip method {other}"),
+            }
+            return text;
+        }
+        at += 46 + name_len + extra + comment;
+    }
+    panic!("no {name} in the workbook")
+}
+
+/// Lane dates (issue 18 §6): every sheet prints landscape, one page wide with its header row
+/// repeated and a dated, numbered footer; the Summary on one page. Read from the sheets' XML
+/// (what Excel and LibreOffice obey), as no spreadsheet program runs in tests.
+#[test]
+fn every_sheet_prints_landscape_one_page_wide() {
+    let owned = common::full();
+    let bytes = render(&owned.input());
+    let book = Book::open(bytes.clone());
+    let names = book.names();
+    assert_eq!(names[0], "Summary");
+    let workbook = zip_entry(&bytes, "xl/workbook.xml");
+    for (i, name) in names.iter().enumerate() {
+        let xml = zip_entry(&bytes, &format!("xl/worksheets/sheet{}.xml", i + 1));
+        let doc = roxmltree::Document::parse(&xml).expect("sheet XML");
+        let find = |tag: &str| {
+            doc.descendants()
+                .find(|n| n.tag_name().name() == tag)
+                .unwrap_or_else(|| panic!("{name}: no <{tag}>"))
+        };
+        assert_eq!(
+            find("pageSetUpPr").attribute("fitToPage"),
+            Some("1"),
+            "{name}"
+        );
+        let setup = find("pageSetup");
+        assert_eq!(setup.attribute("orientation"), Some("landscape"), "{name}");
+        // fitToWidth defaults to 1; fitToHeight to 1 (one page), 0 is "as many as needed".
+        assert_eq!(setup.attribute("fitToWidth"), None, "{name}");
+        let height = if i == 0 { None } else { Some("0") };
+        assert_eq!(setup.attribute("fitToHeight"), height, "{name}");
+        let footer = find("oddFooter").text().expect("a footer");
+        let date = owned.input().date.expect("the fixture is dated");
+        assert_eq!(footer, format!("&L&A&CPage &P of &N&R{date}"), "{name}");
+        // The header row repeats on every printed page.
+        assert!(
+            workbook.contains(&format!(
+                r#"<definedName name="_xlnm.Print_Titles" localSheetId="{i}">{name}!$1:$1</definedName>"#
+            )),
+            "{name}: no repeated header row in {workbook}"
+        );
+    }
 }
 
 #[test]
