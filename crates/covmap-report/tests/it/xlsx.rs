@@ -665,36 +665,6 @@ fn example_01_snapshot() {
     insta::assert_snapshot!("xlsx_example_01", dump);
 }
 
-/// The XML of the zip entry `name` (the workbook's entries are deflated), from the central
-/// directory's sizes and offsets.
-#[allow(clippy::cast_possible_truncation)] // offsets of a small test file
-fn zip_entry(bytes: &[u8], name: &str) -> String {
-    use std::io::Read as _;
-    let u16_at = |i: usize| usize::from(u16::from_le_bytes([bytes[i], bytes[i + 1]]));
-    let u32_at = |i: usize| {
-        u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]) as usize
-    };
-    let end = bytes
-        .windows(4)
-        .rposition(|w| w == b"PK\x05\x06")
-        .expect("end of central directory");
-    let mut at = u32_at(end + 16);
-    for _ in 0..u16_at(end + 10) {
-        let (size, name_len) = (u32_at(at + 20), u16_at(at + 28));
-        let (extra, comment, local) = (u16_at(at + 30), u16_at(at + 32), u32_at(at + 42));
-        if &bytes[at + 46..at + 46 + name_len] == name.as_bytes() {
-            let data = local + 30 + u16_at(local + 26) + u16_at(local + 28);
-            let mut xml = String::new();
-            flate2::read::DeflateDecoder::new(&bytes[data..data + size])
-                .read_to_string(&mut xml)
-                .expect("inflates");
-            return xml;
-        }
-        at += 46 + name_len + extra + comment;
-    }
-    panic!("{name} is in the workbook")
-}
-
 #[test]
 fn score_columns_use_the_palette_stops_and_the_heatmap_marks() {
     // Lane colours: the Techniques sheet's Score column has the palette's three stops at 0,
