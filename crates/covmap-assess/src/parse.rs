@@ -2614,7 +2614,7 @@ fn plural(n: usize, noun: &str) -> String {
 
 /// The valid value a common other word for it means (`high` -> `significant`), when
 /// `expected` is the list of levels or of confidences: these words are no typos, so
-/// [`closest`] cannot find them. Public for the CLI's `import --level`.
+/// `closest` cannot find them. Public for the CLI's `import --level`.
 pub fn synonym(found: &str, expected: &[&'static str]) -> Option<&'static str> {
     const SYNONYMS: &[(&[&str], &str)] = &[
         (
