@@ -1,4 +1,4 @@
-//! `covmap plan` benchmarks (lane plan) on MITRE's real enterprise ATT&CK 18.1 bundle
+//! `covmap plan` benchmarks on MITRE's real enterprise ATT&CK 18.1 bundle
 //! (`../shared/data/attack/`; skipped with a notice when it is missing):
 //!
 //! - `plan/example01_all_mitigations`: [`plan`] of example 01 (its 10 deployed capabilities,

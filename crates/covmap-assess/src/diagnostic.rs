@@ -116,7 +116,7 @@ pub enum Code {
     /// remapped, values clamped or rescaled.
     ThreatProfileFindings,
     /// A platform name ATT&CK has retired (`Azure AD`), read as the platform(s) that replaced
-    /// it in the loaded bundle (`Identity Provider`) (lane help).
+    /// it in the loaded bundle (`Identity Provider`).
     RenamedPlatform,
 }
 

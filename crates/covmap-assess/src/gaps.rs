@@ -14,7 +14,7 @@ use crate::score::{
 };
 use crate::threats::leaf_routes;
 
-// Roll-ups (issue 17 §3, lane rollups): gaps grouped by mitigation, data component or tactic.
+// Roll-ups: gaps grouped by mitigation, data component or tactic.
 mod rollup;
 pub use rollup::{By, ROLLUP_TOP, RollupRow, RollupTechnique, rollup, rollup_gaps};
 

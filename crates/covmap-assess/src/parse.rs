@@ -840,7 +840,7 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// The `plan:` section (lane plan): mitigation IDs of the bundle with finite, non-negative
+    /// The `plan:` section: mitigation IDs of the bundle with finite, non-negative
     /// costs, and a level in [0, 1]. `None` (with findings) when anything is wrong.
     fn plan(&mut self, file: &FileRef<'_>, raw: &RawPlan<'_>) -> Option<PlanParams> {
         let mut params = PlanParams::default();

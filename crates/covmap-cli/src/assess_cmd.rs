@@ -348,7 +348,7 @@ pub(crate) fn run_gaps(
     }
 }
 
-/// `covmap gaps --by` (lane rollups): the gaps (of `--tactic`, if given) rolled up by
+/// `covmap gaps --by`: the gaps (of `--tactic`, if given) rolled up by
 /// mitigation, data component or tactic; `--top` limits the rows.
 fn run_gaps_by(
     args: &InventoryArgs,

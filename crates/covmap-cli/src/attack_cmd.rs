@@ -1011,7 +1011,7 @@ fn print_diff(diff: &VersionDiff, format: Format) -> Result<()> {
     output::rows(format, &["change", "id", "name", "detail"], &rows)
 }
 
-// Adversary commonalities (issue 17 §6, lane rollups).
+// Adversary commonalities.
 
 /// The name of an active technique by ID (empty when unknown).
 fn technique_name<'a>(attack: &'a Attack, id: &str) -> &'a str {

@@ -167,7 +167,7 @@ pub(crate) enum OutputArg {
     Md,
 }
 
-/// `covmap gaps --by` (lane rollups).
+/// `covmap gaps --by`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum ByArg {
     /// ATT&CK mitigations.

@@ -75,7 +75,7 @@ impl Inputs {
                 }
             }
         }
-        // lane profiles: a threat profile is read on every load: no output may replace it.
+        // a threat profile is read on every load: no output may replace it.
         for profile in &loaded.parsed.inventory.scope.threats.profiles {
             self.file(&profile.path);
         }

@@ -219,7 +219,7 @@ pub(crate) fn percent(score: f64) -> String {
     format!("{:.1}%", score * 100.0)
 }
 
-/// An amount of money for people (lane dates): rounded to a unit, with thousands separators
+/// An amount of money for people: rounded to a unit, with thousands separators
 /// (`64,000`), as report.html and summary.md show it.
 pub(crate) fn money(amount: f64) -> String {
     covmap_report::text::money(amount)

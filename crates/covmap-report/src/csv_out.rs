@@ -32,7 +32,7 @@
 //!   (`ID: name`).
 //! - `tactics.csv`, in matrix order: `id`, `shortname`, `name`, `score`, `score_weighted`,
 //!   `leaves`, `excluded`, `none`, `low`, `medium`, `high`. A tactic with no leaf in scope
-//!   (`leaves` 0) has `out of scope` as its `score` and `score_weighted` (lane dates).
+//!   (`leaves` 0) has `out of scope` as its `score` and `score_weighted`.
 //! - `capabilities.csv`, by id: `id`, `name`, `vendor`, `status`, `counted`, `platforms`,
 //!   `annual_cost`, `currency`, `owner`, `tags`, `entries`, `leaves_covered`, `at`.
 //! - `gaps-by-mitigation.csv`, one row per ATT&CK mitigation that addresses an in-scope gap,
@@ -104,7 +104,7 @@ pub(crate) fn all(input: &ReportInput<'_>) -> Result<Vec<OutputFile>, ReportErro
     Ok(files)
 }
 
-/// The header and rows of `plan.csv`, as `covmap plan --format csv` prints them (lane plan).
+/// The header and rows of `plan.csv`, as `covmap plan --format csv` prints them.
 pub fn plan_rows(plan: &Plan) -> (Vec<&'static str>, Vec<Vec<String>>) {
     let table = tables::plan(plan, &plan.mitigation_assumption);
     let header = table.columns.iter().filter_map(|c| c.csv).collect();

@@ -641,7 +641,7 @@ fn legend(assessment: &Assessment, palette: Palette) -> Vec<LegendItem> {
     items
 }
 
-// The threat layer (issue 17 §6, lane rollups).
+// The threat layer.
 
 /// Gradient of the threat layer: ColorBrewer's OrRd (white to dark red), the usual colours of
 /// a threat heatmap, distinct from the coverage layer's cividis.

@@ -131,7 +131,7 @@ pub enum OutputKind {
     Layer,
     /// `report.html`.
     Html,
-    /// `summary.md`, the executive summary as Markdown (lane dates).
+    /// `summary.md`, the executive summary as Markdown.
     Md,
 }
 

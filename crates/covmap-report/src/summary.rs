@@ -1,5 +1,4 @@
-//! `summary.md`: the executive summary as Markdown, for e-mails, wikis and tickets (lane dates,
-//! issue 18 §5).
+//! `summary.md`: the executive summary as Markdown, for e-mails, wikis and tickets.
 //!
 //! Sections: the headline figures (overall and threat-weighted coverage, with the change
 //! against a baseline assessment when one is given), the top gaps, the top actions of

@@ -363,7 +363,7 @@ pub(crate) fn tactics(assessment: &Assessment) -> Table<'_> {
     )
 }
 
-/// A tactic's score, or the words "out of scope" when it has no leaf in scope (lane dates):
+/// A tactic's score, or the words "out of scope" when it has no leaf in scope:
 /// its score of 0 is no measure, and must not show as a red 0.0%.
 fn out_of_scope_or(leaves: usize, score: Cell<'_>) -> Cell<'_> {
     if leaves == 0 {
@@ -527,7 +527,7 @@ pub(crate) fn plan<'a>(plan: &'a Plan, mitigation_assumption: &'a str) -> Table<
     )
 }
 
-// Roll-ups (issue 17 §3, lane rollups).
+// Roll-ups.
 
 /// A roll-up of the gaps (`gaps-by-mitigation.csv`; CSV only).
 const ROLLUP_COLUMNS: [Column; 7] = [

@@ -15,7 +15,7 @@
 //! Two rules before the scale (stopping there) give the heatmap's marks on Techniques: out of
 //! scope grey, evidence at parent level only purple.
 //!
-//! Every sheet prints (lane dates, issue 18 §6): landscape, scaled to one page wide (as many
+//! Every sheet prints: landscape, scaled to one page wide (as many
 //! pages long as it needs), the header row repeated on every page, a footer with the sheet
 //! name, the page number and the report date; the Summary sheet fits on one page.
 //!

@@ -1,4 +1,4 @@
-//! Adversary commonalities (issue 17 §6, lane rollups) on the real enterprise 18.1 bundle.
+//! Adversary commonalities on the real enterprise 18.1 bundle.
 //!
 //! Expected figures computed independently with
 //! `python3 crates/covmap-assess/tests/it/adversary_check.py ../shared/data/attack/enterprise-attack-18.1.json compare G0016 G0046 G0032`

@@ -149,7 +149,7 @@ fn without_threats_priority_is_one_minus_score() {
     assert_eq!(prevalence, [1, 0, 1, 2, 1, 2]);
 }
 
-// Roll-ups (lane rollups). Expected rows computed independently with python3 over
+// Roll-ups. Expected rows computed independently with python3 over
 // fixtures/attack/mini-attack-2.1.json: `mitigates` relationships, kill_chain_phases, and
 // detects -> x_mitre_analytic_refs -> x_mitre_log_source_references, summing the gap priorities
 // of `ranked_by_priority_then_id` above (route-aware weights) per mitigation / tactic / data component.

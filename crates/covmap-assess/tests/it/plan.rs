@@ -1,4 +1,4 @@
-//! `covmap plan` (lane plan): the cumulative figures of every step equal a real assessment of
+//! `covmap plan`: the cumulative figures of every step equal a real assessment of
 //! the inventory edited by hand with the actions before it, on example 01 with the two
 //! candidates of example 02, every ATT&CK mitigation and test actions, on the real enterprise
 //! 18.1 bundle (skipped when `../shared` is missing, a failure with `CI=true`).

@@ -194,7 +194,7 @@ fn enterprise_18_1_document_round_trips() {
     );
 }
 
-// Roll-ups (issue 17 §3, lane rollups) on the real bundle. An inventory with no capability and
+// Roll-ups on the real bundle. An inventory with no capability and
 // no threats makes every in-scope leaf a gap of priority 1 x (1 - 0) = 1, so a row's priority is
 // its count and the rows test the mapping alone. Expected figures from
 // `python3 crates/covmap-assess/tests/it/rollup_check.py ../shared/data/attack/enterprise-attack-18.1.json`,

@@ -87,7 +87,7 @@ fn unknown_or_wrong_kind() {
             suggestions: Vec::new(),
         })
     );
-    // Did-you-mean (lane help): a spelling that differs in punctuation or spaces only ranks
+    // Did-you-mean: a spelling that differs in punctuation or spaces only ranks
     // first, by name or by alias.
     for typo in ["APT-29", "cozybear", "Cozy-Bear"] {
         match ask(typo) {

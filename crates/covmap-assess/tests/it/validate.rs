@@ -1203,7 +1203,7 @@ fn real_18_1_suggestions() {
     let parsed = parse(&sources, attack);
     let rendered = render(&parsed.diagnostics, &sources);
     // IDs and platform names match in any case; `Detect` is `detect`; `Office 365` is the
-    // former name of `Office Suite` (a warning, read as the new name: lane help).
+    // former name of `Office Suite` (a warning, read as the new name).
     assert_eq!(
         parsed.inventory.scope.platforms,
         vec!["Identity Provider", "Office Suite"]
@@ -1781,7 +1781,7 @@ mod mini_validator {
     }
 }
 
-// --- lane profiles (issue 17 §2): `scope.threats.profiles` checked at parse time (the files
+// --- issue 17 §2: `scope.threats.profiles` checked at parse time (the files
 // are read by covmap-import at load time).
 #[test]
 #[allow(clippy::too_many_lines)] // one inventory, each finding and each profile listed
@@ -1903,4 +1903,3 @@ capabilities:
     );
     assert!(profiles.iter().all(|p| p.uses.is_empty()));
 }
-// --- end lane profiles

@@ -21,7 +21,7 @@ const READERS: &[&str] = &[
     "elastic",
     "splunk",
     "ctid",
-    // lane profiles: threat profile files, read through an inventory's `scope.threats.profiles`.
+    // threat profile files, read through an inventory's `scope.threats.profiles`.
     "profile",
 ];
 
@@ -419,7 +419,7 @@ const CASES: &[(&str, &[&str], bool)] = &[
         &["level 2 is out of range"],
         true,
     ),
-    // --- lane profiles: threat profile files, each the one profile of a temp inventory. The
+    // --- threat profile files, each the one profile of a temp inventory. The
     // positions were checked against the files (e.g. csv-bad-weight.csv line 3 column 11 is
     // `lots`; navigator-gradient-flat.json 2:17 is the first technique object).
     (
@@ -532,7 +532,6 @@ const CASES: &[(&str, &[&str], bool)] = &[
         &["2 layers in one file: a profile is one layer"],
         false,
     ),
-    // --- end lane profiles
 ];
 
 fn bad_dir() -> PathBuf {
@@ -583,7 +582,7 @@ fn read_as(env: &Env, reader: &str, input: &Path, outputs: &Outputs, args: &[&st
             cmd.arg("--attack").arg(&mini).arg("report").arg(input);
             cmd.arg("-o").arg(out.join("report"));
         }
-        // lane profiles: a temp inventory (outside `outputs`) names the file as its one threat
+        // a temp inventory (outside `outputs`) names the file as its one threat
         // profile, the format from the file name's prefix (else auto).
         "profile" => {
             let name = input

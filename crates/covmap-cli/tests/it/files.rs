@@ -726,7 +726,7 @@ fn a_closed_stdout_is_still_success_for_other_commands() {
     }
 }
 
-/// lane profiles: a threat profile file (`scope.threats.profiles`) is an input too: an output
+/// a threat profile file (`scope.threats.profiles`) is an input too: an output
 /// over it is refused and it is left as it was.
 #[test]
 fn threat_profile_files_are_inputs() {

@@ -1,4 +1,4 @@
-//! Help and hints (issue 18 §7, lane help): each command's own options before the global ones,
+//! Help and hints: each command's own options before the global ones,
 //! which sit under a "Global options" heading; `attack fetch` offers no `--attack`; did-you-mean
 //! wherever a name is looked up; renamed platforms; `import --level` words.
 

@@ -1,4 +1,4 @@
-//! `covmap plan` (lane plan) on example 01 and real enterprise 18.1: the JSON shape of the
+//! `covmap plan` on example 01 and real enterprise 18.1: the JSON shape of the
 //! issue, the cumulative figures against `covmap assess` of the inventory edited by hand, the
 //! budget, test actions from the real Atomic Red Team folder, plan.csv in `assess -o`.
 

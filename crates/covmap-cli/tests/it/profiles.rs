@@ -1,4 +1,4 @@
-//! lane profiles (issue 17 §2): threat profiles of real corpora through the binary: the
+//! issue 17 §2: threat profiles of real corpora through the binary: the
 //! summary line per profile, the findings, and `scope.threats.profiles` in assessment.json.
 //!
 //! Technique counts computed with python3 over the raw files and the raw 18.1 STIX bundle
@@ -39,7 +39,7 @@ fn real_profiles_are_read_summarised_and_listed_in_the_assessment() {
     );
 }
 
-/// A profile reaches the engine (lane weights scores it): leaf weights from a DeTT&CT group
+/// A profile reaches the engine: leaf weights from a DeTT&CT group
 /// profile of weight 2 with `scoring.threat_software_factor: 0.25`, taken from the inventory.
 /// python3 over groups.yaml and the raw 18.1 STIX: T1059.001 is listed by the enabled group
 /// (2 x 1); T1003.002 only reached through S0002 Mimikatz's `uses` (2 x 0.25); T1486 is listed

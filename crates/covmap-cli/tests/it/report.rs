@@ -57,7 +57,7 @@ pub(crate) fn without_plan_section(html: &[u8]) -> Vec<u8> {
         .into_bytes()
 }
 
-/// summary.md of `assess -o` without its "Top actions" section (lane dates): what `covmap
+/// summary.md of `assess -o` without its "Top actions" section: what `covmap
 /// report` renders from the saved assessment, which has no inventory to plan with.
 pub(crate) fn without_actions_section(md: &[u8]) -> Vec<u8> {
     let md = String::from_utf8(md.to_vec()).expect("UTF-8");
@@ -433,7 +433,7 @@ fn export_navigator_prints_the_layer() {
     let doc: Value = serde_json::from_str(&printed).expect("JSON");
     assert_eq!(doc["versions"]["layer"], "4.5");
     assert_eq!(doc["domain"], "enterprise-attack");
-    // The gradient follows --palette, as assess -o's layer.json does (lane colours): the
+    // The gradient follows --palette, as assess -o's layer.json does: the
     // cividis stops by default (score 0 dark blue), viridis's when asked, the same in both.
     assert_eq!(
         doc["gradient"]["colors"],

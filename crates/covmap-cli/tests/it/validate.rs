@@ -241,7 +241,7 @@ const CASES: [Case; 32] = [
         "tested",
         "add `evidence:`",
     ),
-    // lane profiles: a threat profile that cannot be read, one read with findings.
+    // a threat profile that cannot be read, one read with findings.
     case(
         "threat-profile-failed.yaml",
         true,

@@ -834,7 +834,7 @@ pub(super) fn methodology(input: &ReportInput<'_>) -> Markup {
                             (r.name) " (" (r.id) ", " (format::actor_kind(*kind).to_lowercase()) ")"
                         }
                     } }
-                    // lane profiles: each threat profile with its file, format and weight.
+                    // each threat profile with its file, format and weight.
                     @if !profiles.is_empty() {
                         tr { th { "Threat profiles" } td {
                             @for (i, p) in profiles.iter().enumerate() {

@@ -30,7 +30,7 @@ pub(crate) struct Owned {
     pub(crate) gaps: Vec<Gap>,
     pub(crate) threats: Vec<ThreatCoverage>,
     pub(crate) comparison: Option<Comparison>,
-    /// `covmap plan`'s default plan (lane plan), as `assess -o` shows it.
+    /// `covmap plan`'s default plan, as `assess -o` shows it.
     pub(crate) plan: Option<Plan>,
 }
 

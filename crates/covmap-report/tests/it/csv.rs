@@ -510,7 +510,7 @@ fn check_safe(files: &BTreeMap<String, Vec<u8>>) {
     }
 }
 
-/// `gaps-by-mitigation.csv` (lane rollups), recomputed from the gaps: per mitigation, the gaps
+/// `gaps-by-mitigation.csv`, recomputed from the gaps: per mitigation, the gaps
 /// listing it and the sum of their priorities; rows by priority, then count, then ID.
 fn check_rollup(input: &ReportInput<'_>, files: &BTreeMap<String, Vec<u8>>) {
     let t = table(files, "gaps-by-mitigation.csv");

@@ -557,7 +557,7 @@ fn html_methodology_names_parameters_and_sources() {
     assert!(params.contains("low below 0.3; medium from 0.3; high from 0.7"));
 }
 
-/// lane profiles: threat profiles are listed in the methodology's sources, names and paths
+/// threat profiles are listed in the methodology's sources, names and paths
 /// escaped; without profiles the row is absent.
 #[test]
 fn html_methodology_lists_threat_profiles_escaped() {

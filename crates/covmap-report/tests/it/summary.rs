@@ -1,4 +1,4 @@
-//! Tests of `summary.md` (lane dates): the headline figures, gaps and actions as the
+//! Tests of `summary.md`: the headline figures, gaps and actions as the
 //! assessment has them, the change against a baseline, single points of failure equal to what
 //! `covmap compare --without` finds by re-scoring without each capability, and inventory text
 //! that cannot break the Markdown.
