@@ -144,6 +144,24 @@ struct Layout {
     expanded_subtechniques: &'static str,
 }
 
+impl Layout {
+    /// The layout of every layer covmap writes.
+    fn covmap() -> Layout {
+        Layout {
+            layout: "side",
+            aggregate_function: "average",
+            show_id: true,
+            show_name: true,
+            // Parents carry their own roll-up score; the Navigator's aggregate would differ.
+            show_aggregate_scores: false,
+            count_unscored: false,
+            // "none" keeps each parent's own `showSubtechniques`; "annotated" would expand
+            // every family, since every sub-technique is annotated.
+            expanded_subtechniques: "none",
+        }
+    }
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Entry<'a> {
@@ -200,18 +218,7 @@ fn build<'a>(input: &ReportInput<'a>, function: Option<Function>, palette: Palet
         description: description(input, function),
         filters: (!platforms.is_empty()).then_some(Filters { platforms }),
         sorting: 0,
-        layout: Layout {
-            layout: "side",
-            aggregate_function: "average",
-            show_id: true,
-            show_name: true,
-            // Parents carry their own roll-up score; the Navigator's aggregate would differ.
-            show_aggregate_scores: false,
-            count_unscored: false,
-            // "none" keeps each parent's own `showSubtechniques`; "annotated" would expand
-            // every family, since every sub-technique is annotated.
-            expanded_subtechniques: "none",
-        },
+        layout: Layout::covmap(),
         hide_disabled: false,
         techniques: entries(assessment, function),
         gradient: Gradient {
@@ -774,15 +781,7 @@ pub fn threat_layer_json(assessment: &Assessment) -> Result<String, ReportError>
         ),
         filters: (!platforms.is_empty()).then_some(Filters { platforms }),
         sorting: 0,
-        layout: Layout {
-            layout: "side",
-            aggregate_function: "average",
-            show_id: true,
-            show_name: true,
-            show_aggregate_scores: false,
-            count_unscored: false,
-            expanded_subtechniques: "none",
-        },
+        layout: Layout::covmap(),
         hide_disabled: false,
         techniques,
         gradient: Gradient {
