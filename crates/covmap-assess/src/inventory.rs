@@ -440,6 +440,76 @@ impl Default for PlanParams {
     }
 }
 
+/// The format of a telemetry `import:` entry: a file that says which logs are collected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TelemetryFormat {
+    /// Recognised from the content.
+    Auto,
+    /// A Sysmon configuration (XML): the event types it collects.
+    Sysmon,
+    /// A DeTT&CT data-source administration file (YAML).
+    Dettect,
+}
+
+impl TelemetryFormat {
+    /// The name as inventories write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TelemetryFormat::Auto => "auto",
+            TelemetryFormat::Sysmon => "sysmon",
+            TelemetryFormat::Dettect => "dettect",
+        }
+    }
+}
+
+/// One `import:` entry of a telemetry entry: a file read when the inventory is assessed, whose
+/// log sources are added to the entry's (covmap-import expands it).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TelemetryImport {
+    /// The file's format.
+    pub format: TelemetryFormat,
+    /// The file, relative paths resolved against the inventory file's folder.
+    pub path: PathBuf,
+    /// Where the entry is written.
+    pub location: Location,
+}
+
+/// One log source a telemetry entry collects, as ATT&CK 18's analytics name them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CollectedSource {
+    /// The log-source name in the bundle's spelling, e.g. `WinEventLog:Sysmon`.
+    pub name: String,
+    /// The channels collected, as written (e.g. `EventCode=1`); empty: every channel.
+    pub channels: Vec<String>,
+    /// Collected only through an include filter (a Sysmon event type with an `include` rule
+    /// group): it counts `scoring.filtered_telemetry` instead of 1.
+    pub filtered: bool,
+    /// Where the source is written.
+    pub location: Location,
+}
+
+/// One entry of the `telemetry:` section: logs a team collects, from which visibility is derived.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Telemetry {
+    /// Unique id among the telemetry entries.
+    pub id: String,
+    /// Display name (default: the id).
+    pub name: String,
+    /// Platforms it is collected on (bundle spelling); defaults to the scope's platforms.
+    pub platforms: Vec<String>,
+    /// Whether it is in service; only deployed telemetry counts unless `--include` says more.
+    pub status: Status,
+    /// What it collects, the sources of its `import:` entries included once they are read.
+    pub log_sources: Vec<CollectedSource>,
+    /// A factor in [0, 1] for how complete, timely and retained the logs are (default 1).
+    pub quality: f64,
+    /// Files to read at assess time (expanded by covmap-import into `log_sources`).
+    pub imports: Vec<TelemetryImport>,
+    /// Where the entry starts.
+    pub location: Location,
+}
+
 /// One or more inventory files, merged and resolved against a bundle.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Inventory {
@@ -457,4 +527,6 @@ pub struct Inventory {
     pub capabilities: Vec<Capability>,
     /// What `covmap plan` assumes (defaults where the inventory is silent).
     pub plan: PlanParams,
+    /// The logs collected (`telemetry:` section), in file order.
+    pub telemetry: Vec<Telemetry>,
 }
