@@ -31,6 +31,7 @@ pub mod plan;
 pub mod saved;
 pub mod schema;
 pub mod score;
+pub mod telemetry;
 pub mod threads;
 pub mod threats;
 pub mod yaml;
