@@ -93,10 +93,11 @@ pub enum Code {
     /// A revoked (weighted as its replacement) or deprecated (ignored) group, campaign or
     /// software in `scope.threats`.
     InactiveThreat,
-    /// A capability's `import:` cannot be used: missing path, nothing to import, an option
-    /// the format does not have.
+    /// A capability's or telemetry entry's `import:` cannot be used: missing path, nothing to
+    /// import, an option the format does not have, telemetry where coverage is expected.
     ImportFailed,
-    /// The artefacts of an `import:` were read, with findings (files skipped, unknown IDs).
+    /// The artefacts of an `import:` were read, with findings (files skipped, unknown IDs or
+    /// data components).
     ImportFindings,
     /// A name or alias in `scope.threats` that names several objects of its kind
     /// (`DNSMessenger`: S0145 and S0146): never resolved by a pick.
