@@ -137,9 +137,7 @@ fn summary(format: ImportFormat, outcome: &Outcome) -> String {
         imported.capabilities.len(),
         entries
     );
-    if !imported.telemetry.is_empty() || matches!(format, ImportFormat::Sysmon) {
-        telemetry_summary(&mut out, &imported.telemetry);
-    }
+    telemetry_summary(&mut out, format, &imported.telemetry);
     if s.duplicates > 0 {
         let _ = writeln!(
             out,
@@ -203,7 +201,14 @@ fn summary(format: ImportFormat, outcome: &Outcome) -> String {
 /// The telemetry lines of the summary: entries, log sources, and each entry's own note (what
 /// a Sysmon configuration collects, filters and leaves at Sysmon's defaults; a DeTT&CT data
 /// source's scores and dates), so that no assumption is silent.
-fn telemetry_summary(out: &mut String, telemetry: &[covmap_import::ImportedTelemetry]) {
+fn telemetry_summary(
+    out: &mut String,
+    format: ImportFormat,
+    telemetry: &[covmap_import::ImportedTelemetry],
+) {
+    if telemetry.is_empty() && format != ImportFormat::Sysmon {
+        return;
+    }
     let sources: usize = telemetry.iter().map(|t| t.log_sources.len()).sum();
     let filtered = telemetry
         .iter()

@@ -243,12 +243,7 @@ pub fn parse(source: &str, path: &Path, options: &DettectOptions, imported: &mut
             return;
         }
     }
-    let version = text(file.version.as_deref()).unwrap_or("?");
-    if version != "1" && !version.starts_with("1.") {
-        imported.skip_file(Finding::file(
-            path,
-            format!("technique administration version {version}: only 1.x is read: skipped"),
-        ));
+    if !version_1(file.version.as_deref(), "technique", path, imported) {
         return;
     }
     imported.summary.files_read += 1;
@@ -316,6 +311,19 @@ pub fn parse(source: &str, path: &Path, options: &DettectOptions, imported: &mut
             .entries
             .extend(entries);
     }
+}
+
+/// Whether the file's `version` is 1.x; a file of another version is skipped with a finding.
+fn version_1(version: Option<&str>, kind: &str, path: &Path, imported: &mut Imported) -> bool {
+    let version = text(version).unwrap_or("?");
+    if version == "1" || version.starts_with("1.") {
+        return true;
+    }
+    imported.skip_file(Finding::file(
+        path,
+        format!("{kind} administration version {version}: only 1.x is read: skipped"),
+    ));
+    false
 }
 
 /// The file's platforms in ATT&CK's spelling; `all` sets none.
@@ -532,12 +540,7 @@ pub fn parse_data_sources(
             return;
         }
     };
-    let version = text(file.version.as_deref()).unwrap_or("?");
-    if version != "1" && !version.starts_with("1.") {
-        imported.skip_file(Finding::file(
-            path,
-            format!("data-source administration version {version}: only 1.x is read: skipped"),
-        ));
+    if !version_1(file.version.as_deref(), "data-source", path, imported) {
         return;
     }
     imported.summary.files_read += 1;
@@ -611,11 +614,110 @@ struct DataSource<'a> {
     systems: &'a [(String, String, Option<Vec<String>>)],
 }
 
-/// Reads one data source details object into a telemetry entry.
-fn read_details(read: &DataSource<'_>, details: RawDetails, path: &Path, imported: &mut Imported) {
+/// The systems an object applies to (as written; `all` for every system) and their
+/// platforms (empty: every platform); `None` when none of its systems is known.
+fn systems_of(
+    read: &DataSource<'_>,
+    targets: &[String],
+    all: bool,
+    path: &Path,
+    imported: &mut Imported,
+) -> Option<(Vec<String>, Vec<String>)> {
     let component = read.component;
     let at = |message: String| Finding::maybe_at(path, read.position, message);
-    let Some(scores) = details.data_quality else {
+    let mut platforms: Option<Vec<String>> = Some(Vec::new());
+    let chosen: Vec<&(String, String, Option<Vec<String>>)> = if all {
+        read.systems.iter().collect()
+    } else {
+        let mut chosen = Vec::new();
+        for target in targets {
+            match read
+                .systems
+                .iter()
+                .find(|(key, _, _)| *key == target.to_ascii_lowercase())
+            {
+                Some(system) => chosen.push(system),
+                None => imported.findings.push(at(format!(
+                    "{component}: system `{target}` is not in the file's `systems` (its platforms are unknown): left out"
+                ))),
+            }
+        }
+        chosen
+    };
+    if chosen.is_empty() && !all {
+        return None;
+    }
+    for (_, _, system_platforms) in &chosen {
+        match (system_platforms, &mut platforms) {
+            (None, _) => platforms = None,
+            (Some(list), Some(into)) => {
+                for p in list {
+                    if !into.contains(p) {
+                        into.push(p.clone());
+                    }
+                }
+            }
+            (Some(_), None) => {}
+        }
+    }
+    // No system at all with `all`: every platform.
+    let mut platforms = if chosen.is_empty() {
+        Vec::new()
+    } else {
+        platforms.unwrap_or_default()
+    };
+    platforms.sort();
+    let names: Vec<String> = if all {
+        vec!["all".to_string()]
+    } else {
+        chosen
+            .iter()
+            .map(|(_, written, _)| written.clone())
+            .collect()
+    };
+    Some((names, platforms))
+}
+
+/// The evidence notes of a details object: scores, products, dates, comment.
+fn notes_of(details: RawDetails, scores: [i64; 5], analytics: bool) -> Vec<String> {
+    let products: Vec<String> = details
+        .products
+        .map(OneOrMany::into_vec)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|p| text(Some(&p)).map(str::to_string))
+        .collect();
+    let mut notes = vec![format!(
+        "data quality {}/{}/{}/{}/{} (device, fields, timeliness, consistency, retention)",
+        scores[0], scores[1], scores[2], scores[3], scores[4]
+    )];
+    if !products.is_empty() {
+        notes.push(format!("products: {}", products.join(", ")));
+    }
+    if let Some(date) = text(details.date_registered.as_deref()) {
+        notes.push(format!("registered {}", date.get(..10).unwrap_or(date)));
+    }
+    match text(details.date_connected.as_deref()) {
+        Some(date) => notes.push(format!("connected {}", date.get(..10).unwrap_or(date))),
+        None => notes.push("not connected yet: planned".to_string()),
+    }
+    if !analytics {
+        notes.push("not available for data analytics: planned".to_string());
+    }
+    notes.extend(text(details.comment.as_deref()).map(str::to_string));
+    notes
+}
+
+/// Reads one data source details object into a telemetry entry.
+fn read_details(
+    read: &DataSource<'_>,
+    mut details: RawDetails,
+    path: &Path,
+    imported: &mut Imported,
+) {
+    let component = read.component;
+    let at = |message: String| Finding::maybe_at(path, read.position, message);
+    let Some(scores) = details.data_quality.take() else {
         imported
             .findings
             .push(at(format!("{component}: no `data_quality`: skipped")));
@@ -647,6 +749,7 @@ fn read_details(read: &DataSource<'_>, details: RawDetails, path: &Path, importe
     }
     let targets: Vec<String> = details
         .applicable_to
+        .take()
         .map(OneOrMany::into_vec)
         .unwrap_or_default()
         .into_iter()
@@ -659,84 +762,13 @@ fn read_details(read: &DataSource<'_>, details: RawDetails, path: &Path, importe
         return;
     }
     let all = targets.iter().any(|t| t.eq_ignore_ascii_case("all"));
-    let mut platforms: Option<Vec<String>> = Some(Vec::new());
-    let chosen: Vec<&(String, String, Option<Vec<String>>)> = if all {
-        read.systems.iter().collect()
-    } else {
-        let mut chosen = Vec::new();
-        for target in &targets {
-            match read
-                .systems
-                .iter()
-                .find(|(key, _, _)| *key == target.to_ascii_lowercase())
-            {
-                Some(system) => chosen.push(system),
-                None => imported.findings.push(at(format!(
-                    "{component}: system `{target}` is not in the file's `systems` (its platforms are unknown): left out"
-                ))),
-            }
-        }
-        chosen
-    };
-    if chosen.is_empty() && !all {
+    let Some((names, platforms)) = systems_of(read, &targets, all, path, imported) else {
         return;
-    }
-    for (_, _, system_platforms) in &chosen {
-        match (system_platforms, &mut platforms) {
-            (None, _) => platforms = None,
-            (Some(list), Some(into)) => {
-                for p in list {
-                    if !into.contains(p) {
-                        into.push(p.clone());
-                    }
-                }
-            }
-            (Some(_), None) => {}
-        }
-    }
-    // No system at all with `all`: every platform.
-    let mut platforms = if chosen.is_empty() {
-        Vec::new()
-    } else {
-        platforms.unwrap_or_default()
     };
-    platforms.sort();
     let connected = text(details.date_connected.as_deref()).is_some();
     let analytics = details.available_for_data_analytics.unwrap_or(true);
     let status = (!connected || !analytics).then_some(covmap_assess::inventory::Status::Planned);
-    let names: Vec<&str> = if all {
-        vec!["all"]
-    } else {
-        chosen
-            .iter()
-            .map(|(_, written, _)| written.as_str())
-            .collect()
-    };
-    let products: Vec<String> = details
-        .products
-        .map(OneOrMany::into_vec)
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|p| text(Some(&p)).map(str::to_string))
-        .collect();
-    let mut notes = vec![format!(
-        "data quality {}/{}/{}/{}/{} (device, fields, timeliness, consistency, retention)",
-        scores[0], scores[1], scores[2], scores[3], scores[4]
-    )];
-    if !products.is_empty() {
-        notes.push(format!("products: {}", products.join(", ")));
-    }
-    if let Some(date) = text(details.date_registered.as_deref()) {
-        notes.push(format!("registered {}", date.get(..10).unwrap_or(date)));
-    }
-    match text(details.date_connected.as_deref()) {
-        Some(date) => notes.push(format!("connected {}", date.get(..10).unwrap_or(date))),
-        None => notes.push("not connected yet: planned".to_string()),
-    }
-    if !analytics {
-        notes.push("not available for data analytics: planned".to_string());
-    }
-    notes.extend(text(details.comment.as_deref()).map(str::to_string));
+    let notes = notes_of(details, scores, analytics);
     let systems_text = if all {
         "all systems".to_string()
     } else {

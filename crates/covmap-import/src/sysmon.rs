@@ -257,15 +257,15 @@ pub fn read(source: &str, path: &Path, findings: &mut Vec<Finding>) -> Result<Co
     }
     let mut filters: BTreeMap<&'static str, Filters> = BTreeMap::new();
     let mut filtering = false;
-    for section in root.children().filter(|n| n.is_element()) {
+    for section in root.children().filter(roxmltree::Node::is_element) {
         if section.tag_name().name() != "EventFiltering" {
             continue;
         }
         filtering = true;
-        for child in section.children().filter(|n| n.is_element()) {
+        for child in section.children().filter(roxmltree::Node::is_element) {
             if child.tag_name().name() == "RuleGroup" {
                 check_relation(&doc, child, path, findings);
-                for event in child.children().filter(|n| n.is_element()) {
+                for event in child.children().filter(roxmltree::Node::is_element) {
                     read_filter(&doc, event, path, &mut filters, findings);
                 }
             } else {
@@ -287,6 +287,20 @@ pub fn read(source: &str, path: &Path, findings: &mut Vec<Finding>) -> Result<Co
         collected: ALWAYS.to_vec(),
         ..Collection::default()
     };
+    apply_rule(&filters, path, &mut collection, findings);
+    collection.collected.sort_unstable();
+    collection.filtered.sort_unstable();
+    collection.defaulted.sort_unstable();
+    Ok(collection)
+}
+
+/// The documented rule (module documentation), event type by event type.
+fn apply_rule(
+    filters: &BTreeMap<&'static str, Filters>,
+    path: &Path,
+    collection: &mut Collection,
+    findings: &mut Vec<Finding>,
+) {
     for (name, codes, default) in EVENT_TYPES {
         let Some(f) = filters.get(name) else {
             collection.defaulted.extend(codes);
@@ -314,10 +328,6 @@ pub fn read(source: &str, path: &Path, findings: &mut Vec<Finding>) -> Result<Co
             collection.collected.extend(codes);
         }
     }
-    collection.collected.sort_unstable();
-    collection.filtered.sort_unstable();
-    collection.defaulted.sort_unstable();
-    Ok(collection)
 }
 
 /// Checks a `groupRelation` (`and` or `or`).
@@ -371,7 +381,7 @@ fn read_filter(
         ));
         return;
     };
-    let rules = node.children().filter(|n| n.is_element()).count();
+    let rules = node.children().filter(roxmltree::Node::is_element).count();
     // A filter that is ignored leaves the event type at its default, as if not written.
     let entry = |filters: &mut BTreeMap<&'static str, Filters>| {
         let entry = filters.entry(name).or_default();
@@ -406,7 +416,7 @@ fn read_filter(
             ));
         }
     }
-    for rule in node.children().filter(|n| n.is_element()) {
+    for rule in node.children().filter(roxmltree::Node::is_element) {
         if rule.tag_name().name() == "Rule" {
             check_relation(doc, rule, path, findings);
         }

@@ -236,7 +236,7 @@ pub fn expand(inventory: &mut Inventory, attack: &Attack) -> Vec<Diagnostic> {
             };
             let mut off_platform = 0;
             for entry in entries {
-                match fold(&mut host, entry, spec) {
+                match fold(&mut host, &entry, spec) {
                     Folded::Merged => {}
                     Folded::Derived(t) => derived.push(t),
                     Folded::OffPlatform => off_platform += 1,
@@ -270,7 +270,7 @@ enum Folded {
 }
 
 /// Adds one imported entry to its host (see the module documentation).
-fn fold(host: &mut Telemetry, entry: ImportedTelemetry, spec: &TelemetryImport) -> Folded {
+fn fold(host: &mut Telemetry, entry: &ImportedTelemetry, spec: &TelemetryImport) -> Folded {
     let platforms: Vec<String> = match (host.platforms.is_empty(), entry.platforms.is_empty()) {
         (_, true) => host.platforms.clone(),
         (true, false) => entry.platforms.clone(),
