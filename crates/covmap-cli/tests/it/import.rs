@@ -435,3 +435,66 @@ fn atomic_tests_for_untested_claims() {
             .all(|l| arr(&l["tests"]).is_empty())
     );
 }
+
+/// A telemetry entry's `import:` entries are read at load: a Sysmon configuration and the
+/// DeTT&CT sample data sources give the same derived visibility as the `telemetry:` section
+/// `covmap import` writes from the same files, a bad `import:` is an error at its line and
+/// column, and findings are a warning there.
+#[test]
+fn telemetry_import_entries_equal_the_written_section() {
+    let (Some(bundle), Some(sysmon), Some(dettect)) = (
+        e18(),
+        corpus("sysmon/swiftonsecurity-sysmonconfig-export.xml"),
+        corpus("dettect/sample-data/data-sources-endpoints.yaml"),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let head = "covmap: 1\nattack: {domain: enterprise, version: \"18.1\"}\n";
+    let json = |path: &Path| -> serde_json::Value {
+        let out = real_root(&bundle, &["assess", s(path), "--format", "json"]).ok_noisy();
+        serde_json::from_str(&out.stdout).expect("assessment JSON")
+    };
+    // The entries the importer writes: the Sysmon entry is on Windows at quality 1, as the
+    // host below, so its sources join the host; the DeTT&CT entries keep their own.
+    let written = dir.path().join("written.yaml");
+    real_root(
+        &bundle,
+        &["import", "auto", s(&sysmon), s(&dettect), "-o", s(&written)],
+    )
+    .ok_noisy();
+    let by_import = write(
+        dir.path(),
+        "by-import.yaml",
+        &format!(
+            "{head}telemetry:\n  - id: endpoints\n    platforms: [Windows]\n    import: [{{format: sysmon, path: {}}}]\n  - id: soc\n    import:\n      - {{path: {}}}\n",
+            serde_json::Value::from(s(&sysmon)),
+            serde_json::Value::from(s(&dettect)),
+        ),
+    );
+    let (a, b) = (json(&written), json(&by_import));
+    let derived = |v: &serde_json::Value| v["telemetry"]["visibility_derived"].as_f64();
+    assert!(derived(&a).is_some_and(|d| d > 0.0), "{}", a["telemetry"]);
+    assert_eq!(derived(&a), derived(&b));
+    assert_eq!(
+        a["telemetry"]["leaves_visible"],
+        b["telemetry"]["leaves_visible"]
+    );
+    // Findings and failures at the `import:` entry.
+    let bad = write(
+        dir.path(),
+        "bad.yaml",
+        &format!(
+            "{head}telemetry:\n  - id: soc\n    import:\n      - {{format: dettect, path: {}}}\n      - {{format: sysmon, path: missing.xml}}\n",
+            serde_json::Value::from(s(&dettect)),
+        ),
+    );
+    real_root(&bundle, &["validate", s(&bad)]).stderr_has(&[
+        "warning[import-findings]: telemetry `soc` imported",
+        "bad.yaml:6:9",
+        "Web [DeTT&CT data source]: a DeTT&CT data source",
+        "error[import-failed]: nothing to import into telemetry `soc` as sysmon",
+        "bad.yaml:7:9",
+        "missing.xml",
+    ]);
+}
