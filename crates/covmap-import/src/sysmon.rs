@@ -80,6 +80,8 @@ pub struct Collection {
     pub filtered: Vec<u32>,
     /// Event codes not configured and taken at Sysmon's default (collected or not), sorted.
     pub defaulted: Vec<u32>,
+    /// Event filter elements read (`<ProcessCreate onmatch=...>`...), known or not.
+    pub filters_read: usize,
 }
 
 /// The filters one event type has, over every rule group.
@@ -135,6 +137,7 @@ pub fn parse(
         }
     };
     imported.summary.files_read += 1;
+    imported.summary.items_read += collection.filters_read;
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -257,6 +260,7 @@ pub fn read(source: &str, path: &Path, findings: &mut Vec<Finding>) -> Result<Co
     }
     let mut filters: BTreeMap<&'static str, Filters> = BTreeMap::new();
     let mut filtering = false;
+    let mut filters_read = 0;
     for section in root.children().filter(roxmltree::Node::is_element) {
         if section.tag_name().name() != "EventFiltering" {
             continue;
@@ -266,9 +270,11 @@ pub fn read(source: &str, path: &Path, findings: &mut Vec<Finding>) -> Result<Co
             if child.tag_name().name() == "RuleGroup" {
                 check_relation(&doc, child, path, findings);
                 for event in child.children().filter(roxmltree::Node::is_element) {
+                    filters_read += 1;
                     read_filter(&doc, event, path, &mut filters, findings);
                 }
             } else {
+                filters_read += 1;
                 read_filter(&doc, child, path, &mut filters, findings);
             }
         }
@@ -285,6 +291,7 @@ pub fn read(source: &str, path: &Path, findings: &mut Vec<Finding>) -> Result<Co
     let mut collection = Collection {
         schema_version,
         collected: ALWAYS.to_vec(),
+        filters_read,
         ..Collection::default()
     };
     apply_rule(&filters, path, &mut collection, findings);
@@ -465,6 +472,7 @@ mod tests {
         findings.sort();
         let got = got.expect("read");
         assert_eq!(got.schema_version.as_deref(), Some("4.90"));
+        assert_eq!(got.filters_read, 10);
         // 1 exclude; 2, 6, 11, 15 default on; 4, 16, 255 always; 19-21 empty exclude.
         assert_eq!(got.collected, [1, 2, 4, 6, 11, 15, 16, 19, 20, 21, 255]);
         // 3 and 12-14 include rules; 5 and 7 empty includes; 22 bad onmatch: default off.
