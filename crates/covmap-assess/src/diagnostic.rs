@@ -93,10 +93,11 @@ pub enum Code {
     /// A revoked (weighted as its replacement) or deprecated (ignored) group, campaign or
     /// software in `scope.threats`.
     InactiveThreat,
-    /// A capability's `import:` cannot be used: missing path, nothing to import, an option
-    /// the format does not have.
+    /// A capability's or telemetry entry's `import:` cannot be used: missing path, nothing to
+    /// import, an option the format does not have, telemetry where coverage is expected.
     ImportFailed,
-    /// The artefacts of an `import:` were read, with findings (files skipped, unknown IDs).
+    /// The artefacts of an `import:` were read, with findings (files skipped, unknown IDs or
+    /// data components).
     ImportFindings,
     /// A name or alias in `scope.threats` that names several objects of its kind
     /// (`DNSMessenger`: S0145 and S0146): never resolved by a pick.
@@ -118,11 +119,19 @@ pub enum Code {
     /// A platform name ATT&CK has retired (`Azure AD`), read as the platform(s) that replaced
     /// it in the loaded bundle (`Identity Provider`).
     RenamedPlatform,
+    /// A telemetry log-source name that no analytic or data component of the loaded bundle
+    /// names: it would make nothing visible.
+    UnknownLogSource,
+    /// A telemetry channel the loaded bundle never names for its log source: collected, but
+    /// no analytic reads it.
+    UnknownLogChannel,
+    /// Two telemetry entries share an id.
+    DuplicateTelemetryId,
 }
 
 impl Code {
     /// Every code, for documentation and uniqueness tests.
-    pub const ALL: [Code; 32] = [
+    pub const ALL: [Code; 35] = [
         Code::UnreadableFile,
         Code::YamlSyntax,
         Code::InvalidValue,
@@ -155,6 +164,9 @@ impl Code {
         Code::ThreatProfileFailed,
         Code::ThreatProfileFindings,
         Code::RenamedPlatform,
+        Code::UnknownLogSource,
+        Code::UnknownLogChannel,
+        Code::DuplicateTelemetryId,
     ];
 
     /// The kebab-case name shown as `error[code]`.
@@ -192,6 +204,9 @@ impl Code {
             Code::ThreatProfileFailed => "threat-profile-failed",
             Code::ThreatProfileFindings => "threat-profile-findings",
             Code::RenamedPlatform => "renamed-platform",
+            Code::UnknownLogSource => "unknown-log-source",
+            Code::UnknownLogChannel => "unknown-log-channel",
+            Code::DuplicateTelemetryId => "duplicate-telemetry-id",
         }
     }
 }

@@ -207,19 +207,24 @@ pub enum ImportFormat {
     Splunk,
     /// CTID mappings: Mappings Explorer JSON or security-stack-mappings YAML.
     Ctid,
+    /// Sysmon configurations (XML): which events are collected, so telemetry, not coverage
+    /// (`covmap import sysmon`, a telemetry entry's `import:`; a capability's `import:`
+    /// refuses it).
+    Sysmon,
     /// Recognised from each file's content.
     Auto,
 }
 
 impl ImportFormat {
     /// Every format, `auto` last.
-    pub const ALL: [ImportFormat; 7] = [
+    pub const ALL: [ImportFormat; 8] = [
         ImportFormat::Navigator,
         ImportFormat::Dettect,
         ImportFormat::Sigma,
         ImportFormat::Elastic,
         ImportFormat::Splunk,
         ImportFormat::Ctid,
+        ImportFormat::Sysmon,
         ImportFormat::Auto,
     ];
 
@@ -232,6 +237,7 @@ impl ImportFormat {
             ImportFormat::Elastic => "elastic",
             ImportFormat::Splunk => "splunk",
             ImportFormat::Ctid => "ctid",
+            ImportFormat::Sysmon => "sysmon",
             ImportFormat::Auto => "auto",
         }
     }
@@ -453,6 +459,15 @@ pub enum TelemetryFormat {
 }
 
 impl TelemetryFormat {
+    /// The import format that reads it (`auto` recognises Sysmon and DeTT&CT files alike).
+    pub fn import_format(self) -> ImportFormat {
+        match self {
+            TelemetryFormat::Auto => ImportFormat::Auto,
+            TelemetryFormat::Sysmon => ImportFormat::Sysmon,
+            TelemetryFormat::Dettect => ImportFormat::Dettect,
+        }
+    }
+
     /// The name as inventories write it.
     pub fn as_str(self) -> &'static str {
         match self {

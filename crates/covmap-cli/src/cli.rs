@@ -530,7 +530,8 @@ mod tests {
 pub(crate) enum ImportFormatArg {
     /// ATT&CK Navigator layers (JSON, formats 3.x and 4.x; one layer or an array).
     Navigator,
-    /// DeTT&CT technique administration files (YAML).
+    /// DeTT&CT technique administration files (coverage) and data-source administration files
+    /// (telemetry) (YAML).
     Dettect,
     /// Sigma rules (YAML, multi-document files included).
     Sigma,
@@ -540,6 +541,8 @@ pub(crate) enum ImportFormatArg {
     Splunk,
     /// CTID Mappings Explorer JSON and security-stack-mappings YAML.
     Ctid,
+    /// Sysmon configurations (XML): the event types collected, as telemetry.
+    Sysmon,
     /// Each file's format recognised from its content.
     Auto,
 }

@@ -59,7 +59,10 @@ pub(crate) fn run(args: &ImportArgs, source: &SourceArgs) -> Result<ExitCode> {
     })?;
     crate::term::eprint(&summary(format, &outcome));
     let imported = &outcome.imported;
-    if imported.capabilities.is_empty() && !imported.findings.is_empty() {
+    if imported.capabilities.is_empty()
+        && imported.telemetry.is_empty()
+        && !imported.findings.is_empty()
+    {
         // Each bad file alone is a finding, but when nothing at all could be imported there is
         // nothing to write: an empty inventory would read as "no coverage", not "bad input".
         bail!(
@@ -134,6 +137,7 @@ fn summary(format: ImportFormat, outcome: &Outcome) -> String {
         imported.capabilities.len(),
         entries
     );
+    telemetry_summary(&mut out, format, &imported.telemetry);
     if s.duplicates > 0 {
         let _ = writeln!(
             out,
@@ -194,13 +198,55 @@ fn summary(format: ImportFormat, outcome: &Outcome) -> String {
     out
 }
 
+/// The telemetry lines of the summary: entries, log sources, and each entry's own note (what
+/// a Sysmon configuration collects, filters and leaves at Sysmon's defaults; a DeTT&CT data
+/// source's scores and dates), so that no assumption is silent.
+fn telemetry_summary(
+    out: &mut String,
+    format: ImportFormat,
+    telemetry: &[covmap_import::ImportedTelemetry],
+) {
+    if telemetry.is_empty() && format != ImportFormat::Sysmon {
+        return;
+    }
+    let sources: usize = telemetry.iter().map(|t| t.log_sources.len()).sum();
+    let filtered = telemetry
+        .iter()
+        .flat_map(|t| &t.log_sources)
+        .filter(|s| s.filtered)
+        .count();
+    let planned = telemetry.iter().filter(|t| t.status.is_some()).count();
+    let _ = writeln!(
+        out,
+        "  telemetry: {} {}, {sources} log sources ({filtered} filtered: counted at scoring.filtered_telemetry), {planned} planned (not connected or not available for analytics)",
+        telemetry.len(),
+        if telemetry.len() == 1 {
+            "entry"
+        } else {
+            "entries"
+        },
+    );
+    for entry in telemetry.iter().take(SHOWN_FINDINGS) {
+        let quality = entry
+            .quality
+            .map_or_else(String::new, |q| format!(", quality {q}"));
+        let note = entry.evidence.comment.as_deref().unwrap_or_default();
+        let _ = writeln!(out, "    {}{quality}: {note}", entry.id);
+    }
+    if telemetry.len() > SHOWN_FINDINGS {
+        let _ = writeln!(out, "    ... and {} more", telemetry.len() - SHOWN_FINDINGS);
+    }
+}
+
 /// What the items of a format are called in the summary.
 fn items_noun(format: ImportFormat) -> &'static str {
     match format {
         ImportFormat::Sigma | ImportFormat::Elastic => "rules",
         ImportFormat::Splunk => "detections",
         ImportFormat::Ctid => "mappings",
-        ImportFormat::Navigator | ImportFormat::Dettect => "technique entries",
+        ImportFormat::Sysmon => "event filters",
+        ImportFormat::Navigator => "technique entries",
+        ImportFormat::Dettect => "technique and data-source entries",
         ImportFormat::Auto => "items",
     }
 }
@@ -251,6 +297,7 @@ fn format_of(format: ImportFormatArg) -> ImportFormat {
         ImportFormatArg::Elastic => ImportFormat::Elastic,
         ImportFormatArg::Splunk => ImportFormat::Splunk,
         ImportFormatArg::Ctid => ImportFormat::Ctid,
+        ImportFormatArg::Sysmon => ImportFormat::Sysmon,
         ImportFormatArg::Auto => ImportFormat::Auto,
     }
 }

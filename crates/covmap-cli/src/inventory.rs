@@ -158,6 +158,10 @@ pub(crate) fn load_unchecked(paths: &[PathBuf], args: &SourceArgs) -> Result<Loa
     // Capabilities' `import:` entries read their artefacts now, against the same bundle.
     let imports = covmap_import::expand::expand(&mut parsed.inventory, &attack);
     parsed.diagnostics.extend(imports);
+    // Telemetry entries' `import:` entries (Sysmon configurations, DeTT&CT data sources)
+    // become log sources now too.
+    let telemetry = covmap_import::telemetry::expand(&mut parsed.inventory, &attack);
+    parsed.diagnostics.extend(telemetry);
     // Threat profiles (`scope.threats.profiles`) read their files now too. A DeTT&CT group's
     // software-only techniques count `scoring.threat_software_factor`, as a group's do.
     let software_factor = parsed.inventory.scoring.threat_software_factor;

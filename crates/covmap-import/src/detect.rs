@@ -7,15 +7,14 @@
 //! | `.toml` with a `[rule]` table | Elastic detection rule |
 //! | `.json` object with `mapping_objects` | CTID Mappings Explorer |
 //! | `.json` object (or array of objects) with `techniques` and one of `versions`, `domain`, `name`, `gradient` | ATT&CK Navigator layer |
-//! | `.yml`/`.yaml` with a top-level `file_type` | DeTT&CT (technique administration; other DeTT&CT files are then reported) |
+//! | `.yml`/`.yaml` with a top-level `file_type` | DeTT&CT (technique administration: coverage; data-source administration: telemetry; other DeTT&CT files are then reported) |
 //! | `.yml`/`.yaml` with top-level `technique-scores` under `techniques`, or `ATT&CK version` | CTID security-stack-mappings |
 //! | `.yml`/`.yaml` with top-level `search` and `mitre_attack_id` or `how_to_implement` | Splunk detection |
 //! | `.yml`/`.yaml` with top-level `logsource` or `detection` | Sigma rule |
+//! | `.xml` with a `<Sysmon` root element (after the declaration and comments) | Sysmon configuration (telemetry) |
 //!
-//! A Sysmon configuration (`.xml` with a `<Sysmon` element) is recognised but not imported yet:
-//! it says which events are collected, not which techniques are covered, and a later version
-//! reads it (`import sysmon`); [`not_importable`] says so, and `auto` skips it with that
-//! reason instead of misreading it. Any other `.xml` file is no format covmap imports.
+//! Any other `.xml` file is no format covmap imports. Asked for a coverage format, a Sysmon
+//! configuration is skipped with the reason [`not_importable`] gives, never misread.
 //!
 //! Only top-level keys are looked at (a line starting at column 0), so a rule that quotes
 //! another format in its description is not mistaken for it. Anything else is not recognised.
@@ -25,29 +24,46 @@ use std::path::Path;
 use covmap_assess::inventory::ImportFormat;
 use serde_json::Value;
 
-/// The file extensions `auto` looks at (`.xml` only to say why a Sysmon configuration is
-/// skipped).
+/// The file extensions `auto` looks at.
 pub const EXTENSIONS: [&str; 5] = ["json", "toml", "yml", "yaml", "xml"];
 
-/// Why a file of a kind covmap recognises is not imported (`auto` skips it with this
-/// reason); `None`: nothing known about it.
+/// Why a file read for a coverage format (navigator, sigma...) is not imported as that format
+/// (it is skipped with this reason); `None`: nothing known about it.
 pub fn not_importable(path: &Path, text: &str) -> Option<&'static str> {
     let xml = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("xml"));
     (xml && is_sysmon(text)).then_some(
-        "a Sysmon configuration (which events are collected), not coverage covmap imports \
-         yet: skipped (a later covmap version reads it with `import sysmon`)",
+        "a Sysmon configuration (which events are collected), not coverage: skipped (import it \
+         with `covmap import sysmon`, or under a telemetry entry's `import:`)",
     )
 }
 
-/// A Sysmon configuration: a `<Sysmon` root element (after the XML declaration and comments).
+/// A Sysmon configuration: the first element is `<Sysmon` (after the XML declaration,
+/// comments and processing instructions).
 fn is_sysmon(text: &str) -> bool {
-    text.match_indices('<').any(|(at, _)| {
-        text.get(at + 1..at + 8).is_some_and(|name| {
-            name.eq_ignore_ascii_case("Sysmon ") || name.eq_ignore_ascii_case("Sysmon>")
-        })
-    })
+    let mut rest = text.trim_start_matches('\u{feff}');
+    loop {
+        rest = rest.trim_start();
+        if let Some(after) = rest.strip_prefix("<?") {
+            let Some(end) = after.find("?>") else {
+                return false;
+            };
+            rest = after.get(end + 2..).unwrap_or_default();
+        } else if let Some(after) = rest.strip_prefix("<!--") {
+            let Some(end) = after.find("-->") else {
+                return false;
+            };
+            rest = after.get(end + 3..).unwrap_or_default();
+        } else {
+            return rest
+                .get(..7)
+                .is_some_and(|name| name.eq_ignore_ascii_case("<Sysmon"))
+                && rest
+                    .get(7..8)
+                    .is_some_and(|c| c == ">" || c == "/" || c.trim().is_empty());
+        }
+    }
 }
 
 /// The format of a file, from its extension and content; `None`: none covmap imports.
@@ -64,6 +80,7 @@ pub fn detect(path: &Path, text: &str) -> Option<ImportFormat> {
             .then_some(ImportFormat::Elastic),
         "json" => detect_json(text),
         "yml" | "yaml" => detect_yaml(text),
+        "xml" => is_sysmon(text).then_some(ImportFormat::Sysmon),
         _ => None,
     }
 }
@@ -180,9 +197,13 @@ mod tests {
         // A key quoted in a description is not a top-level key.
         check("n.yml", "title: x\ndescription: |\n  logsource: y\n", None);
         check("x.md", "logsource:\n", None);
-        // Sysmon is recognised, never read as another format.
-        let sysmon = "<!-- c -->\n<Sysmon schemaversion=\"4.50\">\n<EventFiltering/>\n</Sysmon>\n";
-        check("s.xml", sysmon, None);
+        // Sysmon is recognised by its root element, never read as another format.
+        let sysmon = "<?xml version=\"1.0\"?>\n<!-- c <Sysmon> -->\n<Sysmon schemaversion=\"4.50\">\n<EventFiltering/>\n</Sysmon>\n";
+        check("s.xml", sysmon, Some(ImportFormat::Sysmon));
+        check("s.xml", "<Sysmon/>", Some(ImportFormat::Sysmon));
+        check("p.xml", "<project><Sysmon/></project>", None);
+        check("p.xml", "<SysmonX/>", None);
+        check("c.xml", "<!-- unterminated", None);
         assert!(not_importable(Path::new("s.xml"), sysmon).is_some());
         assert!(not_importable(Path::new("s.XML"), "<sysmon>").is_some());
         assert!(not_importable(Path::new("p.xml"), "<project/>").is_none());

@@ -30,8 +30,9 @@
 //! - Mobile and ICS files (`domain` other than `enterprise-attack`) are imported all the same,
 //!   with a finding: their IDs are checked against the loaded bundle, so against an enterprise
 //!   bundle they come out as unknown IDs, listed by [`crate::resolve::resolve`].
-//! - Other DeTT&CT files (data-source, group administration) and other YAML are skipped with a
-//!   finding naming their `file_type`.
+//! - Data-source administration files (`file_type: data-source-administration`, 1.x) become
+//!   telemetry (see [`parse_data_sources`]); group administration files and other YAML are
+//!   skipped with a finding naming their `file_type`.
 //! - Counts: a technique entry is an item; one whose every object scores "not imported" is
 //!   filtered.
 //!
@@ -44,7 +45,9 @@ use covmap_assess::inventory::{Function, Level};
 use covmap_assess::yaml::Located;
 use serde::Deserialize;
 
-use crate::model::{Evidence, Finding, Imported, ImportedEntry, slug};
+use crate::model::{
+    Evidence, Finding, Imported, ImportedEntry, ImportedTelemetry, WrittenComponent, slug,
+};
 use crate::platform::attack_platform;
 
 /// How technique administration files are imported.
@@ -128,6 +131,11 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
                 seq: A,
             ) -> Result<Self::Value, A::Error> {
                 Vec::<T>::deserialize(SeqAccessDeserializer::new(seq)).map(OneOrMany::Many)
+            }
+            // A single scalar (`platform: all`, `applicable_to: servers`).
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Self::Value, E> {
+                T::deserialize(serde::de::value::StrDeserializer::<E>::new(value))
+                    .map(OneOrMany::One)
             }
         }
         deserializer.deserialize_any(Either(std::marker::PhantomData))
@@ -214,11 +222,15 @@ pub fn parse(source: &str, path: &Path, options: &DettectOptions, imported: &mut
     };
     match text(file.file_type.as_deref()) {
         Some("technique-administration") => {}
+        Some("data-source-administration") => {
+            parse_data_sources(source, path, options, imported);
+            return;
+        }
         Some(other) => {
             imported.skip_file(Finding::file(
                 path,
                 format!(
-                    "DeTT&CT `{other}` file: only technique-administration files are imported: skipped"
+                    "DeTT&CT `{other}` file: only technique and data-source administration files are imported: skipped"
                 ),
             ));
             return;
@@ -231,12 +243,7 @@ pub fn parse(source: &str, path: &Path, options: &DettectOptions, imported: &mut
             return;
         }
     }
-    let version = text(file.version.as_deref()).unwrap_or("?");
-    if version != "1" && !version.starts_with("1.") {
-        imported.skip_file(Finding::file(
-            path,
-            format!("technique administration version {version}: only 1.x is read: skipped"),
-        ));
+    if !version_1(file.version.as_deref(), "technique", path, imported) {
         return;
     }
     imported.summary.files_read += 1;
@@ -304,6 +311,19 @@ pub fn parse(source: &str, path: &Path, options: &DettectOptions, imported: &mut
             .entries
             .extend(entries);
     }
+}
+
+/// Whether the file's `version` is 1.x; a file of another version is skipped with a finding.
+fn version_1(version: Option<&str>, kind: &str, path: &Path, imported: &mut Imported) -> bool {
+    let version = text(version).unwrap_or("?");
+    if version == "1" || version.starts_with("1.") {
+        return true;
+    }
+    imported.skip_file(Finding::file(
+        path,
+        format!("{kind} administration version {version}: only 1.x is read: skipped"),
+    ));
+    false
 }
 
 /// The file's platforms in ATT&CK's spelling; `all` sets none.
@@ -439,6 +459,346 @@ fn read_object(
     true
 }
 
+#[derive(Deserialize)]
+struct RawDataSourceFile {
+    version: Option<String>,
+    name: Option<String>,
+    domain: Option<String>,
+    systems: Option<Vec<RawSystem>>,
+    data_sources: Option<Vec<RawDataSource>>,
+}
+
+#[derive(Deserialize)]
+struct RawSystem {
+    applicable_to: Option<Located<String>>,
+    platform: Option<OneOrMany<String>>,
+}
+
+#[derive(Deserialize)]
+struct RawDataSource {
+    data_source_name: Option<Located<String>>,
+    data_source: Option<OneOrMany<RawDetails>>,
+}
+
+#[derive(Deserialize)]
+struct RawDetails {
+    applicable_to: Option<OneOrMany<String>>,
+    date_registered: Option<String>,
+    date_connected: Option<String>,
+    products: Option<OneOrMany<String>>,
+    available_for_data_analytics: Option<bool>,
+    comment: Option<String>,
+    data_quality: Option<RawQuality>,
+}
+
+#[derive(Deserialize)]
+struct RawQuality {
+    device_completeness: Option<i64>,
+    data_field_completeness: Option<i64>,
+    timeliness: Option<i64>,
+    consistency: Option<i64>,
+    retention: Option<i64>,
+}
+
+/// The telemetry quality of DeTT&CT's five data-quality scores (each 0-5): DeTT&CT's own
+/// data-quality score (its data-source Excel export), a mean in which device completeness,
+/// data field completeness and retention weigh twice, divided by the top score 5:
+/// `(2 dc + 2 dfc + t + c + 2 r) / 40`. `None` when a score is outside 0..=5.
+pub fn quality(scores: [i64; 5]) -> Option<f64> {
+    let [device, fields, timeliness, consistency, retention] = scores;
+    if scores.iter().any(|s| !(0..=5).contains(s)) {
+        return None;
+    }
+    let weighted = 2 * device + 2 * fields + timeliness + consistency + 2 * retention;
+    Some(weighted as f64 / 40.0)
+}
+
+/// Reads one data-source administration file (`source`, read from `path`) into telemetry
+/// entries of `imported`: one per data source details object (a data component on the
+/// systems of its `applicable_to`).
+///
+/// - The component's log sources come from the loaded bundle when the import is resolved
+///   ([`crate::telemetry::resolve`]); DeTT&CT's own data sources (`... [DeTT&CT data source]`)
+///   are not ATT&CK data components and have none: a finding, left out.
+/// - Platforms: those of the `systems` the object applies to (`applicable_to: [all]`: every
+///   system of the file; a system whose `platform` is `all`: every platform, none set).
+/// - Enabled as DeTT&CT decides: an object with every data-quality score 0 is not available
+///   (filtered out, counted). `date_connected` empty (registered, not connected yet) or
+///   `available_for_data_analytics: false` (collected, not searchable): status `planned`, so
+///   it counts only with `--include planned`.
+/// - Quality: [`quality`] of the five scores.
+pub fn parse_data_sources(
+    source: &str,
+    path: &Path,
+    options: &DettectOptions,
+    imported: &mut Imported,
+) {
+    let file: RawDataSourceFile = match covmap_assess::yaml::from_str(source) {
+        Ok(f) => f,
+        Err(e) => {
+            imported.skip_file(Finding::yaml(path, &e));
+            return;
+        }
+    };
+    if !version_1(file.version.as_deref(), "data-source", path, imported) {
+        return;
+    }
+    imported.summary.files_read += 1;
+    if let Some(domain) = text(file.domain.as_deref())
+        && domain != "enterprise-attack"
+    {
+        imported.findings.push(Finding::file(
+            path,
+            format!("domain `{domain}`: data components are looked up in the loaded bundle"),
+        ));
+    }
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+    let name = text(file.name.as_deref())
+        .map(str::to_string)
+        .or(stem)
+        .unwrap_or_default();
+    let prefix = slug(options.id.as_deref().unwrap_or(&name));
+    // System (lowercase) -> (as written, platforms; `None`: every platform).
+    let mut systems: Vec<(String, String, Option<Vec<String>>)> = Vec::new();
+    for system in file.systems.unwrap_or_default() {
+        let Some(applicable) = system.applicable_to else {
+            continue;
+        };
+        let written = applicable.value.trim().to_string();
+        let mut platforms = Some(Vec::new());
+        for p in system.platform.map(OneOrMany::into_vec).unwrap_or_default() {
+            let p = p.trim();
+            if p.eq_ignore_ascii_case("all") {
+                platforms = None;
+            } else if let Some(list) = &mut platforms
+                && !list.iter().any(|k| k == p)
+            {
+                // As written: checked against the loaded bundle's platforms on resolution.
+                list.push(p.to_string());
+            }
+        }
+        systems.push((written.to_ascii_lowercase(), written, platforms));
+    }
+    for data_source in file.data_sources.unwrap_or_default() {
+        let Some(component) = data_source.data_source_name else {
+            imported.findings.push(Finding::file(
+                path,
+                "a data source without `data_source_name`: skipped",
+            ));
+            continue;
+        };
+        let position = Some((component.line, component.column));
+        let component_name = component.value.trim().to_string();
+        for details in data_source
+            .data_source
+            .map(OneOrMany::into_vec)
+            .unwrap_or_default()
+        {
+            imported.summary.items_read += 1;
+            let read = DataSource {
+                component: &component_name,
+                position,
+                prefix: &prefix,
+                systems: &systems,
+            };
+            read_details(&read, details, path, imported);
+        }
+    }
+}
+
+/// The data source a details object belongs to, and the file's systems.
+struct DataSource<'a> {
+    component: &'a str,
+    position: Option<(usize, usize)>,
+    prefix: &'a str,
+    systems: &'a [(String, String, Option<Vec<String>>)],
+}
+
+/// The systems an object applies to (as written; `all` for every system) and their
+/// platforms (empty: every platform); `None` when none of its systems is known.
+fn systems_of(
+    read: &DataSource<'_>,
+    targets: &[String],
+    all: bool,
+    path: &Path,
+    imported: &mut Imported,
+) -> Option<(Vec<String>, Vec<String>)> {
+    let component = read.component;
+    let at = |message: String| Finding::maybe_at(path, read.position, message);
+    let mut platforms: Option<Vec<String>> = Some(Vec::new());
+    let chosen: Vec<&(String, String, Option<Vec<String>>)> = if all {
+        read.systems.iter().collect()
+    } else {
+        let mut chosen = Vec::new();
+        for target in targets {
+            match read
+                .systems
+                .iter()
+                .find(|(key, _, _)| *key == target.to_ascii_lowercase())
+            {
+                Some(system) => chosen.push(system),
+                None => imported.findings.push(at(format!(
+                    "{component}: system `{target}` is not in the file's `systems` (its platforms are unknown): left out"
+                ))),
+            }
+        }
+        chosen
+    };
+    if chosen.is_empty() && !all {
+        return None;
+    }
+    for (_, _, system_platforms) in &chosen {
+        match (system_platforms, &mut platforms) {
+            (None, _) => platforms = None,
+            (Some(list), Some(into)) => {
+                for p in list {
+                    if !into.contains(p) {
+                        into.push(p.clone());
+                    }
+                }
+            }
+            (Some(_), None) => {}
+        }
+    }
+    // No system at all with `all`: every platform.
+    let mut platforms = if chosen.is_empty() {
+        Vec::new()
+    } else {
+        platforms.unwrap_or_default()
+    };
+    platforms.sort();
+    let names: Vec<String> = if all {
+        vec!["all".to_string()]
+    } else {
+        chosen
+            .iter()
+            .map(|(_, written, _)| written.clone())
+            .collect()
+    };
+    Some((names, platforms))
+}
+
+/// The evidence notes of a details object: scores, products, dates, comment.
+fn notes_of(details: RawDetails, scores: [i64; 5], analytics: bool) -> Vec<String> {
+    let products: Vec<String> = details
+        .products
+        .map(OneOrMany::into_vec)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|p| text(Some(&p)).map(str::to_string))
+        .collect();
+    let mut notes = vec![format!(
+        "data quality {}/{}/{}/{}/{} (device, fields, timeliness, consistency, retention)",
+        scores[0], scores[1], scores[2], scores[3], scores[4]
+    )];
+    if !products.is_empty() {
+        notes.push(format!("products: {}", products.join(", ")));
+    }
+    if let Some(date) = text(details.date_registered.as_deref()) {
+        notes.push(format!("registered {}", date.get(..10).unwrap_or(date)));
+    }
+    match text(details.date_connected.as_deref()) {
+        Some(date) => notes.push(format!("connected {}", date.get(..10).unwrap_or(date))),
+        None => notes.push("not connected yet: planned".to_string()),
+    }
+    if !analytics {
+        notes.push("not available for data analytics: planned".to_string());
+    }
+    notes.extend(text(details.comment.as_deref()).map(str::to_string));
+    notes
+}
+
+/// Reads one data source details object into a telemetry entry.
+fn read_details(
+    read: &DataSource<'_>,
+    mut details: RawDetails,
+    path: &Path,
+    imported: &mut Imported,
+) {
+    let component = read.component;
+    let at = |message: String| Finding::maybe_at(path, read.position, message);
+    let Some(scores) = details.data_quality.take() else {
+        imported
+            .findings
+            .push(at(format!("{component}: no `data_quality`: skipped")));
+        return;
+    };
+    let scores = [
+        scores.device_completeness,
+        scores.data_field_completeness,
+        scores.timeliness,
+        scores.consistency,
+        scores.retention,
+    ];
+    if scores.iter().any(Option::is_none) {
+        imported.findings.push(at(format!(
+            "{component}: `data_quality` lacks a dimension (device_completeness, data_field_completeness, timeliness, consistency, retention): taken as 0"
+        )));
+    }
+    let scores = scores.map(|s| s.unwrap_or(0));
+    let Some(quality) = quality(scores) else {
+        imported.findings.push(at(format!(
+            "{component}: a data-quality score is outside 0..5 ({scores:?}): skipped"
+        )));
+        return;
+    };
+    if scores.iter().all(|s| *s == 0) {
+        // DeTT&CT's own rule: every dimension 0 is a data source not available.
+        imported.summary.items_filtered += 1;
+        return;
+    }
+    let targets: Vec<String> = details
+        .applicable_to
+        .take()
+        .map(OneOrMany::into_vec)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|s| text(Some(&s)).map(str::to_string))
+        .collect();
+    if targets.is_empty() {
+        imported
+            .findings
+            .push(at(format!("{component}: no `applicable_to`: skipped")));
+        return;
+    }
+    let all = targets.iter().any(|t| t.eq_ignore_ascii_case("all"));
+    let Some((names, platforms)) = systems_of(read, &targets, all, path, imported) else {
+        return;
+    };
+    let connected = text(details.date_connected.as_deref()).is_some();
+    let analytics = details.available_for_data_analytics.unwrap_or(true);
+    let status = (!connected || !analytics).then_some(covmap_assess::inventory::Status::Planned);
+    let notes = notes_of(details, scores, analytics);
+    let systems_text = if all {
+        "all systems".to_string()
+    } else {
+        names.join(", ")
+    };
+    imported.telemetry.push(ImportedTelemetry {
+        id: format!(
+            "{}-{}-{}",
+            read.prefix,
+            slug(component),
+            slug(&names.join("-"))
+        ),
+        name: format!("{component}: {systems_text}"),
+        platforms,
+        status,
+        quality: Some(quality),
+        log_sources: Vec::new(),
+        component: Some(WrittenComponent {
+            name: component.to_string(),
+            position: read.position,
+        }),
+        evidence: Evidence {
+            item: Some(component.to_string()),
+            comment: Some(notes.join("; ")),
+            ..Evidence::file(path)
+        }
+        .at(read.position),
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -553,14 +913,14 @@ techniques:
     #[test]
     fn other_files_are_skipped() {
         let imported = import(
-            "version: 1.1\nfile_type: data-source-administration\n",
+            "version: 1\nfile_type: group-administration\n",
             &DettectOptions::default(),
         );
         assert_eq!(imported.summary.files_skipped, 1);
         assert!(
             imported.findings[0]
                 .message
-                .contains("data-source-administration")
+                .contains("group-administration")
         );
         let imported = import(
             "version: 2.0\nfile_type: technique-administration\n",
@@ -573,6 +933,105 @@ techniques:
         );
         assert_eq!(imported.summary.files_skipped, 1);
         assert!(imported.findings[0].line.is_some());
+    }
+
+    const DATA_SOURCES: &str = "\
+version: 1.1
+file_type: data-source-administration
+name: Lab
+systems:
+  - applicable_to: PCs
+    platform: [Windows]
+  - applicable_to: Cloud
+    platform: all
+data_sources:
+  - data_source_name: Process Creation
+    data_source:
+      - applicable_to: [pcs]
+        date_connected: 2020-03-10T00:00:00.000Z
+        products: [Sysmon]
+        available_for_data_analytics: true
+        data_quality: {device_completeness: 5, data_field_completeness: 4, timeliness: 3, consistency: 2, retention: 1}
+      - applicable_to: [Servers]
+        date_connected: 2020-03-10
+        data_quality: {device_completeness: 1, data_field_completeness: 1, timeliness: 1, consistency: 1, retention: 1}
+  - data_source_name: Command Execution
+    data_source:
+      applicable_to: [all]
+      date_connected:
+      data_quality: {device_completeness: 1, data_field_completeness: 0, timeliness: 0, consistency: 0, retention: 0}
+  - data_source_name: File Access
+    data_source:
+      - applicable_to: [Cloud]
+        date_connected: 2021-01-01
+        available_for_data_analytics: false
+        data_quality: {device_completeness: 0, data_field_completeness: 0, timeliness: 0, consistency: 0, retention: 0}
+      - applicable_to: [Cloud]
+        date_connected: 2021-01-01
+        data_quality: {device_completeness: 9, data_field_completeness: 0, timeliness: 0, consistency: 0, retention: 0}
+";
+
+    #[test]
+    fn data_sources_become_telemetry() {
+        let imported = import(DATA_SOURCES, &DettectOptions::default());
+        let got: Vec<_> = imported
+            .telemetry
+            .iter()
+            .map(|t| {
+                (
+                    t.id.as_str(),
+                    t.platforms.clone(),
+                    t.status,
+                    t.quality,
+                    t.component.as_ref().map(|c| (c.name.as_str(), c.position)),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "lab-process-creation-pcs",
+                    vec!["Windows".to_string()],
+                    None,
+                    // (2*5 + 2*4 + 3 + 2 + 2*1) / 40
+                    Some(25.0 / 40.0),
+                    Some(("Process Creation", Some((10, 23))))
+                ),
+                (
+                    "lab-command-execution-all",
+                    // The Cloud system is on every platform: none set.
+                    vec![],
+                    Some(covmap_assess::inventory::Status::Planned),
+                    Some(2.0 / 40.0),
+                    Some(("Command Execution", Some((20, 23))))
+                ),
+            ]
+        );
+        assert_eq!(
+            imported.telemetry[0].evidence.to_text(),
+            "t.yaml: Process Creation - data quality 5/4/3/2/1 (device, fields, timeliness, consistency, retention); products: Sysmon; connected 2020-03-10"
+        );
+        let s = &imported.summary;
+        // Five details objects, one with every score 0 (DeTT&CT: not available).
+        assert_eq!((s.files_read, s.items_read, s.items_filtered), (1, 5, 1));
+        let messages: Vec<&str> = imported
+            .findings
+            .iter()
+            .map(|f| f.message.as_str())
+            .collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(messages[0].contains("system `Servers` is not in the file's `systems`"));
+        assert!(messages[1].contains("a data-quality score is outside 0..5"));
+    }
+
+    #[test]
+    fn quality_rule() {
+        assert_eq!(quality([5, 5, 5, 5, 5]), Some(1.0));
+        assert_eq!(quality([1, 1, 1, 1, 1]), Some(0.2));
+        assert_eq!(quality([0, 0, 5, 5, 0]), Some(0.25));
+        assert_eq!(quality([6, 0, 0, 0, 0]), None);
+        assert_eq!(quality([-1, 0, 0, 0, 0]), None);
     }
 
     #[test]

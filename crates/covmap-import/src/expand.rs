@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 
 use covmap_assess::claims::Subtechniques;
 use covmap_assess::diagnostic::{Code, Diagnostic, Severity};
-use covmap_assess::inventory::{Capability, CoverageEntry, ImportSpec, Inventory};
+use covmap_assess::inventory::{Capability, CoverageEntry, ImportFormat, ImportSpec, Inventory};
 use covmap_core::Attack;
 
 use crate::request::{Outcome, Request};
@@ -65,6 +65,16 @@ fn expand_one(
             message,
         )
     };
+    if spec.format == ImportFormat::Sysmon {
+        diagnostics.push(
+            failed(format!(
+                "`{}` cannot import a Sysmon configuration: it says which events are collected, not which techniques are covered",
+                capability.id
+            ))
+            .hint("list it under a `telemetry:` entry's `import:` (docs/inventory.md)"),
+        );
+        return;
+    }
     let outcome = match request.run(attack) {
         Ok(outcome) => outcome,
         Err(e) => {
@@ -89,6 +99,17 @@ fn expand_one(
                 spec.format.as_str()
             ))
             .hint("paths are relative to the inventory file; check the path and the format"),
+        );
+        return;
+    }
+    if outcome.imported.capabilities.is_empty() && !outcome.imported.telemetry.is_empty() {
+        // A DeTT&CT data-source administration (or, with `auto`, a Sysmon configuration).
+        diagnostics.push(
+            failed(format!(
+                "nothing to import into `{}`: its files say which logs are collected (telemetry), not which techniques are covered",
+                capability.id
+            ))
+            .hint("list them under a `telemetry:` entry's `import:` (docs/inventory.md)"),
         );
         return;
     }

@@ -3,7 +3,10 @@
 //! Each format module reads one kind of artefact: [`navigator`] (ATT&CK Navigator layers) and
 //! [`ctid`] (CTID Mappings Explorer JSON and security-stack-mappings YAML), [`dettect`]
 //! (DeTT&CT technique administration files), [`sigma`] (Sigma rules), [`splunk`] (Splunk
-//! security_content detections) and [`elastic`] (Elastic detection-rules).
+//! security_content detections) and [`elastic`] (Elastic detection-rules). Two formats say
+//! which logs are collected instead, and give telemetry: [`sysmon`] (Sysmon configurations)
+//! and DeTT&CT data-source administration files ([`dettect::parse_data_sources`]); see
+//! [`telemetry`].
 //!
 //! Pipeline: paths -> [`walk::files`] (folders recursively, sorted, each real file once, symlink
 //! loops, system folders and special files reported) ->
@@ -57,6 +60,8 @@ pub mod resolve;
 pub mod rules;
 pub mod sigma;
 pub mod splunk;
+pub mod sysmon;
+pub mod telemetry;
 pub mod text;
 pub mod walk;
 pub mod write;
@@ -64,7 +69,8 @@ pub mod write;
 use std::path::{Path, PathBuf};
 
 pub use model::{
-    Evidence, Finding, Imported, ImportedCapability, ImportedEntry, ParentOnly, Summary,
+    Evidence, Finding, Imported, ImportedCapability, ImportedEntry, ImportedSource,
+    ImportedTelemetry, ParentOnly, Summary,
 };
 
 /// A file read for an import: its path and text.
@@ -87,11 +93,13 @@ pub(crate) fn read_files(paths: &[PathBuf], extensions: &[&str]) -> (Vec<Text>, 
                 imported.skip_file(Finding::file(&path, "the file is empty: skipped"));
             }
             Ok(bytes) => match String::from_utf8(bytes) {
-                // Whatever the format asked, a file covmap recognises as one it cannot import
-                // yet (a Sysmon configuration) is skipped with that reason, not misread.
+                // Asked for a coverage format, a Sysmon configuration is skipped with that
+                // reason, not misread (`sysmon` and `auto`, which read `.xml`, take it).
                 Ok(text) => match detect::not_importable(&path, &text) {
-                    Some(why) => imported.skip_file(Finding::file(&path, why)),
-                    None => texts.push((path, text)),
+                    Some(why) if !extensions.contains(&"xml") => {
+                        imported.skip_file(Finding::file(&path, why));
+                    }
+                    _ => texts.push((path, text)),
                 },
                 Err(e) => {
                     let valid = e.utf8_error().valid_up_to();

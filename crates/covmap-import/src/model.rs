@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use covmap_assess::inventory::{Confidence, Function, Level};
+use covmap_assess::inventory::{Confidence, Function, Level, Status};
 
 /// Where an entry comes from, kept as the inventory entry's `evidence`.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -210,11 +210,57 @@ impl std::fmt::Display for Finding {
     }
 }
 
+/// One log source a telemetry entry collects (the inventory's `log_sources` item).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedSource {
+    /// Log-source name as ATT&CK's analytics write it (`WinEventLog:Sysmon`).
+    pub name: String,
+    /// Channels collected (`EventCode=1`); empty: every channel.
+    pub channels: Vec<String>,
+    /// Collected only through an include filter (Sysmon), so counted at
+    /// `scoring.filtered_telemetry`.
+    pub filtered: bool,
+}
+
+/// A data component named by a telemetry source (DeTT&CT), as written, before it is resolved
+/// against the loaded bundle into its log sources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenComponent {
+    /// The name as written.
+    pub name: String,
+    /// 1-based line and column of the name, when known.
+    pub position: Option<(usize, usize)>,
+}
+
+/// A telemetry entry read from a source that says which logs are collected (a Sysmon
+/// configuration, a DeTT&CT data-source administration).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedTelemetry {
+    /// Inventory id (unique within one import).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Platforms, ATT&CK spelling, sorted; empty: not said (the scope's).
+    pub platforms: Vec<String>,
+    /// Status when the source says it is not (yet) usable (`planned`); `None`: deployed.
+    pub status: Option<Status>,
+    /// Quality factor in [0, 1] when the source scores it; `None`: 1.
+    pub quality: Option<f64>,
+    /// What is collected (filled from [`Self::component`] by resolution, for DeTT&CT).
+    pub log_sources: Vec<ImportedSource>,
+    /// The data component whose log sources this entry collects, until resolved.
+    pub component: Option<WrittenComponent>,
+    /// Where it comes from: file, item and the source's notes.
+    pub evidence: Evidence,
+}
+
 /// Everything one import produced.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Imported {
     /// The capabilities, in the order they were first seen (files sorted by path).
     pub capabilities: Vec<ImportedCapability>,
+    /// Telemetry entries (Sysmon configurations, DeTT&CT data-source files), in file order.
+    pub telemetry: Vec<ImportedTelemetry>,
     /// Counts.
     pub summary: Summary,
     /// Skipped and malformed files and items.

@@ -2,15 +2,19 @@
 //! `import:` entry): a format, paths and the options every format shares, checked against what
 //! the format takes, then run and resolved against the loaded bundle.
 //!
-//! | option | navigator | dettect | sigma, splunk, elastic | ctid |
-//! |---|---|---|---|---|
-//! | `id` | the one capability's id | prefix of the ids | the id (group by none), else prefix | prefix of the ids |
-//! | `name` | the capability's name | the name (one capability), else prefix of the names | same | same |
-//! | `statuses` | - | - | statuses (Elastic: maturities) that count | - |
-//! | `function` | yes | - (detection and visibility) | yes | - (the mappings say) |
-//! | `group_by` | - | - | `folder`, `product`, `none` | `capability`, `group` |
-//! | `level` | yes | - (the score tables) | yes | yes |
-//! | `level_rule` | - | - | yes | - |
+//! | option | navigator | dettect | sigma, splunk, elastic | ctid | sysmon |
+//! |---|---|---|---|---|---|
+//! | `id` | the one capability's id | prefix of the ids (capabilities and telemetry) | the id (group by none), else prefix | prefix of the ids | the telemetry id (one file), else prefix |
+//! | `name` | the capability's name | the name (one capability or telemetry entry), else prefix of the names | same | same | same |
+//! | `statuses` | - | - | statuses (Elastic: maturities) that count | - | - |
+//! | `function` | yes | - (detection and visibility) | yes | - (the mappings say) | - |
+//! | `group_by` | - | - | `folder`, `product`, `none` | `capability`, `group` | - |
+//! | `level` | yes | - (the score tables) | yes | yes | - |
+//! | `level_rule` | - | - | yes | - | - |
+//!
+//! Sysmon configurations and DeTT&CT data-source administration files give telemetry
+//! ([`crate::model::ImportedTelemetry`]), resolved against the bundle by
+//! [`crate::telemetry::resolve`].
 //!
 //! An option a format does not take is an error (never silently ignored), except with `auto`,
 //! where each option goes to the formats found that take it (and is an error if none does).
@@ -25,7 +29,7 @@ use covmap_core::Attack;
 use crate::model::{Finding, Imported};
 use crate::resolve::{self, Resolution};
 use crate::rules::{GroupBy, LevelRule};
-use crate::{Text, ctid, detect, dettect, elastic, navigator, sigma, splunk};
+use crate::{Text, ctid, detect, dettect, elastic, navigator, sigma, splunk, sysmon};
 
 /// What to import and how.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -81,6 +85,7 @@ enum Options {
     Splunk(splunk::SplunkOptions),
     Elastic(elastic::ElasticOptions),
     Ctid(ctid::CtidOptions),
+    Sysmon(sysmon::SysmonOptions),
 }
 
 impl Request {
@@ -159,6 +164,7 @@ impl Request {
             })
             .collect();
         outcome.resolution = resolve::resolve(&mut imported, attack);
+        crate::telemetry::resolve(&mut imported, attack);
         fit_platforms(&mut imported, attack);
         drop_empty(&mut imported, attack, &sources);
         resolve::parent_only(&mut imported, attack);
@@ -180,9 +186,7 @@ impl Request {
                 Some(format) => by_format.entry(format).or_default().push((path, text)),
                 None => imported.skip_file(Finding::file(
                     &path,
-                    detect::not_importable(&path, &text).unwrap_or(
-                        "not a format covmap imports (navigator, dettect, sigma, elastic, splunk, ctid): skipped",
-                    ),
+                    "not a format covmap imports (navigator, dettect, sigma, elastic, splunk, ctid, sysmon): skipped",
                 )),
             }
         }
@@ -230,6 +234,7 @@ impl Request {
                 id,
                 ..dettect::DettectOptions::default()
             }),
+            ImportFormat::Sysmon => Options::Sysmon(sysmon::SysmonOptions { id }),
             ImportFormat::Ctid => {
                 let mut options = ctid::CtidOptions {
                     level: self.level,
@@ -386,6 +391,16 @@ impl Request {
     /// Applies `name` (all formats but Navigator, which takes it itself) and, for CTID, the
     /// `id` prefix.
     fn rename(&self, format: ImportFormat, imported: &mut Imported) {
+        if let Some(name) = &self.name {
+            let single = imported.telemetry.len() == 1;
+            for entry in &mut imported.telemetry {
+                entry.name = if single {
+                    name.clone()
+                } else {
+                    format!("{name}: {}", entry.name)
+                };
+            }
+        }
         let single = imported.capabilities.len() == 1;
         for capability in &mut imported.capabilities {
             let from_layer = format == ImportFormat::Navigator;
@@ -416,6 +431,7 @@ impl Options {
             Options::Splunk(o) => splunk::import_texts(roots, texts, o, imported),
             Options::Elastic(o) => elastic::import_texts(roots, texts, o, imported),
             Options::Ctid(o) => ctid::import_texts(texts, o, imported),
+            Options::Sysmon(o) => sysmon::import_texts(texts, o, imported),
         }
     }
 }
@@ -441,8 +457,10 @@ impl Takes {
                 ImportFormat::Sigma | ImportFormat::Splunk | ImportFormat::Elastic => {
                     (true, true, true, true, RULES)
                 }
-                // DeTT&CT takes none of them; `auto` is checked per format found.
-                ImportFormat::Dettect | ImportFormat::Auto => (false, false, false, false, &[]),
+                // DeTT&CT and Sysmon take none of them; `auto` is checked per format found.
+                ImportFormat::Dettect | ImportFormat::Sysmon | ImportFormat::Auto => {
+                    (false, false, false, false, &[])
+                }
             };
         Takes {
             statuses,
@@ -509,6 +527,7 @@ fn extensions(format: ImportFormat) -> Vec<&'static str> {
     match format {
         ImportFormat::Navigator => vec!["json"],
         ImportFormat::Elastic => vec!["toml"],
+        ImportFormat::Sysmon => vec!["xml"],
         ImportFormat::Ctid => ctid::EXTENSIONS.to_vec(),
         ImportFormat::Dettect | ImportFormat::Sigma | ImportFormat::Splunk => {
             vec!["yml", "yaml"]
@@ -570,6 +589,7 @@ fn merge(into: &mut Imported, part: Imported) {
     s.items_with_techniques += p.items_with_techniques;
     s.items_filtered += p.items_filtered;
     s.techniques.extend(p.techniques);
+    into.telemetry.extend(part.telemetry);
     into.findings.extend(part.findings);
 }
 

@@ -1,5 +1,9 @@
 //! Writing an import as an inventory file that `covmap validate` accepts.
 //!
+//! Telemetry (Sysmon configurations, DeTT&CT data-source files) is written as the
+//! `telemetry:` section, each entry under a comment naming its source; a filtered source is
+//! its own item, `{name: "WinEventLog:Sysmon", channels: [...], filtered: true}`.
+//!
 //! The file starts with a comment naming the command that wrote it, then `covmap: 1` and the
 //! ATT&CK release the IDs were resolved against. Capabilities and entries keep the import's
 //! order (files sorted by path, then source order), so the same inputs give the same bytes.
@@ -13,7 +17,7 @@ use covmap_assess::inventory::{Confidence, Level, Status};
 use covmap_core::Attack;
 use serde::Serialize;
 
-use crate::model::{ImportedCapability, ImportedEntry};
+use crate::model::{ImportedCapability, ImportedEntry, ImportedTelemetry};
 use crate::request::Outcome;
 
 /// What the written inventory says besides the import.
@@ -47,15 +51,63 @@ pub fn inventory_yaml(outcome: &Outcome, attack: &Attack, options: &WriteOptions
         let _ = write!(out, ", version: {}", text(version));
     }
     out.push_str("}\n");
+    let telemetry = &outcome.imported.telemetry;
     if outcome.imported.capabilities.is_empty() {
-        out.push_str("capabilities: []\n");
-        return out;
+        // A telemetry-only import (Sysmon, DeTT&CT data sources) writes no capability.
+        if telemetry.is_empty() {
+            out.push_str("capabilities: []\n");
+        }
+    } else {
+        out.push_str("capabilities:\n");
+        for capability in &outcome.imported.capabilities {
+            write_capability(&mut out, capability, options);
+        }
     }
-    out.push_str("capabilities:\n");
-    for capability in &outcome.imported.capabilities {
-        write_capability(&mut out, capability, options);
+    if !telemetry.is_empty() {
+        out.push_str("telemetry:\n");
+        for entry in telemetry {
+            write_telemetry(&mut out, entry);
+        }
     }
     out
+}
+
+/// One `telemetry:` entry (docs/inventory.md), its source as a comment above it.
+fn write_telemetry(out: &mut String, entry: &ImportedTelemetry) {
+    // A comment ends at a line break: the source text is kept on one line.
+    let source: String = entry
+        .evidence
+        .to_text()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let _ = writeln!(out, "  # {source}");
+    let _ = writeln!(out, "  - id: {}", text(&entry.id));
+    let _ = writeln!(out, "    name: {}", text(&entry.name));
+    if !entry.platforms.is_empty() {
+        let _ = writeln!(out, "    platforms: {}", list(&entry.platforms));
+    }
+    if let Some(status) = entry.status {
+        let _ = writeln!(out, "    status: {}", word(&status));
+    }
+    if let Some(quality) = entry.quality {
+        let _ = writeln!(out, "    quality: {}", level(Level::Value(quality)));
+    }
+    if entry.log_sources.is_empty() {
+        out.push_str("    log_sources: []\n");
+        return;
+    }
+    out.push_str("    log_sources:\n");
+    for source in &entry.log_sources {
+        let _ = write!(out, "      - {{name: {}", text(&source.name));
+        if !source.channels.is_empty() {
+            let _ = write!(out, ", channels: {}", list(&source.channels));
+        }
+        if source.filtered {
+            out.push_str(", filtered: true");
+        }
+        out.push_str("}\n");
+    }
 }
 
 fn write_capability(out: &mut String, capability: &ImportedCapability, options: &WriteOptions) {

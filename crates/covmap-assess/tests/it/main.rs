@@ -9,5 +9,6 @@ mod plan;
 mod props;
 mod real;
 mod score;
+mod telemetry;
 mod threats;
 mod validate;

@@ -21,6 +21,8 @@ const READERS: &[&str] = &[
     "elastic",
     "splunk",
     "ctid",
+    // Sysmon configurations (telemetry), read by `covmap import sysmon`.
+    "sysmon",
     // threat profile files, read through an inventory's `scope.threats.profiles`.
     "profile",
 ];
@@ -206,6 +208,23 @@ const CASES: &[(&str, &[&str], bool)] = &[
         &["no technique of enterprise ATT&CK 9.9 left"],
         false,
     ),
+    // Sysmon configurations: malformed XML at its line and column; a DTD is refused before any
+    // entity is expanded.
+    ("sysmon/binary.xml", &["not UTF-8 text"], true),
+    (
+        "sysmon/deep-nesting.xml",
+        &["the root element is `<a>`, not `<Sysmon>`"],
+        true,
+    ),
+    ("sysmon/empty.xml", &["the file is empty"], false),
+    ("sysmon/entity-bomb.xml", &["not well-formed XML"], true),
+    ("sysmon/invalid-utf8.xml", &["not UTF-8 text"], true),
+    (
+        "sysmon/not-sysmon.xml",
+        &["the root element is `<project>`, not `<Sysmon>`"],
+        true,
+    ),
+    ("sysmon/truncated.xml", &["not well-formed XML"], true),
     ("elastic/binary.toml", &["not UTF-8 text"], true),
     (
         "elastic/deep-nesting.toml",
@@ -312,6 +331,61 @@ const CASES: &[(&str, &[&str], bool)] = &[
         true,
     ),
     ("inventory/truncated.yaml", &["invalid YAML"], true),
+    // Issue 19: the `telemetry:` section and `scoring.filtered_telemetry`.
+    (
+        "inventory/telemetry-quality-out-of-range.yaml",
+        &[
+            "error[invalid-value]",
+            "telemetry `sysmon` has `quality` 1.5, outside [0, 1]",
+        ],
+        true,
+    ),
+    (
+        "inventory/telemetry-quality-nan.yaml",
+        &["telemetry `sysmon` has `quality` NaN, outside [0, 1]"],
+        true,
+    ),
+    (
+        "inventory/telemetry-unknown-log-source.yaml",
+        &[
+            "error[unknown-log-source]",
+            "`Sysmon` is not a log source of enterprise ATT&CK 9.9",
+        ],
+        true,
+    ),
+    (
+        "inventory/telemetry-collects-nothing.yaml",
+        &["telemetry `sysmon` collects nothing"],
+        true,
+    ),
+    (
+        "inventory/telemetry-channels-empty.yaml",
+        &["log source `WinEventLog:Sysmon` has an empty `channels` list"],
+        true,
+    ),
+    (
+        "inventory/telemetry-duplicate-id.yaml",
+        &[
+            "error[duplicate-telemetry-id]",
+            "telemetry id `sysmon` is already used at",
+        ],
+        true,
+    ),
+    (
+        "inventory/telemetry-unknown-platform.yaml",
+        &["`Windws` is not a platform of enterprise ATT&CK 9.9"],
+        true,
+    ),
+    (
+        "inventory/telemetry-import-format.yaml",
+        &["error[invalid-value]", "wef"],
+        true,
+    ),
+    (
+        "inventory/filtered-telemetry-out-of-range.yaml",
+        &["`scoring.filtered_telemetry` is -0.1, outside [0, 1]"],
+        true,
+    ),
     // names (issue 16, names and aliases): run against names-attack-2.1.json (`read_as`).
     (
         "inventory/names-ambiguous-group.yaml",
@@ -727,7 +801,8 @@ fn a_byte_order_mark_and_crlf_line_ends_are_accepted() {
         assert_eq!(out.code, 0, "{}: {}", input.display(), out.stderr);
         // The importers name no technique missing from the bundle: every entry was read.
         assert!(
-            !out.stderr.contains("written: 0 capabilities"),
+            !out.stderr.contains("written: 0 capabilities")
+                || out.stderr.contains("telemetry: 1 entry"),
             "{}: {}",
             input.display(),
             out.stderr
@@ -737,7 +812,7 @@ fn a_byte_order_mark_and_crlf_line_ends_are_accepted() {
         }
         read += 1;
     }
-    assert_eq!(read, 11);
+    assert_eq!(read, 12);
 }
 
 #[test]

@@ -120,20 +120,22 @@ fn auto_recognises_every_format_of_the_corpora() {
     // File counts per folder (find -name '*.yml' ... | wc -l): 5 layers, 9 DeTT&CT files,
     // 783 Sigma rules, 206 Elastic rules, 171 Splunk files, 33 CTID files (`find ctid -name
     // '*.json' -o -name '*.yaml' | wc -l` is 34, less the JSON Schema: 29 security-stack-mappings
-    // YAML, 2 AWS, 1 NIST 800-53, 1 KEV); the 33 Atomic Red Team files and other YAML are skipped
-    // as no format covmap imports, the Sysmon XML files are not read.
+    // YAML, 2 AWS, 1 NIST 800-53, 1 KEV), 2 Sysmon configurations (`find sysmon -name '*.xml'
+    // | wc -l`, each with a `<Sysmon` root); the 33 Atomic Red Team files and other YAML are
+    // skipped as no format covmap imports.
     real_root(&bundle, &["import", "auto", s(&all)])
         .ok_noisy()
         .stderr_has(&[
-            "(recognised: 5 navigator, 9 dettect, 783 sigma, 206 elastic, 171 splunk, 33 ctid)",
+            "(recognised: 5 navigator, 9 dettect, 783 sigma, 206 elastic, 171 splunk, 33 ctid, 2 sysmon)",
         ]);
 }
 
-/// `auto` never reads a Sysmon configuration or a KEV file as coverage: the two Sysmon files
-/// are skipped with their reason, the KEV file (recognised as CTID) is refused as threat data,
-/// and with nothing else to import, the import fails and writes nothing.
+/// `auto` reads a Sysmon configuration as telemetry, never as coverage, and refuses a KEV
+/// file (recognised as CTID) as threat data; asked as a coverage format, a Sysmon
+/// configuration is skipped with its reason, and with nothing else to import, the import
+/// fails and writes nothing.
 #[test]
-fn auto_skips_sysmon_and_refuses_kev() {
+fn auto_reads_sysmon_as_telemetry_and_refuses_kev() {
     let (Some(bundle), Some(sysmon), Some(kev)) = (
         e18(),
         corpus("sysmon"),
@@ -141,25 +143,101 @@ fn auto_skips_sysmon_and_refuses_kev() {
     ) else {
         return;
     };
-    real_root(&bundle, &["import", "auto", s(&sysmon), s(&kev)])
-        .fails()
+    let run = real_root(&bundle, &["import", "auto", s(&sysmon), s(&kev)])
+        .ok_noisy()
         .stderr_has(&[
-            "covmap: import auto: 0 files read, 3 skipped (recognised: 1 ctid)",
-            "swiftonsecurity-sysmonconfig-export.xml: a Sysmon configuration",
-            "sysmon-modular-sysmonconfig.xml: a Sysmon configuration",
-            "a later covmap version reads it with `import sysmon`",
+            "covmap: import auto: 2 files read, 1 skipped (recognised: 1 ctid, 2 sysmon)",
+            "telemetry: 2 entries, 4 log sources (2 filtered",
             "kev-02.13.2025_attack-15.1-enterprise.json: no row describes a defence",
             "threat data: how adversaries exploit known vulnerabilities",
-            "nothing could be imported",
         ]);
+    assert!(!run.stdout.contains("\ncapabilities:"), "{}", run.stdout);
+    assert!(run.stdout.contains("\ntelemetry:\n"));
     // Asked as another format, a Sysmon configuration is not misread either.
     let one = sysmon.join("sysmon-modular-sysmonconfig.xml");
     let other = sysmon.join("swiftonsecurity-sysmonconfig-export.xml");
     for format in ["sigma", "ctid", "navigator"] {
         real_root(&bundle, &["import", format, s(&one), s(&other)])
             .fails()
-            .stderr_has(&["2 skipped", "a Sysmon configuration"]);
+            .stderr_has(&[
+                "2 skipped",
+                "a Sysmon configuration",
+                "covmap import sysmon",
+            ]);
     }
+}
+
+/// `covmap import sysmon` writes a `telemetry:` section: one entry, the event codes collected
+/// whole and, as their own filtered source, those collected through include rules only
+/// (figures of covmap-import's `the_shared_sysmon_configurations`, computed with Python).
+#[test]
+fn sysmon_writes_a_telemetry_section() {
+    let (Some(bundle), Some(sysmon)) = (e18(), corpus("sysmon")) else {
+        return;
+    };
+    let one = sysmon.join("swiftonsecurity-sysmonconfig-export.xml");
+    let run = real_root(&bundle, &["import", "sysmon", s(&one), "--name", "Endpoints"])
+        .ok_noisy()
+        .stderr_has(&[
+            "covmap: import sysmon: 1 files read, 0 skipped",
+            // Event filter elements, direct or in a RuleGroup (Python's xml.etree: 21).
+            "event filters: 21 read, 0 filtered out, 0 with ATT&CK techniques",
+            "telemetry: 1 entry, 2 log sources (1 filtered",
+            "collected: 1, 4, 6, 8, 16, 19, 20, 21, 22, 255; filtered (include rules only): 2, 3, 5, 11, 12, 13, 14, 15, 17, 18; not configured, Sysmon's default: 23, 24, 25, 26, 27, 28, 29",
+        ]);
+    let expected = "telemetry:
+  # ";
+    assert!(run.stdout.contains(expected), "{}", run.stdout);
+    assert!(run.stdout.contains(
+        "  - id: \"swiftonsecurity-sysmonconfig-export\"
+    name: \"Endpoints\"
+    platforms: [\"Windows\"]
+    log_sources:
+      - {name: \"WinEventLog:Sysmon\", channels: [\"EventCode=1\", \"EventCode=4\", \"EventCode=6\", \"EventCode=8\", \"EventCode=16\", \"EventCode=19\", \"EventCode=20\", \"EventCode=21\", \"EventCode=22\", \"EventCode=255\"]}
+      - {name: \"WinEventLog:Sysmon\", channels: [\"EventCode=2\", \"EventCode=3\", \"EventCode=5\", \"EventCode=11\", \"EventCode=12\", \"EventCode=13\", \"EventCode=14\", \"EventCode=15\", \"EventCode=17\", \"EventCode=18\"], filtered: true}
+"
+    ), "{}", run.stdout);
+    // A file that is not a Sysmon configuration: refused with its position.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bad = dir.path().join("bad.xml");
+    std::fs::write(
+        &bad,
+        "<Sysmon schemaversion=\"4.50\">\n  <EventFiltering>\n</Sysmon>\n",
+    )
+    .expect("write");
+    real_root(&bundle, &["import", "sysmon", s(&bad)])
+        .fails()
+        .stderr_has(&[
+            "bad.xml:3:",
+            "not well-formed XML",
+            "nothing could be imported",
+        ]);
+}
+
+/// `covmap import dettect` reads the sample data-source administration into telemetry: 15
+/// entries (17 details objects less DeTT&CT's own 2 data sources, which are findings), each
+/// at quality 0.2 (every data-quality score 1: (2+2+1+1+2)/40).
+#[test]
+fn dettect_data_sources_write_telemetry() {
+    let (Some(bundle), Some(file)) = (
+        e18(),
+        corpus("dettect/sample-data/data-sources-endpoints.yaml"),
+    ) else {
+        return;
+    };
+    let run = real_root(&bundle, &["import", "dettect", s(&file)])
+        .ok_noisy()
+        .stderr_has(&[
+            "technique and data-source entries: 17 read, 0 filtered out",
+            "telemetry: 15 entries",
+            "Web [DeTT&CT data source]: a DeTT&CT data source, not an ATT&CK data component",
+        ]);
+    assert_eq!(run.stdout.matches("\n  - id: ").count(), 15);
+    assert_eq!(run.stdout.matches("\n    quality: 0.2\n").count(), 15);
+    assert!(
+        run.stdout
+            .contains("{name: \"WinEventLog:Sysmon\", channels: [\"EventCode=1\"")
+    );
 }
 
 #[test]
@@ -358,4 +436,67 @@ fn atomic_tests_for_untested_claims() {
             .iter()
             .all(|l| arr(&l["tests"]).is_empty())
     );
+}
+
+/// A telemetry entry's `import:` entries are read at load: a Sysmon configuration and the
+/// DeTT&CT sample data sources give the same derived visibility as the `telemetry:` section
+/// `covmap import` writes from the same files, a bad `import:` is an error at its line and
+/// column, and findings are a warning there.
+#[test]
+fn telemetry_import_entries_equal_the_written_section() {
+    let (Some(bundle), Some(sysmon), Some(dettect)) = (
+        e18(),
+        corpus("sysmon/swiftonsecurity-sysmonconfig-export.xml"),
+        corpus("dettect/sample-data/data-sources-endpoints.yaml"),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let head = "covmap: 1\nattack: {domain: enterprise, version: \"18.1\"}\n";
+    let json = |path: &Path| -> serde_json::Value {
+        let out = real_root(&bundle, &["assess", s(path), "--format", "json"]).ok_noisy();
+        serde_json::from_str(&out.stdout).expect("assessment JSON")
+    };
+    // The entries the importer writes: the Sysmon entry is on Windows at quality 1, as the
+    // host below, so its sources join the host; the DeTT&CT entries keep their own.
+    let written = dir.path().join("written.yaml");
+    real_root(
+        &bundle,
+        &["import", "auto", s(&sysmon), s(&dettect), "-o", s(&written)],
+    )
+    .ok_noisy();
+    let by_import = write(
+        dir.path(),
+        "by-import.yaml",
+        &format!(
+            "{head}telemetry:\n  - id: endpoints\n    platforms: [Windows]\n    import: [{{format: sysmon, path: {}}}]\n  - id: soc\n    import:\n      - {{path: {}}}\n",
+            serde_json::Value::from(s(&sysmon)),
+            serde_json::Value::from(s(&dettect)),
+        ),
+    );
+    let (a, b) = (json(&written), json(&by_import));
+    let derived = |v: &serde_json::Value| v["telemetry"]["visibility_derived"].as_f64();
+    assert!(derived(&a).is_some_and(|d| d > 0.0), "{}", a["telemetry"]);
+    assert_eq!(derived(&a), derived(&b));
+    assert_eq!(
+        a["telemetry"]["leaves_visible"],
+        b["telemetry"]["leaves_visible"]
+    );
+    // Findings and failures at the `import:` entry.
+    let bad = write(
+        dir.path(),
+        "bad.yaml",
+        &format!(
+            "{head}telemetry:\n  - id: soc\n    import:\n      - {{format: dettect, path: {}}}\n      - {{format: sysmon, path: missing.xml}}\n",
+            serde_json::Value::from(s(&dettect)),
+        ),
+    );
+    real_root(&bundle, &["validate", s(&bad)]).stderr_has(&[
+        "warning[import-findings]: telemetry `soc` imported",
+        "bad.yaml:6:9",
+        "Web [DeTT&CT data source]: a DeTT&CT data source",
+        "error[import-failed]: nothing to import into telemetry `soc` as sysmon",
+        "bad.yaml:7:9",
+        "missing.xml",
+    ]);
 }

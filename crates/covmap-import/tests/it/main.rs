@@ -10,3 +10,4 @@ mod request;
 mod sigma;
 mod splunk;
 mod systems;
+mod telemetry;

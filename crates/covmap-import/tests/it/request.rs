@@ -4,7 +4,7 @@
 use covmap_assess::inventory::{Function, ImportFormat, ImportSpec, Inventory, Level, NamedLevel};
 use covmap_import::request::Request;
 
-use crate::common::{enterprise_18, repo_root};
+use crate::common::{enterprise_18, repo_root, shared};
 
 fn request(format: ImportFormat, folder: &str) -> Request {
     Request::new(
@@ -207,4 +207,64 @@ fn texts_in_memory_import_as_the_same_files_do() {
             .run_texts(&[], attack)
             .is_err()
     );
+}
+
+/// A capability's `import:` refuses telemetry: a Sysmon configuration, and (read as DeTT&CT)
+/// a data-source administration file; each is an `import-failed` error saying where it goes.
+#[test]
+fn capability_imports_refuse_telemetry() {
+    let (Some(sysmon), Some(data_sources), Some(attack)) = (
+        shared("data/corpora/sysmon/sysmon-modular-sysmonconfig.xml"),
+        shared("data/corpora/dettect/sample-data/data-sources-endpoints.yaml"),
+        enterprise_18(),
+    ) else {
+        return;
+    };
+    let location = |line| covmap_assess::diagnostic::Location {
+        path: "inventory.yaml".into(),
+        line,
+        column: 5,
+    };
+    let spec = |format, path, line| ImportSpec {
+        format,
+        paths: vec![path],
+        statuses: None,
+        function: None,
+        level: None,
+        confidence: None,
+        location: location(line),
+    };
+    let mut inventory = Inventory::default();
+    inventory
+        .capabilities
+        .push(covmap_assess::inventory::Capability {
+            id: "siem".into(),
+            name: "SIEM".into(),
+            vendor: None,
+            status: covmap_assess::inventory::Status::Deployed,
+            system: None,
+            platforms: Vec::new(),
+            cost: None,
+            owner: None,
+            tags: Vec::new(),
+            coverage: Vec::new(),
+            imports: vec![
+                spec(ImportFormat::Sysmon, sysmon, 3),
+                spec(ImportFormat::Dettect, data_sources, 4),
+            ],
+            location: location(1),
+        });
+    let diagnostics = covmap_import::expand::expand(&mut inventory, attack);
+    let got: Vec<(&str, usize)> = diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.location.line))
+        .collect();
+    assert_eq!(got, [("import-failed", 3), ("import-failed", 4)]);
+    assert!(
+        diagnostics[0]
+            .message
+            .contains("cannot import a Sysmon configuration")
+    );
+    assert!(diagnostics[1].message.contains("telemetry"));
+    assert!(inventory.capabilities[0].coverage.is_empty());
 }
