@@ -190,7 +190,9 @@ fn split_channel(channel: &str) -> Vec<String> {
             .collect();
         if key.eq_ignore_ascii_case("eventcode")
             && parts.len() > 1
-            && parts.iter().all(|c| c.chars().all(|ch| ch.is_ascii_digit()))
+            && parts
+                .iter()
+                .all(|c| c.chars().all(|ch| ch.is_ascii_digit()))
         {
             return parts
                 .iter()
@@ -199,6 +201,19 @@ fn split_channel(channel: &str) -> Vec<String> {
         }
     }
     vec![normalise(trimmed)]
+}
+
+/// The form under which a log-source name is matched (case and spacing ignored): references
+/// whose names have the same key are references to the same log source.
+pub fn source_key(name: &str) -> String {
+    normalise(name)
+}
+
+/// The channel keys a channel is matched by (`EventCode=3, 22` -> `eventcode=3`,
+/// `eventcode=22`): collecting a source on one channel can change only the references that
+/// share a key with it.
+pub fn channel_keys(channel: &str) -> Vec<String> {
+    split_channel(channel)
 }
 
 #[cfg(test)]
@@ -211,7 +226,10 @@ mod tests {
             split_channel("EventCode=3, 22"),
             vec!["eventcode=3".to_string(), "eventcode=22".to_string()]
         );
-        assert_eq!(split_channel("EventCode=1"), vec!["eventcode=1".to_string()]);
+        assert_eq!(
+            split_channel("EventCode=1"),
+            vec!["eventcode=1".to_string()]
+        );
         assert_eq!(split_channel("execve"), vec!["execve".to_string()]);
     }
 }
