@@ -275,7 +275,7 @@ pub fn compare_all(
     options: &AssessOptions,
     scenarios: &Scenarios<'_>,
 ) -> Comparison {
-    let engine = Engine::new(attack, inventory);
+    let engine = Engine::new(attack, inventory, options);
     let baseline_caps: Vec<&Capability> = inventory
         .capabilities
         .iter()

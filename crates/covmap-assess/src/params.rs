@@ -160,7 +160,17 @@ pub struct ScoringParams {
     /// Default 0.5.
     #[serde(default = "default_software_factor")]
     pub threat_software_factor: f64,
+    /// What a log source collected only through an include filter (`filtered: true`, e.g. a
+    /// Sysmon event type with include rules) counts in derived visibility, in [0, 1], times the
+    /// telemetry's quality. Default 0.5. Written to assessment.json only when the inventory has
+    /// telemetry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 1))]
+    pub filtered_telemetry: Option<f64>,
 }
+
+/// The default of [`ScoringParams::filtered_telemetry`].
+pub const DEFAULT_FILTERED_TELEMETRY: f64 = 0.5;
 
 /// The default of [`ScoringParams::threat_software_factor`].
 pub const DEFAULT_THREAT_SOFTWARE_FACTOR: f64 = 0.5;
@@ -180,6 +190,7 @@ impl Default for ScoringParams {
             rollup: Rollup::default(),
             thresholds: Thresholds::default(),
             threat_software_factor: DEFAULT_THREAT_SOFTWARE_FACTOR,
+            filtered_telemetry: None,
         }
     }
 }
@@ -214,6 +225,19 @@ impl ScoringParams {
     /// The confidence of an entry that does not say.
     pub fn default_confidence(&self) -> Confidence {
         self.default_confidence.unwrap_or(Confidence::Configured)
+    }
+
+    /// The factor of a filtered log source ([`ScoringParams::filtered_telemetry`], default
+    /// 0.5), clamped to [0, 1].
+    pub fn filtered_factor(&self) -> f64 {
+        let factor = self
+            .filtered_telemetry
+            .unwrap_or(DEFAULT_FILTERED_TELEMETRY);
+        if factor.is_nan() {
+            DEFAULT_FILTERED_TELEMETRY
+        } else {
+            factor.clamp(0.0, 1.0)
+        }
     }
 
     /// The display level of a score.

@@ -292,7 +292,7 @@ pub fn plan(
     inventory: &Inventory,
     options: &PlanOptions,
 ) -> Result<Plan, PlanError> {
-    let engine = Engine::new(attack, inventory);
+    let engine = Engine::new(attack, inventory, &options.assess);
     let counted: Vec<&Capability> = inventory
         .capabilities
         .iter()

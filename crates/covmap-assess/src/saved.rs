@@ -91,6 +91,9 @@ fn out_of_range(value: &Value, at: &mut String) -> Option<(String, f64)> {
         "protect",
         "respond",
         "visibility",
+        "visibility_typed",
+        "visibility_derived",
+        "filtered_telemetry",
     ];
     const SCORE_MAPS: &[&str] = &["platforms", "levels", "confidence", "thresholds"];
     match value {

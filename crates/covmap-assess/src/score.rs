@@ -102,6 +102,36 @@ pub struct Assessment {
     pub techniques: Vec<TechniqueResult>,
     /// Every capability of the inventory (counted or not), sorted by id.
     pub capabilities: Vec<CapabilitySummary>,
+    /// What visibility derived from the inventory's `telemetry:` section did; absent when the
+    /// inventory has none (and in documents written before covmap derived visibility).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telemetry: Option<TelemetrySummary>,
+}
+
+/// What derived visibility did to an assessment: the `visibility` function of a leaf is the
+/// larger of its typed visibility entries and the value derived from the collected telemetry
+/// (docs/scoring.md), so a document says how many leaves that changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct TelemetrySummary {
+    /// Telemetry entries of the inventory.
+    pub entries: usize,
+    /// Those counted (their status is included).
+    pub counted: usize,
+    /// Active analytics of the bundle that apply on a platform in scope.
+    pub analytics: usize,
+    /// Of those, the analytics feasible on at least one platform in scope (every log source
+    /// they name is collected there).
+    pub feasible: usize,
+    /// Leaves in scope with derived visibility above 0 on one of their platforms.
+    pub leaves_visible: usize,
+    /// Leaves in scope whose `visibility` function derived visibility raised above what their
+    /// typed visibility entries give, on one of their platforms.
+    pub leaves_raised: usize,
+    /// Mean `visibility` function of the leaves in scope from typed entries alone (the
+    /// document's `functions.visibility` includes derived visibility).
+    pub visibility_typed: f64,
+    /// Mean derived visibility of the leaves in scope.
+    pub visibility_derived: f64,
 }
 
 impl Assessment {
@@ -187,6 +217,7 @@ impl Assessment {
             tactics: self.tactics.clone(),
             techniques: Vec::new(),
             capabilities: self.capabilities.clone(),
+            telemetry: self.telemetry,
         };
         let text = serde_json::to_vec_pretty(&shell)?;
         // The top-level key is the only one indented by exactly two spaces.
@@ -629,6 +660,11 @@ pub struct TechniqueResult {
     pub threat_profiles: Vec<ProfileUseRef>,
     /// `weight x (1 - score)` in scope, 0 out of scope.
     pub gap_priority: f64,
+    /// Leaves only, when the inventory has telemetry: visibility derived from the collected
+    /// logs (mean over its platforms in scope, and per platform), already part of the
+    /// `visibility` function, which takes the larger of it and the typed entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub derived_visibility: Option<FunctionResult>,
     /// Leaves only: the capabilities that apply, by function then id. Parents list none: see
     /// their sub-techniques.
     pub capabilities: Vec<Contribution>,
@@ -681,7 +717,7 @@ pub struct CapabilitySummary {
 /// [`Attack::techniques`]); references that are out of range or inactive are skipped, never a
 /// panic.
 pub fn assess(attack: &Attack, inventory: &Inventory, options: &AssessOptions) -> Assessment {
-    let engine = Engine::new(attack, inventory);
+    let engine = Engine::new(attack, inventory, options);
     let counted: Vec<&Capability> = inventory
         .capabilities
         .iter()

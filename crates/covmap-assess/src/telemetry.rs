@@ -6,10 +6,16 @@
 //! a channel of the form `EventCode=A, B`, lists each of `EventCode=A` and `EventCode=B`. Its
 //! value is the entry's `quality` (times `scoring.filtered_telemetry` when the source is
 //! filtered); when several entries collect it, the best counts.
+//!
+//! Derived visibility of a leaf technique on a platform ([`leaf_visibility`]) is the largest
+//! [`AnalyticCollection::value`] among the active analytics of its detection strategies that
+//! apply on that platform. A technique without analytics (bundles before ATT&CK 18) falls back
+//! to its data components: the mean over the components that detect it of how well each is
+//! collected (see [`LeafDetection`]).
 
 use std::collections::BTreeMap;
 
-use covmap_core::Analytic;
+use covmap_core::{Analytic, Attack};
 
 use crate::inventory::{CollectedSource, Telemetry};
 use crate::score::AssessOptions;
@@ -169,6 +175,118 @@ impl Collected {
     }
 }
 
+/// What a technique's derived visibility is computed from, looked up once per technique so that
+/// evaluating it on each platform (and for each telemetry set) costs no graph walk.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LeafDetection {
+    /// Positions of the active analytics of its detection strategies (ATT&CK 18+), sorted by ID.
+    pub analytics: Vec<u32>,
+    /// Used only when there is no analytic: the data components that detect it, each as the
+    /// log sources that collect it (any one of them is enough).
+    pub components: Vec<ComponentSources>,
+}
+
+/// The log sources through which one data component is collected: its `x_mitre_log_sources`
+/// (name, channel), and its own name written as a log source with every channel (`Process
+/// Creation` or `Process: Process Creation`, the spelling of DeTT&CT and of the
+/// `x_mitre_data_sources` of bundles before ATT&CK 18, whose components list no log source).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ComponentSources {
+    /// Position of the data component.
+    pub component: u32,
+    /// (name, channel) pairs; an empty channel stands for the whole log source.
+    pub sources: Vec<(String, String)>,
+}
+
+impl LeafDetection {
+    /// What `technique` (a position in [`Attack::techniques`]) is detected with; empty when the
+    /// position is out of range.
+    pub fn of(attack: &Attack, technique: u32) -> LeafDetection {
+        let Some(technique) = attack.techniques().get(technique as usize) else {
+            return LeafDetection::default();
+        };
+        let detection = attack.detection_of(technique);
+        if !detection.analytics.is_empty() {
+            return LeafDetection {
+                analytics: detection.analytics,
+                components: Vec::new(),
+            };
+        }
+        let components = detection
+            .data_components
+            .iter()
+            .filter_map(|&c| {
+                let component = attack.data_components().get(c as usize)?;
+                let mut sources: Vec<(String, String)> = component
+                    .log_sources
+                    .iter()
+                    .map(|l| (l.name.clone(), l.channel.clone()))
+                    .collect();
+                sources.push((component.meta.name.clone(), String::new()));
+                if let Some(source) = component
+                    .data_source
+                    .and_then(|d| attack.data_sources().get(d as usize))
+                {
+                    sources.push((
+                        format!("{}: {}", source.meta.name, component.meta.name),
+                        String::new(),
+                    ));
+                }
+                Some(ComponentSources {
+                    component: c,
+                    sources,
+                })
+            })
+            .collect();
+        LeafDetection {
+            analytics: Vec::new(),
+            components,
+        }
+    }
+
+    /// Derived visibility on `platform`, in [0, 1]: the best analytic's
+    /// [`AnalyticCollection::value`] among the analytics that apply there; without analytics,
+    /// the mean over the data components of the best of their log sources' values (the share of
+    /// components collected, times quality).
+    pub fn visibility(&self, attack: &Attack, collected: &Collected, platform: &str) -> f64 {
+        if !self.analytics.is_empty() {
+            return self
+                .analytics
+                .iter()
+                .filter_map(|&a| attack.analytics().get(a as usize))
+                .filter(|a| a.platforms.iter().any(|p| p == platform))
+                .map(|a| collected.analytic(a, platform).value)
+                .fold(0.0, f64::max);
+        }
+        if self.components.is_empty() {
+            return 0.0;
+        }
+        let sum: f64 = self
+            .components
+            .iter()
+            .map(|c| {
+                c.sources
+                    .iter()
+                    .map(|(name, channel)| collected.reference(platform, name, channel))
+                    .fold(0.0, f64::max)
+            })
+            .sum();
+        (sum / self.components.len() as f64).clamp(0.0, 1.0)
+    }
+}
+
+/// Derived visibility of `technique` (a position in [`Attack::techniques`]) on `platform`: see
+/// [`LeafDetection::visibility`]. Callers evaluating many platforms or telemetry sets keep the
+/// [`LeafDetection`] instead.
+pub fn leaf_visibility(
+    attack: &Attack,
+    collected: &Collected,
+    technique: u32,
+    platform: &str,
+) -> f64 {
+    LeafDetection::of(attack, technique).visibility(attack, collected, platform)
+}
+
 /// Case-insensitive, whitespace-trimmed form of a name or channel.
 fn normalise(text: &str) -> String {
     text.split_whitespace()
@@ -217,8 +335,163 @@ pub fn channel_keys(channel: &str) -> Vec<String> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::float_cmp,
+    reason = "0, 1 and 0.5 are exact: products and maxima of exact inputs"
+)]
 mod tests {
+    use std::path::{Path, PathBuf};
+
     use super::*;
+    use crate::diagnostic::Location;
+    use crate::inventory::Status;
+
+    fn bundle(name: &str) -> Attack {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        Attack::load(&root.join("fixtures/attack").join(name)).expect("fixture loads")
+    }
+
+    fn here() -> Location {
+        Location {
+            path: PathBuf::from("inventory.yaml"),
+            line: 1,
+            column: 1,
+        }
+    }
+
+    fn source(name: &str, channels: &[&str], filtered: bool) -> CollectedSource {
+        CollectedSource {
+            name: name.to_string(),
+            channels: channels.iter().map(|c| (*c).to_string()).collect(),
+            filtered,
+            location: here(),
+        }
+    }
+
+    fn entry(platforms: &[&str], quality: f64, sources: Vec<CollectedSource>) -> Telemetry {
+        Telemetry {
+            id: "t".to_string(),
+            name: "t".to_string(),
+            platforms: platforms.iter().map(|p| (*p).to_string()).collect(),
+            status: Status::Deployed,
+            log_sources: sources,
+            quality,
+            imports: Vec::new(),
+            location: here(),
+        }
+    }
+
+    fn collect(entries: &[Telemetry]) -> Collected {
+        Collected::new(
+            entries,
+            &["Windows".to_string(), "Linux".to_string()],
+            &AssessOptions::default(),
+            0.5,
+        )
+    }
+
+    fn position(attack: &Attack, id: &str) -> u32 {
+        attack.technique(id).expect("technique").meta.key.index
+    }
+
+    /// T1059.001 of the mini bundle has AN0001 (Sysmon EventCode=1 + Security EventCode=4688)
+    /// and AN0002 (PowerShell EventCode=4104), both on Windows.
+    #[test]
+    fn leaf_visibility_is_the_best_analytic() {
+        let attack = bundle("mini-attack-2.1.json");
+        let t = position(&attack, "T1059.001");
+        // One of AN0001's two references at quality 0.8: 0.4; AN0002 gets nothing.
+        let half = collect(&[entry(
+            &["Windows"],
+            0.8,
+            vec![source("WinEventLog:Sysmon", &["EventCode=1"], false)],
+        )]);
+        assert!((leaf_visibility(&attack, &half, t, "Windows") - 0.4).abs() < 1e-12);
+        // Not collected on Linux, and T1059.001's analytics are Windows ones anyway.
+        assert_eq!(leaf_visibility(&attack, &half, t, "Linux"), 0.0);
+        // PowerShell whole at quality 1: AN0002 is feasible, 1 beats 0.4.
+        let both = collect(&[
+            entry(
+                &["Windows"],
+                0.8,
+                vec![source("WinEventLog:Sysmon", &["EventCode=1"], false)],
+            ),
+            entry(&[], 1.0, vec![source("WinEventLog:PowerShell", &[], false)]),
+        ]);
+        assert_eq!(leaf_visibility(&attack, &both, t, "Windows"), 1.0);
+        // A filtered source counts `filtered_telemetry` (0.5) times the quality.
+        let filtered = collect(&[entry(
+            &["Windows"],
+            1.0,
+            vec![source("WinEventLog:PowerShell", &["EventCode=4104"], true)],
+        )]);
+        assert_eq!(leaf_visibility(&attack, &filtered, t, "Windows"), 0.5);
+        // A technique position out of range has nothing.
+        assert_eq!(leaf_visibility(&attack, &both, u32::MAX, "Windows"), 0.0);
+    }
+
+    #[test]
+    fn planned_telemetry_counts_only_when_included() {
+        let attack = bundle("mini-attack-2.1.json");
+        let t = position(&attack, "T1053");
+        let mut planned = entry(
+            &["Windows"],
+            1.0,
+            vec![source("WinEventLog:Sysmon", &[], false)],
+        );
+        planned.status = Status::Planned;
+        let scope = ["Windows".to_string()];
+        let deployed_only = Collected::new(
+            std::slice::from_ref(&planned),
+            &scope,
+            &AssessOptions::default(),
+            0.5,
+        );
+        assert!(deployed_only.is_empty());
+        assert_eq!(leaf_visibility(&attack, &deployed_only, t, "Windows"), 0.0);
+        let with_planned = Collected::new(
+            std::slice::from_ref(&planned),
+            &scope,
+            &AssessOptions {
+                include: vec![Status::Deployed, Status::Planned],
+            },
+            0.5,
+        );
+        assert_eq!(leaf_visibility(&attack, &with_planned, t, "Windows"), 1.0);
+    }
+
+    /// The STIX 2.0 fixture has no analytics: T1059 is detected by the data components Process
+    /// Creation (data source Process) and Command Execution (data source Command).
+    #[test]
+    fn without_analytics_the_share_of_components_collected_counts() {
+        let attack = bundle("mini-attack-stix20.json");
+        let t = position(&attack, "T1059");
+        let detection = LeafDetection::of(&attack, t);
+        assert!(detection.analytics.is_empty());
+        assert_eq!(detection.components.len(), 2);
+        // One of two components, by its plain name, at quality 0.6: 0.3.
+        let one = collect(&[entry(
+            &["Windows"],
+            0.6,
+            vec![source("Process Creation", &[], false)],
+        )]);
+        assert!((detection.visibility(&attack, &one, "Windows") - 0.3).abs() < 1e-12);
+        // The other by DeTT&CT's `Data Source: Component` spelling, any case: both, 0.6 and 1.
+        let two = collect(&[
+            entry(
+                &["Windows"],
+                0.6,
+                vec![source("Process Creation", &[], false)],
+            ),
+            entry(
+                &["Windows"],
+                1.0,
+                vec![source("command: command execution", &[], false)],
+            ),
+        ]);
+        assert!((detection.visibility(&attack, &two, "Windows") - 0.8).abs() < 1e-12);
+        assert_eq!(detection.visibility(&attack, &two, "Linux"), 0.0);
+    }
 
     #[test]
     fn event_code_lists_split_into_codes() {

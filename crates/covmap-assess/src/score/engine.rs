@@ -20,12 +20,13 @@ use covmap_core::{Attack, ObjectRef, Technique};
 
 use super::{
     ActorKind, AssessOptions, Assessment, AttackInfo, CapabilitySummary, Contribution, Counts,
-    ExclusionInfo, FORMAT_VERSION, FileInfo, FunctionResults, FunctionTotals, LevelCounts,
-    NO_PLATFORM_IN_SCOPE, NO_SUBTECHNIQUE_IN_SCOPE, NamedRef, ProfileUseRef, ScopeInfo,
-    TacticResult, TechniqueResult, ThreatSelection, at, round6,
+    ExclusionInfo, FORMAT_VERSION, FileInfo, FunctionResult, FunctionResults, FunctionTotals,
+    LevelCounts, NO_PLATFORM_IN_SCOPE, NO_SUBTECHNIQUE_IN_SCOPE, NamedRef, ProfileUseRef,
+    ScopeInfo, TacticResult, TechniqueResult, TelemetrySummary, ThreatSelection, at, round6,
 };
 use crate::inventory::{Capability, CoverageEntry, Function, Inventory, Level};
 use crate::params::{Combine, Rollup, ScoringParams};
+use crate::telemetry::{Collected, LeafDetection};
 
 /// One active technique.
 #[derive(Debug, Clone)]
@@ -108,6 +109,11 @@ pub(crate) struct Engine<'a> {
     pub(crate) threats: Vec<Actor>,
     /// Headline functions, deduplicated.
     headline: Vec<usize>,
+    /// Per node, aligned with its platforms: visibility derived from the counted telemetry
+    /// ([`crate::telemetry`]); empty for every node when the inventory has no telemetry.
+    pub(crate) derived: Vec<Vec<f64>>,
+    /// The counted telemetry (empty without a `telemetry:` section or with none counted).
+    pub(crate) collected: Collected,
 }
 
 /// One capability entry reaching one technique.
@@ -163,6 +169,11 @@ pub(crate) struct RawContribution {
 pub(crate) struct NodeScore {
     pub(crate) score: f64,
     pub(crate) functions: [FunctionScore; 4],
+    /// Leaves only: whether derived visibility raised the visibility function above what the
+    /// typed entries give on one of its platforms.
+    pub(crate) raised: bool,
+    /// Leaves only: the visibility function from typed entries alone (mean over platforms).
+    pub(crate) typed_visibility: f64,
     /// Leaves only, ordered by function then capability id.
     pub(crate) contributions: Vec<RawContribution>,
     /// Parents only.
@@ -396,8 +407,13 @@ fn group_hits(
 }
 
 impl<'a> Engine<'a> {
-    /// Resolves scope, tree, exclusions and threat weights.
-    pub(crate) fn new(attack: &'a Attack, inventory: &'a Inventory) -> Engine<'a> {
+    /// Resolves scope, tree, exclusions, threat weights and derived visibility (from the
+    /// telemetry that `options` counts).
+    pub(crate) fn new(
+        attack: &'a Attack,
+        inventory: &'a Inventory,
+        options: &AssessOptions,
+    ) -> Engine<'a> {
         let mut platforms: Vec<String> = if inventory.scope.platforms.is_empty() {
             attack.platforms()
         } else {
@@ -448,10 +464,62 @@ impl<'a> Engine<'a> {
             node_of,
             threats: Vec::new(),
             headline,
+            derived: Vec::new(),
+            collected: Collected::default(),
         };
         engine.resolve_threats();
         engine.count_prevalence();
+        engine.derive_visibility(options);
         engine
+    }
+
+    /// Derived visibility of every leaf on each of its platforms in scope (out-of-scope leaves
+    /// too, for information). Nothing is computed without telemetry, so inventories without a
+    /// `telemetry:` section score exactly as before.
+    fn derive_visibility(&mut self, options: &AssessOptions) {
+        if self.inventory.telemetry.is_empty() {
+            return;
+        }
+        self.collected = Collected::new(
+            &self.inventory.telemetry,
+            &self.platforms,
+            options,
+            self.params.filtered_factor(),
+        );
+        let mut derived = vec![Vec::new(); self.nodes.len()];
+        if !self.collected.is_empty() {
+            for (node, slot) in self.nodes.iter().zip(&mut derived) {
+                if !node.leaf || node.platforms.is_empty() {
+                    continue;
+                }
+                let detection = LeafDetection::of(self.attack, node.technique);
+                *slot = node
+                    .platforms
+                    .iter()
+                    .map(|&p| {
+                        self.platforms.get(usize::from(p)).map_or(0.0, |name| {
+                            clamp01(detection.visibility(self.attack, &self.collected, name))
+                        })
+                    })
+                    .collect();
+            }
+        }
+        self.derived = derived;
+    }
+
+    /// Whether the inventory has a `telemetry:` section (counted or not): the assessment then
+    /// says what derived visibility did.
+    pub(crate) fn has_telemetry(&self) -> bool {
+        !self.inventory.telemetry.is_empty()
+    }
+
+    /// A node's derived visibility per platform (aligned with its platforms), if any.
+    fn derived_of(&self, node: &Node) -> Option<&[f64]> {
+        let n = self.node_of(node.technique)?;
+        self.derived
+            .get(n)
+            .map(Vec::as_slice)
+            .filter(|d| !d.is_empty())
     }
 
     /// The selected threats: groups, campaigns and software (each by ATT&CK ID, once), then the
@@ -963,6 +1031,19 @@ impl<'a> Engine<'a> {
                 .into_iter()
                 .map(|a| clamp01(if noisy_or { 1.0 - a } else { a }))
                 .collect();
+        }
+        // The visibility function: the larger of the typed entries and derived visibility.
+        let visibility = &mut score.functions[function_slot(Function::Visibility)];
+        score.typed_visibility = clamp01(mean(visibility.platforms.iter().sum(), k));
+        if let Some(derived) = self.derived_of(node) {
+            for (v, &d) in visibility.platforms.iter_mut().zip(derived) {
+                if d > *v {
+                    *v = d;
+                    score.raised = true;
+                }
+            }
+        }
+        for f in &mut score.functions {
             f.score = clamp01(mean(f.platforms.iter().sum(), k));
         }
         score.score = self.headline_of(&score.functions);
@@ -1072,6 +1153,9 @@ impl<'a> Engine<'a> {
 
         let mut scoring = self.params.clone();
         scoring.default_confidence = Some(self.params.default_confidence());
+        if self.has_telemetry() {
+            scoring.filtered_telemetry = Some(self.params.filtered_factor());
+        }
         let n = counts.in_scope;
         let [detect, protect, respond, visibility] = function_sums.map(|sum| round6(mean(sum, n)));
         Assessment {
@@ -1111,7 +1195,60 @@ impl<'a> Engine<'a> {
             tactics: tactics.finish(has_threats),
             techniques,
             capabilities: self.capability_summaries(scores, counted, options),
+            telemetry: self
+                .has_telemetry()
+                .then(|| self.telemetry_summary(scores, options)),
         }
+    }
+
+    /// What derived visibility did: counts of analytics and leaves, and the mean visibility
+    /// with and without it.
+    fn telemetry_summary(&self, scores: &Scores, options: &AssessOptions) -> TelemetrySummary {
+        let telemetry = &self.inventory.telemetry;
+        let mut summary = TelemetrySummary {
+            entries: telemetry.len(),
+            counted: telemetry
+                .iter()
+                .filter(|t| options.counts(t.status))
+                .count(),
+            ..TelemetrySummary::default()
+        };
+        for analytic in self.attack.analytics() {
+            if !analytic.meta.is_active() {
+                continue;
+            }
+            let mut in_scope = analytic
+                .platforms
+                .iter()
+                .filter(|p| self.platforms.binary_search(p).is_ok())
+                .peekable();
+            if in_scope.peek().is_none() {
+                continue;
+            }
+            summary.analytics += 1;
+            if in_scope.any(|p| self.collected.analytic(analytic, p).feasible()) {
+                summary.feasible += 1;
+            }
+        }
+        let (mut typed, mut derived, mut n) = (0.0, 0.0, 0usize);
+        // `derived` has one (maybe empty) list per node whenever the inventory has telemetry.
+        for ((node, score), values) in self.nodes.iter().zip(&scores.nodes).zip(&self.derived) {
+            if !(node.leaf && node.in_scope) {
+                continue;
+            }
+            n += 1;
+            typed += score.typed_visibility;
+            derived += mean(values.iter().sum(), values.len());
+            if values.iter().any(|&v| v > 0.0) {
+                summary.leaves_visible += 1;
+            }
+            if score.raised {
+                summary.leaves_raised += 1;
+            }
+        }
+        summary.visibility_typed = round6(mean(typed, n));
+        summary.visibility_derived = round6(mean(derived, n));
+        summary
     }
 
     /// The document's objects for every technique, in node order.
@@ -1190,6 +1327,22 @@ impl<'a> Engine<'a> {
             } else {
                 0.0
             },
+            derived_visibility: (node.leaf && self.has_telemetry()).then(|| {
+                let values = self.derived.get(n).map(Vec::as_slice).unwrap_or_default();
+                let platforms = node
+                    .platforms
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, &p)| {
+                        let name = self.platforms.get(usize::from(p))?.clone();
+                        Some((name, round6(values.get(i).copied().unwrap_or(0.0))))
+                    })
+                    .collect();
+                FunctionResult {
+                    score: round6(mean(values.iter().sum(), node.platforms.len())),
+                    platforms,
+                }
+            }),
             capabilities: Self::named(&score.contributions, scores, names),
             parent_evidence: Self::named(&score.parent_evidence, scores, names),
             parent_level_only: if node.leaf {
@@ -1571,7 +1724,7 @@ mod tests {
             &ValidationContext::default(),
         );
         assert!(!parsed.has_errors());
-        let engine = Engine::new(&attack, &parsed.inventory);
+        let engine = Engine::new(&attack, &parsed.inventory, &super::AssessOptions::default());
         let all: Vec<_> = parsed.inventory.capabilities.iter().collect();
         let one = engine.score_from(&all, usize::MAX);
         let two = engine.score_from(&all, 0);

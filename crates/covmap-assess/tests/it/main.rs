@@ -10,5 +10,6 @@ mod plan;
 mod props;
 mod real;
 mod score;
+mod telemetry;
 mod threats;
 mod validate;
