@@ -12,6 +12,10 @@
 //! - `score/json`: `serde_json::to_vec_pretty` of the resulting [`Assessment`];
 //!   `score/json_compact`: `serde_json::to_vec`.
 //! - `score/gaps`: [`gaps`] on the assessment (mitigations and detections of every gap).
+//! - `score/assess_telemetry`: `score/assess` with the telemetry of [`telemetry`] (derived
+//!   visibility: the issue 19 budget is at most 20% over `score/assess`).
+//! - `example01/assess` and `example01/assess_telemetry`: the same two on
+//!   `examples/01-midsize-company/inventory.yaml` (parsed once, outside the timing).
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -20,9 +24,10 @@ use std::time::Duration;
 use covmap_assess::diagnostic::Location;
 use covmap_assess::gaps::{GapOptions, gaps};
 use covmap_assess::inventory::{
-    Capability, Confidence, CoverageEntry, Function, Inventory, InventoryFile, Level, NamedLevel,
-    Status,
+    Capability, CollectedSource, Confidence, CoverageEntry, Function, Inventory, InventoryFile,
+    Level, NamedLevel, Status, Telemetry,
 };
+use covmap_assess::parse::{SourceFile, ValidationContext, parse_inventories};
 use covmap_assess::score::{AssessOptions, Assessment, assess};
 use covmap_core::{Attack, Kind};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -145,6 +150,61 @@ fn generate(attack: &Attack) -> Inventory {
     inventory
 }
 
+/// A telemetry set of a mid-size company: Sysmon (process creation, network connections, DNS)
+/// and the Security log on Windows, auditd on Linux, CloudTrail on IaaS, a filtered PowerShell
+/// log at quality 0.8.
+fn telemetry() -> Vec<Telemetry> {
+    let at = Location {
+        path: PathBuf::from("telemetry.yaml"),
+        line: 1,
+        column: 1,
+    };
+    let source = |name: &str, channels: &[&str], filtered: bool| CollectedSource {
+        name: name.to_string(),
+        channels: channels.iter().map(ToString::to_string).collect(),
+        filtered,
+        location: at.clone(),
+    };
+    let entry = |id: &str, platform: &str, quality: f64, log_sources| Telemetry {
+        id: id.to_string(),
+        name: id.to_string(),
+        platforms: vec![platform.to_string()],
+        status: Status::Deployed,
+        log_sources,
+        quality,
+        imports: Vec::new(),
+        location: at.clone(),
+    };
+    vec![
+        entry(
+            "windows",
+            "Windows",
+            1.0,
+            vec![
+                source(
+                    "WinEventLog:Sysmon",
+                    &["EventCode=1", "EventCode=3", "EventCode=22"],
+                    false,
+                ),
+                source("WinEventLog:Security", &[], false),
+                source("WinEventLog:PowerShell", &["EventCode=4104"], true),
+            ],
+        ),
+        entry(
+            "linux",
+            "Linux",
+            0.8,
+            vec![source("auditd:SYSCALL", &[], false)],
+        ),
+        entry(
+            "cloud",
+            "IaaS",
+            1.0,
+            vec![source("AWS:CloudTrail", &[], false)],
+        ),
+    ]
+}
+
 fn score(c: &mut Criterion) {
     let Some(path) = bundle() else { return };
     let attack = Attack::load(&path).expect("bundle loads");
@@ -183,6 +243,35 @@ fn score(c: &mut Criterion) {
     });
     group.bench_function("gaps", |b| {
         b.iter(|| gaps(&attack, black_box(&assessment), &GapOptions::default()).expect("gaps"));
+    });
+    let mut with_telemetry = inventory.clone();
+    with_telemetry.telemetry = telemetry();
+    group.bench_function("assess_telemetry", |b| {
+        b.iter(|| assess(black_box(&attack), black_box(&with_telemetry), &options));
+    });
+    group.finish();
+
+    // Example 01: a realistic inventory, where the fixed costs of an assessment dominate.
+    let example = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/01-midsize-company/inventory.yaml");
+    let text = std::fs::read(&example).expect("example 01");
+    let parsed = parse_inventories(
+        &[SourceFile::new("inventory.yaml", text)],
+        &attack,
+        &ValidationContext::default(),
+    );
+    assert!(!parsed.has_errors(), "example 01 validates");
+    let plain = parsed.inventory;
+    let mut logs = plain.clone();
+    logs.telemetry = telemetry();
+    let mut group = c.benchmark_group("example01");
+    group.sample_size(50);
+    group.measurement_time(Duration::from_secs(5));
+    group.bench_function("assess", |b| {
+        b.iter(|| assess(black_box(&attack), black_box(&plain), &options));
+    });
+    group.bench_function("assess_telemetry", |b| {
+        b.iter(|| assess(black_box(&attack), black_box(&logs), &options));
     });
     group.finish();
 }

@@ -118,11 +118,19 @@ pub enum Code {
     /// A platform name ATT&CK has retired (`Azure AD`), read as the platform(s) that replaced
     /// it in the loaded bundle (`Identity Provider`).
     RenamedPlatform,
+    /// A telemetry log-source name that no analytic or data component of the loaded bundle
+    /// names: it would make nothing visible.
+    UnknownLogSource,
+    /// A telemetry channel the loaded bundle never names for its log source: collected, but
+    /// no analytic reads it.
+    UnknownLogChannel,
+    /// Two telemetry entries share an id.
+    DuplicateTelemetryId,
 }
 
 impl Code {
     /// Every code, for documentation and uniqueness tests.
-    pub const ALL: [Code; 32] = [
+    pub const ALL: [Code; 35] = [
         Code::UnreadableFile,
         Code::YamlSyntax,
         Code::InvalidValue,
@@ -155,6 +163,9 @@ impl Code {
         Code::ThreatProfileFailed,
         Code::ThreatProfileFindings,
         Code::RenamedPlatform,
+        Code::UnknownLogSource,
+        Code::UnknownLogChannel,
+        Code::DuplicateTelemetryId,
     ];
 
     /// The kebab-case name shown as `error[code]`.
@@ -192,6 +203,9 @@ impl Code {
             Code::ThreatProfileFailed => "threat-profile-failed",
             Code::ThreatProfileFindings => "threat-profile-findings",
             Code::RenamedPlatform => "renamed-platform",
+            Code::UnknownLogSource => "unknown-log-source",
+            Code::UnknownLogChannel => "unknown-log-channel",
+            Code::DuplicateTelemetryId => "duplicate-telemetry-id",
         }
     }
 }

@@ -55,9 +55,11 @@ use crate::params::ScoringParams;
 use crate::schema::{
     FormatVersion, RawAttack, RawCapability, RawCapabilityFallback, RawCost, RawCoverage,
     RawCoverageFallback, RawExclusion, RawImport, RawInventory, RawLevel, RawPlan, RawProfile,
-    RawScope, RawThreats,
+    RawScope, RawTelemetry, RawThreats,
 };
 use crate::yaml::{self, DeError, DeErrorKind, Document, NodeId, OneOrMany, Spanned, UnknownKey};
+
+mod telemetry;
 
 /// One inventory file as the caller read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -201,6 +203,21 @@ pub fn resolve(
         for node in &s.capabilities {
             if let Some(capability) = run.capability(file, *node, &inventory.scope, &mut ids) {
                 inventory.capabilities.push(capability);
+            }
+        }
+    }
+
+    // Telemetry, in file order; the bundle's log-source names are gathered only when needed.
+    if settings.iter().any(|(_, s)| !s.telemetry.is_empty()) {
+        let catalog = telemetry::LogSourceCatalog::new(attack);
+        let mut telemetry_ids = HashMap::new();
+        for (file, s) in &settings {
+            for node in &s.telemetry {
+                if let Some(entry) =
+                    run.telemetry(file, *node, &mut telemetry_ids, &catalog, &inventory.scope)
+                {
+                    inventory.telemetry.push(entry);
+                }
             }
         }
     }
@@ -413,6 +430,8 @@ struct Settings {
     exclusions: Vec<Exclusion>,
     threats: Threats,
     capabilities: Vec<NodeId>,
+    /// Items of `telemetry:`, read once the scope is merged.
+    telemetry: Vec<NodeId>,
 }
 
 /// How a technique reference resolved.
@@ -687,6 +706,7 @@ impl<'a> Run<'a> {
             exclusions: Vec::new(),
             threats: Threats::default(),
             capabilities: Vec::new(),
+            telemetry: Vec::new(),
         };
         if let Some(d) = raw.organization
             && let Some(name) = self.read::<&str>(file, d.node)
@@ -719,6 +739,11 @@ impl<'a> Run<'a> {
             && let Some(list) = self.read::<Vec<yaml::Deferred<RawCapability<'_>>>>(file, d.node)
         {
             settings.capabilities = list.into_iter().map(|c| c.node).collect();
+        }
+        if let Some(d) = raw.telemetry
+            && let Some(list) = self.read::<Vec<yaml::Deferred<RawTelemetry<'_>>>>(file, d.node)
+        {
+            settings.telemetry = list.into_iter().map(|t| t.node).collect();
         }
         Some(settings)
     }
@@ -943,6 +968,17 @@ impl<'a> Run<'a> {
                 Code::InvalidValue,
                 format!("`scoring.threat_software_factor` is {factor}, outside [0, 1]"),
                 "it is what a threat's use through software counts next to a direct use (1); the default is 0.5",
+            );
+        }
+        if let Some(factor) = p.filtered_telemetry
+            && !(0.0..=1.0).contains(&factor)
+        {
+            bad(
+                self,
+                &["filtered_telemetry"],
+                Code::InvalidValue,
+                format!("`scoring.filtered_telemetry` is {factor}, outside [0, 1]"),
+                "it is what a log source collected only through an include filter counts next to one collected whole (1); the default is 0.5",
             );
         }
         let t = p.thresholds;

@@ -15,7 +15,9 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
-use crate::inventory::{Confidence, Function, ImportFormat, ProfileFormat, Status};
+use crate::inventory::{
+    Confidence, Function, ImportFormat, ProfileFormat, Status, TelemetryFormat,
+};
 use crate::params::ScoringParams;
 use crate::yaml::{Deferred, OneOrMany, Spanned};
 
@@ -103,6 +105,75 @@ pub(crate) struct RawInventory<'a> {
     /// What `covmap plan` assumes about ATT&CK mitigations: their costs and the level they
     /// are assumed to give.
     pub(crate) plan: Option<Deferred<RawPlan<'a>>>,
+    /// The logs the organisation collects, from which visibility is derived: with ATT&CK 18's
+    /// analytics, the log sources (`WinEventLog:Sysmon`) and channels (`EventCode=1`) they read.
+    pub(crate) telemetry: Option<Deferred<Vec<Deferred<RawTelemetry<'a>>>>>,
+}
+
+/// One telemetry entry: logs collected on some platforms.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "Telemetry", deny_unknown_fields)]
+pub(crate) struct RawTelemetry<'a> {
+    /// Short unique id among the telemetry entries of all files (`sysmon-endpoints`).
+    #[serde(borrow)]
+    #[schemars(length(min = 1))]
+    pub(crate) id: Spanned<&'a str>,
+    /// Display name. Default: the id.
+    #[serde(borrow)]
+    pub(crate) name: Option<&'a str>,
+    /// Platforms the logs are collected on (ATT&CK spelling, any case). Default: the scope's.
+    pub(crate) platforms: Option<Deferred<Vec<Spanned<&'a str>>>>,
+    /// `deployed` (default) counts; `planned` and `candidate` count with `--include`;
+    /// `retired` never counts.
+    pub(crate) status: Option<Spanned<Status>>,
+    /// The log sources collected, as ATT&CK's analytics name them.
+    pub(crate) log_sources: Option<Deferred<Vec<Deferred<RawLogSource<'a>>>>>,
+    /// How complete, timely and retained the logs are: a factor from 0 to 1 (default 1).
+    #[schemars(range(min = 0, max = 1))]
+    pub(crate) quality: Option<Spanned<f64>>,
+    /// Files read when the inventory is assessed, whose log sources are added to this entry:
+    /// a Sysmon configuration, a DeTT&CT data-source administration file.
+    pub(crate) import: Option<Deferred<Vec<Deferred<RawTelemetryImport<'a>>>>>,
+}
+
+/// One log source collected.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "LogSource", deny_unknown_fields)]
+pub(crate) struct RawLogSource<'a> {
+    /// The log-source name as ATT&CK's analytics write it, e.g. `WinEventLog:Sysmon`,
+    /// `auditd:SYSCALL`, `AWS:CloudTrail` (any case).
+    #[serde(borrow)]
+    #[schemars(length(min = 1))]
+    pub(crate) name: Spanned<&'a str>,
+    /// The channels collected, e.g. `EventCode=1` or `execve`. Default: every channel.
+    #[serde(borrow)]
+    #[schemars(schema_with = "channels_schema")]
+    pub(crate) channels: Option<Spanned<Vec<Spanned<&'a str>>>>,
+    /// Collected only through an include filter (a Sysmon event type with include rules): it
+    /// counts `scoring.filtered_telemetry` (default 0.5) instead of 1. Default `false`.
+    pub(crate) filtered: Option<bool>,
+}
+
+fn channels_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1})
+}
+
+/// A file read at assess time into a telemetry entry.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "TelemetryImport", deny_unknown_fields)]
+pub(crate) struct RawTelemetryImport<'a> {
+    /// `sysmon` (a Sysmon configuration), `dettect` (a data-source administration file), or
+    /// `auto` (the default: recognised from the content).
+    #[schemars(schema_with = "telemetry_format_schema")]
+    pub(crate) format: Option<Spanned<TelemetryFormat>>,
+    /// The file, relative to this inventory file.
+    #[serde(borrow)]
+    #[schemars(length(min = 1))]
+    pub(crate) path: Spanned<&'a str>,
+}
+
+fn telemetry_format_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({"type": "string", "enum": ["auto", "sysmon", "dettect"]})
 }
 
 /// The `plan:` section, read by `covmap plan`.
@@ -521,6 +592,7 @@ mod tests {
             "scope",
             "scoring",
             "capabilities",
+            "telemetry",
         ] {
             assert!(keys.contains(&key), "{key} missing from {keys:?}");
         }

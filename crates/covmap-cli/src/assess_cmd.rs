@@ -190,6 +190,20 @@ fn summary(loaded: &Loaded, a: &Assessment) -> Result<String> {
         percent(f.respond),
         percent(f.visibility)
     );
+    // Derived visibility changes the visibility function: say by how much.
+    if let Some(t) = &a.telemetry {
+        let _ = writeln!(
+            out,
+            "telemetry: {} of {} counted, {} of {} analytics feasible; derived visibility on {} techniques in scope, above typed entries on {} (visibility {} from typed entries alone)",
+            t.counted,
+            plural(t.entries, "entry").replace("entrys", "entries"),
+            t.feasible,
+            t.analytics,
+            t.leaves_visible,
+            t.leaves_raised,
+            percent(t.visibility_typed)
+        );
+    }
     let c = &a.counts;
     let _ = writeln!(
         out,

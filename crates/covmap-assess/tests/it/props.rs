@@ -4,7 +4,8 @@
 //! a capability into several of one system changes no score; a capability added to a system
 //! gives, per leaf, function and platform, the max of the system with and without it; a swap
 //! (`compare --replace`) scores exactly as the edited inventory; the head-to-head of two
-//! candidates is consistent set algebra.
+//! candidates is consistent set algebra; collecting more logs (telemetry) never lowers an
+//! analytic's value, a leaf's derived visibility or any score.
 
 use std::path::PathBuf;
 
@@ -12,11 +13,12 @@ use covmap_assess::check::{CheckOptions, check};
 use covmap_assess::compare::{Candidate, Replacement, Scenarios, compare, compare_all};
 use covmap_assess::gaps::{GapOptions, gaps};
 use covmap_assess::inventory::{
-    Capability, Confidence, CoverageEntry, Exclusion, Function, Inventory, InventoryFile, Level,
-    NamedLevel, Scope, Status, Threats,
+    Capability, CollectedSource, Confidence, CoverageEntry, Exclusion, Function, Inventory,
+    InventoryFile, Level, NamedLevel, Scope, Status, Telemetry, Threats,
 };
 use covmap_assess::params::{Combine, Rollup};
 use covmap_assess::score::{AssessOptions, Assessment, assess};
+use covmap_assess::telemetry::{Collected, leaf_visibility};
 use covmap_assess::threats::{ThreatOptions, threat_coverage};
 use proptest::prelude::*;
 
@@ -529,6 +531,213 @@ proptest! {
             prop_assert_eq!(ids.len(), n);
             prop_assert!(r.improved.iter().all(|l| l.after - l.before >= 0.01 - 1e-9));
             prop_assert!(r.redundant.iter().all(|l| l.after - l.before < 0.01));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Derived visibility (docs/scoring.md, "Derived visibility"): collecting more never lowers
+// anything.
+
+/// Log-source names of the synthetic bundle's analytics and data components, and one it does
+/// not name.
+const LOG_NAMES: [&str; 8] = [
+    "WinEventLog:Sysmon",
+    "WinEventLog:Security",
+    "WinEventLog:PowerShell",
+    "auditd:SYSCALL",
+    "auditd:EXECVE",
+    "AWS:CloudTrail",
+    "m365:office",
+    "zeek:conn",
+];
+
+/// Channels of those sources, an `EventCode` list, and one no analytic names.
+const CHANNELS: [&str; 10] = [
+    "EventCode=1",
+    "EventCode=10",
+    "EventCode=4688",
+    "EventCode=4104",
+    "EventCode=4624",
+    "execve",
+    "ConsoleLogin",
+    "VBA macro execution",
+    "EventCode=1, 10",
+    "EventCode=7",
+];
+
+fn log_source() -> impl Strategy<Value = CollectedSource> {
+    (
+        prop::sample::select(LOG_NAMES.to_vec()),
+        prop::collection::vec(prop::sample::select(CHANNELS.to_vec()), 0..3),
+        any::<bool>(),
+    )
+        .prop_map(|(name, channels, filtered)| CollectedSource {
+            name: name.to_string(),
+            channels: channels.into_iter().map(str::to_string).collect(),
+            filtered,
+            location: loc("file0.yaml", 300),
+        })
+}
+
+fn telemetry_entry(i: usize) -> impl Strategy<Value = Telemetry> {
+    (
+        prop::option::of(0u8..64),
+        prop_oneof![
+            4 => Just(Status::Deployed),
+            1 => Just(Status::Planned),
+            1 => Just(Status::Retired)
+        ],
+        prop::collection::vec(log_source(), 0..4),
+        0.0..=1.0f64,
+    )
+        .prop_map(move |(mask, status, log_sources, quality)| Telemetry {
+            id: format!("t{i}"),
+            name: format!("Telemetry {i}"),
+            platforms: mask.map(platforms).unwrap_or_default(),
+            status,
+            log_sources,
+            quality,
+            imports: Vec::new(),
+            location: loc("file0.yaml", 200 + i),
+        })
+}
+
+fn telemetry_inventory() -> impl Strategy<Value = Inventory> {
+    (
+        inventory_strategy(),
+        (0usize..4).prop_flat_map(|n| (0..n).map(telemetry_entry).collect::<Vec<_>>()),
+        prop::option::of(0.0..=1.0f64),
+        any::<bool>(),
+    )
+        .prop_map(|(mut inv, telemetry, filtered, headline)| {
+            inv.telemetry = telemetry;
+            inv.scoring.filtered_telemetry = filtered;
+            if headline {
+                inv.scoring.headline.functions =
+                    vec![Function::Detect, Function::Protect, Function::Visibility];
+            }
+            inv
+        })
+}
+
+/// One way of collecting more.
+#[derive(Debug, Clone)]
+enum More {
+    /// A log source added to an entry.
+    Source(usize, CollectedSource),
+    /// A channel added to a source that lists channels (a source without any collects all).
+    Channel(usize, usize, &'static str),
+    /// An entry's quality raised by a share of what is left up to 1.
+    Quality(usize, f64),
+    /// A new entry.
+    Entry(Telemetry),
+    /// A filtered source collected whole.
+    Unfiltered(usize, usize),
+}
+
+fn more() -> impl Strategy<Value = More> {
+    prop_oneof![
+        (any::<usize>(), log_source()).prop_map(|(i, s)| More::Source(i, s)),
+        (
+            any::<usize>(),
+            any::<usize>(),
+            prop::sample::select(CHANNELS.to_vec())
+        )
+            .prop_map(|(i, j, c)| More::Channel(i, j, c)),
+        (any::<usize>(), 0.0..=1.0f64).prop_map(|(i, r)| More::Quality(i, r)),
+        telemetry_entry(9).prop_map(More::Entry),
+        (any::<usize>(), any::<usize>()).prop_map(|(i, j)| More::Unfiltered(i, j)),
+    ]
+}
+
+/// `inv` collecting more by `change` (unchanged when the change finds nothing to act on).
+fn collect_more(inv: &Inventory, change: &More) -> Inventory {
+    let mut out = inv.clone();
+    let n = out.telemetry.len();
+    match change.clone() {
+        More::Entry(entry) => out.telemetry.push(entry),
+        _ if n == 0 => {}
+        More::Source(i, source) => out.telemetry[i % n].log_sources.push(source),
+        More::Quality(i, r) => {
+            let q = &mut out.telemetry[i % n].quality;
+            *q += (1.0 - *q) * r;
+        }
+        More::Channel(i, j, channel) => {
+            let sources = &mut out.telemetry[i % n].log_sources;
+            if !sources.is_empty() {
+                let len = sources.len();
+                let source = &mut sources[j % len];
+                if !source.channels.is_empty() {
+                    source.channels.push(channel.to_string());
+                }
+            }
+        }
+        More::Unfiltered(i, j) => {
+            let sources = &mut out.telemetry[i % n].log_sources;
+            if !sources.is_empty() {
+                let len = sources.len();
+                sources[j % len].filtered = false;
+            }
+        }
+    }
+    out
+}
+
+fn collected(inv: &Inventory) -> Collected {
+    let mut scope = if inv.scope.platforms.is_empty() {
+        mini().platforms()
+    } else {
+        inv.scope.platforms.clone()
+    };
+    scope.sort();
+    Collected::new(
+        &inv.telemetry,
+        &scope,
+        &AssessOptions::default(),
+        inv.scoring.filtered_factor(),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn collecting_more_never_lowers_anything(
+        inv in telemetry_inventory(),
+        change in more(),
+    ) {
+        let after_inv = collect_more(&inv, &change);
+        let (before, after) = (collected(&inv), collected(&after_inv));
+        let attack = mini();
+        for analytic in attack.analytics() {
+            for platform in PLATFORMS {
+                let (b, a) = (
+                    before.analytic(analytic, platform),
+                    after.analytic(analytic, platform),
+                );
+                prop_assert!(a.value >= b.value, "{} on {platform}", analytic.meta.id());
+                prop_assert!(a.collected >= b.collected);
+                prop_assert!((0.0..=1.0).contains(&a.value));
+            }
+        }
+        for (t, technique) in attack.techniques().iter().enumerate() {
+            let t = u32::try_from(t).expect("small");
+            for platform in PLATFORMS {
+                let (b, a) = (
+                    leaf_visibility(attack, &before, t, platform),
+                    leaf_visibility(attack, &after, t, platform),
+                );
+                prop_assert!(a >= b, "{} on {platform}: {b} -> {a}", technique.meta.id());
+            }
+        }
+        let (before, after) = (run(&inv), run(&after_inv));
+        assert_not_lower(&before, &after)?;
+        for (b, a) in before.techniques.iter().zip(&after.techniques) {
+            let derived = |t: &covmap_assess::score::TechniqueResult| {
+                t.derived_visibility.as_ref().map_or(0.0, |d| d.score)
+            };
+            prop_assert!(derived(a) >= derived(b), "{}", a.id);
         }
     }
 }

@@ -175,6 +175,53 @@ fn every_code_has_a_fixture_and_a_doc_entry() {
 }
 
 #[test]
+fn unknown_log_source() {
+    let parsed = check_code(
+        Code::UnknownLogSource,
+        mini(),
+        &ValidationContext::default(),
+        &[],
+        (Severity::Error, 9, 16),
+    );
+    let d = &parsed.diagnostics[0];
+    assert!(
+        d.hints
+            .iter()
+            .any(|h| h == "did you mean `WinEventLog:Sysmon`?"),
+        "{:?}",
+        d.hints
+    );
+}
+
+#[test]
+fn unknown_log_channel() {
+    let parsed = check_code(
+        Code::UnknownLogChannel,
+        mini(),
+        &ValidationContext::default(),
+        &[],
+        (Severity::Warning, 10, 64),
+    );
+    // A warning: the entry is kept, channels as written, name in the bundle's spelling.
+    let t = &parsed.inventory.telemetry[0];
+    assert_eq!(t.platforms, ["Windows"]);
+    assert_eq!(t.log_sources[0].name, "WinEventLog:Sysmon");
+    assert_eq!(t.log_sources[0].channels, ["EventCode=1", "EventCode=99"]);
+}
+
+#[test]
+fn duplicate_telemetry_id() {
+    let parsed = check_code(
+        Code::DuplicateTelemetryId,
+        mini(),
+        &ValidationContext::default(),
+        &[],
+        (Severity::Error, 10, 9),
+    );
+    assert_eq!(parsed.inventory.telemetry.len(), 1);
+}
+
+#[test]
 fn unreadable_file() {
     check_code(
         Code::UnreadableFile,
@@ -1543,7 +1590,8 @@ fn schema_is_json_and_names_the_top_level_keys() {
             "organization",
             "plan",
             "scope",
-            "scoring"
+            "scoring",
+            "telemetry"
         ]
     );
     assert_eq!(back["required"], json!(["covmap"]));
@@ -1902,4 +1950,86 @@ capabilities:
         ]
     );
     assert!(profiles.iter().all(|p| p.uses.is_empty()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The `telemetry:` section
+
+#[test]
+fn telemetry_section_reads_with_defaults() {
+    let text = "covmap: 1\nscope:\n  platforms: [Windows, Linux]\ntelemetry:\n  - id: endpoints\n    name: Sysmon on endpoints\n    platforms: [windows]\n    status: planned\n    quality: 0.8\n    log_sources:\n      - {name: \"winEventLog:sysmon\", channels: [\"EventCode=1\"], filtered: true}\n      - {name: \"WinEventLog:Security\"}\n    import:\n      - {format: sysmon, path: conf/sysmon.xml}\n      - {path: ds.yaml}\n  - id: linux\n    log_sources:\n      - {name: \"auditd:SYSCALL\", channels: [execve]}\nscoring:\n  filtered_telemetry: 0.25\n";
+    let parsed = parse(&[SourceFile::new("inv/inline.yaml", text)], mini());
+    assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+    let [endpoints, linux] = parsed.inventory.telemetry.as_slice() else {
+        panic!("two entries: {:?}", parsed.inventory.telemetry);
+    };
+    assert_eq!(endpoints.name, "Sysmon on endpoints");
+    assert_eq!(endpoints.platforms, ["Windows"]);
+    assert_eq!(endpoints.status, Status::Planned);
+    assert!((endpoints.quality - 0.8).abs() < 1e-12);
+    assert_eq!(endpoints.log_sources[0].name, "WinEventLog:Sysmon");
+    assert!(endpoints.log_sources[0].filtered);
+    assert!(endpoints.log_sources[1].channels.is_empty());
+    assert_eq!(endpoints.log_sources[1].location.line, 12);
+    let imports: Vec<(&str, PathBuf)> = endpoints
+        .imports
+        .iter()
+        .map(|i| (i.format.as_str(), i.path.clone()))
+        .collect();
+    assert_eq!(
+        imports,
+        [
+            ("sysmon", PathBuf::from("inv/conf/sysmon.xml")),
+            ("auto", PathBuf::from("inv/ds.yaml"))
+        ]
+    );
+    // Defaults: the scope's platforms (empty list), deployed, quality 1.
+    assert_eq!(linux.name, "linux");
+    assert!(linux.platforms.is_empty());
+    assert_eq!(linux.status, Status::Deployed);
+    assert!((linux.quality - 1.0).abs() < f64::EPSILON);
+    assert_eq!(parsed.inventory.scoring.filtered_telemetry, Some(0.25));
+}
+
+#[test]
+fn telemetry_section_refuses_bad_values() {
+    let text = "covmap: 1\nscoring:\n  filtered_telemetry: 1.5\ntelemetry:\n  - id: a\n    quality: 1.2\n    platforms: [Widnows]\n    log_sources:\n      - {name: \"WinEventLog:Sysmon\", channels: []}\n      - {name: \"WinEventLog:Security\", channels: [\" \"]}\n  - id: b\n    log_sources: []\n  - id: c\n    status: gone\n    log_sources:\n      - {name: \"WinEventLog:Sysmon\"}\n  - id: d\n    import:\n      - {format: splunk, path: x.xml}\n      - {path: \"  \"}\n";
+    let parsed = parse_text(text, mini());
+    assert_eq!(
+        codes(&parsed),
+        [
+            ("invalid-value", 3, 23),
+            ("invalid-value", 6, 14),
+            ("unknown-platform", 7, 17),
+            ("invalid-value", 9, 48),
+            ("invalid-value", 10, 51),
+            ("invalid-value", 11, 9),
+            ("invalid-value", 14, 13),
+            ("invalid-value", 19, 18),
+            ("invalid-value", 20, 16),
+        ]
+    );
+}
+
+/// A bundle without analytics (the STIX 2.0 layout of ATT&CK 15.1) names telemetry by data
+/// component: `Process Creation`, or `Process: Process Creation` as DeTT&CT writes it.
+#[test]
+fn telemetry_before_attack_18_names_data_components() {
+    let attack = Attack::load(&repo_root().join("fixtures/attack/mini-attack-stix20.json"))
+        .expect("fixture");
+    let text = "covmap: 1\ntelemetry:\n  - id: a\n    log_sources:\n      - {name: \"process creation\"}\n      - {name: \"Command: Command Execution\"}\n      - {name: \"WinEventLog:Sysmon\"}\n";
+    let parsed = parse_text(text, &attack);
+    assert_eq!(codes(&parsed), [("unknown-log-source", 7, 16)]);
+    let d = &parsed.diagnostics[0];
+    assert!(
+        d.hints.iter().any(|h| h.contains("name data components")),
+        "{:?}",
+        d.hints
+    );
+    let names: Vec<&str> = parsed.inventory.telemetry[0]
+        .log_sources
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(names, ["Process Creation", "Command: Command Execution"]);
 }

@@ -312,6 +312,61 @@ const CASES: &[(&str, &[&str], bool)] = &[
         true,
     ),
     ("inventory/truncated.yaml", &["invalid YAML"], true),
+    // Issue 19: the `telemetry:` section and `scoring.filtered_telemetry`.
+    (
+        "inventory/telemetry-quality-out-of-range.yaml",
+        &[
+            "error[invalid-value]",
+            "telemetry `sysmon` has `quality` 1.5, outside [0, 1]",
+        ],
+        true,
+    ),
+    (
+        "inventory/telemetry-quality-nan.yaml",
+        &["telemetry `sysmon` has `quality` NaN, outside [0, 1]"],
+        true,
+    ),
+    (
+        "inventory/telemetry-unknown-log-source.yaml",
+        &[
+            "error[unknown-log-source]",
+            "`Sysmon` is not a log source of enterprise ATT&CK 9.9",
+        ],
+        true,
+    ),
+    (
+        "inventory/telemetry-collects-nothing.yaml",
+        &["telemetry `sysmon` collects nothing"],
+        true,
+    ),
+    (
+        "inventory/telemetry-channels-empty.yaml",
+        &["log source `WinEventLog:Sysmon` has an empty `channels` list"],
+        true,
+    ),
+    (
+        "inventory/telemetry-duplicate-id.yaml",
+        &[
+            "error[duplicate-telemetry-id]",
+            "telemetry id `sysmon` is already used at",
+        ],
+        true,
+    ),
+    (
+        "inventory/telemetry-unknown-platform.yaml",
+        &["`Windws` is not a platform of enterprise ATT&CK 9.9"],
+        true,
+    ),
+    (
+        "inventory/telemetry-import-format.yaml",
+        &["error[invalid-value]", "wef"],
+        true,
+    ),
+    (
+        "inventory/filtered-telemetry-out-of-range.yaml",
+        &["`scoring.filtered_telemetry` is -0.1, outside [0, 1]"],
+        true,
+    ),
     // names (issue 16, names and aliases): run against names-attack-2.1.json (`read_as`).
     (
         "inventory/names-ambiguous-group.yaml",

@@ -88,7 +88,7 @@ const fn case(
 }
 
 /// One case per fixture, in file-name order.
-const CASES: [Case; 32] = [
+const CASES: [Case; 35] = [
     // names: DNSMessenger is an alias of S0145 and S0146 in real enterprise 18.1.
     Case {
         real: true,
@@ -137,6 +137,13 @@ const CASES: [Case; 32] = [
         (6, 9),
         "edr",
         "rename one of them",
+    ),
+    case(
+        "duplicate-telemetry-id.yaml",
+        true,
+        (10, 9),
+        "endpoints",
+        "telemetry ids must be unique across all inventory files",
     ),
     case(
         "empty-capability.yaml",
@@ -262,6 +269,20 @@ const CASES: [Case; 32] = [
         (4, 5),
         "nmae",
         "did you mean `name`?",
+    ),
+    case(
+        "unknown-log-channel.yaml",
+        false,
+        (10, 64),
+        "\"EventCode=99\"",
+        "channels the bundle names for `WinEventLog:Sysmon`: `EventCode=1`, `EventCode=10`",
+    ),
+    case(
+        "unknown-log-source.yaml",
+        true,
+        (9, 16),
+        "\"WinEventLog:Sysmn\"",
+        "did you mean `WinEventLog:Sysmon`?",
     ),
     // Lane plan: a `plan.costs` key that is no mitigation of the bundle; the caret is on it.
     case(
