@@ -155,7 +155,7 @@ pub(crate) enum OutputArg {
     /// heatmap.png.
     Png,
     /// coverage.csv, gaps.csv, tactics.csv, capabilities.csv, gaps-by-mitigation.csv (and
-    /// compare.csv).
+    /// compare.csv; plan.csv, and telemetry.csv and backlog.csv with a `telemetry:` section).
     Csv,
     /// coverage.xlsx.
     Xlsx,

@@ -105,10 +105,21 @@ fn telemetry_table_and_csv() {
         "Quick wins: 55,",
         "first 20 shown (--top)",
         "Blind spots: 373,",
-        "WinEventLog:Sysmon   EventCode=11",
+        "Onboarding: ",
     ] {
         assert!(out.stdout.contains(needle), "{needle}\n{}", out.stdout);
     }
+    let onboarding = out.stdout.split("Onboarding: ").nth(1).expect("onboarding");
+    let first = onboarding
+        .lines()
+        .find(|l| l.trim_start().starts_with("1 "))
+        .expect("step 1");
+    assert!(
+        first.contains("WinEventLog:Sysmon")
+            && first.contains("EventCode=11")
+            && first.contains("+6.10"),
+        "{first}"
+    );
     let (header, rows) = real_root(&bundle, &["telemetry", BASIC, "--format", "csv"])
         .ok()
         .csv();
@@ -187,7 +198,7 @@ fn assess_writes_the_telemetry_files_and_sections() {
             "csv,html",
         ],
     )
-    .ok();
+    .ok_noisy();
     let backlog = std::fs::read_to_string(dir.join("backlog.csv")).expect("backlog.csv");
     let mut lines = backlog.lines();
     assert_eq!(
@@ -202,4 +213,24 @@ fn assess_writes_the_telemetry_files_and_sections() {
     assert!(html.contains("id=\"quick-wins\""));
     assert!(html.contains("id=\"onboarding\""));
     assert!(!html.contains("No telemetry described"));
+    // The manifest lists them, so a later run without telemetry removes them.
+    let manifest = std::fs::read_to_string(dir.join(".covmap-manifest.json")).expect("manifest");
+    assert!(manifest.contains("\"telemetry.csv\"") && manifest.contains("\"backlog.csv\""));
+    real_root(
+        &bundle,
+        &[
+            "assess",
+            "examples/01-midsize-company/inventory.yaml",
+            "-o",
+            s(&dir),
+            "--date",
+            "2026-01-01",
+            "--outputs",
+            "csv,html",
+        ],
+    )
+    .ok_noisy();
+    assert!(!dir.join("telemetry.csv").exists() && !dir.join("backlog.csv").exists());
+    let html = std::fs::read_to_string(dir.join("report.html")).expect("report.html");
+    assert!(html.contains("No telemetry described"));
 }
