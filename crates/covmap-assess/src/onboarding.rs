@@ -308,7 +308,7 @@ impl State<'_> {
 
     /// Value of analytic `a` on platform `p` from the reference values (the mean, summed in
     /// the order `Collected::analytic` sums).
-    fn analytic_value(&self, a: usize, p: usize, extra: &HashMap<(usize, usize), f64>) -> f64 {
+    fn analytic_value(&self, a: usize, p: usize, extra: &BTreeMap<(usize, usize), f64>) -> f64 {
         let an = &self.analytics[a];
         if an.refs.is_empty() {
             return 0.0;
@@ -335,7 +335,7 @@ impl State<'_> {
 
     /// The leaf's visibility on its platform slot `i`: the larger of the assessment's figure and
     /// the best analytic value (with `values` overriding some analytics' values).
-    fn leaf_value(&self, l: usize, i: usize, values: &HashMap<(usize, usize), f64>) -> f64 {
+    fn leaf_value(&self, l: usize, i: usize, values: &BTreeMap<(usize, usize), f64>) -> f64 {
         let leaf = &self.leaves[l];
         let (p, analytics) = &leaf.platforms[i];
         let np = self.np();
@@ -395,10 +395,10 @@ impl State<'_> {
         group: usize,
         refs: &[usize],
         extra: Option<&(CollectedSource, Vec<String>)>,
-    ) -> HashMap<(usize, usize), f64> {
+    ) -> BTreeMap<(usize, usize), f64> {
         let collected = self.group_collected(group, extra);
         let np = self.np();
-        let mut out = HashMap::new();
+        let mut out = BTreeMap::new();
         for &r in refs {
             let reference = &self.refs[r];
             for p in 0..np {
@@ -416,7 +416,10 @@ impl State<'_> {
     }
 
     /// Analytic values after the reference rises `rises`: (analytic, platform) -> value.
-    fn analytic_rises(&self, rises: &HashMap<(usize, usize), f64>) -> HashMap<(usize, usize), f64> {
+    fn analytic_rises(
+        &self,
+        rises: &BTreeMap<(usize, usize), f64>,
+    ) -> BTreeMap<(usize, usize), f64> {
         let mut touched: BTreeSet<(usize, usize)> = BTreeSet::new();
         for &(r, p) in rises.keys() {
             for &a in &self.refs[r].analytics[p] {
@@ -446,7 +449,7 @@ impl State<'_> {
     }
 
     /// Per leaf, the rise of its visibility (mean over its platforms) if `values` held.
-    fn leaf_gains(&self, values: &HashMap<(usize, usize), f64>) -> BTreeMap<usize, f64> {
+    fn leaf_gains(&self, values: &BTreeMap<(usize, usize), f64>) -> BTreeMap<usize, f64> {
         let mut per_leaf: BTreeMap<usize, f64> = BTreeMap::new();
         for (l, i) in self.slots_of(values.keys().copied()) {
             let after = self.leaf_value(l, i, values);
@@ -599,6 +602,10 @@ pub fn analyse(
 
 /// The working state of an analysis, the collected telemetry and the number of counted
 /// entries.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one pass building the indexes the analysis shares, in dependency order"
+)]
 fn build<'a>(
     attack: &Attack,
     inventory: &Inventory,
@@ -792,15 +799,15 @@ fn build<'a>(
         filtered: options.filtered_factor,
     };
     for r in 0..state.refs.len() {
-        for p in 0..np {
+        for (p, platform) in platforms.iter().enumerate() {
             if !state.refs[r].analytics[p].is_empty() {
                 let reference = &state.refs[r];
                 state.ref_value[r * np + p] =
-                    collected.reference(&platforms[p], &reference.name, &reference.channel);
+                    collected.reference(platform, &reference.name, &reference.channel);
             }
         }
     }
-    let none = HashMap::new();
+    let none = BTreeMap::new();
     for a in 0..state.analytics.len() {
         for &p in &state.analytics[a].platforms.clone() {
             state.an_value[a * np + p] = state.analytic_value(a, p, &none);
@@ -1037,7 +1044,9 @@ fn blind_spots(attack: &Attack, state: &State<'_>) -> Vec<BlindSpot> {
                 let id = analytic_id(attack, an.position);
                 let better = match &closest {
                     None => true,
-                    Some((f, best, _, _)) => fraction > *f || (fraction == *f && id < *best),
+                    Some((f, best, _, _)) => {
+                        fraction.total_cmp(f).then_with(|| best.cmp(&id)).is_gt()
+                    }
                 };
                 if better {
                     closest = Some((fraction, id, a, *p));
@@ -1157,6 +1166,10 @@ fn candidates(state: &State<'_>) -> Vec<Candidate> {
 }
 
 /// The greedy onboarding loop (see the module documentation).
+#[allow(
+    clippy::too_many_lines,
+    reason = "the greedy loop: pick, apply, re-evaluate, record, in one place"
+)]
 fn onboard(attack: &Attack, state: &mut State<'_>, limit: Option<usize>) -> Vec<OnboardingStep> {
     let np = state.np();
     let mut candidates = candidates(state);
@@ -1167,10 +1180,10 @@ fn onboard(attack: &Attack, state: &mut State<'_>, limit: Option<usize>) -> Vec<
             dependants[s].push(c);
         }
     }
-    for c in 0..candidates.len() {
-        let (w, g) = state.gains(&candidates[c]);
-        candidates[c].weighted = w;
-        candidates[c].gain = g;
+    for candidate in &mut candidates {
+        let (w, g) = state.gains(candidate);
+        candidate.weighted = w;
+        candidate.gain = g;
     }
     let total_weight: f64 = state.leaves.iter().map(|l| l.weight).sum();
     let min = (
@@ -1231,7 +1244,7 @@ fn onboard(attack: &Attack, state: &mut State<'_>, limit: Option<usize>) -> Vec<
         let slots = state.slots_of(values.keys().copied());
         let mut raised: BTreeSet<String> = BTreeSet::new();
         let mut dirty: BTreeSet<usize> = BTreeSet::new();
-        let none = HashMap::new();
+        let none = BTreeMap::new();
         for &(l, i) in &slots {
             let s = state.slot0[l] + i;
             let after = state.leaf_value(l, i, &none);

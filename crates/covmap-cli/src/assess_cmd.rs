@@ -389,8 +389,8 @@ fn run_gaps_by(
         &GapOptions { top: None, tactic },
     )?;
     // Gaps no row addresses are said, so the rows are not read as the whole gap.
-    let (mut rows, unaddressed) = match by.by() {
-        Some(by) => (
+    let (mut rows, unaddressed) = if let Some(by) = by.by() {
+        (
             rollup_gaps(&assessment, &list, by),
             list.iter()
                 .filter(|g| match by {
@@ -399,22 +399,21 @@ fn run_gaps_by(
                     By::Tactic => g.tactics.is_empty(),
                 })
                 .count(),
-        ),
-        None => {
-            let inventory = &loaded.parsed.inventory;
-            if inventory.telemetry.is_empty() {
-                crate::note!(
-                    "covmap: no telemetry described (no `telemetry:` section): every log source counts as not collected"
-                );
-            }
-            covmap_assess::onboarding::rollup_by_log_source(
-                &loaded.attack,
-                inventory,
-                &assessment,
-                &list,
-                &crate::telemetry_cmd::options(args, inventory),
-            )
+        )
+    } else {
+        let inventory = &loaded.parsed.inventory;
+        if inventory.telemetry.is_empty() {
+            crate::note!(
+                "covmap: no telemetry described (no `telemetry:` section): every log source counts as not collected"
+            );
         }
+        covmap_assess::onboarding::rollup_by_log_source(
+            &loaded.attack,
+            inventory,
+            &assessment,
+            &list,
+            &crate::telemetry_cmd::options(args, inventory),
+        )
     };
     let total_rows = rows.len();
     if let Some(top) = top {

@@ -58,7 +58,7 @@ pub(crate) fn run(
         (None, Format::Table) => Some(TABLE_TOP),
         (None, _) => None,
     };
-    let shown = Shown::of(&report, limit);
+    let shown = Shown::of(&report);
     if let Some(n) = limit {
         report.quick_wins.truncate(n);
         report.blind_spots.truncate(n);
@@ -82,7 +82,7 @@ struct Shown {
 }
 
 impl Shown {
-    fn of(report: &TelemetryReport, _limit: Option<usize>) -> Shown {
+    fn of(report: &TelemetryReport) -> Shown {
         Shown {
             quick_wins: report.quick_wins.len(),
             blind_spots: report.blind_spots.len(),
@@ -105,6 +105,10 @@ fn points(x: f64) -> String {
 }
 
 /// The table view: the summary, then quick wins, blind spots and onboarding.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one section after the other, as the table reads"
+)]
 fn table(report: &TelemetryReport, shown: &Shown, threats: bool) -> String {
     let mut out = String::new();
     let feasible = report.analytics.iter().filter(|a| a.feasible).count();
@@ -255,7 +259,7 @@ fn table(report: &TelemetryReport, shown: &Shown, threats: bool) -> String {
                 "channel",
                 "gain (pts)",
                 "weighted (pts)",
-                "visibility after",
+                "weighted after",
                 "analytics gained",
                 "techniques",
             ],
