@@ -231,7 +231,7 @@ fn table(report: &TelemetryReport, shown: &Shown, threats: bool) -> String {
 
     let _ = writeln!(
         out,
-        "\nOnboarding: {}, greedy by the threat-weighted visibility each adds (collected in full, on every platform in scope){}",
+        "\nOnboarding: {}, greedy by the threat-weighted visibility each adds (collected in full where not collected yet){}",
         plural(shown.onboarding, "log source"),
         cut(report.onboarding.len(), shown.onboarding)
     );
