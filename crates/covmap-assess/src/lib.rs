@@ -25,6 +25,7 @@ pub mod compare;
 pub mod diagnostic;
 pub mod gaps;
 pub mod inventory;
+pub mod onboarding;
 pub mod params;
 pub mod parse;
 pub mod plan;

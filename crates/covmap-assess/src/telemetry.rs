@@ -336,6 +336,19 @@ pub(crate) fn split_channel(channel: &str) -> Vec<String> {
     vec![normalise(trimmed)]
 }
 
+/// The form under which a log-source name is matched (case and spacing ignored): references
+/// whose names have the same key are references to the same log source.
+pub fn source_key(name: &str) -> String {
+    normalise(name)
+}
+
+/// The channel keys a channel is matched by (`EventCode=3, 22` -> `eventcode=3`,
+/// `eventcode=22`): collecting a source on one channel can change only the references that
+/// share a key with it.
+pub fn channel_keys(channel: &str) -> Vec<String> {
+    split_channel(channel)
+}
+
 #[cfg(test)]
 #[allow(
     clippy::float_cmp,

@@ -130,12 +130,18 @@ pub(crate) fn run_assess(
                 None
             }
         };
+        // telemetry.csv, backlog.csv and the figures of the Telemetry sheet and section: only
+        // when the inventory describes telemetry (the sheet and section then say "no telemetry
+        // described" instead).
+        let telemetry = (!loaded.parsed.inventory.telemetry.is_empty())
+            .then(|| crate::telemetry_cmd::report(args, &loaded, &assessment));
         report_cmd::write_set(
             dir,
             &loaded.attack,
             &assessment,
             None,
             plan.as_ref(),
+            telemetry.as_ref(),
             report,
             Inputs::new().loaded(&loaded),
             true,
@@ -333,7 +339,7 @@ pub(crate) fn run_gaps(
     source: &SourceArgs,
 ) -> Result<()> {
     if let Some(by) = by {
-        return run_gaps_by(args, by.by(), top, tactic, format, source);
+        return run_gaps_by(args, by, top, tactic, format, source);
     }
     let (loaded, assessment) = assessed(args, source)?;
     let list = gaps(&loaded.attack, &assessment, &GapOptions { top, tactic })?;
@@ -366,7 +372,7 @@ pub(crate) fn run_gaps(
 /// mitigation, data component or tactic; `--top` limits the rows.
 fn run_gaps_by(
     args: &InventoryArgs,
-    by: By,
+    by: ByArg,
     top: Option<usize>,
     tactic: Option<String>,
     format: Format,
@@ -382,16 +388,33 @@ fn run_gaps_by(
         &assessment,
         &GapOptions { top: None, tactic },
     )?;
-    let mut rows = rollup_gaps(&assessment, &list, by);
     // Gaps no row addresses are said, so the rows are not read as the whole gap.
-    let unaddressed = list
-        .iter()
-        .filter(|g| match by {
-            By::Mitigation => g.mitigations.is_empty(),
-            By::DataComponent => g.data_components.is_empty(),
-            By::Tactic => g.tactics.is_empty(),
-        })
-        .count();
+    let (mut rows, unaddressed) = if let Some(by) = by.by() {
+        (
+            rollup_gaps(&assessment, &list, by),
+            list.iter()
+                .filter(|g| match by {
+                    By::Mitigation => g.mitigations.is_empty(),
+                    By::DataComponent => g.data_components.is_empty(),
+                    By::Tactic => g.tactics.is_empty(),
+                })
+                .count(),
+        )
+    } else {
+        let inventory = &loaded.parsed.inventory;
+        if inventory.telemetry.is_empty() {
+            crate::note!(
+                "covmap: no telemetry described (no `telemetry:` section): every log source counts as not collected"
+            );
+        }
+        covmap_assess::onboarding::rollup_by_log_source(
+            &loaded.attack,
+            inventory,
+            &assessment,
+            &list,
+            &crate::telemetry_cmd::options(args, inventory),
+        )
+    };
     let total_rows = rows.len();
     if let Some(top) = top {
         rows.truncate(top);
@@ -419,11 +442,18 @@ fn run_gaps_by(
                     ]
                 })
                 .collect();
+            let log_source = by == ByArg::LogSource;
             let header = [
                 "rank",
-                // CSV names the column `id`, as gaps-by-mitigation.csv does.
-                if full { "id" } else { by.name() },
-                "name",
+                // CSV names the column `id`, as gaps-by-mitigation.csv does; log-source rows
+                // are a name and a channel.
+                match (log_source, full) {
+                    (true, true) => "log_source",
+                    (true, false) => "log source",
+                    (false, true) => "id",
+                    (false, false) => by.name(),
+                },
+                if log_source { "channel" } else { "name" },
                 "techniques",
                 "priority",
                 if full { "top" } else { "top gaps" },

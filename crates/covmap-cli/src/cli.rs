@@ -155,7 +155,7 @@ pub(crate) enum OutputArg {
     /// heatmap.png.
     Png,
     /// coverage.csv, gaps.csv, tactics.csv, capabilities.csv, gaps-by-mitigation.csv (and
-    /// compare.csv).
+    /// compare.csv; plan.csv, and telemetry.csv and backlog.csv with a `telemetry:` section).
     Csv,
     /// coverage.xlsx.
     Xlsx,
@@ -176,15 +176,26 @@ pub(crate) enum ByArg {
     DataComponent,
     /// Tactics (a leaf of several tactics counts in each).
     Tactic,
+    /// Log sources (name and channel, as ATT&CK 18's analytics name them) whose collection
+    /// would raise the gaps' visibility, each on top of the inventory's `telemetry:`.
+    LogSource,
 }
 
 impl ByArg {
-    pub(crate) fn by(self) -> covmap_assess::gaps::By {
+    /// The roll-up of covmap_assess::gaps; `None` for log sources (covmap_assess::onboarding).
+    pub(crate) fn by(self) -> Option<covmap_assess::gaps::By> {
         match self {
-            ByArg::Mitigation => covmap_assess::gaps::By::Mitigation,
-            ByArg::DataComponent => covmap_assess::gaps::By::DataComponent,
-            ByArg::Tactic => covmap_assess::gaps::By::Tactic,
+            ByArg::Mitigation => Some(covmap_assess::gaps::By::Mitigation),
+            ByArg::DataComponent => Some(covmap_assess::gaps::By::DataComponent),
+            ByArg::Tactic => Some(covmap_assess::gaps::By::Tactic),
+            ByArg::LogSource => None,
         }
+    }
+
+    /// The name on the command line and in messages.
+    pub(crate) fn name(self) -> &'static str {
+        self.by()
+            .map_or("log-source", covmap_assess::gaps::By::name)
     }
 }
 
@@ -285,8 +296,9 @@ pub(crate) enum Command {
         /// Only gaps of this tactic (shortname, ID or name).
         #[arg(long)]
         tactic: Option<String>,
-        /// Roll the gaps up: one row per ATT&CK mitigation, data component or tactic, with the
-        /// gaps it addresses and the sum of their priorities (--top then limits the rows).
+        /// Roll the gaps up: one row per ATT&CK mitigation, data component, tactic or log source,
+        /// with the gaps it addresses and the sum of their priorities (--top then limits the
+        /// rows).
         #[arg(long, value_enum, value_name = "WHAT")]
         by: Option<ByArg>,
         /// Output format.
@@ -308,6 +320,25 @@ pub(crate) enum Command {
         #[arg(long, value_name = "DIR")]
         atomics: Option<PathBuf>,
         /// Show at most N actions.
+        #[arg(long, value_name = "N")]
+        top: Option<usize>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// What the collected logs make possible: per log source the ATT&CK analytics it feeds and
+    /// the techniques it makes visible; quick wins (techniques without detect coverage whose
+    /// analytic is feasible with the logs already collected); blind spots (no feasible
+    /// analytic); and the log sources to collect next, ranked greedily by the threat-weighted
+    /// visibility each adds.
+    ///
+    /// Reads the inventory's `telemetry:` section against ATT&CK 18's analytics (an older
+    /// bundle has none).
+    Telemetry {
+        #[command(flatten)]
+        inventory: InventoryArgs,
+        /// At most N rows in each list (quick wins, blind spots, onboarding) [default: 20 in a
+        /// table, all in JSON and CSV].
         #[arg(long, value_name = "N")]
         top: Option<usize>,
         /// Output format.

@@ -195,6 +195,7 @@ pub(crate) fn run_compare(
             &baseline,
             Some(&result),
             None,
+            None,
             report_args,
             Inputs::new().loaded(&loaded).files(&all_files),
             true,

@@ -24,6 +24,7 @@ mod manifest;
 mod output;
 mod plan_cmd;
 mod report_cmd;
+mod telemetry_cmd;
 mod term;
 mod tests_cmd;
 
@@ -121,6 +122,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             top,
             format,
         } => plan_cmd::run(&inventory, budget, atomics.as_deref(), top, format, source)?,
+        Command::Telemetry {
+            inventory,
+            top,
+            format,
+        } => telemetry_cmd::run(&inventory, top, format, source)?,
         Command::Compare {
             inventory,
             candidates,

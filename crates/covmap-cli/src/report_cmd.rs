@@ -5,6 +5,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use covmap_assess::compare::Comparison;
 use covmap_assess::gaps::{GapOptions, gaps};
+use covmap_assess::onboarding::TelemetryReport;
 use covmap_assess::plan::Plan;
 use covmap_assess::saved::{SavedError, read_assessment_json};
 use covmap_assess::score::Assessment;
@@ -112,6 +113,7 @@ pub(crate) fn write_set(
     assessment: &Assessment,
     comparison: Option<&Comparison>,
     plan: Option<&Plan>,
+    telemetry: Option<&TelemetryReport>,
     args: &ReportArgs,
     inputs: &Inputs,
     assessment_json: bool,
@@ -142,6 +144,7 @@ pub(crate) fn write_set(
         threats: &threats,
         comparison,
         plan,
+        telemetry,
         date: date.as_deref(),
         baseline: baseline.as_ref(),
     };
@@ -252,6 +255,7 @@ pub(crate) fn run_report(
         &assessment,
         None,
         None,
+        None,
         args,
         Inputs::new().file(path).maybe_file(bundle_source.path()),
         false,
@@ -287,6 +291,7 @@ pub(crate) fn run_export_navigator(
         threats: &[],
         comparison: None,
         plan: None,
+        telemetry: None,
         date: date.as_deref(),
         baseline: None,
     };

@@ -54,9 +54,28 @@
 //!   (`candidate`, `mitigation`, `test`), `id`, `name`, `cost` (empty when unknown), `gain`,
 //!   `weighted_gain`, `cumulative_overall`, `cumulative_weighted`, `techniques` (the leaves it
 //!   raises), `assumption` (mitigations: the what-if they stand for).
+//! - `telemetry.csv` (`assess -o` when the inventory has a `telemetry:` section; also
+//!   `covmap telemetry --format csv`): the analysis of the collected logs in one table, rows
+//!   told apart by `section`: `section`, `rank`, `id` (a technique), `name` (a log source or
+//!   a technique), `channel`, `platforms`, `weight`, `value`, `gain`, `weighted_gain`,
+//!   `cumulative_weighted`, `analytics`, `detection_strategies`, `techniques`, `missing`.
+//!   `log-source` rows: a log source collected (name, channel as ATT&CK's analytics name it),
+//!   the platforms where it is collected, its `value` (quality, filtering), the analytics it
+//!   feeds and the leaves they give visibility of. `onboarding` rows, in greedy order: a log
+//!   source to collect next, its `gain` and `weighted_gain` (rise of the mean and threat-weighted
+//!   mean visibility), `cumulative_weighted`, the analytics it makes feasible, the leaves it
+//!   raises. `quick-win` rows: a leaf with a feasible analytic and no detect coverage, its
+//!   weight, derived visibility as `value`, the feasible analytics and their detection
+//!   strategies. `blind-spot` rows: a leaf with no feasible analytic, its weight, and the
+//!   analytic closest to feasible (`analytics`), its platform, share collected (`value`) and
+//!   `missing` log sources (`name channel`, joined with `; `).
+//! - `backlog.csv` (with `telemetry.csv`): the quick wins, the detection-engineering backlog:
+//!   `rank`, `id`, `name`, `tactics`, `weight`, `visibility` (derived), `platforms`,
+//!   `analytics` (feasible ones), `detection_strategies`.
 
 use std::borrow::Cow;
 
+use covmap_assess::onboarding::TelemetryReport;
 use covmap_assess::plan::Plan;
 
 use crate::tables::{self, Cell, Table};
@@ -101,7 +120,34 @@ pub(crate) fn all(input: &ReportInput<'_>) -> Result<Vec<OutputFile>, ReportErro
             &tables::plan(plan, &plan.mitigation_assumption),
         )?);
     }
+    if let Some(report) = input.telemetry {
+        files.push(file("telemetry.csv", &tables::telemetry(report))?);
+        files.push(file("backlog.csv", &tables::backlog(report))?);
+    }
     Ok(files)
+}
+
+/// The header and rows of `telemetry.csv`, as `covmap telemetry --format csv` prints them.
+pub fn telemetry_rows(report: &TelemetryReport) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    rows_of(&tables::telemetry(report))
+}
+
+fn rows_of(table: &Table<'_>) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let header = table.columns.iter().filter_map(|c| c.csv).collect();
+    let rows = table
+        .rows
+        .iter()
+        .map(|row| {
+            table
+                .columns
+                .iter()
+                .zip(row)
+                .filter(|(column, _)| column.csv.is_some())
+                .map(|(_, cell)| field(cell).into_owned())
+                .collect()
+        })
+        .collect();
+    (header, rows)
 }
 
 /// The header and rows of `plan.csv`, as `covmap plan --format csv` prints them.

@@ -12,6 +12,8 @@ mod format;
 mod print;
 mod sections;
 
+pub(crate) use sections::no_telemetry_note;
+
 use maud::{DOCTYPE, PreEscaped, html};
 
 use crate::{RenderOptions, ReportError, ReportInput};
@@ -111,6 +113,7 @@ pub(crate) fn page(
                     @if let Some(plan) = input.plan {
                         (sections::plan(input, plan))
                     }
+                    (sections::telemetry(input))
                     @if let Some(comparison) = input.comparison {
                         (sections::comparison(comparison, pieces))
                     }

@@ -31,11 +31,12 @@ mod xlsx;
 
 use covmap_assess::compare::Comparison;
 use covmap_assess::gaps::Gap;
+use covmap_assess::onboarding::TelemetryReport;
 use covmap_assess::plan::Plan;
 use covmap_assess::score::Assessment;
 use covmap_assess::threats::ThreatCoverage;
 
-pub use crate::csv_out::{plan_rows, protect_cell};
+pub use crate::csv_out::{plan_rows, protect_cell, telemetry_rows};
 pub use crate::layer::{EXACT_SCORE, layer_json, threat_layer_json};
 pub use crate::palette::Palette;
 
@@ -53,6 +54,11 @@ pub struct ReportInput<'a> {
     /// The next best actions (`covmap plan`), for `assess -o`: `plan.csv` and the "What to do
     /// next" section of report.html.
     pub plan: Option<&'a Plan>,
+    /// The analysis of the inventory's telemetry (`covmap telemetry`), for `assess -o` when
+    /// the inventory has a `telemetry:` section: `telemetry.csv`, `backlog.csv`, the workbook's
+    /// Telemetry sheet and report.html's Telemetry section (which say "no telemetry described"
+    /// without it).
+    pub telemetry: Option<&'a TelemetryReport>,
     /// The date shown in reports (`YYYY-MM-DD`), chosen by the caller (covmap: `--date`, else
     /// `SOURCE_DATE_EPOCH`, else today); `None` shows no date. The renderers never read the
     /// clock.
@@ -123,7 +129,7 @@ pub enum OutputKind {
     /// `heatmap-full.png` (every sub-technique).
     Png,
     /// `coverage.csv`, `gaps.csv`, `tactics.csv`, `capabilities.csv`, `gaps-by-mitigation.csv`,
-    /// `compare.csv`.
+    /// `compare.csv`, `plan.csv`, `telemetry.csv`, `backlog.csv`.
     Csv,
     /// `coverage.xlsx`.
     Xlsx,

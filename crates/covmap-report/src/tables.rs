@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 
 use covmap_assess::compare::Comparison;
 use covmap_assess::gaps::Gap;
+use covmap_assess::onboarding::TelemetryReport;
 use covmap_assess::plan::{ActionKind, Plan};
 use covmap_assess::score::{Assessment, Contribution, NamedRef, TechniqueResult};
 use serde::Serialize;
@@ -563,4 +564,177 @@ pub(crate) fn rollup(rows: &[covmap_assess::gaps::RollupRow]) -> Table<'_> {
             ]
         }),
     )
+}
+
+// Telemetry: `covmap telemetry` (covmap_assess::onboarding).
+
+/// The telemetry analysis in one table (`telemetry.csv`, the workbook's Telemetry sheet and
+/// `covmap telemetry --format csv`): one row per collected log source, onboarding step, quick
+/// win and blind spot, told apart by `section`.
+const TELEMETRY_COLUMNS: [Column; 15] = [
+    Column::both("section", "Section", 12.0),
+    Column::both("rank", "Rank", 6.0),
+    Column::both("id", "Technique", 11.0),
+    Column::both("name", "Name (log source or technique)", 36.0),
+    Column::both("channel", "Channel", 28.0),
+    Column::both("platforms", "Platforms", 18.0),
+    Column::both("weight", "Weight", 8.0),
+    Column::both("value", "Value", 9.0),
+    Column::both("gain", "Gain", 9.0),
+    Column::both("weighted_gain", "Weighted gain", 12.0),
+    Column::both("cumulative_weighted", "Weighted visibility after", 14.0),
+    Column::both("analytics", "Analytics", 40.0),
+    Column::both("detection_strategies", "Detection strategies", 40.0),
+    Column::both("techniques", "Techniques", 50.0),
+    Column::both("missing", "Missing log sources", 50.0),
+];
+
+/// The sections of [`telemetry`], in row order.
+pub(crate) const TELEMETRY_SECTIONS: [&str; 4] =
+    ["log-source", "onboarding", "quick-win", "blind-spot"];
+
+/// `log-source` rows (name, channel, platforms where collected, value, analytics fed, leaves
+/// made visible), `onboarding` rows in greedy order (gain, weighted gain, weighted visibility
+/// after, analytics made feasible, leaves raised), `quick-win` rows (technique, weight, derived
+/// visibility as value, feasible analytics and their strategies) and `blind-spot` rows
+/// (technique, weight, the closest analytic and its share collected as value, platform and
+/// missing log sources).
+pub(crate) fn telemetry(report: &TelemetryReport) -> Table<'_> {
+    let [
+        source_section,
+        onboarding_section,
+        quick_section,
+        blind_section,
+    ] = TELEMETRY_SECTIONS;
+    let sources = report.log_sources.iter().map(move |s| {
+        [
+            Cell::text(source_section),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::text(s.name.as_str()),
+            Cell::text(s.channel.as_str()),
+            Cell::list(&s.platforms),
+            Cell::Empty,
+            Cell::Percent(s.value),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::list(&s.analytics),
+            Cell::Empty,
+            Cell::list(&s.techniques),
+            Cell::Empty,
+        ]
+    });
+    let steps = report.onboarding.iter().map(move |s| {
+        [
+            Cell::text(onboarding_section),
+            Cell::count(s.rank),
+            Cell::Empty,
+            Cell::text(s.name.as_str()),
+            Cell::text(s.channel.as_str()),
+            Cell::list(&s.platforms),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Points(s.gain),
+            Cell::Points(s.weighted_gain),
+            Cell::Percent(s.cumulative_weighted),
+            Cell::list(&s.analytics_gained),
+            Cell::Empty,
+            Cell::list(&s.techniques),
+            Cell::Empty,
+        ]
+    });
+    let quick = report.quick_wins.iter().map(move |q| {
+        [
+            Cell::text(quick_section),
+            Cell::count(q.rank),
+            Cell::text(q.id.as_str()),
+            Cell::text(q.name.as_str()),
+            Cell::Empty,
+            Cell::list(&q.platforms),
+            Cell::Decimal(q.weight),
+            Cell::Percent(q.visibility),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::list(&q.analytics),
+            Cell::Refs(&q.detection_strategies),
+            Cell::Empty,
+            Cell::Empty,
+        ]
+    });
+    let blind = report.blind_spots.iter().map(move |b| {
+        let closest = b.closest.as_ref();
+        [
+            Cell::text(blind_section),
+            Cell::count(b.rank),
+            Cell::text(b.id.as_str()),
+            Cell::text(b.name.as_str()),
+            Cell::Empty,
+            closest.map_or(Cell::Empty, |c| Cell::text(c.platform.as_str())),
+            Cell::Decimal(b.weight),
+            closest.map_or(Cell::Empty, |c| Cell::Percent(c.fraction)),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            closest.map_or(Cell::Empty, |c| Cell::text(c.analytic.as_str())),
+            Cell::Empty,
+            Cell::Empty,
+            closest.map_or(Cell::Empty, |c| {
+                Cell::text(
+                    c.missing
+                        .iter()
+                        .map(|m| format!("{} {}", m.name, m.channel))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                )
+            }),
+        ]
+    });
+    Table::new(
+        &TELEMETRY_COLUMNS,
+        sources.chain(steps).chain(quick).chain(blind),
+    )
+}
+
+/// The detection-engineering backlog (`backlog.csv`): the quick wins.
+const BACKLOG_COLUMNS: [Column; 9] = [
+    Column::both("rank", "Rank", 6.0),
+    Column::both("id", "ID", 11.0),
+    Column::both("name", "Name", 40.0),
+    Column::both("tactics", "Tactics", 24.0),
+    Column::both("weight", "Weight", 8.0),
+    Column::both("visibility", "Derived visibility", 12.0),
+    Column::both("platforms", "Platforms", 18.0),
+    Column::both("analytics", "Feasible analytics", 40.0),
+    Column::both("detection_strategies", "Detection strategies", 60.0),
+];
+
+/// The quick wins, by threat weight: leaves in scope with a feasible analytic and no detect
+/// coverage, with the analytics to build and their detection strategies.
+pub(crate) fn backlog(report: &TelemetryReport) -> Table<'_> {
+    Table::new(
+        &BACKLOG_COLUMNS,
+        report.quick_wins.iter().map(|q| {
+            [
+                Cell::count(q.rank),
+                Cell::text(q.id.as_str()),
+                Cell::text(q.name.as_str()),
+                Cell::list(&q.tactics),
+                Cell::Decimal(q.weight),
+                Cell::Percent(q.visibility),
+                Cell::list(&q.platforms),
+                Cell::list(&q.analytics),
+                Cell::Refs(&q.detection_strategies),
+            ]
+        }),
+    )
+}
+
+/// The workbook's Telemetry sheet without an analysis: one cell saying why.
+const NOTE_COLUMNS: [Column; 1] = [Column::xlsx_only("Telemetry", 120.0)];
+
+/// A one-row table holding `note`.
+pub(crate) fn note(note: &str) -> Table<'_> {
+    Table::new(&NOTE_COLUMNS, [[Cell::text(note)]])
 }

@@ -2,7 +2,9 @@
 //!
 //! Sheets: Summary (what was assessed and the headline figures), Techniques (every technique,
 //! leaves and parents), Gaps (ranked, with what ATT&CK says would close them), Tactics,
-//! Capabilities, and with a comparison Compare (and Retire when capabilities are retired).
+//! Capabilities, Telemetry (the analysis of the collected logs: log sources, onboarding, quick
+//! wins, blind spots; or why there is none), and with a comparison Compare (and Retire when
+//! capabilities are retired).
 //! Every sheet is one table: a bold header row that stays in view (frozen), an autofilter over
 //! the table, and fixed column widths.
 //!
@@ -83,6 +85,16 @@ pub(crate) fn workbook(input: &ReportInput<'_>, palette: Palette) -> Result<Vec<
             name: "Capabilities",
             table: tables::capabilities(assessment),
             frozen_columns: 2,
+            colour_scale: &[],
+            one_page: false,
+        },
+        Sheet {
+            name: "Telemetry",
+            table: match input.telemetry {
+                Some(report) => tables::telemetry(report),
+                None => tables::note(crate::html::no_telemetry_note(assessment)),
+            },
+            frozen_columns: 1,
             colour_scale: &[],
             one_page: false,
         },

@@ -5,6 +5,7 @@ mod builder;
 mod check;
 mod compare;
 mod gaps;
+mod onboarding;
 mod plan;
 mod props;
 mod real;

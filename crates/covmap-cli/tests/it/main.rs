@@ -35,6 +35,7 @@ mod profiles;
 mod report;
 mod rollups;
 mod size;
+mod telemetry;
 mod threats;
 mod trust;
 mod validate;

@@ -880,3 +880,143 @@ pub(super) fn footer(a: &Assessment) -> Markup {
 pub(super) fn svg_element(svg: &str) -> &str {
     svg.find("<svg").and_then(|i| svg.get(i..)).unwrap_or(svg)
 }
+
+/// How many quick wins and onboarding steps the Telemetry section shows (telemetry.csv and
+/// backlog.csv have them all).
+const TELEMETRY_SHOWN: usize = 10;
+
+/// Mean `visibility` function of a tactic's leaves in scope, and how many have any: (tactic,
+/// leaves, mean, visible).
+fn visibility_by_tactic(a: &Assessment) -> Vec<(&TacticResult, usize, f64, usize)> {
+    a.tactics
+        .iter()
+        .map(|t| {
+            let (mut n, mut sum, mut visible) = (0usize, 0.0, 0usize);
+            for leaf in a
+                .leaves_in_scope()
+                .filter(|l| l.tactics.iter().any(|s| s == &t.shortname))
+            {
+                n += 1;
+                sum += leaf.functions.visibility.score;
+                if leaf.functions.visibility.score > 0.0 {
+                    visible += 1;
+                }
+            }
+            (t, n, if n == 0 { 0.0 } else { sum / n as f64 }, visible)
+        })
+        .collect()
+}
+
+/// The Telemetry section: visibility by tactic, quick wins and onboarding, from the analysis
+/// of the inventory's `telemetry:` section; without one, it says so.
+pub(super) fn telemetry(input: &ReportInput<'_>) -> Markup {
+    let a = input.assessment;
+    let weighted = a.has_threats();
+    html! {
+        section #telemetry {
+            div.wrap {
+                h2 { "Telemetry" }
+                @match input.telemetry {
+                    None => {
+                        p.empty #no-telemetry { (no_telemetry_note(a)) }
+                    }
+                    Some(report) => {
+                        @let feasible = report.analytics.iter().filter(|x| x.feasible).count();
+                        p.lead {
+                            "What the logs collected make visible (" (format::count(report.counted)) " of "
+                            (format::count(report.entries)) " telemetry entries counted): "
+                            (format::count(feasible)) " of " (format::count(report.analytics.len()))
+                            " ATT&CK analytics on the platforms in scope are feasible (every log source they need is collected); "
+                            "mean visibility " (percent(report.visibility))
+                            @if weighted { ", threat-weighted " (percent(report.visibility_weighted)) }
+                            ". A leaf's visibility is the larger of its typed visibility entries and the best analytic's share of log sources collected, times the telemetry's quality."
+                        }
+                        @for note in &report.notes { p.small.note { (note) } }
+                        h3 { "Visibility by tactic" }
+                        table.data #telemetry-tactics {
+                            thead { tr {
+                                th { "Tactic" } th { "Visibility" } th.num { "In scope" } th.num { "Visible" }
+                            } }
+                            tbody {
+                                @for (t, n, mean, visible) in visibility_by_tactic(a) {
+                                    tr data-tactic=(t.shortname) {
+                                        td { span.rid { (t.id) } " " (t.name) }
+                                        @if n == 0 { td { span.muted { "nothing in scope" } } } @else { td { (score_cell(mean)) } }
+                                        td.num { (n) } td.num { (visible) }
+                                    }
+                                }
+                            }
+                        }
+                        h3 { "Quick wins: detections to build from logs already collected" }
+                        @if report.quick_wins.is_empty() {
+                            p.empty { "No quick win: no technique in scope without detect coverage has a feasible analytic." }
+                        } @else {
+                            p.small {
+                                (format::count(report.quick_wins.len()))
+                                " techniques in scope have no detect coverage but a feasible analytic, by threat weight; all are in backlog.csv."
+                            }
+                            table.data #quick-wins {
+                                thead { tr {
+                                    th.num { "#" } th { "Technique" } @if weighted { th.num { "Weight" } }
+                                    th { "Feasible analytics" } th { "Detection strategies" }
+                                } }
+                                tbody {
+                                    @for q in report.quick_wins.iter().take(TELEMETRY_SHOWN) {
+                                        tr data-id=(q.id) {
+                                            td.num.rank { (q.rank) }
+                                            td.tech { (technique_ref(&q.id, &q.name)) }
+                                            @if weighted { td.num { (covmap_assess::score::weight_label(q.weight)) } }
+                                            td.small { (q.analytics.join(", ")) }
+                                            td.small { (named_refs(&q.detection_strategies)) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        h3 { "Log sources to collect next" }
+                        @if report.onboarding.is_empty() {
+                            p.empty { "No log source named by an ATT&CK analytic would raise visibility." }
+                        } @else {
+                            p.small {
+                                "Picked one at a time by the " @if weighted { "threat-weighted " }
+                                "visibility each adds after the ones before it, assuming it is collected in full on every platform in scope; "
+                                (format::count(report.onboarding.len())) " steps in telemetry.csv. "
+                                (format::count(report.blind_spots.len())) " techniques in scope have no feasible analytic yet (blind spots)."
+                            }
+                            table.data #onboarding {
+                                thead { tr {
+                                    th.num { "#" } th { "Log source" } th { "Channel" }
+                                    th.num { @if weighted { "Weighted gain" } @else { "Gain" } }
+                                    th.num { "Visibility after" } th.num { "Analytics made feasible" } th.num { "Techniques raised" }
+                                } }
+                                tbody {
+                                    @for s in report.onboarding.iter().take(TELEMETRY_SHOWN) {
+                                        tr {
+                                            td.num.rank { (s.rank) }
+                                            td { (s.name) }
+                                            td.small { (s.channel) }
+                                            td.num { (format::points(s.weighted_gain)) }
+                                            td.num { (percent(s.cumulative_weighted)) }
+                                            td.num { (s.analytics_gained.len()) }
+                                            td.num { (s.techniques.len()) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What the Telemetry section and sheet say without an analysis: no `telemetry:` section, or
+/// (`covmap report`, `compare -o`) an analysis that needs the inventory.
+pub(crate) fn no_telemetry_note(a: &Assessment) -> &'static str {
+    if a.telemetry.is_some() {
+        "The telemetry analysis (quick wins, blind spots, log sources to collect next) needs the inventory: run `covmap assess -o` or `covmap telemetry` on it. The visibility figures of this report include the visibility derived from its telemetry."
+    } else {
+        "No telemetry described: the inventory has no `telemetry:` section, so no visibility is derived from collected logs. List the log sources you collect (docs/inventory.md, or `covmap import sysmon`) to see which ATT&CK analytics are feasible, the detections you could build now and which log source to collect next."
+    }
+}

@@ -43,6 +43,7 @@ impl Owned {
             threats: &self.threats,
             comparison: self.comparison.as_ref(),
             plan: self.plan.as_ref(),
+            telemetry: None,
             date: Some(DATE),
             baseline: None,
         }

@@ -191,7 +191,14 @@ const COMPARE: [&str; 19] = [
 /// Every check that holds for any input.
 fn check(owned: &Owned) {
     let mut book = Book::open(render(&owned.input()));
-    let mut names = vec!["Summary", "Techniques", "Gaps", "Tactics", "Capabilities"];
+    let mut names = vec![
+        "Summary",
+        "Techniques",
+        "Gaps",
+        "Tactics",
+        "Capabilities",
+        "Telemetry",
+    ];
     if owned.comparison.is_some() {
         names.push("Compare");
     }
@@ -202,6 +209,14 @@ fn check(owned: &Owned) {
     check_tactics_and_capabilities(&mut book, owned);
     check_compare(&mut book, owned);
     check_summary(&mut book, owned);
+    // These inputs carry no telemetry analysis: the sheet says why instead of staying empty.
+    let note = book.table("Telemetry", &["Telemetry"]);
+    assert_eq!(note.len(), 1);
+    assert!(
+        note[0][0].to_string().starts_with("No telemetry described"),
+        "{:?}",
+        note[0][0]
+    );
 }
 
 /// Techniques: one row per technique, in the assessment's order, with its figures.
