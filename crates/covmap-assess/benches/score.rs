@@ -241,6 +241,7 @@ fn interleaved(
     }
 }
 
+#[allow(clippy::too_many_lines)] // one group per setup, in the order they print
 fn score(c: &mut Criterion) {
     let Some(path) = bundle() else { return };
     let attack = Attack::load(&path).expect("bundle loads");
