@@ -10,7 +10,7 @@ use crate::common::Env;
 use crate::inv::{CAND_EDR, CAND_NDR, EX01, e18, percent, real_root, real_root_cmd, root_mini, s};
 
 /// The files `assess -o` writes for example 01 (which selects threats) with every output.
-const FULL_SET: [&str; 17] = [
+const FULL_SET: [&str; 18] = [
     "assessment.json",
     "heatmap.svg",
     "heatmap-full.svg",
@@ -26,6 +26,7 @@ const FULL_SET: [&str; 17] = [
     "plan.csv",
     "coverage.xlsx",
     "layer.json",
+    "layer-visibility.json",
     "report.html",
     "summary.md",
 ];
