@@ -913,7 +913,7 @@ fn browser_renders_reports() {
         .window_size(Some((1440, 1000)))
         .user_data_dir(Some(profile.clone()))
         .args(args)
-        .idle_browser_timeout(Duration::from_secs(60))
+        .idle_browser_timeout(Duration::from_secs(300))
         .build()
         .expect("launch options");
     let browser = Browser::new(launch).expect("chromium starts");
