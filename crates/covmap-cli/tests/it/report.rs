@@ -89,7 +89,7 @@ fn assess_writes_the_full_set_deterministically() {
         let out = real_root(&bundle, &["assess", EX01, "-o", s(&dir)]).ok_noisy();
         assert!(
             out.stderr
-                .starts_with(&format!("covmap: wrote 17 files to {}: ", dir.display())),
+                .starts_with(&format!("covmap: wrote 18 files to {}: ", dir.display())),
             "{}",
             out.stderr
         );

@@ -350,7 +350,11 @@ pub(super) fn matrix(input: &ReportInput<'_>, options: &RenderOptions, pieces: &
             div.wrap {
                 h2 { "ATT&CK matrix" }
                 p.lead {
-                    "Each cell is a technique, coloured by its coverage score; sub-techniques are listed under their parent where a family has a gap. "
+                    @if options.view == View::Visibility {
+                        "Each cell is a technique, coloured by its visibility score (the larger of visibility entries and what the collected telemetry shows); sub-techniques are listed under their parent where a family has a gap. "
+                    } @else {
+                        "Each cell is a technique, coloured by its coverage score; sub-techniques are listed under their parent where a family has a gap. "
+                    }
                     "Hover a cell for its score, click it for the evidence and what would close the gap."
                 }
                 div.filters #filters role="group" aria-label="Filters" {
