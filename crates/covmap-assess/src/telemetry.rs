@@ -190,9 +190,7 @@ fn split_channel(channel: &str) -> Vec<String> {
             .collect();
         if key.eq_ignore_ascii_case("eventcode")
             && parts.len() > 1
-            && parts
-                .iter()
-                .all(|c| c.chars().all(|ch| ch.is_ascii_digit()))
+            && parts.iter().all(|c| c.chars().all(|ch| ch.is_ascii_digit()))
         {
             return parts
                 .iter()
@@ -213,10 +211,7 @@ mod tests {
             split_channel("EventCode=3, 22"),
             vec!["eventcode=3".to_string(), "eventcode=22".to_string()]
         );
-        assert_eq!(
-            split_channel("EventCode=1"),
-            vec!["eventcode=1".to_string()]
-        );
+        assert_eq!(split_channel("EventCode=1"), vec!["eventcode=1".to_string()]);
         assert_eq!(split_channel("execve"), vec!["execve".to_string()]);
     }
 }

@@ -45,7 +45,8 @@ pub(crate) fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-/// report.html of `assess -o` without "What to do next" (its section and its link): what
+/// report.html of `assess -o` without "What to do next" (its section and its link) and the
+/// printed summary's "Top actions": what
 /// `covmap report` renders from the saved assessment, which has no inventory to plan with.
 pub(crate) fn without_plan_section(html: &[u8]) -> Vec<u8> {
     let html = String::from_utf8(html.to_vec()).expect("UTF-8");
@@ -53,9 +54,13 @@ pub(crate) fn without_plan_section(html: &[u8]) -> Vec<u8> {
     assert_eq!(html.matches(link).count(), 1);
     let start = html.find(r#"<section id="plan">"#).expect("plan section");
     let end = start + html[start..].find("</section>").expect("section end") + "</section>".len();
-    format!("{}{}", &html[..start], &html[end..])
-        .replacen(link, "", 1)
-        .into_bytes()
+    let html = format!("{}{}", &html[..start], &html[end..]).replacen(link, "", 1);
+    // The printed summary's "Top actions" list.
+    let start = html
+        .find(r#"<div id="exec-actions">"#)
+        .expect("printed actions");
+    let end = start + html[start..].find("</table></div>").expect("list end") + 14;
+    format!("{}{}", &html[..start], &html[end..]).into_bytes()
 }
 
 /// summary.md of `assess -o` without its "Top actions" section: what `covmap

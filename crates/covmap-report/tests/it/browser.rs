@@ -595,6 +595,7 @@ fn technique_id(word: &str) -> bool {
 /// the drawing on them and every label at least 6 pt high; every page's footer has the title,
 /// the date and "Page N of M". A cell cut by a page break would make its page overflow onto
 /// one without a heading, which fails the page sequence check.
+#[allow(clippy::too_many_lines)] // one sequence of checks on each printed PDF
 fn check_print(tab: &Tab, dir: &Path, name: &str, owned: &Owned, pairs: &Cells) {
     let a = &owned.assessment;
     let headings: Vec<String> = eval_json(

@@ -151,6 +151,7 @@ fn assert_in_order(parsed: &Parsed, names: &[&str]) {
 }
 
 /// The tactic chart against figures recomputed from the techniques.
+#[allow(clippy::too_many_lines)] // one figure after the other, per tactic
 fn check_tactics(owned: &Owned) {
     let input = owned.input();
     let assessment = &owned.assessment;

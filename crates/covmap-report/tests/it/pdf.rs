@@ -73,6 +73,7 @@ impl Objects {
             let dict = String::from_utf8_lossy(&pdf[body..dict_end]).into_owned();
             let mut next = end + b"endobj".len();
             if let Some(s) = stream_at {
+                #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)] // a length
                 let length = number_after(&dict, "/Length").expect("stream length") as usize;
                 let mut data_start = s + b"stream".len();
                 if pdf[data_start] == b'\r' {
@@ -246,6 +247,7 @@ enum Token {
     Operator(String),
 }
 
+#[allow(clippy::too_many_lines)] // one match arm per kind of token
 fn tokens(content: &[u8]) -> Vec<Token> {
     let mut out = Vec::new();
     let mut i = 0;
