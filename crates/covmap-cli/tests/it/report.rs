@@ -55,10 +55,10 @@ pub(crate) fn without_plan_section(html: &[u8]) -> Vec<u8> {
     let start = html.find(r#"<section id="plan">"#).expect("plan section");
     let end = start + html[start..].find("</section>").expect("section end") + "</section>".len();
     let html = format!("{}{}", &html[..start], &html[end..]).replacen(link, "", 1);
-    // The printed summary's "Top actions" list.
-    let start = html
-        .find(r#"<div id="exec-actions">"#)
-        .expect("printed actions");
+    // The printed summary's "Top actions" list (there when the plan has an action).
+    let Some(start) = html.find(r#"<div id="exec-actions">"#) else {
+        return html.into_bytes();
+    };
     let end = start + html[start..].find("</table></div>").expect("list end") + 14;
     format!("{}{}", &html[..start], &html[end..]).into_bytes()
 }
