@@ -91,7 +91,7 @@ impl<'a> Sources<'a> {
                 }
             });
             for (i, batch) in batches.iter().enumerate() {
-                let text = if i % 2 == 0 {
+                let text = if i.is_multiple_of(2) {
                     self.render(batch)
                 } else {
                     // The other thread sends every odd batch, in order, unless it panicked
