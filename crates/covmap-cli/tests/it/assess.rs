@@ -244,8 +244,9 @@ fn example_table_matches_json() {
     let f = &doc["functions"];
     let c = &doc["counts"];
     let l = &c["by_level"];
+    let t = &doc["telemetry"];
     assert_eq!(
-        lines[..4],
+        lines[..5],
         [
             "Northwind Logistics: 10 capabilities counted, against enterprise ATT&CK 18.1"
                 .to_string(),
@@ -262,14 +263,29 @@ fn example_table_matches_json() {
                 percent(num(&f["visibility"]))
             ),
             format!(
+                "telemetry: {} of {} entries counted, {} of {} analytics feasible; derived visibility on {} techniques in scope, above typed entries on {} (visibility {} from typed entries alone)",
+                t["counted"],
+                t["entries"],
+                t["feasible"],
+                t["analytics"],
+                t["leaves_visible"],
+                t["leaves_raised"],
+                percent(num(&t["visibility_typed"]))
+            ),
+            format!(
                 "techniques and sub-techniques in scope {} (out of scope {}): high {}, medium {}, low {}, none {}",
                 c["in_scope"], c["excluded"], l["high"], l["medium"], l["low"], l["none"]
             ),
         ]
     );
-    // The headline in figures, rounded as printed: 19.9% and 29.2%.
+    // The headline in figures, rounded as printed: 19.9% and 31.9%.
     assert_eq!(lines[1], "overall 19.9%   threat-weighted 31.9%");
-    assert!(lines[5].split_whitespace().eq([
+    // Example 01's telemetry section, counted as assessment.json says: 5 of 6 entries (one
+    // planned), 210 analytics feasible.
+    assert!(
+        lines[3].starts_with("telemetry: 5 of 6 entries counted, 210 of 1417 analytics feasible;")
+    );
+    assert!(lines[6].split_whitespace().eq([
         "tactic",
         "score",
         "weighted",
@@ -281,7 +297,7 @@ fn example_table_matches_json() {
         "low",
         "none"
     ]));
-    for (row, t) in lines[7..].iter().zip(arr(&doc["tactics"])) {
+    for (row, t) in lines[8..].iter().zip(arr(&doc["tactics"])) {
         let cells: Vec<&str> = row.split_whitespace().collect();
         let b = &t["by_level"];
         let mut expected = vec![t["shortname"].as_str().expect("shortname").to_string()];

@@ -10,7 +10,7 @@ use crate::common::Env;
 use crate::inv::{CAND_EDR, CAND_NDR, EX01, e18, percent, real_root, real_root_cmd, root_mini, s};
 
 /// The files `assess -o` writes for example 01 (which selects threats) with every output.
-const FULL_SET: [&str; 18] = [
+const FULL_SET: [&str; 20] = [
     "assessment.json",
     "heatmap.svg",
     "heatmap-full.svg",
@@ -24,6 +24,8 @@ const FULL_SET: [&str; 18] = [
     "capabilities.csv",
     "gaps-by-mitigation.csv",
     "plan.csv",
+    "telemetry.csv",
+    "backlog.csv",
     "coverage.xlsx",
     "layer.json",
     "layer-visibility.json",
@@ -63,6 +65,16 @@ pub(crate) fn without_plan_section(html: &[u8]) -> Vec<u8> {
     format!("{}{}", &html[..start], &html[end..]).into_bytes()
 }
 
+/// report.html without its Telemetry section, whose content needs the inventory.
+fn without_telemetry_section(html: &[u8]) -> Vec<u8> {
+    let html = String::from_utf8(html.to_vec()).expect("UTF-8");
+    let start = html
+        .find(r#"<section id="telemetry">"#)
+        .expect("telemetry section");
+    let end = start + html[start..].find("</section>").expect("section end") + "</section>".len();
+    format!("{}{}", &html[..start], &html[end..]).into_bytes()
+}
+
 /// summary.md of `assess -o` without its "Top actions" section: what `covmap
 /// report` renders from the saved assessment, which has no inventory to plan with.
 pub(crate) fn without_actions_section(md: &[u8]) -> Vec<u8> {
@@ -94,7 +106,7 @@ fn assess_writes_the_full_set_deterministically() {
         let out = real_root(&bundle, &["assess", EX01, "-o", s(&dir)]).ok_noisy();
         assert!(
             out.stderr
-                .starts_with(&format!("covmap: wrote 18 files to {}: ", dir.display())),
+                .starts_with(&format!("covmap: wrote 20 files to {}: ", dir.display())),
             "{}",
             out.stderr
         );
@@ -152,8 +164,19 @@ fn assess_writes_the_full_set_deterministically() {
     expected.insert("report.html".to_string(), without);
     let without = without_actions_section(&expected["summary.md"]);
     expected.insert("summary.md".to_string(), without);
+    // Nor to analyse its telemetry with: no telemetry.csv or backlog.csv, and the Telemetry
+    // section of report.html and sheet of coverage.xlsx say that the analysis needs the
+    // inventory (checked in telemetry.rs); the rest of report.html is the same.
+    expected.remove("telemetry.csv");
+    expected.remove("backlog.csv");
+    expected.remove("coverage.xlsx");
+    let without = without_telemetry_section(&expected["report.html"]);
+    expected.insert("report.html".to_string(), without);
     let mut rendered = files(&again);
     rendered.remove(".covmap-manifest.json");
+    rendered.remove("coverage.xlsx");
+    let without = without_telemetry_section(&rendered["report.html"]);
+    rendered.insert("report.html".to_string(), without);
     assert_eq!(rendered, expected, "`report` re-renders the same files");
 }
 

@@ -219,11 +219,16 @@ fn assess_writes_the_telemetry_files_and_sections() {
     // The manifest lists them, so a later run without telemetry removes them.
     let manifest = std::fs::read_to_string(dir.join(".covmap-manifest.json")).expect("manifest");
     assert!(manifest.contains("\"telemetry.csv\"") && manifest.contains("\"backlog.csv\""));
+    // The same inventory without its telemetry section.
+    let basic = std::fs::read_to_string(crate::common::repo_root().join(BASIC)).expect("basic");
+    let without = tmp.path().join("without-telemetry.yaml");
+    let cut = basic.find("\ntelemetry:").expect("a telemetry section");
+    std::fs::write(&without, &basic[..=cut]).expect("write");
     real_root(
         &bundle,
         &[
             "assess",
-            "examples/01-midsize-company/inventory.yaml",
+            s(&without),
             "-o",
             s(&dir),
             "--date",
