@@ -16,6 +16,8 @@
 //!   visibility: the issue 19 budget is at most 20% over `score/assess`).
 //! - `example01/assess` and `example01/assess_telemetry`: the same two on
 //!   `examples/01-midsize-company/inventory.yaml` (parsed once, outside the timing).
+//! - `derive/detections`: [`LeafDetection::of`] for every leaf of the bundle;
+//!   `derive/visibility`: their derived visibility on every platform of the domain.
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -29,6 +31,7 @@ use covmap_assess::inventory::{
 };
 use covmap_assess::parse::{SourceFile, ValidationContext, parse_inventories};
 use covmap_assess::score::{AssessOptions, Assessment, assess};
+use covmap_assess::telemetry::{Collected, LeafDetection};
 use covmap_core::{Attack, Kind};
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -205,6 +208,40 @@ fn telemetry() -> Vec<Telemetry> {
     ]
 }
 
+/// Medians of `runs` interleaved timings (A B A B ...) of `assess` without and with telemetry,
+/// printed: on a shared machine, load changes between criterion's groups; interleaving exposes
+/// both to the same load.
+fn interleaved(
+    label: &str,
+    attack: &Attack,
+    plain: &Inventory,
+    logs: &Inventory,
+    options: &AssessOptions,
+    runs: usize,
+) {
+    let mut a = Vec::with_capacity(runs);
+    let mut b = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let start = std::time::Instant::now();
+        drop(black_box(assess(attack, black_box(plain), options)));
+        a.push(start.elapsed());
+        let start = std::time::Instant::now();
+        drop(black_box(assess(attack, black_box(logs), options)));
+        b.push(start.elapsed());
+    }
+    a.sort_unstable();
+    b.sort_unstable();
+    let (ma, mb) = (a[runs / 2], b[runs / 2]);
+    #[allow(clippy::print_stderr)] // the figure this function exists for
+    {
+        eprintln!(
+            "{label}: assess median {ma:?} without telemetry, {mb:?} with ({:+.1}%), {runs} interleaved runs",
+            (mb.as_secs_f64() / ma.as_secs_f64() - 1.0) * 100.0
+        );
+    }
+}
+
+#[allow(clippy::too_many_lines)] // one group per setup, in the order they print
 fn score(c: &mut Criterion) {
     let Some(path) = bundle() else { return };
     let attack = Attack::load(&path).expect("bundle loads");
@@ -264,6 +301,54 @@ fn score(c: &mut Criterion) {
     let plain = parsed.inventory;
     let mut logs = plain.clone();
     logs.telemetry = telemetry();
+    // The derivation alone, in its two steps: what each leaf is detected with (a walk of the
+    // bundle's graph), and its value on each platform of the scope from the collected logs.
+    let leaves: Vec<u32> = attack
+        .active_techniques()
+        .iter()
+        .filter(|t| attack.subtechniques(t).is_empty())
+        .map(|t| t.meta.key.index)
+        .collect();
+    let platforms = attack.platforms();
+    let collected = Collected::new(&logs.telemetry, &platforms, &options, 0.5);
+    let detections: Vec<LeafDetection> = leaves
+        .iter()
+        .map(|&t| LeafDetection::of(&attack, t))
+        .collect();
+    let mut group = c.benchmark_group("derive");
+    group.sample_size(50);
+    group.measurement_time(Duration::from_secs(3));
+    group.bench_function("detections", |b| {
+        b.iter(|| {
+            leaves
+                .iter()
+                .map(|&t| LeafDetection::of(black_box(&attack), t))
+                .collect::<Vec<_>>()
+        });
+    });
+    group.bench_function("visibility", |b| {
+        b.iter(|| {
+            let mut sum = 0.0;
+            for detection in &detections {
+                for platform in &platforms {
+                    sum += detection.visibility(&attack, black_box(&collected), platform);
+                }
+            }
+            sum
+        });
+    });
+    group.finish();
+
+    interleaved("example 01", &attack, &plain, &logs, &options, 201);
+    interleaved(
+        "2,000 x 20",
+        &attack,
+        &inventory,
+        &with_telemetry,
+        &options,
+        21,
+    );
+
     let mut group = c.benchmark_group("example01");
     group.sample_size(50);
     group.measurement_time(Duration::from_secs(5));

@@ -9,11 +9,13 @@ use covmap_core::Attack;
 
 use crate::inventory::{CoverageEntry, Inventory};
 
-/// Numbers of active sub-techniques, looked up once per technique.
+/// Active sub-techniques per technique, looked up once per technique: validation asks for them
+/// once per listed technique, and each [`Attack::subtechniques`] scans every technique.
 #[derive(Debug)]
 pub struct Subtechniques<'a> {
     attack: &'a Attack,
-    counts: HashMap<u32, usize>,
+    /// Positions (in [`Attack::techniques`]) of [`Attack::subtechniques`], sorted by ID.
+    lists: HashMap<u32, Vec<u32>>,
 }
 
 impl<'a> Subtechniques<'a> {
@@ -21,22 +23,43 @@ impl<'a> Subtechniques<'a> {
     pub fn new(attack: &'a Attack) -> Subtechniques<'a> {
         Subtechniques {
             attack,
-            counts: HashMap::new(),
+            lists: HashMap::new(),
         }
+    }
+
+    /// The positions of [`Attack::subtechniques`] of the technique at this position (in
+    /// [`Attack::techniques`]), sorted by ID: empty for a position out of range.
+    pub fn list(&mut self, technique: u32) -> &[u32] {
+        let attack = self.attack;
+        self.lists.entry(technique).or_insert_with(|| {
+            attack
+                .techniques()
+                .get(technique as usize)
+                .map(|t| {
+                    attack
+                        .subtechniques(t)
+                        .iter()
+                        .map(|s| s.meta.key.index)
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
     }
 
     /// How many active sub-techniques the technique at this position (in
     /// [`Attack::techniques`]) has: 0 for a sub-technique, a technique without any, or a
     /// position out of range.
     pub fn count(&mut self, technique: u32) -> usize {
-        let attack = self.attack;
-        *self.counts.entry(technique).or_insert_with(|| {
-            attack
-                .techniques()
-                .get(technique as usize)
-                .filter(|t| !t.is_subtechnique)
-                .map_or(0, |t| attack.subtechniques(t).len())
-        })
+        let is_parent = self
+            .attack
+            .techniques()
+            .get(technique as usize)
+            .is_some_and(|t| !t.is_subtechnique);
+        if is_parent {
+            self.list(technique).len()
+        } else {
+            0
+        }
     }
 
     /// The techniques of an entry that it counts for no sub-technique of: parents with active

@@ -1693,14 +1693,12 @@ impl<'a> Run<'a> {
         };
         let mut listing = Vec::new();
         for &(t, _) in &parents {
-            if let Some(parent) = attack.techniques().get(t as usize) {
-                listing.extend(
-                    attack
-                        .subtechniques(parent)
-                        .iter()
-                        .map(|s| s.meta.id().to_string()),
-                );
-            }
+            listing.extend(
+                self.subtechniques
+                    .list(t)
+                    .iter()
+                    .map(|&s| technique_id(attack, s)),
+            );
         }
         let mut shown = listing
             .iter()
@@ -1784,7 +1782,12 @@ impl<'a> Run<'a> {
             let Some(technique) = attack.techniques().get(l.technique as usize) else {
                 continue;
             };
-            let subs = attack.subtechniques(technique);
+            let subs: Vec<&covmap_core::Technique> = self
+                .subtechniques
+                .list(l.technique)
+                .iter()
+                .filter_map(|&s| attack.techniques().get(s as usize))
+                .collect();
             if !subs.is_empty() && !entry.include_subtechniques {
                 // Parent-level evidence: `parent-counts-for-no-subtechnique` speaks for it.
                 continue;

@@ -117,34 +117,25 @@ impl Collected {
     /// The value in [0, 1] with which the reference (`name`, `channel`) is collected on
     /// `platform`: 0 when it is not.
     pub fn reference(&self, platform: &str, name: &str, channel: &str) -> f64 {
-        let Some(state) = self
-            .by_platform
-            .get(platform)
-            .and_then(|sources| sources.get(&normalise(name)))
-        else {
-            return 0.0;
-        };
-        if state.channels.is_empty() {
-            return state.all;
-        }
-        let wanted = normalise(channel);
-        let listed = state.channels.get(&wanted).copied().unwrap_or(0.0);
-        // Only a list of event codes splits into more than itself.
-        let by_codes = if wanted.contains(',') {
-            split_channel(channel)
-                .iter()
-                .map(|part| state.channels.get(part).copied().unwrap_or(0.0))
-                .fold(f64::INFINITY, f64::min)
-        } else {
-            listed
-        };
-        let by_codes = if by_codes.is_finite() { by_codes } else { 0.0 };
-        state.all.max(listed).max(by_codes)
+        self.by_platform.get(platform).map_or(0.0, |sources| {
+            reference_in(sources, &mut Scratch::default(), name, channel)
+        })
     }
 
     /// How much of `analytic`'s references are collected on `platform` (0 of them when the
     /// analytic does not apply there).
     pub fn analytic(&self, analytic: &Analytic, platform: &str) -> AnalyticCollection {
+        self.analytic_with(analytic, platform, &mut Scratch::default())
+    }
+
+    /// [`Collected::analytic`] with reusable buffers: it runs for every analytic of an
+    /// assessment, and normalising each reference into a new string was most of its cost.
+    pub(crate) fn analytic_with(
+        &self,
+        analytic: &Analytic,
+        platform: &str,
+        scratch: &mut Scratch,
+    ) -> AnalyticCollection {
         let mut references: Vec<(&str, &str)> = analytic
             .log_sources
             .iter()
@@ -153,27 +144,27 @@ impl Collected {
         references.sort_unstable();
         references.dedup();
         let total = references.len();
-        if !analytic.platforms.iter().any(|p| p == platform) {
+        let sources = self.by_platform.get(platform);
+        let (Some(sources), true) = (sources, analytic.platforms.iter().any(|p| p == platform))
+        else {
             return AnalyticCollection {
                 collected: 0,
                 total,
                 value: 0.0,
             };
-        }
-        let values: Vec<f64> = references
-            .iter()
-            .map(|(name, channel)| self.reference(platform, name, channel))
-            .collect();
-        let collected = values.iter().filter(|v| **v > 0.0).count();
-        let value = if total == 0 {
-            0.0
-        } else {
-            values.iter().sum::<f64>() / total as f64
         };
+        let (mut collected, mut sum) = (0, 0.0);
+        for (name, channel) in references {
+            let value = reference_in(sources, scratch, name, channel);
+            if value > 0.0 {
+                collected += 1;
+            }
+            sum += value;
+        }
         AnalyticCollection {
             collected,
             total,
-            value,
+            value: if total == 0 { 0.0 } else { sum / total as f64 },
         }
     }
 
@@ -183,11 +174,48 @@ impl Collected {
     }
 }
 
+/// Buffers reused across lookups, so that looking up a reference allocates nothing.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    name: String,
+    channel: String,
+}
+
+/// The value of the reference (`name`, `channel`) among the sources collected on one platform.
+fn reference_in(
+    sources: &BTreeMap<String, SourceState>,
+    scratch: &mut Scratch,
+    name: &str,
+    channel: &str,
+) -> f64 {
+    normalise_into(&mut scratch.name, name);
+    let Some(state) = sources.get(scratch.name.as_str()) else {
+        return 0.0;
+    };
+    if state.channels.is_empty() {
+        return state.all;
+    }
+    normalise_into(&mut scratch.channel, channel);
+    let wanted = scratch.channel.as_str();
+    let listed = state.channels.get(wanted).copied().unwrap_or(0.0);
+    // Only a list of event codes splits into more than itself.
+    let by_codes = if wanted.contains(',') {
+        split_channel(channel)
+            .iter()
+            .map(|part| state.channels.get(part).copied().unwrap_or(0.0))
+            .fold(f64::INFINITY, f64::min)
+    } else {
+        listed
+    };
+    let by_codes = if by_codes.is_finite() { by_codes } else { 0.0 };
+    state.all.max(listed).max(by_codes)
+}
+
 /// What a technique's derived visibility is computed from, looked up once per technique so that
 /// evaluating it on each platform (and for each telemetry set) costs no graph walk.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LeafDetection {
-    /// Positions of the active analytics of its detection strategies (ATT&CK 18+), sorted by ID.
+    /// Positions of the active analytics of its detection strategies (ATT&CK 18+).
     pub analytics: Vec<u32>,
     /// Used only when there is no analytic: the data components that detect it, each as the
     /// log sources that collect it (any one of them is enough).
@@ -213,14 +241,15 @@ impl LeafDetection {
         let Some(technique) = attack.techniques().get(technique as usize) else {
             return LeafDetection::default();
         };
-        let detection = attack.detection_of(technique);
-        if !detection.analytics.is_empty() {
+        let analytics = attack.analytics_of(technique);
+        if !analytics.is_empty() {
             return LeafDetection {
-                analytics: detection.analytics,
+                analytics,
                 components: Vec::new(),
             };
         }
-        let components = detection
+        let components = attack
+            .detection_of(technique)
             .data_components
             .iter()
             .filter_map(|&c| {
@@ -257,15 +286,29 @@ impl LeafDetection {
     /// the mean over the data components of the best of their log sources' values (the share of
     /// components collected, times quality).
     pub fn visibility(&self, attack: &Attack, collected: &Collected, platform: &str) -> f64 {
+        self.visibility_with(attack, collected, platform, &mut Scratch::default())
+    }
+
+    /// [`LeafDetection::visibility`] with reusable buffers.
+    pub(crate) fn visibility_with(
+        &self,
+        attack: &Attack,
+        collected: &Collected,
+        platform: &str,
+        scratch: &mut Scratch,
+    ) -> f64 {
         if !self.analytics.is_empty() {
             return self
                 .analytics
                 .iter()
                 .filter_map(|&a| attack.analytics().get(a as usize))
                 .filter(|a| a.platforms.iter().any(|p| p == platform))
-                .map(|a| collected.analytic(a, platform).value)
+                .map(|a| collected.analytic_with(a, platform, scratch).value)
                 .fold(0.0, f64::max);
         }
+        let Some(sources) = collected.by_platform.get(platform) else {
+            return 0.0;
+        };
         if self.components.is_empty() {
             return 0.0;
         }
@@ -275,7 +318,7 @@ impl LeafDetection {
             .map(|c| {
                 c.sources
                     .iter()
-                    .map(|(name, channel)| collected.reference(platform, name, channel))
+                    .map(|(name, channel)| reference_in(sources, scratch, name, channel))
                     .fold(0.0, f64::max)
             })
             .sum();
@@ -297,17 +340,24 @@ pub fn leaf_visibility(
 
 /// Case-insensitive, whitespace-trimmed form of a name or channel.
 pub(crate) fn normalise(text: &str) -> String {
-    // One pass, one allocation: it runs for every reference of every analytic assessed.
     let mut out = String::with_capacity(text.len());
+    normalise_into(&mut out, text);
+    out
+}
+
+/// [`normalise`] into `out` (cleared first), reusing its allocation.
+fn normalise_into(out: &mut String, text: &str) {
+    out.clear();
     for word in text.split_whitespace() {
         if !out.is_empty() {
             out.push(' ');
         }
-        for c in word.chars() {
-            out.extend(c.to_lowercase());
+        if word.is_ascii() {
+            out.extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        } else {
+            out.extend(word.chars().flat_map(char::to_lowercase));
         }
     }
-    out
 }
 
 /// The channels a channel stands for: `EventCode=3, 22` -> `eventcode=3`, `eventcode=22`; any

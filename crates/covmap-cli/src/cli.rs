@@ -118,8 +118,9 @@ pub(crate) struct ReportArgs {
     /// Print each technique's score (a whole percent) in its heatmap cell.
     #[arg(long)]
     pub(crate) cell_scores: bool,
-    /// What the heatmap colours: the score, or the score of the techniques the selected
-    /// threats use (the others dimmed).
+    /// What the heatmap colours: the score, the score of the techniques the selected threats
+    /// use (the others dimmed), or the visibility (visibility entries and the collected
+    /// telemetry).
     #[arg(long, value_enum, default_value_t = ViewArg::Score)]
     pub(crate) view: ViewArg,
     /// Also write one Navigator layer per function (layer-detect.json, ...).
@@ -217,6 +218,8 @@ pub(crate) enum ViewArg {
     Score,
     /// Threat-weighted.
     Weighted,
+    /// The `visibility` function's score (entries and collected telemetry).
+    Visibility,
 }
 
 /// A function of `--function`.

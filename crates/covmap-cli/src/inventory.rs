@@ -189,16 +189,15 @@ pub(crate) fn print_findings(loaded: &Loaded, diagnostics: &[Diagnostic]) {
     if diagnostics.is_empty() {
         return;
     }
-    // Built only when there is something to show: it copies the texts and indexes their
-    // lines, which costs a large inventory more than its validation.
+    // Built only when there is something to show: it indexes the texts' lines, which costs a
+    // large inventory more than its validation.
     let rendering = Sources::new(
         loaded
             .sources
             .iter()
             .map(|s| (s.path.as_path(), s.bytes.as_slice())),
     );
-    let text = rendering.render(diagnostics);
-    crate::term::eprint(&text);
+    rendering.eprint(diagnostics);
 }
 
 /// `3 errors`, `1 warning`.

@@ -36,6 +36,7 @@ fn render_options(args: &ReportArgs) -> RenderOptions {
         view: match args.view {
             ViewArg::Score => View::Score,
             ViewArg::Weighted => View::Weighted,
+            ViewArg::Visibility => View::Visibility,
         },
         layer_per_function: args.layer_per_function,
         top_gaps: args.top_gaps,

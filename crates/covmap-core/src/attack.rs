@@ -1002,6 +1002,31 @@ impl Attack {
         }
     }
 
+    /// Positions of the active analytics of a technique's active detection strategies (ATT&CK
+    /// 18+), in strategy then `x_mitre_analytic_refs` order: the analytics of
+    /// [`Attack::detection_of`] without sorting or the data components, for callers that
+    /// evaluate every technique (derived visibility).
+    pub fn analytics_of(&self, technique: &Technique) -> Vec<u32> {
+        let mut analytics = Vec::new();
+        for s in self.active_neighbours(
+            technique.meta.key,
+            RelKind::Detects,
+            Direction::Incoming,
+            Kind::DetectionStrategy,
+        ) {
+            let Some(strategy) = self.data.detection_strategies.get(s as usize) else {
+                continue;
+            };
+            analytics.extend(strategy.analytics.iter().copied().filter(|&a| {
+                self.data
+                    .analytics
+                    .get(a as usize)
+                    .is_some_and(|analytic| analytic.meta.is_active())
+            }));
+        }
+        analytics
+    }
+
     /// ICS assets a technique targets, sorted by ID.
     pub fn assets_targeted_by(&self, technique: &Technique) -> Vec<&Asset> {
         let list = self

@@ -13,9 +13,14 @@
 //! are handed to it raw: escaping them first with [`text::escape`] would show `&amp;lt;`.
 //! Control characters, which XML forbids, are replaced by spaces.
 //!
-//! Bars are the only `rect` elements filled with a series colour (legend swatches are
-//! polygons), so a reader or a test can count them; every row has one bar per series, of zero
-//! width when there is no value.
+//! Bars are the only filled `rect` elements but the background (legend swatches are polygons,
+//! outlines are unfilled), so a reader or a test can count them; every row has one bar per
+//! series, of zero width when there is no value, in series order.
+//!
+//! Colours come from [`crate::palette`]: a bar that shows a coverage score has the colour the
+//! report's scale (`--palette`) gives that score, the colour of a heatmap cell with that
+//! score; the threat-weighted score is outlined to tell it from the plain one; gains and shares,
+//! which are no score, have the palette's series colours.
 
 use std::sync::OnceLock;
 
@@ -30,7 +35,7 @@ use plotters::style::{
 };
 
 use crate::text::{self, FONT_BOLD, FONT_FAMILY, FONT_REGULAR};
-use crate::{OutputFile, ReportError, ReportInput};
+use crate::{OutputFile, Palette, ReportError, ReportInput};
 
 /// File name of the tactic chart.
 const TACTICS_FILE: &str = "chart-tactics.svg";
@@ -39,11 +44,10 @@ const COMPARE_FILE: &str = "chart-compare.svg";
 /// File name of the threat exposure chart.
 const THREATS_FILE: &str = "chart-threats.svg";
 
-/// Series colours (Okabe-Ito, distinguishable with colour-vision deficiencies). Each is used
-/// by one series only, which is what makes the bars countable.
-const BLUE: RGBColor = RGBColor(0x00, 0x72, 0xB2);
-const ORANGE: RGBColor = RGBColor(0xE6, 0x9F, 0x00);
-const GREEN: RGBColor = RGBColor(0x00, 0x9E, 0x73);
+/// The colour of a series that is not a score.
+fn solid((r, g, b): (u8, u8, u8)) -> Fill {
+    Fill::Solid(RGBColor(r, g, b))
+}
 const INK: RGBColor = RGBColor(0x21, 0x21, 0x21);
 const MUTED: RGBColor = RGBColor(0x61, 0x61, 0x61);
 const GRID: RGBColor = RGBColor(0xE3, 0xE3, 0xE3);
@@ -69,18 +73,21 @@ const MAX_LABEL_CHARS: usize = 60;
 
 /// Every chart the input has data for, in file order: `chart-tactics.svg` always,
 /// `chart-compare.svg` with candidates, `chart-threats.svg` with threats.
-pub(crate) fn all(input: &ReportInput<'_>) -> Result<Vec<OutputFile>, ReportError> {
+pub(crate) fn all(
+    input: &ReportInput<'_>,
+    palette: Palette,
+) -> Result<Vec<OutputFile>, ReportError> {
     let mut files = vec![OutputFile {
         name: TACTICS_FILE.to_string(),
-        bytes: tactics(input)?.into_bytes(),
+        bytes: tactics(input, palette)?.into_bytes(),
     }];
-    if let Some(svg) = comparison(input)? {
+    if let Some(svg) = comparison(input, palette)? {
         files.push(OutputFile {
             name: COMPARE_FILE.to_string(),
             bytes: svg.into_bytes(),
         });
     }
-    if let Some(svg) = threats(input)? {
+    if let Some(svg) = threats(input, palette)? {
         files.push(OutputFile {
             name: THREATS_FILE.to_string(),
             bytes: svg.into_bytes(),
@@ -91,7 +98,7 @@ pub(crate) fn all(input: &ReportInput<'_>) -> Result<Vec<OutputFile>, ReportErro
 
 /// Coverage score per tactic in matrix order, with the threat-weighted score beside it when
 /// threats are selected. An SVG document starting with `<svg`.
-pub(crate) fn tactics(input: &ReportInput<'_>) -> Result<String, ReportError> {
+pub(crate) fn tactics(input: &ReportInput<'_>, palette: Palette) -> Result<String, ReportError> {
     let assessment = input.assessment;
     let weighted = assessment
         .tactics
@@ -99,12 +106,12 @@ pub(crate) fn tactics(input: &ReportInput<'_>) -> Result<String, ReportError> {
         .any(|t| t.score_weighted.is_some());
     let mut series = vec![Series {
         name: "Coverage score".to_string(),
-        colour: BLUE,
+        fill: Fill::Scale { outlined: false },
     }];
     if weighted {
         series.push(Series {
-            name: "Threat-weighted score".to_string(),
-            colour: ORANGE,
+            name: "Threat-weighted score (outlined)".to_string(),
+            fill: Fill::Scale { outlined: true },
         });
     }
     let rows = assessment
@@ -137,6 +144,7 @@ pub(crate) fn tactics(input: &ReportInput<'_>) -> Result<String, ReportError> {
         None => format!("Overall {overall}"),
     };
     BarChart {
+        palette,
         file: TACTICS_FILE,
         title: "Coverage by tactic".to_string(),
         subtitle: subtitle(input, &summary),
@@ -149,7 +157,10 @@ pub(crate) fn tactics(input: &ReportInput<'_>) -> Result<String, ReportError> {
 
 /// What each candidate adds to the baseline, in percentage points, with its cost per point
 /// when known; `None` without candidates.
-pub(crate) fn comparison(input: &ReportInput<'_>) -> Result<Option<String>, ReportError> {
+pub(crate) fn comparison(
+    input: &ReportInput<'_>,
+    palette: Palette,
+) -> Result<Option<String>, ReportError> {
     let Some(comparison) = input.comparison else {
         return Ok(None);
     };
@@ -162,12 +173,12 @@ pub(crate) fn comparison(input: &ReportInput<'_>) -> Result<Option<String>, Repo
         .any(|c| c.gain_weighted.is_some());
     let mut series = vec![Series {
         name: "Gain in overall score".to_string(),
-        colour: BLUE,
+        fill: solid(crate::palette::SERIES_GAIN),
     }];
     if weighted {
         series.push(Series {
             name: "Gain in threat-weighted score".to_string(),
-            colour: ORANGE,
+            fill: solid(crate::palette::SERIES_GAIN_WEIGHTED),
         });
     }
     let points = |gain: f64| gain.max(0.0) * 100.0;
@@ -208,6 +219,7 @@ pub(crate) fn comparison(input: &ReportInput<'_>) -> Result<Option<String>, Repo
         None => format!("Baseline {baseline} overall"),
     };
     BarChart {
+        palette,
         file: COMPARE_FILE,
         title: "What each candidate adds".to_string(),
         subtitle: subtitle(input, &summary),
@@ -221,18 +233,21 @@ pub(crate) fn comparison(input: &ReportInput<'_>) -> Result<Option<String>, Repo
 
 /// Per selected threat, the mean coverage score of the techniques it uses (in scope) and the
 /// share of them covered at all; `None` without threats.
-pub(crate) fn threats(input: &ReportInput<'_>) -> Result<Option<String>, ReportError> {
+pub(crate) fn threats(
+    input: &ReportInput<'_>,
+    palette: Palette,
+) -> Result<Option<String>, ReportError> {
     if input.threats.is_empty() {
         return Ok(None);
     }
     let series = vec![
         Series {
             name: "Mean coverage score of its techniques".to_string(),
-            colour: BLUE,
+            fill: Fill::Scale { outlined: false },
         },
         Series {
             name: "Share of its techniques covered (score above 0)".to_string(),
-            colour: GREEN,
+            fill: solid(crate::palette::SERIES_SHARE),
         },
     ];
     let rows = input
@@ -266,6 +281,7 @@ pub(crate) fn threats(input: &ReportInput<'_>) -> Result<Option<String>, ReportE
         })
         .collect();
     BarChart {
+        palette,
         file: THREATS_FILE,
         title: "Threat exposure".to_string(),
         subtitle: subtitle(input, "coverage of the techniques each threat uses"),
@@ -408,10 +424,20 @@ fn shorten(label: &str) -> String {
     short
 }
 
-/// One series of bars: its legend entry and colour.
+/// One series of bars: its legend entry and how its bars are filled.
 struct Series {
     name: String,
-    colour: RGBColor,
+    fill: Fill,
+}
+
+/// How a series' bars are filled.
+#[derive(Debug, Clone, Copy)]
+enum Fill {
+    /// One colour for every bar (gains, shares: no score).
+    Solid(RGBColor),
+    /// Each bar in its score's colour on the scale (values are percents); `outlined` tells the
+    /// second score series of a chart from the first.
+    Scale { outlined: bool },
 }
 
 /// One bar: its length in axis units (`None`: no value) and the text written after it.
@@ -493,6 +519,8 @@ impl Axis {
 
 /// A horizontal grouped bar chart, everything it shows already computed.
 struct BarChart {
+    /// The colour scale of score bars.
+    palette: Palette,
     file: &'static str,
     title: String,
     subtitle: String,
@@ -630,7 +658,7 @@ impl BarChart {
             let mut x = MARGIN;
             for series in &self.series {
                 let name = clean(&series.name);
-                swatch(&root, (x, 74), series.colour).map_err(fail)?;
+                swatch(&root, (x, 74), series.fill, self.palette).map_err(fail)?;
                 root.draw(&Text::new(
                     name.clone(),
                     (x + 16, 80),
@@ -691,12 +719,28 @@ impl BarChart {
                 let first = top + ROW_PADDING / 2 + (bars_height - group) / 2;
                 for (j, (bar, series)) in row.bars.iter().zip(&self.series).enumerate() {
                     let y = first + pixels(j) * (BAR_HEIGHT + BAR_GAP);
-                    let end = to_x(bar.value.unwrap_or(0.0));
+                    let value = bar.value.unwrap_or(0.0);
+                    let end = to_x(value);
+                    let (colour, outlined) = match series.fill {
+                        Fill::Solid(colour) => (colour, false),
+                        Fill::Scale { outlined } => (scale_colour(self.palette, value), outlined),
+                    };
                     root.draw(&Rectangle::new(
                         [(plot_left, y), (end, y + BAR_HEIGHT)],
-                        series.colour.filled(),
+                        colour.filled(),
                     ))
                     .map_err(fail)?;
+                    if outlined && end > plot_left {
+                        root.draw(&Rectangle::new(
+                            [(plot_left, y), (end, y + BAR_HEIGHT)],
+                            ShapeStyle {
+                                color: INK.to_rgba(),
+                                filled: false,
+                                stroke_width: 2,
+                            },
+                        ))
+                        .map_err(fail)?;
+                    }
                     root.draw(&Text::new(
                         clean(&bar.text),
                         (end + VALUE_GAP, y + BAR_HEIGHT / 2),
@@ -717,17 +761,51 @@ fn pixels(n: usize) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX / 4)
 }
 
-/// A legend swatch: a 12 px square drawn as a polygon, so that only bars are `rect`s of a
-/// series colour.
+/// The colour the scale gives a score in percent.
+fn scale_colour(palette: Palette, percent: f64) -> RGBColor {
+    let (r, g, b) = palette.color(percent / 100.0);
+    RGBColor(r, g, b)
+}
+
+/// A legend swatch: a 12 px square drawn as polygons, so that only bars are filled `rect`s. A
+/// score series shows its scale (three stripes: the colours of 0, 50 and 100%).
 fn swatch<DB: plotters::prelude::DrawingBackend>(
     area: &DrawingArea<DB, plotters::coord::Shift>,
     (x, y): (i32, i32),
-    colour: RGBColor,
+    fill: Fill,
+    palette: Palette,
 ) -> Result<(), plotters::drawing::DrawingAreaErrorKind<DB::ErrorType>> {
-    area.draw(&Polygon::new(
-        vec![(x, y), (x + 12, y), (x + 12, y + 12), (x, y + 12)],
-        colour.filled(),
-    ))
+    let square = |from: i32, to: i32, colour: RGBColor| {
+        Polygon::new(
+            vec![
+                (x + from, y),
+                (x + to, y),
+                (x + to, y + 12),
+                (x + from, y + 12),
+            ],
+            colour.filled(),
+        )
+    };
+    match fill {
+        Fill::Solid(colour) => area.draw(&square(0, 12, colour)),
+        Fill::Scale { outlined } => {
+            for (i, percent) in [0.0, 50.0, 100.0].into_iter().enumerate() {
+                let from = 4 * pixels(i);
+                area.draw(&square(from, from + 4, scale_colour(palette, percent)))?;
+            }
+            if outlined {
+                area.draw(&PathElement::new(
+                    vec![(x, y), (x + 12, y), (x + 12, y + 12), (x, y + 12), (x, y)],
+                    ShapeStyle {
+                        color: INK.to_rgba(),
+                        filled: false,
+                        stroke_width: 2,
+                    },
+                ))?;
+            }
+            Ok(())
+        }
+    }
 }
 
 fn line<DB: plotters::prelude::DrawingBackend>(

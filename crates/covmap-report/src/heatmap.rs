@@ -42,6 +42,31 @@ const SUB_INDENT: f64 = 12.0;
 const PAD: f64 = 4.0;
 /// Font size of cell text.
 const CELL_FONT: f64 = 10.0;
+/// How cells are drawn: their height, the size of their text, one line or two.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Layout {
+    cell_h: f64,
+    font: f64,
+    /// Names wrap onto a second line instead of being cut on the first.
+    two_lines: bool,
+}
+
+/// heatmap.svg, report.html, heatmap-full.png: one line of 10-unit text.
+const SCREEN: Layout = Layout {
+    cell_h: CELL_H,
+    font: CELL_FONT,
+    two_lines: false,
+};
+
+/// heatmap.png, for slides: the enterprise matrix is about 2,530 units wide, drawn 3,840
+/// pixels wide (1.52 pixels per unit), so 13.5-unit text is 20 pixels high, 10 when the
+/// picture is shown 1,920 pixels wide; names take two lines to stay readable.
+const SLIDE: Layout = Layout {
+    cell_h: 36.0,
+    font: 13.5,
+    two_lines: true,
+};
+
 /// Width of the bar that marks techniques with sub-techniques.
 const SIDEBAR_W: f64 = 4.0;
 /// Height of a column's header (tactic name and figures).
@@ -75,7 +100,47 @@ const DIMMED: &str = "0.28";
 /// The standalone `heatmap.svg`: the view `options` ask for. Starts with `<svg` (no XML
 /// prolog), because the HTML report inlines the same string.
 pub(crate) fn svg(input: &ReportInput<'_>, options: &RenderOptions) -> String {
+    render(input, options, "heatmap", None).0
+}
+
+/// The drawing heatmap.png shows: the compact matrix (sub-techniques rolled up, whatever
+/// `options.subtechniques` says) in the slide layout.
+pub(crate) fn slide_svg(input: &ReportInput<'_>, options: &RenderOptions) -> String {
+    let compact = RenderOptions {
+        subtechniques: crate::Subtechniques::None,
+        ..options.clone()
+    };
+    render_with(input, &compact, "heatmap", None, SLIDE).0
+}
+
+/// `heatmap.svg` and where its matrix lies (report.html prints it in parts).
+pub(crate) fn svg_with_geometry(
+    input: &ReportInput<'_>,
+    options: &RenderOptions,
+) -> (String, Geometry) {
     render(input, options, "heatmap", None)
+}
+
+/// Where the matrix lies in a drawn heatmap, in SVG units: report.html prints it a few
+/// tactics and rows at a time, each page a window onto the one drawing.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Geometry {
+    /// Each column's left edge and number of cells, in the matrix's order.
+    pub(crate) columns: Vec<(f64, usize)>,
+    /// Width of a column.
+    pub(crate) column_width: f64,
+    /// Top of the column headers (tactic name and figures).
+    pub(crate) header_top: f64,
+    /// Height of a column header.
+    pub(crate) header_height: f64,
+    /// Top of the first row of cells.
+    pub(crate) cells_top: f64,
+    /// Height of a cell.
+    pub(crate) cell_height: f64,
+    /// From the top of a row to the top of the next.
+    pub(crate) row_pitch: f64,
+    /// Font size of the technique labels.
+    pub(crate) label_size: f64,
 }
 
 /// `heatmap-full.svg`: the view `options` ask for, with every sub-technique under its parent.
@@ -84,7 +149,7 @@ pub(crate) fn full_svg(input: &ReportInput<'_>, options: &RenderOptions) -> Stri
         subtechniques: crate::Subtechniques::All,
         ..options.clone()
     };
-    render(input, &full, "heatmap", None)
+    render(input, &full, "heatmap", None).0
 }
 
 /// One `heatmap-compare-<n>.svg` per candidate of `input.comparison` (n counts from 1, in the
@@ -102,7 +167,7 @@ pub(crate) fn comparison_svgs(input: &ReportInput<'_>, options: &RenderOptions) 
             let name = format!("heatmap-compare-{}", i + 1);
             let gains = Gains::new(input.assessment, candidate);
             OutputFile {
-                bytes: render(input, options, &name, Some(&gains)).into_bytes(),
+                bytes: render(input, options, &name, Some(&gains)).0.into_bytes(),
                 name: format!("{name}.svg"),
             }
         })
@@ -215,12 +280,16 @@ struct Scene<'a> {
     palette: Palette,
     /// The weighted view, with threats selected.
     weighted: bool,
+    /// The visibility view: cells coloured by the `visibility` function's score.
+    visibility: bool,
     gains: Option<&'a Gains<'a>>,
     /// `id` of the root element; prefixes the ids inside, so that several heatmaps can be
     /// inlined in one HTML page.
     root_id: &'a str,
     /// Print each cell's score in it (`--cell-scores`).
     cell_scores: bool,
+    /// Cell size and text.
+    layout: Layout,
 }
 
 fn render(
@@ -228,16 +297,28 @@ fn render(
     options: &RenderOptions,
     root_id: &str,
     gains: Option<&Gains<'_>>,
-) -> String {
+) -> (String, Geometry) {
+    render_with(input, options, root_id, gains, SCREEN)
+}
+
+fn render_with(
+    input: &ReportInput<'_>,
+    options: &RenderOptions,
+    root_id: &str,
+    gains: Option<&Gains<'_>>,
+    layout: Layout,
+) -> (String, Geometry) {
     let assessment = input.assessment;
     let matrix = matrix::layout(assessment, options.subtechniques, options.view);
     let scene = Scene {
         assessment,
         palette: options.palette,
         weighted: options.view == View::Weighted && assessment.has_threats(),
+        visibility: options.view == View::Visibility && gains.is_none(),
         gains,
         root_id,
         cell_scores: options.cell_scores,
+        layout,
     };
     let columns = matrix.columns.len() as f64;
     let matrix_width = (columns * CELL_W + (columns - 1.0).max(0.0) * COL_GAP).max(0.0);
@@ -246,7 +327,23 @@ fn render(
     let mut body = String::new();
     let header_bottom = header(&mut body, &scene, input, content_width);
     let legend_bottom = legend(&mut body, &scene, content_width, header_bottom + 10.0);
-    let matrix_bottom = draw_matrix(&mut body, &scene, &matrix, legend_bottom + 18.0);
+    let matrix_top = legend_bottom + 18.0;
+    let matrix_bottom = draw_matrix(&mut body, &scene, &matrix, matrix_top);
+    let geometry = Geometry {
+        columns: matrix
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, column)| (MARGIN + i as f64 * (CELL_W + COL_GAP), column.cells.len()))
+            .collect(),
+        column_width: CELL_W,
+        header_top: matrix_top,
+        header_height: COLUMN_HEADER_H,
+        cells_top: matrix_top + COLUMN_HEADER_H,
+        cell_height: layout.cell_h,
+        row_pitch: layout.cell_h + ROW_GAP,
+        label_size: layout.font,
+    };
 
     let width = (content_width + 2.0 * MARGIN).ceil();
     let height = (matrix_bottom + MARGIN).ceil();
@@ -277,7 +374,7 @@ fn render(
     );
     out.push_str(&body);
     out.push_str("</svg>\n");
-    out
+    (out, geometry)
 }
 
 /// What a screen reader announces.
@@ -288,6 +385,7 @@ fn aria_label(scene: &Scene<'_>) -> String {
             "ATT&CK coverage gain from {} {organization}",
             gains.candidate.name
         ),
+        None if scene.visibility => format!("ATT&CK visibility heatmap {organization}"),
         None => format!("ATT&CK coverage heatmap {organization}"),
     }
     .trim_end()
@@ -306,6 +404,7 @@ fn header(out: &mut String, scene: &Scene<'_>, input: &ReportInput<'_>, width: f
     let organization = assessment.organization.as_deref();
     let what = match (scene.gains, scene.weighted) {
         (Some(gains), _) => format!("coverage gain from {}", gains.candidate.name),
+        (None, _) if scene.visibility => "ATT&CK visibility".to_string(),
         (None, true) => "threat-weighted ATT&CK coverage".to_string(),
         (None, false) => "ATT&CK coverage".to_string(),
     };
@@ -399,6 +498,22 @@ fn score_runs(scene: &Scene<'_>) -> Vec<Run> {
             runs.push((percent(after), true));
             runs.push((format!(" ({})", points(gain)), false));
         }
+        return runs;
+    }
+    if scene.visibility {
+        // Visibility: typed visibility entries and what the collected telemetry shows.
+        runs.push(("Mean visibility ".into(), false));
+        runs.push((
+            percent(assessment.functions.get(Function::Visibility)),
+            true,
+        ));
+        runs.push((" \u{b7} overall coverage ".into(), false));
+        runs.push((percent(assessment.overall), false));
+        runs.push((
+            " \u{b7} visibility: the larger of visibility entries and what the collected telemetry shows"
+                .into(),
+            false,
+        ));
         return runs;
     }
     let overall = [
@@ -498,7 +613,12 @@ fn legend_items(scene: &Scene<'_>) -> Vec<(Swatch, Cow<'static, str>)> {
             low: "0%".into(),
             high: "100%".into(),
         };
-        items.push((scale, "Coverage score".into()));
+        let name = if scene.visibility {
+            "Visibility score"
+        } else {
+            "Coverage score"
+        };
+        items.push((scale, name.into()));
         // One sample per display level, named with the assessment's thresholds; "none" is
         // score 0, the colour of every technique in scope that nothing covers.
         let thresholds = scene.assessment.scoring.thresholds;
@@ -514,11 +634,13 @@ fn legend_items(scene: &Scene<'_>) -> Vec<(Swatch, Cow<'static, str>)> {
                 label.into(),
             ));
         }
-        let hatch = format!("url(#{}-hatch)", scene.root_id);
-        items.push((
-            SwatchCell::plain(&hatch, Some(PARENT_ONLY_STROKE)),
-            "Parent-level evidence only".into(),
-        ));
+        if !scene.visibility {
+            let hatch = format!("url(#{}-hatch)", scene.root_id);
+            items.push((
+                SwatchCell::plain(&hatch, Some(PARENT_ONLY_STROKE)),
+                "Parent-level evidence only".into(),
+            ));
+        }
     }
     items.push((
         SwatchCell::plain(OUT_FILL, None),
@@ -779,17 +901,27 @@ fn draw_matrix(out: &mut String, scene: &Scene<'_>, matrix: &Matrix<'_>, top: f6
     let mut bottom = top + COLUMN_HEADER_H;
     for (i, column) in matrix.columns.iter().enumerate() {
         let x = MARGIN + i as f64 * (CELL_W + COL_GAP);
-        let end = draw_column(out, scene, column, x, top);
+        let end = draw_column(out, scene, (i, column), x, top);
         bottom = bottom.max(end);
     }
     bottom
 }
 
-fn draw_column(out: &mut String, scene: &Scene<'_>, column: &Column<'_>, x: f64, top: f64) -> f64 {
+/// Draws column `index`: its header in a group with the id `ROOT-hINDEX`, each cell with the
+/// id `ROOT-cINDEX-ROW` (report.html prints the matrix a few columns and rows a page, each
+/// page `<use>`-ing the header and cells it shows).
+fn draw_column(
+    out: &mut String,
+    scene: &Scene<'_>,
+    (index, column): (usize, &Column<'_>),
+    x: f64,
+    top: f64,
+) -> f64 {
     let _ = writeln!(
         out,
-        "<g class=\"tactic\" data-tactic=\"{}\">",
-        escape(column.shortname)
+        "<g class=\"tactic\" data-tactic=\"{}\">\n<g id=\"{}-h{index}\">",
+        escape(column.shortname),
+        escape(scene.root_id)
     );
     let name = shorten(column.name, CELL_W, 13.0, true);
     let _ = writeln!(
@@ -831,9 +963,11 @@ fn draw_column(out: &mut String, scene: &Scene<'_>, column: &Column<'_>, x: f64,
         num(x),
         num(top + 33.0)
     );
+    out.push_str("</g>\n");
 
     let cells_top = top + COLUMN_HEADER_H;
-    let row = |i: usize| cells_top + i as f64 * (CELL_H + ROW_GAP);
+    let cell_h = scene.layout.cell_h;
+    let row = |i: usize| cells_top + i as f64 * (cell_h + ROW_GAP);
     // The line joining an expanded parent to its sub-techniques.
     let mut family: Option<usize> = None;
     for (i, cell) in column.cells.iter().enumerate() {
@@ -846,18 +980,19 @@ fn draw_column(out: &mut String, scene: &Scene<'_>, column: &Column<'_>, x: f64,
                 out,
                 "<path d=\"M{} {}V{}\" stroke=\"#8c8c8c\" stroke-width=\"1.5\" fill=\"none\"/>",
                 num(x + SUB_INDENT / 2.0),
-                num(row(parent) + CELL_H),
-                num(row(i) + CELL_H / 2.0)
+                num(row(parent) + cell_h),
+                num(row(i) + cell_h / 2.0)
             );
             family = None;
         }
-        draw_cell(out, scene, column, cell, x, row(i));
+        let id = format!("{}-c{index}-{i}", escape(scene.root_id));
+        draw_cell(out, scene, column, (&id, cell), x, row(i));
     }
     out.push_str("</g>\n");
     if column.cells.is_empty() {
         cells_top
     } else {
-        row(column.cells.len() - 1) + CELL_H
+        row(column.cells.len() - 1) + cell_h
     }
 }
 
@@ -935,7 +1070,7 @@ fn draw_cell(
     out: &mut String,
     scene: &Scene<'_>,
     column: &Column<'_>,
-    cell: &Cell<'_>,
+    (id, cell): (&str, &Cell<'_>),
     column_x: f64,
     y: f64,
 ) {
@@ -957,7 +1092,8 @@ fn draw_cell(
 
     let _ = write!(
         out,
-        "<g class=\"cell\" data-id=\"{}\" data-tactic=\"{}\" data-mark=\"{}\" data-score=\"{}\"",
+        "<g class=\"cell\" id=\"{id}\" data-id=\"{}\" data-tactic=\"{}\" data-mark=\"{}\" \
+         data-score=\"{}\"",
         escape(&technique.id),
         escape(column.shortname),
         mark_name(cell.mark),
@@ -982,7 +1118,7 @@ fn draw_cell(
         num(x + 0.5),
         num(y + 0.5),
         num(width - 1.0),
-        num(CELL_H - 1.0),
+        num(scene.layout.cell_h - 1.0),
         look.fill
     );
     if let Some(stroke) = look.stroke {
@@ -997,73 +1133,143 @@ fn draw_cell(
              fill-opacity=\"0.45\"/>",
             num(x + width - SIDEBAR_W - 0.5),
             num(y + 1.0),
-            num(CELL_H - 2.0),
+            num(scene.layout.cell_h - 2.0),
             look.text
         );
         right -= SIDEBAR_W;
     }
-    let baseline = y + CELL_H / 2.0 + CELL_FONT * 0.36;
-    if let Some(badge) = badge(scene, technique, gain) {
+    let layout = scene.layout;
+    let font = layout.font;
+    // One line: centred in the cell. Two: the pair centred, the second a line height below.
+    let line_height = font * 1.15;
+    let baseline = if layout.two_lines {
+        y + layout.cell_h / 2.0 - line_height / 2.0 + font * 0.36
+    } else {
+        y + layout.cell_h / 2.0 + font * 0.36
+    };
+    let full_right = right;
+    if let Some(badge) = badge(scene, technique, cell.value, gain) {
         let _ = writeln!(
             out,
-            "<text x=\"{}\" y=\"{}\" font-size=\"{CELL_FONT}\" font-weight=\"bold\" \
+            "<text x=\"{}\" y=\"{}\" font-size=\"{}\" font-weight=\"bold\" \
              text-anchor=\"end\" fill=\"{}\">{}</text>",
             num(right),
             num(baseline),
+            num(font),
             look.text,
             escape(&badge)
         );
-        right -= text_width(&badge, CELL_FONT, true) + 4.0;
+        right -= text_width(&badge, font, true) + 4.0;
     }
-    cell_text(out, technique, look.text, (x + PAD, right), baseline);
+    let second = layout
+        .two_lines
+        .then_some((baseline + line_height, full_right));
+    cell_text(
+        out,
+        technique,
+        look.text,
+        (x + PAD, right),
+        (baseline, font),
+        second,
+    );
     out.push_str("</g>\n");
 }
 
 /// The number at a cell's right: the points gained in the comparison view; with
-/// `--cell-scores` the score of a technique in scope (a whole percent, as layer.json has it);
-/// else the threat weight of the technique in the weighted view.
-fn badge(scene: &Scene<'_>, technique: &TechniqueResult, gain: Option<f64>) -> Option<String> {
+/// `--cell-scores` the value coloured (`value`: the score, or the visibility) of a technique in
+/// scope (a whole percent, as layer.json has it); else the threat weight of the technique in
+/// the weighted view.
+fn badge(
+    scene: &Scene<'_>,
+    technique: &TechniqueResult,
+    value: f64,
+    gain: Option<f64>,
+) -> Option<String> {
     match gain {
         Some(gain) => (gain > 0.0).then(|| format!("+{:.0}", gain * 100.0)),
-        None if scene.cell_scores => technique
-            .in_scope
-            .then(|| format!("{:.0}%", technique.score * 100.0)),
+        None if scene.cell_scores => technique.in_scope.then(|| format!("{:.0}%", value * 100.0)),
         None => (scene.weighted && technique.in_scope && technique.weight > 0.0)
             .then(|| weight_label(technique.weight)),
     }
 }
 
 /// The ID in bold, then the name, shortened to end before `right`. The space after the ID
-/// keeps copied text readable; the name has its own `x`, so the space does not move it.
+/// keeps copied text readable; the name has its own `x`, so the space does not move it. With
+/// a `second` line (its baseline and right end), the name wraps at a word onto it, and only
+/// what does not fit there is shortened.
 fn cell_text(
     out: &mut String,
     technique: &TechniqueResult,
     fill: &str,
     (left, right): (f64, f64),
-    baseline: f64,
+    (baseline, font): (f64, f64),
+    second: Option<(f64, f64)>,
 ) {
-    let id_width = text_width(&technique.id, CELL_FONT, true);
+    let id_width = text_width(&technique.id, font, true);
     let name_x = left + id_width + 4.0;
-    let name = shorten(&technique.name, right - name_x, CELL_FONT, false);
-    let name_width = text_width(&name, CELL_FONT, false);
+    let (first, rest) = match second {
+        Some(_) => wrap(&technique.name, right - name_x, font),
+        None => (
+            shorten(&technique.name, right - name_x, font, false).into_owned(),
+            String::new(),
+        ),
+    };
     let _ = write!(
         out,
-        "<text x=\"{}\" y=\"{}\" font-size=\"{CELL_FONT}\" fill=\"{fill}\">\
+        "<text x=\"{}\" y=\"{}\" font-size=\"{}\" fill=\"{fill}\">\
          <tspan font-weight=\"bold\">{} </tspan>",
         num(left),
         num(baseline),
+        num(font),
         escape(&technique.id)
     );
-    if !name.is_empty() {
-        let _ = write!(
-            out,
-            "<tspan x=\"{}\" textLength=\"{}\" lengthAdjust=\"spacingAndGlyphs\">{}</tspan>",
-            num(name_x),
-            num(name_width),
-            escape(&name)
-        );
+    name_span(out, name_x, None, &first, font);
+    if let Some((next_baseline, next_right)) = second
+        && !rest.is_empty()
+    {
+        let rest = shorten(&rest, next_right - left, font, false);
+        name_span(out, left, Some(next_baseline), &rest, font);
     }
     out.push_str("</text>\n");
+}
+
+/// A run of a name at `x` (and on the line at `baseline`, when given), held to its measured
+/// width.
+fn name_span(out: &mut String, x: f64, baseline: Option<f64>, text: &str, font: f64) {
+    if text.is_empty() {
+        return;
+    }
+    let _ = write!(out, "<tspan x=\"{}\"", num(x));
+    if let Some(y) = baseline {
+        let _ = write!(out, " y=\"{}\"", num(y));
+    }
+    let _ = write!(
+        out,
+        " textLength=\"{}\" lengthAdjust=\"spacingAndGlyphs\">{}</tspan>",
+        num(text_width(text, font, false)),
+        escape(text)
+    );
+}
+
+/// `name` cut at the last space that leaves its first line within `width`: the first line
+/// and the rest (the whole name on the second line when not even its first word fits).
+fn wrap(name: &str, width: f64, font: f64) -> (String, String) {
+    if text_width(name, font, false) <= width {
+        return (name.to_string(), String::new());
+    }
+    let cut = name
+        .char_indices()
+        .filter(|(_, c)| *c == ' ')
+        .map(|(i, _)| i)
+        .take_while(|&i| text_width(name.get(..i).unwrap_or(""), font, false) <= width)
+        .last();
+    match cut {
+        Some(i) => (
+            name.get(..i).unwrap_or("").to_string(),
+            name.get(i + 1..).unwrap_or("").to_string(),
+        ),
+        None => (String::new(), name.to_string()),
+    }
 }
 
 /// The tooltip of a cell: everything behind its colour.
@@ -1495,6 +1701,23 @@ mod tests {
             "Kerberoasting"
         );
         assert_eq!(shorten("Kerberoasting", 1.0, 10.0, false), "");
+    }
+
+    #[test]
+    fn names_wrap_at_words() {
+        let name = "Command and Scripting Interpreter";
+        let (first, rest) = wrap(name, 80.0, 10.0);
+        assert_eq!(format!("{first} {rest}"), name);
+        assert!(text_width(&first, 10.0, false) <= 80.0, "{first}");
+        assert!(!first.is_empty() && !first.ends_with(' '), "{first}");
+        assert_eq!(
+            wrap("Kerberoasting", 500.0, 10.0),
+            ("Kerberoasting".to_string(), String::new())
+        );
+        assert_eq!(
+            wrap("Kerberoasting", 10.0, 10.0),
+            (String::new(), "Kerberoasting".to_string())
+        );
     }
 
     #[test]

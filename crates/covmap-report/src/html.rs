@@ -35,6 +35,8 @@ pub(crate) const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; \
 pub(crate) struct Pieces {
     /// The matrix heatmap (`<svg id="heatmap">` with `g.cell` per technique).
     pub(crate) heatmap: String,
+    /// Where its matrix lies, for the printed pages (none: the matrix is not printed apart).
+    pub(crate) heatmap_geometry: Option<crate::heatmap::Geometry>,
     /// Coverage by tactic.
     pub(crate) tactics_chart: String,
     /// Candidate gains, when candidates are compared.
@@ -48,11 +50,13 @@ pub(crate) fn report(
     input: &ReportInput<'_>,
     options: &RenderOptions,
 ) -> Result<String, ReportError> {
+    let (heatmap, geometry) = crate::heatmap::svg_with_geometry(input, options);
     let pieces = Pieces {
-        heatmap: crate::heatmap::svg(input, options),
-        tactics_chart: crate::charts::tactics(input)?,
-        comparison_chart: crate::charts::comparison(input)?,
-        threats_chart: crate::charts::threats(input)?,
+        heatmap,
+        heatmap_geometry: Some(geometry),
+        tactics_chart: crate::charts::tactics(input, options.palette)?,
+        comparison_chart: crate::charts::comparison(input, options.palette)?,
+        threats_chart: crate::charts::threats(input, options.palette)?,
     };
     page(input, options, &pieces)
 }
@@ -102,12 +106,13 @@ pub(crate) fn page(
                 title { (sections::title(assessment)) }
                 style { (PreEscaped(CSS)) }
                 style { (PreEscaped(scale_css(input, options))) }
+                style { (PreEscaped(print::page_css(&sections::title(assessment), input.date))) }
             }
             body {
                 (sections::masthead(input))
                 main {
-                    (sections::summary(input))
-                    (sections::matrix(input, pieces))
+                    (sections::summary(input, options.top_gaps))
+                    (sections::matrix(input, options, pieces))
                     (sections::tactics(input, pieces))
                     (sections::gaps(input, options.top_gaps))
                     @if let Some(plan) = input.plan {

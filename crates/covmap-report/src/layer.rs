@@ -1,6 +1,7 @@
-//! ATT&CK Navigator layers: `layer.json` (the headline score) and, with
-//! `RenderOptions::layer_per_function`, `layer-detect.json`, `layer-protect.json`,
-//! `layer-respond.json` and `layer-visibility.json` (each scoring that function alone).
+//! ATT&CK Navigator layers: `layer.json` (the headline score), `layer-visibility.json` (the
+//! `visibility` function alone: visibility entries and the visibility the collected telemetry
+//! gives, whichever is larger) and, with `RenderOptions::layer_per_function`,
+//! `layer-detect.json`, `layer-protect.json` and `layer-respond.json`.
 //!
 //! The layout follows the Navigator's layer format 4.5 as specified in mitre-attack/
 //! attack-navigator `layers/spec/v4.5/layerformat.md` (the copy in
@@ -58,7 +59,8 @@ const PARENT_LEVEL_COLOR: &str = crate::palette::PARENT_LEVEL_ONLY;
 /// Legend colour of techniques out of scope: the grey of every output.
 const OUT_OF_SCOPE_COLOR: &str = crate::palette::OUT_OF_SCOPE;
 
-/// `layer.json` and, with `options.layer_per_function`, one layer per function.
+/// `layer.json`, `layer-visibility.json` and, with `options.layer_per_function`, the layers
+/// of the other functions, in [`Function::ALL`] order.
 pub(crate) fn all(
     input: &ReportInput<'_>,
     options: &RenderOptions,
@@ -67,8 +69,10 @@ pub(crate) fn all(
         name: "layer.json".to_string(),
         bytes: layer_json(input, None, options.palette)?.into_bytes(),
     }];
-    if options.layer_per_function {
-        for function in Function::ALL {
+    // The visibility layer is always written (what the telemetry shows); the others with
+    // `layer_per_function`.
+    for function in Function::ALL {
+        if options.layer_per_function || function == Function::Visibility {
             files.push(OutputFile {
                 name: format!("layer-{}.json", function.as_str()),
                 bytes: layer_json(input, Some(function), options.palette)?.into_bytes(),

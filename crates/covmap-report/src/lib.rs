@@ -67,6 +67,14 @@ pub struct ReportInput<'a> {
     pub baseline: Option<&'a Assessment>,
 }
 
+/// The SVG drawing `heatmap.png` rasterises: the compact matrix (sub-techniques rolled up,
+/// whatever `options.subtechniques` says) in the slide layout, with text large enough to read
+/// when the picture is shown 1,920 pixels wide (in the screen layout when the slide layout
+/// would be past the pixel budget). For checking the picture against its drawing.
+pub fn heatmap_png_svg(input: &ReportInput<'_>, options: &RenderOptions) -> String {
+    png::drawing(input, options)
+}
+
 /// Which sub-techniques the heatmap shows under their parent.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Subtechniques {
@@ -87,6 +95,9 @@ pub enum View {
     Score,
     /// The coverage score of the techniques the selected threats use; the others are dimmed.
     Weighted,
+    /// The `visibility` function's score: the larger of visibility entries and the visibility
+    /// the collected telemetry gives (`telemetry:`).
+    Visibility,
 }
 
 /// How to render.
@@ -133,7 +144,8 @@ pub enum OutputKind {
     Csv,
     /// `coverage.xlsx`.
     Xlsx,
-    /// `layer.json` (and one per function with `layer_per_function`).
+    /// `layer.json`, `layer-visibility.json` (and the other functions' layers with
+    /// `layer_per_function`).
     Layer,
     /// `report.html`.
     Html,
@@ -231,7 +243,7 @@ pub fn render(
                     bytes: heatmap::full_svg(input, options).into_bytes(),
                 });
                 files.extend(heatmap::comparison_svgs(input, options));
-                files.extend(charts::all(input)?);
+                files.extend(charts::all(input, options.palette)?);
             }
             OutputKind::Png => {
                 files.push(OutputFile {

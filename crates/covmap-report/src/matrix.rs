@@ -3,6 +3,7 @@
 //! (sorted by name, as the ATT&CK website and Navigator do), its sub-techniques below it when
 //! they are expanded.
 
+use covmap_assess::inventory::Function;
 use covmap_assess::score::{Assessment, TechniqueResult};
 
 use crate::{Subtechniques, View};
@@ -35,7 +36,8 @@ pub struct Cell<'a> {
     pub expanded: bool,
     /// A parent with active sub-techniques (whether or not they are shown).
     pub has_subtechniques: bool,
-    /// The value that picks the colour, in [0, 1]: the score.
+    /// The value that picks the colour, in [0, 1]: the score (with [`View::Visibility`], the
+    /// `visibility` function's score).
     pub value: f64,
     /// How the cell is marked.
     pub mark: Mark,
@@ -50,7 +52,7 @@ pub struct Column<'a> {
     pub shortname: &'a str,
     /// Display name.
     pub name: &'a str,
-    /// Mean score of its leaves in scope.
+    /// Mean score of its leaves in scope (with [`View::Visibility`], their mean visibility).
     pub score: f64,
     /// Threat-weighted mean, when threats are selected.
     pub score_weighted: Option<f64>,
@@ -79,6 +81,7 @@ impl Matrix<'_> {
 /// Lays out the matrix of `assessment`.
 pub fn layout(assessment: &Assessment, subtechniques: Subtechniques, view: View) -> Matrix<'_> {
     let weighted = view == View::Weighted && assessment.has_threats();
+    let visibility = view == View::Visibility;
     let columns = assessment
         .tactics
         .iter()
@@ -101,20 +104,36 @@ pub fn layout(assessment: &Assessment, subtechniques: Subtechniques, view: View)
                     && match subtechniques {
                         Subtechniques::None => false,
                         Subtechniques::All => true,
-                        Subtechniques::Gaps => subs.iter().any(|s| s.in_scope && s.score < 1.0),
+                        Subtechniques::Gaps => {
+                            subs.iter().any(|s| s.in_scope && value(s, view) < 1.0)
+                        }
                     };
-                cells.push(cell(top, false, expand, weighted));
+                cells.push(cell(top, false, expand, view, weighted));
                 if expand {
                     let mut subs = subs;
                     subs.sort_by(|a, b| a.id.cmp(&b.id));
-                    cells.extend(subs.into_iter().map(|s| cell(s, true, false, weighted)));
+                    cells.extend(
+                        subs.into_iter()
+                            .map(|s| cell(s, true, false, view, weighted)),
+                    );
                 }
             }
+            let score = if visibility {
+                let (sum, n) = assessment
+                    .leaves_in_scope()
+                    .filter(|t| t.tactics.contains(&tactic.shortname))
+                    .fold((0.0, 0usize), |(sum, n), t| (sum + value(t, view), n + 1));
+                #[allow(clippy::cast_precision_loss)] // counts of techniques are small
+                let mean = if n == 0 { 0.0 } else { sum / n as f64 };
+                mean
+            } else {
+                tactic.score
+            };
             Column {
                 id: &tactic.id,
                 shortname: &tactic.shortname,
                 name: &tactic.name,
-                score: tactic.score,
+                score,
                 score_weighted: tactic.score_weighted,
                 cells,
             }
@@ -123,14 +142,39 @@ pub fn layout(assessment: &Assessment, subtechniques: Subtechniques, view: View)
     Matrix { columns }
 }
 
-fn cell(technique: &TechniqueResult, sub: bool, expanded: bool, weighted: bool) -> Cell<'_> {
+/// The value a view colours a technique by: its score, or its `visibility` function's score.
+pub fn value(technique: &TechniqueResult, view: View) -> f64 {
+    match view {
+        View::Visibility => technique.functions.get(Function::Visibility).score,
+        View::Score | View::Weighted => technique.score,
+    }
+}
+
+fn cell(
+    technique: &TechniqueResult,
+    sub: bool,
+    expanded: bool,
+    view: View,
+    weighted: bool,
+) -> Cell<'_> {
+    let value = value(technique, view).clamp(0.0, 1.0);
+    let mark = if view == View::Visibility {
+        // Parent-level evidence is about the headline score: visibility is seen or not.
+        match mark(technique, false) {
+            Mark::OutOfScope => Mark::OutOfScope,
+            _ if value > 0.0 => Mark::Covered,
+            _ => Mark::NotCovered,
+        }
+    } else {
+        mark(technique, weighted)
+    };
     Cell {
         technique,
         sub,
         expanded,
         has_subtechniques: !technique.subtechniques.is_empty(),
-        value: technique.score.clamp(0.0, 1.0),
-        mark: mark(technique, weighted),
+        value,
+        mark,
     }
 }
 

@@ -33,6 +33,15 @@ pub(crate) const OUT_OF_SCOPE_TEXT: &str = "#676767";
 /// stripes in the heatmap, the cell colour in Navigator and coverage.xlsx.
 pub(crate) const PARENT_LEVEL_ONLY: &str = "#9e9ac8";
 
+/// Chart series that are no coverage score (gains, shares) take these Okabe-Ito colours,
+/// told apart with colour-vision deficiencies; a score is drawn in its colour on the scale.
+/// Gain in overall coverage (blue).
+pub(crate) const SERIES_GAIN: (u8, u8, u8) = (0x00, 0x72, 0xB2);
+/// Gain in threat-weighted coverage (orange).
+pub(crate) const SERIES_GAIN_WEIGHTED: (u8, u8, u8) = (0xE6, 0x9F, 0x00);
+/// Share of a threat's techniques covered at all (bluish green).
+pub(crate) const SERIES_SHARE: (u8, u8, u8) = (0x00, 0x9E, 0x73);
+
 /// A colour scale: the colours of scores from 0 to 1.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Palette {

@@ -40,17 +40,31 @@ pub(crate) const MIN_SCALE: f32 = 0.5;
 /// The family the shipped fonts are known by, used for text that names no family.
 const FAMILY: &str = "DejaVu Sans Condensed";
 
-/// Renders `heatmap.png`: the compact matrix (sub-techniques rolled up), in the view, palette
-/// and cell scores `options` ask for, at most [`MAX_WIDTH`] pixels wide.
+/// Renders `heatmap.png`: the compact matrix (sub-techniques rolled up) in the slide layout
+/// (larger text, names on two lines: readable when the picture is shown 1,920 pixels wide),
+/// in the view, palette and cell scores `options` ask for, at most [`MAX_WIDTH`] pixels wide.
 pub(crate) fn heatmap(
     input: &ReportInput<'_>,
     options: &RenderOptions,
 ) -> Result<Vec<u8>, ReportError> {
-    let compact = RenderOptions {
-        subtechniques: Subtechniques::None,
-        ..options.clone()
-    };
-    render(input, &compact, SCALE, Some(MAX_WIDTH))
+    render(&drawing(input, options), SCALE, Some(MAX_WIDTH))
+}
+
+/// The drawing `heatmap.png` shows: the compact matrix in the slide layout, or in the screen
+/// layout (a third less tall) when the slide layout would not fit the pixel budget even at
+/// [`MIN_SCALE`] (thousands of techniques in one tactic).
+pub(crate) fn drawing(input: &ReportInput<'_>, options: &RenderOptions) -> String {
+    let slide = heatmap::slide_svg(input, options);
+    match root_size(&slide) {
+        Some((width, height)) if scale_for(width, height).is_none() => {
+            let compact = RenderOptions {
+                subtechniques: Subtechniques::None,
+                ..options.clone()
+            };
+            heatmap::svg(input, &compact)
+        }
+        _ => slide,
+    }
 }
 
 /// Renders `heatmap-full.png`: the matrix with every sub-technique, at [`FULL_SCALE`].
@@ -62,26 +76,20 @@ pub(crate) fn full(
         subtechniques: Subtechniques::All,
         ..options.clone()
     };
-    render(input, &full, FULL_SCALE, None)
+    render(&heatmap::svg(input, &full), FULL_SCALE, None)
 }
 
-/// The heatmap `options` ask for, at `scale` pixels per unit (lower to fit the pixel budget
-/// or `max_width`).
-fn render(
-    input: &ReportInput<'_>,
-    options: &RenderOptions,
-    scale: f32,
-    max_width: Option<f32>,
-) -> Result<Vec<u8>, ReportError> {
-    let svg = heatmap::svg(input, options);
+/// A heatmap drawing at `scale` pixels per unit (lower to fit the pixel budget or
+/// `max_width`).
+fn render(svg: &str, scale: f32, max_width: Option<f32>) -> Result<Vec<u8>, ReportError> {
     // The size is known from the root element: a matrix past the budget is refused before
     // the SVG is parsed (which takes long for one that large), and again below on the tree.
-    if let Some((width, height)) = root_size(&svg)
+    if let Some((width, height)) = root_size(svg)
         && scale_for(width, height).is_none()
     {
         return Err(too_large(width, height));
     }
-    rasterise(&svg, scale, max_width)
+    rasterise(svg, scale, max_width)
 }
 
 /// `width` and `height` of the root `<svg>` element, when they are plain numbers.

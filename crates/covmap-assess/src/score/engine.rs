@@ -26,7 +26,7 @@ use super::{
 };
 use crate::inventory::{Capability, CoverageEntry, Function, Inventory, Level};
 use crate::params::{Combine, Rollup, ScoringParams};
-use crate::telemetry::{Collected, LeafDetection};
+use crate::telemetry::{AnalyticCollection, Collected, LeafDetection, Scratch};
 
 /// One active technique.
 #[derive(Debug, Clone)]
@@ -114,6 +114,9 @@ pub(crate) struct Engine<'a> {
     pub(crate) derived: Vec<Vec<f64>>,
     /// The counted telemetry (empty without a `telemetry:` section or with none counted).
     pub(crate) collected: Collected,
+    /// With telemetry: every active analytic on each platform in scope it applies to (analytic
+    /// position, platform index, how much of it is collected), sorted; each evaluated once.
+    pub(crate) analytic_values: Vec<(u32, u16, AnalyticCollection)>,
 }
 
 /// One capability entry reaching one technique.
@@ -466,6 +469,7 @@ impl<'a> Engine<'a> {
             headline,
             derived: Vec::new(),
             collected: Collected::default(),
+            analytic_values: Vec::new(),
         };
         engine.resolve_threats();
         engine.count_prevalence();
@@ -486,25 +490,86 @@ impl<'a> Engine<'a> {
             options,
             self.params.filtered_factor(),
         );
+        let mut scratch = Scratch::default();
+        let mut values = Vec::new();
+        for (a, analytic) in self.attack.analytics().iter().enumerate() {
+            if !analytic.meta.is_active() {
+                continue;
+            }
+            for name in &analytic.platforms {
+                if let Ok(p) = self.platforms.binary_search(name) {
+                    let collection = self.collected.analytic_with(analytic, name, &mut scratch);
+                    values.push((to_u32(a), to_u16(p), collection));
+                }
+            }
+        }
+        values.sort_unstable_by_key(|&(a, p, _)| (a, p));
+        values.dedup_by_key(|&mut (a, p, _)| (a, p));
+        self.analytic_values = values;
+
         let mut derived = vec![Vec::new(); self.nodes.len()];
         if !self.collected.is_empty() {
             for (node, slot) in self.nodes.iter().zip(&mut derived) {
                 if !node.leaf || node.platforms.is_empty() {
                     continue;
                 }
-                let detection = LeafDetection::of(self.attack, node.technique);
+                // The analytics alone (a cheaper walk than `LeafDetection::of`); the data
+                // components only for a technique without analytics.
+                let analytics = self
+                    .attack
+                    .techniques()
+                    .get(node.technique as usize)
+                    .map(|t| self.attack.analytics_of(t))
+                    .unwrap_or_default();
+                let detection = if analytics.is_empty() {
+                    LeafDetection::of(self.attack, node.technique)
+                } else {
+                    LeafDetection {
+                        analytics,
+                        components: Vec::new(),
+                    }
+                };
                 *slot = node
                     .platforms
                     .iter()
                     .map(|&p| {
-                        self.platforms.get(usize::from(p)).map_or(0.0, |name| {
-                            clamp01(detection.visibility(self.attack, &self.collected, name))
-                        })
+                        if detection.analytics.is_empty() {
+                            // Before ATT&CK 18: the data components.
+                            let Some(name) = self.platforms.get(usize::from(p)) else {
+                                return 0.0;
+                            };
+                            let collected = &self.collected;
+                            clamp01(detection.visibility_with(
+                                self.attack,
+                                collected,
+                                name,
+                                &mut scratch,
+                            ))
+                        } else {
+                            // The rule of `LeafDetection::visibility`, from the values above.
+                            let best = detection
+                                .analytics
+                                .iter()
+                                .filter_map(|&a| self.analytic_value(a, p))
+                                .map(|c| c.value)
+                                .fold(0.0, f64::max);
+                            clamp01(best)
+                        }
                     })
                     .collect();
             }
         }
         self.derived = derived;
+    }
+
+    /// How much of an analytic is collected on a platform (index) in scope; `None` when it
+    /// does not apply there or is not active.
+    fn analytic_value(&self, analytic: u32, platform: u16) -> Option<&AnalyticCollection> {
+        self.analytic_values
+            .binary_search_by_key(&(analytic, platform), |&(a, p, _)| (a, p))
+            .ok()
+            .and_then(|i| self.analytic_values.get(i))
+            .map(|(_, _, c)| c)
     }
 
     /// Whether the inventory has a `telemetry:` section (counted or not): the assessment then
@@ -1213,20 +1278,9 @@ impl<'a> Engine<'a> {
                 .count(),
             ..TelemetrySummary::default()
         };
-        for analytic in self.attack.analytics() {
-            if !analytic.meta.is_active() {
-                continue;
-            }
-            let mut in_scope = analytic
-                .platforms
-                .iter()
-                .filter(|p| self.platforms.binary_search(p).is_ok())
-                .peekable();
-            if in_scope.peek().is_none() {
-                continue;
-            }
+        for same in self.analytic_values.chunk_by(|x, y| x.0 == y.0) {
             summary.analytics += 1;
-            if in_scope.any(|p| self.collected.analytic(analytic, p).feasible()) {
+            if same.iter().any(|(_, _, c)| c.feasible()) {
                 summary.feasible += 1;
             }
         }

@@ -17,7 +17,7 @@ use covmap_assess::inventory::{
     InventoryFile, Level, NamedLevel, Scope, Status, Telemetry, Threats,
 };
 use covmap_assess::params::{Combine, Rollup};
-use covmap_assess::score::{AssessOptions, Assessment, assess};
+use covmap_assess::score::{AssessOptions, Assessment, assess, round6};
 use covmap_assess::telemetry::{Collected, leaf_visibility};
 use covmap_assess::threats::{ThreatOptions, threat_coverage};
 use proptest::prelude::*;
@@ -731,8 +731,21 @@ proptest! {
                 prop_assert!(a >= b, "{} on {platform}: {b} -> {a}", technique.meta.id());
             }
         }
+        let collected_after = after;
         let (before, after) = (run(&inv), run(&after_inv));
         assert_not_lower(&before, &after)?;
+        // The engine's derived values are `leaf_visibility`'s, rounded.
+        for t in after.techniques.iter().filter(|t| t.leaf) {
+            let position = attack.technique(&t.id).expect("technique").meta.key.index;
+            let derived = t.derived_visibility.as_ref();
+            for platform in &t.platforms {
+                let expected = round6(leaf_visibility(attack, &collected_after, position, platform));
+                let got = derived.and_then(|d| d.platforms.get(platform)).copied();
+                // Both rounded to 6 decimals from the same value: equal to the bit.
+                let got = got.unwrap_or(0.0);
+                prop_assert!(got.to_bits() == expected.to_bits(), "{} on {}: {} != {}", t.id, platform, got, expected);
+            }
+        }
         for (b, a) in before.techniques.iter().zip(&after.techniques) {
             let derived = |t: &covmap_assess::score::TechniqueResult| {
                 t.derived_visibility.as_ref().map_or(0.0, |d| d.score)

@@ -475,6 +475,7 @@ fn a_report_folder_holds_one_coherent_set() {
         now,
         [
             "assessment.json",
+            "layer-visibility.json",
             "layer.json",
             "notes.txt",
             "report.html",
@@ -483,9 +484,16 @@ fn a_report_folder_holds_one_coherent_set() {
     );
     assert_manifest_is(
         &out,
-        &["assessment.json", "layer.json", "report.html"].map(String::from),
+        &[
+            "assessment.json",
+            "layer-visibility.json",
+            "layer.json",
+            "report.html",
+        ]
+        .map(String::from),
     );
-    let removed = full.len() - 4; // all but assessment.json, layer.json, report.html, tactics.csv
+    // All but assessment.json, the two layers, report.html and tactics.csv.
+    let removed = full.len() - 5;
     run.stderr_has(&[
         &format!("covmap: removed {removed} files of an earlier run that this run does not write"),
         "covmap: kept 1 file an earlier run wrote but someone changed since: tactics.csv",

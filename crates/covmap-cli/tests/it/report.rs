@@ -10,7 +10,7 @@ use crate::common::Env;
 use crate::inv::{CAND_EDR, CAND_NDR, EX01, e18, percent, real_root, real_root_cmd, root_mini, s};
 
 /// The files `assess -o` writes for example 01 (which selects threats) with every output.
-const FULL_SET: [&str; 17] = [
+const FULL_SET: [&str; 18] = [
     "assessment.json",
     "heatmap.svg",
     "heatmap-full.svg",
@@ -26,6 +26,7 @@ const FULL_SET: [&str; 17] = [
     "plan.csv",
     "coverage.xlsx",
     "layer.json",
+    "layer-visibility.json",
     "report.html",
     "summary.md",
 ];
@@ -44,7 +45,8 @@ pub(crate) fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-/// report.html of `assess -o` without "What to do next" (its section and its link): what
+/// report.html of `assess -o` without "What to do next" (its section and its link) and the
+/// printed summary's "Top actions": what
 /// `covmap report` renders from the saved assessment, which has no inventory to plan with.
 pub(crate) fn without_plan_section(html: &[u8]) -> Vec<u8> {
     let html = String::from_utf8(html.to_vec()).expect("UTF-8");
@@ -52,9 +54,13 @@ pub(crate) fn without_plan_section(html: &[u8]) -> Vec<u8> {
     assert_eq!(html.matches(link).count(), 1);
     let start = html.find(r#"<section id="plan">"#).expect("plan section");
     let end = start + html[start..].find("</section>").expect("section end") + "</section>".len();
-    format!("{}{}", &html[..start], &html[end..])
-        .replacen(link, "", 1)
-        .into_bytes()
+    let html = format!("{}{}", &html[..start], &html[end..]).replacen(link, "", 1);
+    // The printed summary's "Top actions" list (there when the plan has an action).
+    let Some(start) = html.find(r#"<div id="exec-actions">"#) else {
+        return html.into_bytes();
+    };
+    let end = start + html[start..].find("</table></div>").expect("list end") + 14;
+    format!("{}{}", &html[..start], &html[end..]).into_bytes()
 }
 
 /// summary.md of `assess -o` without its "Top actions" section: what `covmap
@@ -88,7 +94,7 @@ fn assess_writes_the_full_set_deterministically() {
         let out = real_root(&bundle, &["assess", EX01, "-o", s(&dir)]).ok_noisy();
         assert!(
             out.stderr
-                .starts_with(&format!("covmap: wrote 17 files to {}: ", dir.display())),
+                .starts_with(&format!("covmap: wrote 18 files to {}: ", dir.display())),
             "{}",
             out.stderr
         );

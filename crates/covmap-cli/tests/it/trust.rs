@@ -154,3 +154,32 @@ fn the_examples_outputs_are_the_same_bytes_across_runs_and_thread_counts() {
         );
     }
 }
+
+#[test]
+fn many_findings_print_the_same_bytes_on_one_thread_and_two() {
+    let Some(bundle) = e18() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("temp dir");
+    // 1,200 entries on T1059 without `include_subtechniques`: one
+    // parent-counts-for-no-subtechnique warning each, three batches of findings (512 a
+    // batch), so the default run renders every other batch on a second thread.
+    let mut text = String::from(
+        "covmap: 1\nattack: {domain: enterprise, version: \"18.1\"}\ncapabilities:\n  - id: edr\n    coverage:\n",
+    );
+    for _ in 0..1200 {
+        text.push_str("      - {techniques: [T1059], function: detect, level: partial}\n");
+    }
+    let path = tmp.path().join("many.yaml");
+    std::fs::write(&path, text).expect("write");
+    let one = real_root(&bundle, &["--jobs", "1", "validate", s(&path)]).ok_noisy();
+    let two = real_root(&bundle, &["validate", s(&path)]).ok_noisy();
+    assert_eq!(
+        one.stderr
+            .matches("warning[parent-counts-for-no-subtechnique]")
+            .count(),
+        1200
+    );
+    assert_eq!(two.stderr, one.stderr, "two threads print other bytes");
+    assert_eq!(two.stdout, one.stdout);
+}

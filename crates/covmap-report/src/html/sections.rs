@@ -14,8 +14,8 @@ use maud::{Markup, PreEscaped, html};
 
 use super::Pieces;
 use super::format;
-use crate::ReportInput;
 use crate::text::percent;
+use crate::{RenderOptions, ReportInput, View};
 
 /// How many of a threat's least covered techniques its row names.
 const THREAT_GAPS_SHOWN: usize = 5;
@@ -138,8 +138,13 @@ pub(super) fn masthead(input: &ReportInput<'_>) -> Markup {
     }
 }
 
-/// The key figures.
-pub(super) fn summary(input: &ReportInput<'_>) -> Markup {
+/// How many actions and gaps the printed executive summary lists.
+const PRINT_ACTIONS: usize = 5;
+const PRINT_GAPS: usize = 8;
+
+/// The key figures (and, in print, the first actions and gaps: page 1 is the executive
+/// summary).
+pub(super) fn summary(input: &ReportInput<'_>, top_gaps: usize) -> Markup {
     let a = input.assessment;
     let counts = &a.counts;
     let levels = &counts.by_level;
@@ -204,6 +209,69 @@ pub(super) fn summary(input: &ReportInput<'_>) -> Markup {
                     }
                     (level_card(a))
                     (function_card(a))
+                }
+                (print_lists(input, top_gaps))
+            }
+        }
+    }
+}
+
+/// Print only: the first actions of the plan (when there are any) and the first gaps, so
+/// that page 1 holds the whole executive summary.
+fn print_lists(input: &ReportInput<'_>, top_gaps: usize) -> Markup {
+    let a = input.assessment;
+    let actions = input
+        .plan
+        .map(|p| {
+            p.actions
+                .get(..PRINT_ACTIONS.min(p.actions.len()))
+                .unwrap_or_default()
+        })
+        .unwrap_or_default();
+    let currency = a
+        .capabilities
+        .iter()
+        .find_map(|c| c.cost.as_ref().map(|k| k.currency.as_str()))
+        .unwrap_or("");
+    let shown = PRINT_GAPS.min(top_gaps).min(input.gaps.len());
+    let gaps = input.gaps.get(..shown).unwrap_or_default();
+    html! {
+        div.print-only.exec-lists {
+            @if !actions.is_empty() {
+                div #exec-actions {
+                    h3 { "Top actions" }
+                    table.data.exec {
+                        thead { tr { th.num { "#" } th { "Action" } th.num { "Gain" } th.num { "Yearly cost" } th.num { "Coverage after" } } }
+                        tbody {
+                            @for action in actions {
+                                tr data-id=(action.id) {
+                                    td.num { (action.rank) }
+                                    td { (action.name) }
+                                    td.num { (format::points(action.gain)) }
+                                    td.num { @match action.cost { Some(cost) => (format::money(cost, currency)), None => "unknown" } }
+                                    td.num { (percent(action.cumulative_overall)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if !gaps.is_empty() {
+                div #exec-gaps {
+                    h3 { "Top gaps" }
+                    table.data.exec {
+                        thead { tr { th.num { "#" } th { "Technique" } th { "Score" } th.num { "Priority" } } }
+                        tbody {
+                            @for gap in gaps {
+                                tr data-id=(gap.id) {
+                                    td.num { (gap.rank) }
+                                    td { span.rid { (gap.id) } " " (gap.name) }
+                                    td { span class=(format!("pill lvl-{}", format::level(gap.level))) { (percent(gap.score)) } }
+                                    td.num { (format!("{:.2}", gap.gap_priority)) }
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -274,7 +342,7 @@ fn function_card(a: &Assessment) -> Markup {
 }
 
 /// The heatmap with its filters, the hover tip and the technique panel.
-pub(super) fn matrix(input: &ReportInput<'_>, pieces: &Pieces) -> Markup {
+pub(super) fn matrix(input: &ReportInput<'_>, options: &RenderOptions, pieces: &Pieces) -> Markup {
     let a = input.assessment;
     let counted: Vec<_> = a.capabilities.iter().filter(|c| c.counted).collect();
     html! {
@@ -282,7 +350,11 @@ pub(super) fn matrix(input: &ReportInput<'_>, pieces: &Pieces) -> Markup {
             div.wrap {
                 h2 { "ATT&CK matrix" }
                 p.lead {
-                    "Each cell is a technique, coloured by its coverage score; sub-techniques are listed under their parent where a family has a gap. "
+                    @if options.view == View::Visibility {
+                        "Each cell is a technique, coloured by its visibility score (the larger of visibility entries and what the collected telemetry shows); sub-techniques are listed under their parent where a family has a gap. "
+                    } @else {
+                        "Each cell is a technique, coloured by its coverage score; sub-techniques are listed under their parent where a family has a gap. "
+                    }
                     "Hover a cell for its score, click it for the evidence and what would close the gap."
                 }
                 div.filters #filters role="group" aria-label="Filters" {
@@ -315,7 +387,9 @@ pub(super) fn matrix(input: &ReportInput<'_>, pieces: &Pieces) -> Markup {
                     }
                 }
                 div.heatmap-frame #heatmap-frame { (PreEscaped(svg_element(&pieces.heatmap))) }
-                (super::print::heatmap_windows(&pieces.heatmap))
+                @if let Some(geometry) = &pieces.heatmap_geometry {
+                    (super::print::matrix_pages(a, geometry, options.palette, options.view == View::Weighted && a.has_threats()))
+                }
             }
         }
         div.tip #tip hidden role="tooltip" {}

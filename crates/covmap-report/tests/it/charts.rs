@@ -10,12 +10,18 @@ use covmap_report::{OutputKind, RenderOptions, ReportInput};
 
 use crate::common::{self, Owned};
 
-/// Fill of the first series' bars (coverage score, gain, threat score).
+/// Fill of the gain bars.
 const BLUE: &str = "#0072B2";
-/// Fill of the threat-weighted bars.
+/// Fill of the threat-weighted gain bars.
 const ORANGE: &str = "#E69F00";
 /// Fill of the bars of the share of a threat's techniques covered.
 const GREEN: &str = "#009E73";
+
+/// The fill of a score bar: the score's colour on the default scale (issue 18 §2: the colour a
+/// heatmap cell of that score has), as plotters writes colours.
+fn scale(score: f64) -> String {
+    covmap_report::Palette::default().hex(score).to_uppercase()
+}
 
 /// The chart files of an input, by name, in the order `render` lists them.
 fn charts(input: &ReportInput<'_>) -> Vec<(String, String)> {
@@ -84,6 +90,19 @@ impl Parsed {
             .collect()
     }
 
+    /// The bars of series `j` of `n` as `(fill, width)`, in row order: the filled `rect`s
+    /// but the background, one per series and row.
+    fn series(&self, j: usize, n: usize) -> Vec<(String, i64)> {
+        self.rects
+            .iter()
+            .filter(|(f, _, _)| f != "none")
+            .skip(1)
+            .enumerate()
+            .filter(|(i, _)| i % n == j)
+            .map(|(_, (f, _, w))| (f.clone(), *w))
+            .collect()
+    }
+
     /// The x of the axis tick labelled `label`.
     fn tick(&self, label: &str) -> i64 {
         self.texts
@@ -132,6 +151,7 @@ fn assert_in_order(parsed: &Parsed, names: &[&str]) {
 }
 
 /// The tactic chart against figures recomputed from the techniques.
+#[allow(clippy::too_many_lines)] // one figure after the other, per tactic
 fn check_tactics(owned: &Owned) {
     let input = owned.input();
     let assessment = &owned.assessment;
@@ -141,19 +161,37 @@ fn check_tactics(owned: &Owned) {
     assert_in_order(&parsed, &names);
 
     let weighted = assessment.has_threats();
-    let blue = parsed.bars(BLUE);
-    let orange = parsed.bars(ORANGE);
+    let n_series = if weighted { 2 } else { 1 };
+    let plain = parsed.series(0, n_series);
+    let outlined = if weighted {
+        parsed.series(1, 2)
+    } else {
+        Vec::new()
+    };
     assert_eq!(
-        blue.len(),
+        plain.len(),
         assessment.tactics.len(),
         "one score bar per tactic"
     );
-    let expected_orange = if weighted {
+    let expected_outlined = if weighted {
         assessment.tactics.len()
     } else {
         0
     };
-    assert_eq!(orange.len(), expected_orange, "one weighted bar per tactic");
+    assert_eq!(
+        outlined.len(),
+        expected_outlined,
+        "one weighted bar per tactic"
+    );
+    let blue: Vec<i64> = plain.iter().map(|b| b.1).collect();
+    let orange: Vec<i64> = outlined.iter().map(|b| b.1).collect();
+    // The weighted bars are outlined: one unfilled rect per weighted bar that shows.
+    let outlines = parsed.rects.iter().filter(|(f, _, _)| f == "none").count();
+    assert_eq!(
+        outlines,
+        orange.iter().filter(|w| **w > 0).count(),
+        "outlines"
+    );
     let span = parsed.tick("100%") - parsed.tick("0%");
     assert!(span > 200, "the axis is {span} px wide");
 
@@ -187,6 +225,7 @@ fn check_tactics(owned: &Owned) {
             tactic.name,
             blue[i]
         );
+        assert_eq!(plain[i].0, scale(score), "{}: colour", tactic.name);
         let mut values = vec![value];
         if weighted {
             let total: f64 = leaves.iter().map(|t| t.weight).sum();
@@ -196,6 +235,7 @@ fn check_tactics(owned: &Owned) {
                 (Some(w), Some(s)) => {
                     assert!((w - s).abs() < 1e-6, "{}", tactic.name);
                     assert!((orange[i] - length(w, 1.0, span)).abs() <= 1);
+                    assert_eq!(outlined[i].0, scale(w), "{}: colour", tactic.name);
                     values.push(pct(s));
                 }
                 (None, None) => {
@@ -330,9 +370,18 @@ fn check_threats(threats: &[ThreatCoverage], svg: &str) {
     let parsed = Parsed::new(svg);
     let names: Vec<&str> = threats.iter().map(|t| t.name.as_str()).collect();
     assert_in_order(&parsed, &names);
-    let blue = parsed.bars(BLUE);
+    let scores = parsed.series(0, 2);
+    let blue: Vec<i64> = scores.iter().map(|b| b.1).collect();
     let green = parsed.bars(GREEN);
     assert_eq!((blue.len(), green.len()), (threats.len(), threats.len()));
+    for (bar, threat) in scores.iter().zip(threats) {
+        let score = if threat.in_scope > 0 {
+            threat.score
+        } else {
+            0.0
+        };
+        assert_eq!(bar.0, scale(score), "{}: colour", threat.name);
+    }
     let span = parsed.tick("100%") - parsed.tick("0%");
     for (i, threat) in threats.iter().enumerate() {
         let share = threat.covered as f64 / threat.in_scope.max(1) as f64;

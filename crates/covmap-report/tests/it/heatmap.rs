@@ -339,6 +339,48 @@ fn covered_cells_take_the_palette_colour_of_their_score() {
     }
 }
 
+/// Issue 19 §5: `--view visibility` colours each cell by the `visibility` function's score
+/// (the engine's: visibility entries and, with telemetry, what is collected), counts a cell
+/// covered when that score is above 0, and says so in the header and legend.
+#[test]
+fn visibility_view_colours_the_visibility_score() {
+    use covmap_assess::inventory::Function;
+    let owned = common::full();
+    let a = &owned.assessment;
+    let options = RenderOptions {
+        view: View::Visibility,
+        subtechniques: Subtechniques::All,
+        ..RenderOptions::default()
+    };
+    let palette = options.palette;
+    let svg = heatmap(owned, &options);
+    let doc = Document::parse(&svg).expect("XML");
+    let (mut seen, mut differs) = (0, 0);
+    for cell in cells(&doc) {
+        let t = technique(a, cell.attribute("data-id").unwrap_or(""));
+        let visibility = t.functions.get(Function::Visibility).score;
+        if !t.in_scope {
+            assert_eq!(fill(cell), "#e3e3e3", "{}", t.id);
+            continue;
+        }
+        assert_eq!(fill(cell), palette.hex(visibility), "{}", t.id);
+        let mark = if visibility > 0.0 {
+            "covered"
+        } else {
+            "not-covered"
+        };
+        assert_eq!(cell.attribute("data-mark"), Some(mark), "{}", t.id);
+        seen += usize::from(visibility > 0.0);
+        differs += usize::from(palette.hex(visibility) != palette.hex(t.score));
+    }
+    // The fixture has visibility entries, and the view is not the score view.
+    assert!(seen > 0 && differs > 0, "{seen} visible, {differs} differ");
+    assert!(svg.contains(">ATT&amp;CK visibility<") || svg.contains("ATT&amp;CK visibility"));
+    assert!(svg.contains("Mean visibility "), "header");
+    assert!(svg.contains(&percent(a.functions.get(Function::Visibility))));
+    assert!(svg.contains(">Visibility score<"), "legend");
+}
+
 #[test]
 fn header_names_organisation_release_scores_and_date() {
     let owned = common::full();

@@ -339,11 +339,19 @@ fn check_all(input: &ReportInput<'_>) -> String {
         "same input, same bytes"
     );
 
-    // Through render: layer.json alone by default, the four function layers on request.
+    // Through render: layer.json and the visibility layer (issue 19 §5) by default, the four
+    // function layers on request.
     let default = render(input, &RenderOptions::default(), &[OutputKind::Layer]).expect("render");
-    assert_eq!(default.len(), 1);
+    assert_eq!(default.len(), 2);
     assert_eq!(default[0].name, "layer.json");
     assert_eq!(default[0].bytes, json.as_bytes());
+    assert_eq!(default[1].name, "layer-visibility.json");
+    let visibility = std::str::from_utf8(&default[1].bytes).expect("UTF-8");
+    assert_eq!(
+        visibility,
+        layer_json(input, Some(Function::Visibility), Palette::default()).expect("layer")
+    );
+    check_layer(input, Some(Function::Visibility), visibility);
     let options = RenderOptions {
         layer_per_function: true,
         ..RenderOptions::default()

@@ -7,6 +7,7 @@ mod csv;
 mod heatmap;
 mod html;
 mod layer;
+mod pdf;
 mod png;
 mod summary;
 mod xlsx;

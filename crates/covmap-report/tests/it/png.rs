@@ -49,13 +49,10 @@ fn full_png(owned: &Owned, options: &RenderOptions) -> Vec<u8> {
     render(owned, options, OutputKind::Png, "heatmap-full.png")
 }
 
-/// The SVG heatmap.png shows: the compact matrix, whatever `options.subtechniques` says.
+/// The SVG heatmap.png shows: the compact matrix, whatever `options.subtechniques` says, in
+/// the slide layout.
 fn svg(owned: &Owned, options: &RenderOptions) -> String {
-    let compact = RenderOptions {
-        subtechniques: Subtechniques::None,
-        ..options.clone()
-    };
-    String::from_utf8(render(owned, &compact, OutputKind::Svg, "heatmap.svg")).expect("UTF-8")
+    covmap_report::heatmap_png_svg(&owned.input(), options)
 }
 
 /// The SVG heatmap-full.png shows: `heatmap-full.svg`, every sub-technique.
@@ -271,6 +268,27 @@ fn example_01_png() {
         picture.height
     );
     assert!(scale > 1.5, "{scale}");
+    // Issue 18 §3: readable when shown 1,920 pixels wide: the smallest technique label is at
+    // least 10 pixels high there (it was 7.6 with the screen layout).
+    let doc = Document::parse(&svg).expect("XML");
+    let smallest = doc
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("cell"))
+        .flat_map(|cell| cell.children().filter(|n| n.has_tag_name("text")))
+        .map(|text| {
+            text.attribute("font-size")
+                .and_then(|v| v.parse::<f32>().ok())
+                .expect("a font size")
+        })
+        .fold(f32::INFINITY, f32::min);
+    let at_1920 = smallest * scale * 1920.0 / picture.width as f32;
+    assert!(at_1920 >= 10.0, "labels {at_1920:.2} px high at 1920 px");
+    // Names wrap onto a second line rather than being cut short.
+    assert!(
+        svg.contains(">Command and</tspan><tspan")
+            || svg.contains(">Command and Scripting</tspan><tspan"),
+        "T1059's name on two lines"
+    );
     // Sub-techniques rolled up: one cell per (technique, tactic), none for sub-techniques.
     assert!(!svg.contains("data-id=\"T1059.001\""));
     assert!(svg.contains("data-id=\"T1059\""));
