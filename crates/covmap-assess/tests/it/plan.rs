@@ -7,7 +7,8 @@
 //! without plan.rs: a candidate's status becomes deployed; a mitigation becomes a capability
 //! with one protect entry (level `plan.mitigation_level`, confidence claimed) on the in-scope
 //! leaves ATT&CK says it mitigates; a test copies every untested entry of a deployed capability
-//! on the leaf into a new entry on that leaf with confidence tested.
+//! on the leaf into a new entry on that leaf with confidence tested; a log source becomes the
+//! capability `plan::log_source_capability` makes of the analytics it makes feasible.
 
 // The figures must be equal to the bit, not close: they are the same computation.
 #![allow(clippy::float_cmp)]
@@ -18,8 +19,11 @@ use std::path::Path;
 use covmap_assess::inventory::{
     Capability, Confidence, CoverageEntry, Function, Inventory, Level, NamedLevel, Status,
 };
+use covmap_assess::onboarding::{TelemetryOptions, source_actions};
 use covmap_assess::parse::{SourceFile, ValidationContext, parse_inventories};
-use covmap_assess::plan::{ActionKind, AtomicIndex, Plan, PlanOptions, plan};
+use covmap_assess::plan::{
+    ActionKind, AtomicIndex, Plan, PlanOptions, log_source_capability, plan,
+};
 use covmap_assess::score::{AssessOptions, Assessment, assess};
 use covmap_core::Attack;
 
@@ -131,7 +135,26 @@ fn edited(
                     location: loc("edited.yaml", 1),
                 });
             }
-            ActionKind::LogSource => panic!("example 01 has no telemetry: no log-source action"),
+            ActionKind::LogSource => {
+                // The analytics the source makes feasible come from the onboarding analysis
+                // (tests/it/onboarding.rs checks it against the raw STIX); what is checked here
+                // is the plan's bookkeeping: one capability of detect entries per source.
+                let telemetry = TelemetryOptions {
+                    assess: AssessOptions::default(),
+                    filtered_factor: inventory.scoring.filtered_factor(),
+                    onboarding_steps: None,
+                };
+                let source = source_actions(attack, inventory, baseline, &telemetry)
+                    .into_iter()
+                    .find(|s| s.name == action.id && Some(&s.channel) == action.channel.as_ref())
+                    .expect("log source");
+                let ids: Vec<&str> = source.analytics.iter().map(|a| a.id.as_str()).collect();
+                assert_eq!(ids, action.analytics);
+                out.capabilities.push(log_source_capability(
+                    &source,
+                    inventory.plan.analytic_level,
+                ));
+            }
             ActionKind::Test => {
                 let leaf = attack.technique(&action.id).expect("leaf");
                 let parent = attack.parent(leaf).map(|p| p.meta.key.index);
@@ -206,7 +229,7 @@ fn cumulative_figures_equal_an_assessment_of_the_edited_inventory() {
     let kinds: BTreeSet<ActionKind> = plan.actions.iter().map(|a| a.kind).collect();
     assert_eq!(
         kinds.len(),
-        3,
+        4,
         "every kind of action is exercised: {kinds:?}"
     );
     let index = atomics();

@@ -88,8 +88,7 @@ fn json_shape_and_cumulative_figures_equal_an_assessment_of_the_edited_inventory
         .keys()
         .map(String::as_str)
         .collect();
-    // `notes`: example 01 has no telemetry, so no log-source action (and the note says so).
-    assert_eq!(keys, ["actions", "baseline", "budget", "notes", "spent"]);
+    assert_eq!(keys, ["actions", "baseline", "budget", "spent"]);
     assert_eq!(plan["budget"], Value::Null);
     let actions = arr(&plan["actions"]);
     assert_eq!(actions.len(), 3);
@@ -133,7 +132,12 @@ fn json_shape_and_cumulative_figures_equal_an_assessment_of_the_edited_inventory
     let raw: Value =
         serde_json::from_slice(&std::fs::read(&bundle).expect("bundle")).expect("JSON bundle");
     let tmp = tempfile::tempdir().expect("temp dir");
-    let mut text = repo_text(EX01);
+    // The capabilities go at the end of the `capabilities:` list, before `telemetry:`.
+    let example = repo_text(EX01);
+    let (head, tail) = example
+        .find("\ntelemetry:")
+        .map_or((example.as_str(), ""), |i| example.split_at(i + 1));
+    let mut text = head.to_string();
     for (k, a) in actions.iter().enumerate() {
         let id = a["id"].as_str().expect("id");
         let leaves = mitigated_leaves(&raw, id);
@@ -142,7 +146,11 @@ fn json_shape_and_cumulative_figures_equal_an_assessment_of_the_edited_inventory
             "  - id: edited-{id}\n    name: {id}\n    coverage:\n      - techniques: [{}]\n        function: protect\n        level: partial\n        confidence: claimed\n",
             leaves.join(", ")
         );
-        let edited = write(tmp.path(), &format!("edited-{k}.yaml"), &text);
+        let edited = write(
+            tmp.path(),
+            &format!("edited-{k}.yaml"),
+            &format!("{text}{tail}"),
+        );
         let after = real_root(&bundle, &["assess", s(&edited), "--format", "json"])
             .ok_noisy()
             .json();
@@ -334,7 +342,10 @@ fn log_source_actions_on_basic_telemetry() {
     assert_eq!(num(&first["cost"]), 0.0);
 
     // Without telemetry: no log-source action, and the plan says why, once.
-    let out = real_root(&bundle, &["plan", EX01, "--format", "json"]).ok_noisy();
+    let plain = repo_text(BASIC);
+    let plain = plain.split("\ntelemetry:").next().expect("text");
+    let plain = write(dir.path(), "plain.yaml", plain);
+    let out = real_root(&bundle, &["plan", s(&plain), "--format", "json"]).ok_noisy();
     let said = out.stderr.matches("no log-source action").count();
     let plan = out.json();
     assert!(
