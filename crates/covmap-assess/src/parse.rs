@@ -926,7 +926,9 @@ impl<'a> Run<'a> {
                     ok = false;
                     continue;
                 };
-                if !(cost.value.is_finite() && cost.value >= 0.0) {
+                if cost.value.is_finite() && cost.value >= 0.0 {
+                    params.costs.insert(id, cost.value);
+                } else {
                     let d = file
                         .error(
                             cost.node,
@@ -939,8 +941,6 @@ impl<'a> Run<'a> {
                         .hint("write the yearly cost, e.g. `M1026: 20000`");
                     self.push(file, d);
                     ok = false;
-                } else {
-                    params.costs.insert(id, cost.value);
                 }
             }
         }

@@ -321,6 +321,10 @@ impl State<'_, '_> {
 }
 
 /// Ranks the actions of `inventory` (see the module documentation).
+#[allow(
+    clippy::too_many_lines,
+    reason = "the actions of every kind gathered, scored by one pass of the engine, then ranked, in one place"
+)]
 pub fn plan(
     attack: &Attack,
     inventory: &Inventory,

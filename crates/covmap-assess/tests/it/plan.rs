@@ -68,6 +68,10 @@ fn atomics() -> AtomicIndex {
 }
 
 /// The inventory with the first `k` actions applied, built from their meaning.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one arm per kind of action, each the meaning of that action"
+)]
 fn edited(
     attack: &Attack,
     inventory: &Inventory,
@@ -464,6 +468,11 @@ fn mini_candidate_and_mitigation_by_hand() {
 ///   0.125 after the first step: 1 - 0.875 x 0.875 = 0.234375, gain 0.109375 / 7;
 /// - `auditd:EXECVE execve` completes AN0006 of T1059, a parent: no action.
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    clippy::type_complexity,
+    reason = "one hand-worked scenario, compared as tuples of the figures computed"
+)]
 fn log_source_actions_on_the_mini_bundle() {
     use crate::builder::{capability, entry, inventory, mini, named};
     use crate::telemetry::{source, telemetry};
@@ -540,8 +549,8 @@ fn log_source_actions_on_the_mini_bundle() {
                 ActionKind::LogSource,
                 "WinEventLog:PowerShell",
                 Some("EventCode=4104"),
-                r(0.109375),
-                r(0.546875),
+                r(0.109_375),
+                r(0.546_875),
                 1
             ),
         ]
