@@ -653,3 +653,24 @@ fn plan_analytic_level_and_log_source_costs_are_validated() {
         ]
     );
 }
+
+/// A bundle without analytics (fixtures/attack/README.md: mini-attack-stix20.json has none):
+/// telemetry cannot make anything feasible, so no log-source action, and one note says why.
+#[test]
+fn bundle_without_analytics_has_no_log_source_action() {
+    use crate::builder::{inventory, repo_root};
+    use crate::telemetry::{source, telemetry};
+    let attack =
+        Attack::load(&repo_root().join("fixtures/attack/mini-attack-stix20.json")).expect("load");
+    let mut inv = inventory(&["Windows"], Vec::new());
+    inv.telemetry = vec![telemetry(
+        "sysmon",
+        &["Windows"],
+        1.0,
+        vec![source("WinEventLog:Sysmon", &["EventCode=1"])],
+    )];
+    let p = plan(&attack, &inv, &PlanOptions::default()).expect("plan");
+    assert!(p.actions.iter().all(|a| a.kind != ActionKind::LogSource));
+    assert_eq!(p.notes.len(), 1);
+    assert!(p.notes[0].contains("has no analytics"), "{:?}", p.notes);
+}
