@@ -108,7 +108,8 @@ pub enum Code {
     /// A technique none of whose platforms in scope is one the entry applies on: the claim
     /// counts for nothing; or an entry whose own platforms are none in scope.
     PlatformMismatch,
-    /// A key of `plan.costs` that is not an active ATT&CK mitigation of the loaded bundle.
+    /// A key of `plan.costs` that is neither an active ATT&CK mitigation of the loaded bundle
+    /// nor a log-source name of its analytics.
     UnknownMitigation,
     /// A threat profile (`scope.threats.profiles`) that cannot be used: missing or unreadable
     /// file, a format not recognised or not a threat profile, malformed content, no technique.

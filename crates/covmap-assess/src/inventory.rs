@@ -429,12 +429,17 @@ pub struct AttackTarget {
 /// The `plan:` section: what `covmap plan` assumes about ATT&CK mitigations.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PlanParams {
-    /// Yearly cost of implementing a mitigation, by mitigation ID (`M1026`), in the currency of
-    /// the candidates' costs; mitigations not listed have no known cost.
+    /// Yearly cost of implementing a mitigation, by mitigation ID (`M1026`), or of onboarding
+    /// a log source, by log-source name as the bundle spells it (`WinEventLog:Sysmon`; each of
+    /// its channels' actions costs that), in the currency of the candidates' costs; those not
+    /// listed have no known cost.
     pub costs: std::collections::BTreeMap<String, f64>,
     /// The protect level a mitigation is assumed to give on the leaves it mitigates (confidence
     /// claimed); default `partial`.
     pub mitigation_level: Level,
+    /// The detect level an analytic made feasible by a log source is assumed to give when built
+    /// (confidence claimed); default `minimal`.
+    pub analytic_level: Level,
 }
 
 impl Default for PlanParams {
@@ -442,6 +447,7 @@ impl Default for PlanParams {
         PlanParams {
             costs: std::collections::BTreeMap::new(),
             mitigation_level: Level::Named(NamedLevel::Partial),
+            analytic_level: Level::Named(NamedLevel::Minimal),
         }
     }
 }

@@ -1350,3 +1350,99 @@ pub fn rollup_by_log_source(
     });
     (rows, addressed.iter().filter(|a| !**a).count())
 }
+
+/// One log source `covmap plan` may propose to onboard, with the analytics it would make
+/// feasible.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceAction {
+    /// Log-source name.
+    pub name: String,
+    /// Channel.
+    pub channel: String,
+    /// The analytics it makes feasible, sorted by ID.
+    pub analytics: Vec<FeasibleAnalytic>,
+}
+
+/// An analytic a log source makes feasible.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeasibleAnalytic {
+    /// ATT&CK ID.
+    pub id: String,
+    /// The in-scope platforms where it becomes feasible, in scope order.
+    pub platforms: Vec<String>,
+    /// The in-scope leaves its detection strategies detect (technique indices), sorted.
+    pub techniques: Vec<u32>,
+}
+
+/// The log sources that would each, onboarded alone on top of the telemetry collected now (in
+/// full, on the platforms in scope where an analytic names them and they are not collected
+/// yet, as the onboarding list assumes), make at least one analytic feasible on an in-scope
+/// platform; sorted by name and channel. A source that completes an analytic only together
+/// with another one not collected yet is not credited with it.
+pub fn source_actions(
+    attack: &Attack,
+    inventory: &Inventory,
+    assessment: &Assessment,
+    options: &TelemetryOptions,
+) -> Vec<SourceAction> {
+    let (state, _, _) = build(attack, inventory, assessment, options);
+    let np = state.np();
+    let mut out = Vec::new();
+    for c in candidates(&state) {
+        let extra = state.addition(&c);
+        if extra.1.is_empty() {
+            continue;
+        }
+        let rises = state.rises(c.group, &c.refs, Some(&extra));
+        let mut gained: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
+        for &(r, p) in rises.keys() {
+            for &a in &state.refs[r].analytics[p] {
+                let an = &state.analytics[a];
+                let after = !an.refs.is_empty()
+                    && an.refs.iter().all(|&x| {
+                        rises
+                            .get(&(x, p))
+                            .copied()
+                            .unwrap_or(state.ref_value[x * np + p])
+                            > 0.0
+                    });
+                if after && !state.feasible(a, p) {
+                    gained.entry(a).or_default().insert(p);
+                }
+            }
+        }
+        if gained.is_empty() {
+            continue;
+        }
+        let mut analytics: Vec<FeasibleAnalytic> = gained
+            .into_iter()
+            .map(|(a, platforms)| {
+                let an = &state.analytics[a];
+                let mut techniques: Vec<u32> = an
+                    .leaves
+                    .iter()
+                    .filter_map(|&l| attack.technique(&state.leaves[l].result.id))
+                    .map(|t| t.meta.key.index)
+                    .collect();
+                techniques.sort_unstable();
+                techniques.dedup();
+                FeasibleAnalytic {
+                    id: analytic_id(attack, an.position),
+                    platforms: platforms
+                        .into_iter()
+                        .map(|p| state.platforms[p].clone())
+                        .collect(),
+                    techniques,
+                }
+            })
+            .collect();
+        analytics.sort_by(|a, b| a.id.cmp(&b.id));
+        out.push(SourceAction {
+            name: c.name.clone(),
+            channel: c.channel.clone(),
+            analytics,
+        });
+    }
+    out.sort_by(|a, b| (&a.name, &a.channel).cmp(&(&b.name, &b.channel)));
+    out
+}

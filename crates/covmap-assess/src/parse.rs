@@ -865,8 +865,8 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// The `plan:` section: mitigation IDs of the bundle with finite, non-negative
-    /// costs, and a level in [0, 1]. `None` (with findings) when anything is wrong.
+    /// The `plan:` section: mitigation IDs and log-source names of the bundle with finite,
+    /// non-negative costs, and levels in [0, 1]. `None` (with findings) when anything is wrong.
     fn plan(&mut self, file: &FileRef<'_>, raw: &RawPlan<'_>) -> Option<PlanParams> {
         let mut params = PlanParams::default();
         let mut ok = true;
@@ -876,30 +876,59 @@ impl<'a> Run<'a> {
                 None => ok = false,
             }
         }
+        if let Some(d) = &raw.analytic_level {
+            match self.level(file, d) {
+                Some(level) => params.analytic_level = level,
+                None => ok = false,
+            }
+        }
+        // Log-source names the analytics of the bundle use, by matching key (the first
+        // spelling in bundle order).
+        let mut sources: std::collections::BTreeMap<String, &str> =
+            std::collections::BTreeMap::new();
+        for analytic in self.attack.analytics() {
+            for s in &analytic.log_sources {
+                sources
+                    .entry(crate::telemetry::source_key(&s.name))
+                    .or_insert(s.name.as_str());
+            }
+        }
         if let Some(d) = raw.costs
             && let Some(costs) =
                 self.read::<std::collections::BTreeMap<&str, Spanned<f64>>>(file, d.node)
         {
             for (key, cost) in costs {
-                let id = key.trim().to_ascii_uppercase();
+                let mitigation = key.trim().to_ascii_uppercase();
                 let known = self
                     .attack
-                    .lookup(&id)
+                    .lookup(&mitigation)
                     .is_some_and(|r| r.kind == Kind::Mitigation && self.attack.meta(r).is_active());
-                if !known {
+                let source = sources.get(&crate::telemetry::source_key(key)).copied();
+                let id = if known {
+                    Some(mitigation)
+                } else {
+                    source.map(str::to_string)
+                };
+                let Some(id) = id else {
                     let at = file.doc.key_node(d.node, key).unwrap_or(cost.node);
-                    let d = file
-                        .error(
-                            at,
-                            Code::UnknownMitigation,
-                            format!(
-                                "`plan.costs` names `{key}`, which is not an active ATT&CK mitigation of the loaded bundle"
-                            ),
-                        )
-                        .hint("use a mitigation ID such as `M1026` (`covmap attack show M1026` shows one)");
+                    let mut d = file.error(
+                        at,
+                        Code::UnknownMitigation,
+                        format!(
+                            "`plan.costs` names `{key}`, which is neither an active ATT&CK mitigation nor a log-source name of the loaded bundle's analytics"
+                        ),
+                    );
+                    if let Some(best) = closest(key, sources.values().copied()) {
+                        d = d.hint(format!("did you mean `{best}`?"));
+                    }
+                    let d = d.hint("use a mitigation ID such as `M1026` (`covmap attack show M1026` shows one) or a log-source name such as `WinEventLog:Sysmon`");
                     self.push(file, d);
                     ok = false;
-                } else if !(cost.value.is_finite() && cost.value >= 0.0) {
+                    continue;
+                };
+                if cost.value.is_finite() && cost.value >= 0.0 {
+                    params.costs.insert(id, cost.value);
+                } else {
                     let d = file
                         .error(
                             cost.node,
@@ -912,8 +941,6 @@ impl<'a> Run<'a> {
                         .hint("write the yearly cost, e.g. `M1026: 20000`");
                     self.push(file, d);
                     ok = false;
-                } else {
-                    params.costs.insert(id, cost.value);
                 }
             }
         }

@@ -7,6 +7,13 @@
 //!   `plan.mitigation_level` with confidence claimed on every in-scope leaf the mitigation
 //!   addresses directly (the same `mitigates` relationships `gaps` lists), as a capability of
 //!   its own; cost from `plan.costs`, else unknown;
+//! - **log-source** (with a `telemetry:` section): onboard a log source (name and channel) that
+//!   would make at least one analytic feasible, a what-if: the source is assumed collected (as
+//!   the onboarding list assumes, [`crate::onboarding::source_actions`]) and each analytic it
+//!   makes feasible built, a detect entry at `plan.analytic_level` with confidence claimed on
+//!   the in-scope leaves its detection strategies detect, on the in-scope platforms where it
+//!   becomes feasible; cost from `plan.costs` by log-source name, else unknown. Each source is
+//!   judged alone on top of the telemetry collected now;
 //! - **test** (with Atomic Red Team tests): run the tests of one leaf technique, raising every
 //!   untested claim of a counted capability on it to `tested` where a test exists on one of the
 //!   platforms the claim applies on; cost 0.
@@ -35,10 +42,14 @@ use crate::diagnostic::Location;
 use crate::inventory::{
     Capability, Confidence, CoverageEntry, Function, Inventory, Level, NamedLevel, Status,
 };
+use crate::onboarding::{SourceAction, TelemetryOptions, source_actions};
 use crate::score::{AssessOptions, Engine, Hit, Hits, round6};
 
 /// Prefix of the ids of the capabilities that stand for mitigations (`mitigation:M1026`).
 pub const MITIGATION_PREFIX: &str = "mitigation:";
+
+/// Prefix of the ids of the capabilities that stand for log sources onboarded.
+pub const LOG_SOURCE_PREFIX: &str = "log-source:";
 
 /// Suffix of the names of the capabilities that stand for mitigations.
 const WHAT_IF: &str = " (what-if)";
@@ -76,6 +87,10 @@ pub enum ActionKind {
     Mitigation,
     /// Run the Atomic Red Team tests of a technique: its untested claims become tested.
     Test,
+    /// Onboard a log source and build the analytics it makes feasible (a what-if at
+    /// `plan.analytic_level`, confidence claimed).
+    #[serde(rename = "log-source")]
+    LogSource,
 }
 
 impl ActionKind {
@@ -85,6 +100,7 @@ impl ActionKind {
             ActionKind::Candidate => "candidate",
             ActionKind::Mitigation => "mitigation",
             ActionKind::Test => "test",
+            ActionKind::LogSource => "log-source",
         }
     }
 }
@@ -105,10 +121,17 @@ pub struct PlanAction {
     pub rank: usize,
     /// What kind of action.
     pub kind: ActionKind,
-    /// Capability id, mitigation ID or technique ID.
+    /// Capability id, mitigation ID, technique ID or log-source name.
     pub id: String,
-    /// Capability, mitigation or technique name.
+    /// Capability, mitigation or technique name; for a log source `onboard log source NAME
+    /// (channel CHANNEL)`.
     pub name: String,
+    /// The channel of a log-source action.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// The analytics a log-source action assumes built (those it makes feasible), sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub analytics: Vec<String>,
     /// Yearly cost; `null` when unknown.
     pub cost: Option<f64>,
     /// Rise of the overall score it brings, after the actions before it.
@@ -138,6 +161,13 @@ pub struct Plan {
     /// part of the JSON document.
     #[serde(skip)]
     pub mitigation_assumption: String,
+    /// What log-source actions assume, for labels; not part of the JSON document.
+    #[serde(skip)]
+    pub log_source_assumption: String,
+    /// What the reader must know about the actions considered (why there is no log-source
+    /// action).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// Why a plan could not be made.
@@ -159,6 +189,8 @@ struct Candidate {
     kind: ActionKind,
     id: String,
     name: String,
+    channel: Option<String>,
+    analytics: Vec<String>,
     cost: Option<f64>,
     /// The leaves it touches (sorted nodes) and the hits it adds to each.
     leaves: Vec<(usize, Vec<Hit>)>,
@@ -181,6 +213,8 @@ impl Candidate {
             kind: ActionKind::Candidate,
             id: String::new(),
             name: String::new(),
+            channel: None,
+            analytics: Vec::new(),
             cost: None,
             leaves: Vec::new(),
             delta: Vec::new(),
@@ -287,6 +321,10 @@ impl State<'_, '_> {
 }
 
 /// Ranks the actions of `inventory` (see the module documentation).
+#[allow(
+    clippy::too_many_lines,
+    reason = "the actions of every kind gathered, scored by one pass of the engine, then ranked, in one place"
+)]
 pub fn plan(
     attack: &Attack,
     inventory: &Inventory,
@@ -301,7 +339,7 @@ pub fn plan(
     if let Some(c) = inventory
         .capabilities
         .iter()
-        .find(|c| c.id.starts_with(MITIGATION_PREFIX))
+        .find(|c| c.id.starts_with(MITIGATION_PREFIX) || c.id.starts_with(LOG_SOURCE_PREFIX))
     {
         return Err(PlanError::ReservedId(c.id.clone()));
     }
@@ -320,12 +358,15 @@ pub fn plan(
         ));
     }
     let mitigations = mitigation_capabilities(attack, &engine, inventory);
+    let mut notes = Vec::new();
+    let sources = log_source_capabilities(attack, inventory, options, &mut notes);
 
     // One pass of the engine over everything: ranks are then those of the whole universe,
     // whose relative order is the order of any subset an assessment would rank.
     let mut universe: Vec<&Capability> = counted.clone();
     universe.extend(candidates.iter().copied());
     universe.extend(mitigations.iter().map(|(_, c)| c));
+    universe.extend(sources.iter().map(|(_, c)| c));
     let Hits {
         leaves: all_hits,
         platforms: table,
@@ -347,6 +388,15 @@ pub fn plan(
             id: mid.clone(),
             name: c.name.strip_suffix(WHAT_IF).unwrap_or(&c.name).to_string(),
             cost: inventory.plan.costs.get(mid).copied(),
+            ..Candidate::new()
+        }))
+        .chain(sources.iter().map(|(s, _)| Candidate {
+            kind: ActionKind::LogSource,
+            id: s.name.clone(),
+            name: format!("onboard log source {} (channel {})", s.name, s.channel),
+            channel: Some(s.channel.clone()),
+            analytics: s.analytics.iter().map(|a| a.id.clone()).collect(),
+            cost: log_source_cost(&inventory.plan.costs, &s.name),
             ..Candidate::new()
         }))
         .collect();
@@ -389,6 +439,11 @@ pub fn plan(
             "what-if: protect at {} with confidence claimed on the in-scope techniques ATT&CK says it mitigates",
             level_label(inventory.plan.mitigation_level)
         ),
+        log_source_assumption: format!(
+            "what-if: the log source collected and each analytic it makes feasible built, detect at {} with confidence claimed on the in-scope techniques of its detection strategies",
+            level_label(inventory.plan.analytic_level)
+        ),
+        notes,
     })
 }
 
@@ -490,6 +545,8 @@ fn greedy(
             kind: action.kind,
             id: action.id.clone(),
             name: action.name.clone(),
+            channel: action.channel.clone(),
+            analytics: action.analytics.clone(),
             cost: action.cost,
             gain: round6(after - overall),
             weighted_gain: match (after_weighted, weighted) {
@@ -564,6 +621,94 @@ pub fn mitigation_capability(id: &str, name: &str, leaves: Vec<u32>, level: Leve
         imports: Vec::new(),
         location,
     }
+}
+
+/// The cost of onboarding log source `name` from `plan.costs` (keys other than mitigation IDs
+/// are log-source names, matched as telemetry matches them).
+fn log_source_cost(costs: &BTreeMap<String, f64>, name: &str) -> Option<f64> {
+    let key = crate::telemetry::source_key(name);
+    costs
+        .iter()
+        .find(|(k, _)| crate::telemetry::source_key(k) == key)
+        .map(|(_, c)| *c)
+}
+
+/// The capability a log source onboarded stands for: per analytic it makes feasible, a detect
+/// entry at `plan.analytic_level`, confidence claimed, on the in-scope leaves of the analytic's
+/// detection strategies, on the platforms where it becomes feasible.
+pub fn log_source_capability(source: &SourceAction, level: Level) -> Capability {
+    let location = Location {
+        path: PathBuf::from("plan"),
+        line: 1,
+        column: 1,
+    };
+    Capability {
+        id: format!("{LOG_SOURCE_PREFIX}{} {}", source.name, source.channel),
+        name: format!("{} {}{WHAT_IF}", source.name, source.channel),
+        vendor: None,
+        status: Status::Deployed,
+        system: None,
+        platforms: Vec::new(),
+        cost: None,
+        owner: None,
+        tags: Vec::new(),
+        coverage: source
+            .analytics
+            .iter()
+            .filter(|a| !a.techniques.is_empty())
+            .map(|a| CoverageEntry {
+                techniques: a.techniques.clone(),
+                function: Function::Detect,
+                level,
+                confidence: Some(Confidence::Claimed),
+                evidence: None,
+                tested_on: None,
+                include_subtechniques: false,
+                parent_level_by_choice: false,
+                platforms: Some(a.platforms.clone()),
+                location: location.clone(),
+            })
+            .collect(),
+        imports: Vec::new(),
+        location,
+    }
+}
+
+/// The log sources that would make an analytic feasible, as capabilities; a note in `notes`
+/// when there can be none.
+fn log_source_capabilities(
+    attack: &Attack,
+    inventory: &Inventory,
+    options: &PlanOptions,
+    notes: &mut Vec<String>,
+) -> Vec<(SourceAction, Capability)> {
+    if inventory.telemetry.is_empty() {
+        notes.push(
+            "no log-source action: the inventory has no `telemetry:` section, so what to onboard cannot be told from what is collected".to_string(),
+        );
+        return Vec::new();
+    }
+    if attack.analytics().is_empty() {
+        notes.push(format!(
+            "no log-source action: the ATT&CK bundle ({}) has no analytics (ATT&CK 18 or later names the log sources analytics need)",
+            attack.version().unwrap_or("unknown version")
+        ));
+        return Vec::new();
+    }
+    let assessment = crate::score::assess(attack, inventory, &options.assess);
+    let telemetry = TelemetryOptions {
+        assess: options.assess.clone(),
+        filtered_factor: inventory.scoring.filtered_factor(),
+        onboarding_steps: None,
+    };
+    source_actions(attack, inventory, &assessment, &telemetry)
+        .into_iter()
+        .map(|s| {
+            let capability = log_source_capability(&s, inventory.plan.analytic_level);
+            (s, capability)
+        })
+        .filter(|(_, c)| !c.coverage.is_empty())
+        .collect()
 }
 
 /// Every active mitigation with at least one in-scope leaf, by ID, as (ID, capability).

@@ -181,13 +181,19 @@ fn telemetry_format_schema(_: &mut SchemaGenerator) -> Schema {
 #[schemars(rename = "Plan", deny_unknown_fields)]
 pub(crate) struct RawPlan<'a> {
     /// Yearly cost of implementing an ATT&CK mitigation, by mitigation ID, e.g.
-    /// `{M1026: 20000}`, in the currency of the capabilities' costs. A mitigation without a
-    /// cost is ranked by its gain alone.
+    /// `{M1026: 20000}`, or of onboarding a log source, by log-source name, e.g.
+    /// `{"WinEventLog:Sysmon": 20000}` (every channel's action of that name costs it), in the
+    /// currency of the capabilities' costs. An action without a cost is ranked by its gain
+    /// alone.
     #[serde(borrow)]
     pub(crate) costs: Option<Deferred<std::collections::BTreeMap<&'a str, Spanned<f64>>>>,
     /// The protect level a mitigation is assumed to give on the techniques it mitigates, with
     /// confidence claimed: `minimal`, `partial` (default), `significant` or a number from 0 to 1.
     pub(crate) mitigation_level: Option<Spanned<RawLevel>>,
+    /// The detect level an analytic a log source makes feasible is assumed to give once built,
+    /// with confidence claimed: `minimal` (default), `partial`, `significant` or a number from 0
+    /// to 1.
+    pub(crate) analytic_level: Option<Spanned<RawLevel>>,
 }
 
 /// What `covmap:` holds, whatever it is: checked by the parser so that another version is an

@@ -84,6 +84,15 @@ pub(crate) fn run(
             plan.mitigation_assumption
         );
     }
+    if plan.actions.iter().any(|a| a.kind == ActionKind::LogSource) {
+        crate::note!(
+            "covmap: log-source actions are assumptions ({}); set `plan.analytic_level` and `plan.costs` in the inventory",
+            plan.log_source_assumption
+        );
+    }
+    for note in &plan.notes {
+        crate::note!("covmap: {note}");
+    }
     match format {
         Format::Json => output::json(&plan),
         Format::Csv => {
@@ -124,7 +133,7 @@ fn table(plan: &Plan) -> String {
             .actions
             .iter()
             .map(|a| {
-                let name = if a.kind == ActionKind::Mitigation {
+                let name = if matches!(a.kind, ActionKind::Mitigation | ActionKind::LogSource) {
                     format!("{} (what-if)", a.name)
                 } else {
                     a.name.clone()
@@ -177,6 +186,9 @@ fn table(plan: &Plan) -> String {
         .any(|a| a.kind == ActionKind::Mitigation)
     {
         let _ = writeln!(out, "Mitigations are {}.", plan.mitigation_assumption);
+    }
+    if plan.actions.iter().any(|a| a.kind == ActionKind::LogSource) {
+        let _ = writeln!(out, "Log sources are {}.", plan.log_source_assumption);
     }
     out
 }

@@ -367,6 +367,12 @@ fn actions(out: &mut String, plan: &Plan, currency: Option<&str>) {
                 format!("Implement {} {} (what-if)", md(&a.id), md(&a.name))
             }
             ActionKind::Test => format!("Test {} {}", md(&a.id), md(&a.name)),
+            ActionKind::LogSource => format!(
+                "Onboard log source {} (channel {}) (what-if: {} analytics built)",
+                md(&a.id),
+                md(a.channel.as_deref().unwrap_or("")),
+                a.analytics.len()
+            ),
         };
         let cost = match (a.cost, currency) {
             (Some(x), Some(cur)) => format!("{} {cur}", money(x)),
@@ -398,6 +404,14 @@ fn actions(out: &mut String, plan: &Plan, currency: Option<&str>) {
             String::new()
         }
     );
+    if plan
+        .actions
+        .iter()
+        .take(TOP_ACTIONS)
+        .any(|a| a.kind == ActionKind::LogSource)
+    {
+        let _ = writeln!(out, "Log sources are {}.", md(&plan.log_source_assumption));
+    }
 }
 
 #[cfg(test)]

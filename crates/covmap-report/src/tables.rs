@@ -521,6 +521,7 @@ pub(crate) fn plan<'a>(plan: &'a Plan, mitigation_assumption: &'a str) -> Table<
                 Cell::list(&a.techniques),
                 match a.kind {
                     ActionKind::Mitigation => Cell::text(mitigation_assumption),
+                    ActionKind::LogSource => Cell::text(plan.log_source_assumption.as_str()),
                     ActionKind::Candidate | ActionKind::Test => Cell::Empty,
                 },
             ]

@@ -7,7 +7,8 @@
 //! without plan.rs: a candidate's status becomes deployed; a mitigation becomes a capability
 //! with one protect entry (level `plan.mitigation_level`, confidence claimed) on the in-scope
 //! leaves ATT&CK says it mitigates; a test copies every untested entry of a deployed capability
-//! on the leaf into a new entry on that leaf with confidence tested.
+//! on the leaf into a new entry on that leaf with confidence tested; a log source becomes the
+//! capability `plan::log_source_capability` makes of the analytics it makes feasible.
 
 // The figures must be equal to the bit, not close: they are the same computation.
 #![allow(clippy::float_cmp)]
@@ -18,8 +19,11 @@ use std::path::Path;
 use covmap_assess::inventory::{
     Capability, Confidence, CoverageEntry, Function, Inventory, Level, NamedLevel, Status,
 };
+use covmap_assess::onboarding::{TelemetryOptions, source_actions};
 use covmap_assess::parse::{SourceFile, ValidationContext, parse_inventories};
-use covmap_assess::plan::{ActionKind, AtomicIndex, Plan, PlanOptions, plan};
+use covmap_assess::plan::{
+    ActionKind, AtomicIndex, Plan, PlanOptions, log_source_capability, plan,
+};
 use covmap_assess::score::{AssessOptions, Assessment, assess};
 use covmap_core::Attack;
 
@@ -64,6 +68,10 @@ fn atomics() -> AtomicIndex {
 }
 
 /// The inventory with the first `k` actions applied, built from their meaning.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one arm per kind of action, each the meaning of that action"
+)]
 fn edited(
     attack: &Attack,
     inventory: &Inventory,
@@ -130,6 +138,26 @@ fn edited(
                     imports: Vec::new(),
                     location: loc("edited.yaml", 1),
                 });
+            }
+            ActionKind::LogSource => {
+                // The analytics the source makes feasible come from the onboarding analysis
+                // (tests/it/onboarding.rs checks it against the raw STIX); what is checked here
+                // is the plan's bookkeeping: one capability of detect entries per source.
+                let telemetry = TelemetryOptions {
+                    assess: AssessOptions::default(),
+                    filtered_factor: inventory.scoring.filtered_factor(),
+                    onboarding_steps: None,
+                };
+                let source = source_actions(attack, inventory, baseline, &telemetry)
+                    .into_iter()
+                    .find(|s| s.name == action.id && Some(&s.channel) == action.channel.as_ref())
+                    .expect("log source");
+                let ids: Vec<&str> = source.analytics.iter().map(|a| a.id.as_str()).collect();
+                assert_eq!(ids, action.analytics);
+                out.capabilities.push(log_source_capability(
+                    &source,
+                    inventory.plan.analytic_level,
+                ));
             }
             ActionKind::Test => {
                 let leaf = attack.technique(&action.id).expect("leaf");
@@ -205,7 +233,7 @@ fn cumulative_figures_equal_an_assessment_of_the_edited_inventory() {
     let kinds: BTreeSet<ActionKind> = plan.actions.iter().map(|a| a.kind).collect();
     assert_eq!(
         kinds.len(),
-        3,
+        4,
         "every kind of action is exercised: {kinds:?}"
     );
     let index = atomics();
@@ -421,4 +449,228 @@ fn mini_candidate_and_mitigation_by_hand() {
         )
         .is_err()
     );
+}
+
+/// Log-source actions on the mini bundle, figures worked out by hand from
+/// fixtures/attack/README.md (platforms, detection table) and the analytics' log-source
+/// references in fixtures/attack/mini-attack-2.1.json. Scope Windows and Linux: 7 leaves in
+/// scope, all at 0 (the only capability gives visibility, not in the headline). Sysmon
+/// `EventCode=1` is collected on Windows, so AN0005 and AN0008 are feasible already.
+/// Mitigations are put at level 0 so that only log sources raise anything. An analytic built
+/// gives detect `minimal` claimed: 0.25 x 0.5 = 0.125 (docs/scoring.md's default table) on
+/// each of its leaf's platforms in scope where it becomes feasible.
+/// - `WinEventLog:Security EventCode=4688` completes AN0001 (T1059.001, Windows only: 0.125)
+///   and AN0004 (T1566.001, Windows of Windows and Linux: 0.0625): gain 0.1875 / 7;
+/// - `WinEventLog:Sysmon EventCode=10`: AN0010 (T1003.001, Windows): 0.125 / 7;
+/// - `auditd:SYSCALL execve`: AN0007 (T1059.004, Linux in scope) and AN0009 (T1003, a parent,
+///   no leaf): 0.125 / 7; ties with Sysmon, which comes first by id (`W` < `a`);
+/// - `WinEventLog:PowerShell EventCode=4104`: AN0002 (T1059.001), a second system on a leaf at
+///   0.125 after the first step: 1 - 0.875 x 0.875 = 0.234375, gain 0.109375 / 7;
+/// - `auditd:EXECVE execve` completes AN0006 of T1059, a parent: no action.
+#[test]
+#[allow(
+    clippy::too_many_lines,
+    clippy::type_complexity,
+    reason = "one hand-worked scenario, compared as tuples of the figures computed"
+)]
+fn log_source_actions_on_the_mini_bundle() {
+    use crate::builder::{capability, entry, inventory, mini, named};
+    use crate::telemetry::{source, telemetry};
+    let attack = mini();
+    let mut inv = inventory(
+        &["Windows", "Linux"],
+        vec![capability(
+            "edr",
+            "EDR",
+            Status::Deployed,
+            &[],
+            vec![entry(
+                attack,
+                &["T1059.001"],
+                Function::Visibility,
+                named(NamedLevel::Minimal),
+                loc("inventory.yaml", 12),
+            )],
+            loc("inventory.yaml", 8),
+        )],
+    );
+    inv.telemetry = vec![telemetry(
+        "sysmon",
+        &["Windows"],
+        0.8,
+        vec![source("WinEventLog:Sysmon", &["EventCode=1"])],
+    )];
+    inv.plan.mitigation_level = Level::Value(0.0);
+    let p = plan(attack, &inv, &PlanOptions::default()).expect("plan");
+    assert_eq!(p.baseline.overall, 0.0);
+    let steps: Vec<(ActionKind, &str, Option<&str>, f64, f64, usize)> = p
+        .actions
+        .iter()
+        .map(|a| {
+            (
+                a.kind,
+                a.id.as_str(),
+                a.channel.as_deref(),
+                a.gain,
+                a.cumulative_overall,
+                a.analytics.len(),
+            )
+        })
+        .collect();
+    let r = |x: f64| covmap_assess::score::round6(x / 7.0);
+    assert_eq!(
+        steps,
+        vec![
+            (
+                ActionKind::LogSource,
+                "WinEventLog:Security",
+                Some("EventCode=4688"),
+                r(0.1875),
+                r(0.1875),
+                2
+            ),
+            (
+                ActionKind::LogSource,
+                "WinEventLog:Sysmon",
+                Some("EventCode=10"),
+                r(0.125),
+                r(0.3125),
+                1
+            ),
+            (
+                ActionKind::LogSource,
+                "auditd:SYSCALL",
+                Some("execve"),
+                r(0.125),
+                r(0.4375),
+                2
+            ),
+            (
+                ActionKind::LogSource,
+                "WinEventLog:PowerShell",
+                Some("EventCode=4104"),
+                r(0.109_375),
+                r(0.546_875),
+                1
+            ),
+        ]
+    );
+    assert_eq!(p.actions[0].analytics, ["AN0001", "AN0004"]);
+    assert_eq!(p.actions[0].techniques, ["T1059.001", "T1566.001"]);
+    assert_eq!(
+        p.actions[0].name,
+        "onboard log source WinEventLog:Security (channel EventCode=4688)"
+    );
+    assert!(p.log_source_assumption.starts_with("what-if: "));
+    assert!(p.notes.is_empty());
+
+    // A cost by log-source name: 0 makes PowerShell a free action, ranked first (free actions
+    // come before the others), with its gain alone on top of nothing: 0.125 / 7.
+    inv.plan
+        .costs
+        .insert("WinEventLog:PowerShell".to_string(), 0.0);
+    let p = plan(attack, &inv, &PlanOptions::default()).expect("plan");
+    assert_eq!(p.actions[0].id, "WinEventLog:PowerShell");
+    assert_eq!(p.actions[0].cost, Some(0.0));
+    assert_eq!(p.actions[0].gain, r(0.125));
+
+    // Without telemetry: no log-source action, and one note says why.
+    inv.telemetry.clear();
+    let p = plan(attack, &inv, &PlanOptions::default()).expect("plan");
+    assert!(p.actions.iter().all(|a| a.kind != ActionKind::LogSource));
+    assert_eq!(p.notes.len(), 1);
+    assert!(
+        p.notes[0].contains("no `telemetry:` section"),
+        "{:?}",
+        p.notes
+    );
+}
+
+/// `plan.analytic_level` is a level as `plan.mitigation_level` is (default `minimal`);
+/// `plan.costs` takes log-source names of the bundle's analytics (matched as telemetry matches
+/// names: any case, spaces folded; stored as the bundle spells them), and names neither a
+/// mitigation nor a log source with a did-you-mean among the log-source names.
+#[test]
+fn plan_analytic_level_and_log_source_costs_are_validated() {
+    use crate::builder::mini;
+    let attack = mini();
+    let parse = |text: &str| {
+        parse_inventories(
+            &[SourceFile::new("p.yaml", text.as_bytes().to_vec())],
+            attack,
+            &ValidationContext::default(),
+        )
+    };
+    let bad = "covmap: 1\nplan:\n  analytic_level: 2\n  costs:\n    \"WinEventLog:Sysmn\": 5\n    \"auditd:SYSCALL\": -1\n";
+    let parsed = parse(bad);
+    let found: Vec<(&str, usize, usize)> = parsed
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.location.line, d.location.column))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("level-out-of-range", 3, 19),
+            ("unknown-mitigation", 5, 5),
+            ("invalid-value", 6, 23),
+        ]
+    );
+    assert!(
+        parsed.diagnostics[1]
+            .hints
+            .iter()
+            .any(|h| h == "did you mean `WinEventLog:Sysmon`?"),
+        "{:?}",
+        parsed.diagnostics[1].hints
+    );
+
+    let parsed = parse("covmap: 1\n");
+    assert_eq!(
+        parsed.inventory.plan.analytic_level,
+        Level::Named(NamedLevel::Minimal)
+    );
+    let good = "covmap: 1\nplan: {analytic_level: partial, costs: {\"winEventLog:SYSMON\": 20000, m1040: 3, \"auditd:SYSCALL\": 0}}\n";
+    let parsed = parse(good);
+    assert!(!parsed.has_errors(), "{:#?}", parsed.diagnostics);
+    assert_eq!(
+        parsed.inventory.plan.analytic_level,
+        Level::Named(NamedLevel::Partial)
+    );
+    let costs: Vec<(&str, f64)> = parsed
+        .inventory
+        .plan
+        .costs
+        .iter()
+        .map(|(k, v)| (k.as_str(), *v))
+        .collect();
+    assert_eq!(
+        costs,
+        [
+            ("M1040", 3.0),
+            ("WinEventLog:Sysmon", 20000.0),
+            ("auditd:SYSCALL", 0.0)
+        ]
+    );
+}
+
+/// A bundle without analytics (fixtures/attack/README.md: mini-attack-stix20.json has none):
+/// telemetry cannot make anything feasible, so no log-source action, and one note says why.
+#[test]
+fn bundle_without_analytics_has_no_log_source_action() {
+    use crate::builder::{inventory, repo_root};
+    use crate::telemetry::{source, telemetry};
+    let attack =
+        Attack::load(&repo_root().join("fixtures/attack/mini-attack-stix20.json")).expect("load");
+    let mut inv = inventory(&["Windows"], Vec::new());
+    inv.telemetry = vec![telemetry(
+        "sysmon",
+        &["Windows"],
+        1.0,
+        vec![source("WinEventLog:Sysmon", &["EventCode=1"])],
+    )];
+    let p = plan(&attack, &inv, &PlanOptions::default()).expect("plan");
+    assert!(p.actions.iter().all(|a| a.kind != ActionKind::LogSource));
+    assert_eq!(p.notes.len(), 1);
+    assert!(p.notes[0].contains("has no analytics"), "{:?}", p.notes);
 }

@@ -480,7 +480,9 @@ const CASES: &[(&str, &[&str], bool)] = &[
     // Issue 17, lane `plan`: the `plan:` section is validated like the rest.
     (
         "inventory/plan-unknown-mitigation.yaml",
-        &["`plan.costs` names `M9999`, which is not an active ATT&CK mitigation"],
+        &[
+            "`plan.costs` names `M9999`, which is neither an active ATT&CK mitigation nor a log-source name",
+        ],
         true,
     ),
     (

@@ -132,7 +132,12 @@ fn json_shape_and_cumulative_figures_equal_an_assessment_of_the_edited_inventory
     let raw: Value =
         serde_json::from_slice(&std::fs::read(&bundle).expect("bundle")).expect("JSON bundle");
     let tmp = tempfile::tempdir().expect("temp dir");
-    let mut text = repo_text(EX01);
+    // The capabilities go at the end of the `capabilities:` list, before `telemetry:`.
+    let example = repo_text(EX01);
+    let (head, tail) = example
+        .find("\ntelemetry:")
+        .map_or((example.as_str(), ""), |i| example.split_at(i + 1));
+    let mut text = head.to_string();
     for (k, a) in actions.iter().enumerate() {
         let id = a["id"].as_str().expect("id");
         let leaves = mitigated_leaves(&raw, id);
@@ -141,7 +146,11 @@ fn json_shape_and_cumulative_figures_equal_an_assessment_of_the_edited_inventory
             "  - id: edited-{id}\n    name: {id}\n    coverage:\n      - techniques: [{}]\n        function: protect\n        level: partial\n        confidence: claimed\n",
             leaves.join(", ")
         );
-        let edited = write(tmp.path(), &format!("edited-{k}.yaml"), &text);
+        let edited = write(
+            tmp.path(),
+            &format!("edited-{k}.yaml"),
+            &format!("{text}{tail}"),
+        );
         let after = real_root(&bundle, &["assess", s(&edited), "--format", "json"])
             .ok_noisy()
             .json();
@@ -241,4 +250,119 @@ fn assess_output_writes_plan_csv() {
     assert!(csv.starts_with("rank,kind,id,name,cost,gain,"));
     let html = std::fs::read_to_string(dir.join("report.html")).expect("report.html");
     assert!(html.contains("What to do next"));
+}
+
+/// Log-source actions on fixtures/telemetry/basic.yaml and real 18.1. The analytics counts
+/// come from `python3 crates/covmap-assess/tests/it/plan_log_source_check.py
+/// ../shared/data/attack/enterprise-attack-18.1.json` (the raw STIX bundle, no covmap code),
+/// which printed `WinEventLog:Sysmon EventCode=7 25 AN0048 AN1633` and `WinEventLog:Sysmon
+/// EventCode=11 39 AN0009 AN1548`. EventCode=11 is also the first step of `covmap telemetry`'s
+/// onboarding (alone on top of what is collected, as a plan action is judged): its analytics
+/// gained are the action's. The rank (22, after mitigations, whose protect at `partial` counts
+/// more than one detect at `minimal`) is covmap's greedy order.
+#[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one scenario: JSON, table, CSV, costs, no telemetry"
+)]
+fn log_source_actions_on_basic_telemetry() {
+    const BASIC: &str = "fixtures/telemetry/basic.yaml";
+    let Some(bundle) = e18() else {
+        return;
+    };
+    let plan = real_root(&bundle, &["plan", BASIC, "--format", "json"])
+        .ok_noisy()
+        .stderr_has(&["covmap: log-source actions are assumptions (what-if: "])
+        .json();
+    let actions = arr(&plan["actions"]);
+    let sources: Vec<&Value> = actions
+        .iter()
+        .filter(|a| a["kind"] == "log-source")
+        .collect();
+    let first = sources.first().expect("a log-source action");
+    assert_eq!(first["rank"], 22);
+    assert_eq!(first["id"], "WinEventLog:Sysmon");
+    assert_eq!(first["channel"], "EventCode=7");
+    assert_eq!(
+        first["name"],
+        "onboard log source WinEventLog:Sysmon (channel EventCode=7)"
+    );
+    let analytics = arr(&first["analytics"]);
+    assert_eq!(analytics.len(), 25);
+    assert_eq!(
+        (analytics[0].as_str(), analytics[24].as_str()),
+        (Some("AN0048"), Some("AN1633"))
+    );
+    assert!(plan.get("notes").is_none());
+
+    let eleven = sources
+        .iter()
+        .find(|a| a["channel"] == "EventCode=11")
+        .expect("EventCode=11");
+    assert_eq!(arr(&eleven["analytics"]).len(), 39);
+    let telemetry = real_root(&bundle, &["telemetry", BASIC, "--format", "json"])
+        .ok()
+        .json();
+    let step = &arr(&telemetry["onboarding"])[0];
+    assert_eq!(
+        (&step["name"], &step["channel"]),
+        (&first["id"], &eleven["channel"])
+    );
+    assert_eq!(step["analytics_gained"], eleven["analytics"]);
+
+    // The table and the CSV mark them as what-ifs, as mitigations.
+    let table = real_root(&bundle, &["plan", BASIC, "--top", "30"]).ok_noisy();
+    table.stdout_has(&[
+        "onboard log source WinEventLog:Sysmon (channel EventCode=7) (what-if)",
+        "Log sources are what-if: the log source collected and each analytic it makes feasible built, detect at minimal",
+    ]);
+    let (header, rows) = real_root(&bundle, &["plan", BASIC, "--format", "csv"])
+        .ok_noisy()
+        .csv();
+    let kind = header.iter().position(|h| h == "kind").expect("kind");
+    let assumption = header
+        .iter()
+        .position(|h| h == "assumption")
+        .expect("assumption");
+    assert!(
+        rows.iter()
+            .filter(|r| r[kind] == "log-source")
+            .all(|r| r[assumption].starts_with("what-if: the log source collected"))
+    );
+
+    // Costs by log-source name: free Sysmon comes first.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text = repo_text(BASIC);
+    text.push_str("plan:\n  costs: {\"WinEventLog:Sysmon\": 0}\n");
+    let costed = write(dir.path(), "costed.yaml", &text);
+    let plan = real_root(&bundle, &["plan", s(&costed), "--format", "json"])
+        .ok_noisy()
+        .json();
+    let first = &arr(&plan["actions"])[0];
+    assert_eq!(
+        (&first["kind"], &first["id"]),
+        (&"log-source".into(), &"WinEventLog:Sysmon".into())
+    );
+    assert_eq!(first["cost"], serde_json::json!(0.0));
+
+    // Without telemetry: no log-source action, and the plan says why, once.
+    let plain = repo_text(BASIC);
+    let plain = plain.split("\ntelemetry:").next().expect("text");
+    let plain = write(dir.path(), "plain.yaml", plain);
+    let out = real_root(&bundle, &["plan", s(&plain), "--format", "json"]).ok_noisy();
+    let said = out.stderr.matches("no log-source action").count();
+    let plan = out.json();
+    assert!(
+        arr(&plan["actions"])
+            .iter()
+            .all(|a| a["kind"] != "log-source")
+    );
+    let notes = arr(&plan["notes"]);
+    assert_eq!(notes.len(), 1);
+    assert!(
+        notes[0]
+            .as_str()
+            .is_some_and(|n| n.contains("no `telemetry:` section"))
+    );
+    assert_eq!(said, 1);
 }

@@ -571,12 +571,17 @@ pub(super) fn plan(input: &ReportInput<'_>, plan: &Plan) -> Markup {
                             @for action in shown {
                                 tr data-id=(action.id) data-kind=(action.kind.as_str()) {
                                     td.num.rank { (action.rank) }
-                                    td { span.rid { (action.id) } " " (action.name) }
+                                    @if action.kind == ActionKind::LogSource {
+                                        td { (action.name) }
+                                    } @else {
+                                        td { span.rid { (action.id) } " " (action.name) }
+                                    }
                                     td.small {
                                         @match action.kind {
                                             ActionKind::Candidate => "deploy candidate",
                                             ActionKind::Mitigation => "mitigation (what-if)",
                                             ActionKind::Test => "test claims",
+                                            ActionKind::LogSource => "log source (what-if)",
                                         }
                                     }
                                     td.num {

@@ -408,7 +408,11 @@ fn check_plan(input: &ReportInput<'_>, files: &BTreeMap<String, Vec<u8>>) {
         assert_eq!(cell(row, "techniques"), list_of(&a.techniques));
         assert_eq!(
             cell(row, "assumption").is_empty(),
-            a.kind != covmap_assess::plan::ActionKind::Mitigation
+            !matches!(
+                a.kind,
+                covmap_assess::plan::ActionKind::Mitigation
+                    | covmap_assess::plan::ActionKind::LogSource
+            )
         );
     }
 }
