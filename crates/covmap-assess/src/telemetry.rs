@@ -188,18 +188,17 @@ fn reference_in(
     name: &str,
     channel: &str,
 ) -> f64 {
-    normalise_into(&mut scratch.name, name);
-    let Some(state) = sources.get(scratch.name.as_str()) else {
+    let Some(state) = get_normalised(sources, &mut scratch.name, name) else {
         return 0.0;
     };
     if state.channels.is_empty() {
         return state.all;
     }
-    normalise_into(&mut scratch.channel, channel);
-    let wanted = scratch.channel.as_str();
-    let listed = state.channels.get(wanted).copied().unwrap_or(0.0);
-    // Only a list of event codes splits into more than itself.
-    let by_codes = if wanted.contains(',') {
+    let listed = get_normalised(&state.channels, &mut scratch.channel, channel)
+        .copied()
+        .unwrap_or(0.0);
+    // Only a list of event codes splits into more than itself (normalising keeps commas).
+    let by_codes = if channel.contains(',') {
         split_channel(channel)
             .iter()
             .map(|part| state.channels.get(part).copied().unwrap_or(0.0))
@@ -209,6 +208,46 @@ fn reference_in(
     };
     let by_codes = if by_codes.is_finite() { by_codes } else { 0.0 };
     state.all.max(listed).max(by_codes)
+}
+
+/// The value of `map` (keyed by normalised text) under `text` normalised. Most references are
+/// plain ASCII (`WinEventLog:Sysmon`, `EventCode=1`) and a platform collects few sources: such
+/// a lookup compares without case in place, since normalising every reference of every
+/// analytic into `buffer` was the largest part of deriving visibility.
+fn get_normalised<'m, V>(
+    map: &'m BTreeMap<String, V>,
+    buffer: &mut String,
+    text: &str,
+) -> Option<&'m V> {
+    if map.len() <= 16 && is_plain_ascii(text) {
+        // Keys are normalised (lower case): for plain ASCII `text`, normalising is lowering.
+        return map
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(text))
+            .map(|(_, value)| value);
+    }
+    normalise_into(buffer, text);
+    map.get(buffer.as_str())
+}
+
+/// ASCII text that [`normalise`] only lowercases: no whitespace but single inner spaces.
+fn is_plain_ascii(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    if bytes.first() == Some(&b' ') || bytes.last() == Some(&b' ') {
+        return false;
+    }
+    let mut previous_space = false;
+    for &b in bytes {
+        if !b.is_ascii() {
+            return false;
+        }
+        let space = b == b' ';
+        if (space && previous_space) || (!space && char::from(b).is_whitespace()) {
+            return false;
+        }
+        previous_space = space;
+    }
+    true
 }
 
 /// What a technique's derived visibility is computed from, looked up once per technique so that
@@ -556,6 +595,51 @@ mod tests {
         ]);
         assert!((detection.visibility(&attack, &two, "Windows") - 0.8).abs() < 1e-12);
         assert_eq!(detection.visibility(&attack, &two, "Linux"), 0.0);
+    }
+
+    /// The in-place lookup finds exactly what normalising then looking up finds.
+    #[test]
+    fn lookups_without_normalising_agree_with_normalising() {
+        let keys = [
+            "wineventlog:sysmon",
+            "eventcode=3, 22",
+            "process creation",
+            "ünïcode",
+        ];
+        let map: BTreeMap<String, usize> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| ((*k).to_string(), i))
+            .collect();
+        let texts = [
+            "WinEventLog:Sysmon",
+            "wineventlog:sysmon",
+            " WinEventLog:Sysmon",
+            "WinEventLog:Sysmon\t",
+            "EventCode=3, 22",
+            "EventCode=3,  22",
+            "EventCode=3,\u{b}22",
+            "EventCode=3,22",
+            "Process Creation",
+            "Process\tCreation",
+            "ÜNÏCODE",
+            "unicode",
+            "",
+            " ",
+            "other",
+        ];
+        let mut buffer = String::new();
+        for text in texts {
+            assert_eq!(
+                get_normalised(&map, &mut buffer, text),
+                map.get(normalise(text).as_str()),
+                "{text:?}"
+            );
+        }
+        assert!(is_plain_ascii("EventCode=3, 22"));
+        assert!(!is_plain_ascii("EventCode=3,\u{b}22"));
+        assert!(!is_plain_ascii("a  b"));
+        assert!(!is_plain_ascii("ä"));
     }
 
     #[test]

@@ -1027,6 +1027,41 @@ impl Attack {
         analytics
     }
 
+    /// [`Attack::analytics_of`] of every technique at once, indexed by technique position: the
+    /// same analytics (as many times each), in detection-strategy position order. One walk of
+    /// each active strategy's outgoing `detects` edges costs far less than walking every
+    /// technique's incoming edges, which include each `uses` of every group and software.
+    pub fn analytics_by_technique(&self) -> Vec<Vec<u32>> {
+        let mut out = vec![Vec::new(); self.data.techniques.len()];
+        let mut active = Vec::new();
+        for strategy in &self.data.detection_strategies {
+            if !strategy.meta.is_active() {
+                continue;
+            }
+            active.clear();
+            active.extend(strategy.analytics.iter().copied().filter(|&a| {
+                self.data
+                    .analytics
+                    .get(a as usize)
+                    .is_some_and(|analytic| analytic.meta.is_active())
+            }));
+            if active.is_empty() {
+                continue;
+            }
+            for technique in
+                self.neighbours(strategy.meta.key, RelKind::Detects, Direction::Outgoing)
+            {
+                if technique.kind != Kind::Technique {
+                    continue;
+                }
+                if let Some(slot) = out.get_mut(technique.index as usize) {
+                    slot.extend_from_slice(&active);
+                }
+            }
+        }
+        out
+    }
+
     /// ICS assets a technique targets, sorted by ID.
     pub fn assets_targeted_by(&self, technique: &Technique) -> Vec<&Asset> {
         let list = self

@@ -509,17 +509,17 @@ impl<'a> Engine<'a> {
 
         let mut derived = vec![Vec::new(); self.nodes.len()];
         if !self.collected.is_empty() {
+            // Every technique's analytics in one pass over the detection strategies (walking
+            // each leaf's incoming edges was most of the derivation's cost); the data
+            // components only for a technique without analytics.
+            let mut by_technique = self.attack.analytics_by_technique();
             for (node, slot) in self.nodes.iter().zip(&mut derived) {
                 if !node.leaf || node.platforms.is_empty() {
                     continue;
                 }
-                // The analytics alone (a cheaper walk than `LeafDetection::of`); the data
-                // components only for a technique without analytics.
-                let analytics = self
-                    .attack
-                    .techniques()
-                    .get(node.technique as usize)
-                    .map(|t| self.attack.analytics_of(t))
+                let analytics = by_technique
+                    .get_mut(node.technique as usize)
+                    .map(std::mem::take)
                     .unwrap_or_default();
                 let detection = if analytics.is_empty() {
                     LeafDetection::of(self.attack, node.technique)

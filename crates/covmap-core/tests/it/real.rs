@@ -483,3 +483,23 @@ fn technique_positions_used_by_equals_techniques_used_by() {
         }
     }
 }
+
+/// `analytics_by_technique` (one pass over the detection strategies) holds, for every
+/// technique of enterprise 18.1, exactly the analytics of `analytics_of` (each as many times),
+/// and some technique has analytics (so the comparison is not between empty lists only).
+#[test]
+fn analytics_by_technique_equals_analytics_of() {
+    let Some(attack) = enterprise_18() else {
+        return;
+    };
+    let all = attack.analytics_by_technique();
+    assert_eq!(all.len(), attack.techniques().len());
+    for (technique, fast) in attack.techniques().iter().zip(&all) {
+        let mut slow = attack.analytics_of(technique);
+        let mut fast = fast.clone();
+        slow.sort_unstable();
+        fast.sort_unstable();
+        assert_eq!(fast, slow, "{}", technique.meta.id());
+    }
+    assert!(all.iter().any(|a| !a.is_empty()));
+}
