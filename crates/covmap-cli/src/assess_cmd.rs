@@ -280,7 +280,7 @@ fn gap_rows(list: &[covmap_assess::gaps::Gap], full: bool) -> Vec<Vec<String>> {
                 g.id.clone(),
                 g.name.clone(),
                 g.tactics.join(", "),
-                // Lane dates: people read percentages; CSV keeps the fraction.
+                // People read percentages; CSV keeps the fraction.
                 if full {
                     format!("{:.3}", g.score)
                 } else {
@@ -650,7 +650,7 @@ pub(crate) fn run_check(
     } else {
         let mut out = String::new();
         if result.passed {
-            // Lane dates: the pass message shows the figures and the thresholds they passed.
+            // The pass message shows the figures and the thresholds they passed.
             let _ = match min_overall {
                 Some(min) => {
                     let (overall, min) = covmap_assess::check::pct_pair(assessment.overall, min);

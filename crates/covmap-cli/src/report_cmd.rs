@@ -297,7 +297,7 @@ pub(crate) fn run_export_navigator(
         baseline: None,
     };
     let mut layer = if threats {
-        // Lane rollups: without selected threats every weight is 1, a layer that says nothing.
+        // Without selected threats every weight is 1, a layer that says nothing.
         if !assessment.has_threats() {
             bail!(
                 "{} selects no threats (`scope.threats`), so there are no threat weights to export\n  hint: add groups, campaigns or software under `scope.threats`, or export the coverage layer without --threats",

@@ -101,7 +101,7 @@ pub(crate) fn all(input: &ReportInput<'_>) -> Result<Vec<OutputFile>, ReportErro
         file("tactics.csv", &tables::tactics(assessment))?,
         file("capabilities.csv", &tables::capabilities(assessment))?,
     ];
-    // Lane rollups: which ATT&CK mitigation addresses the most weighted gap.
+    // Which ATT&CK mitigation addresses the most weighted gap.
     let by_mitigation = covmap_assess::gaps::rollup_gaps(
         assessment,
         input.gaps,

@@ -488,7 +488,7 @@ pub(crate) fn compare(comparison: &Comparison) -> Table<'_> {
     )
 }
 
-// Lane plan: the ranked actions of `covmap plan`.
+// The ranked actions of `covmap plan`.
 const PLAN_COLUMNS: [Column; 11] = [
     Column::both("rank", "Rank", 6.0),
     Column::both("kind", "Kind", 12.0),

@@ -64,7 +64,7 @@ fn minimum_overall() {
     );
 }
 
-/// Lane dates: percentages with one decimal, more where one decimal would show a score equal
+/// Percentages with one decimal, more where one decimal would show a score equal
 /// to the threshold it fails.
 #[test]
 fn percentages_never_look_equal_to_the_threshold() {

@@ -1030,7 +1030,7 @@ fn contributions_are_listed_by_id_whatever_the_systems() {
     close(leaf.score, 0.832);
 }
 
-// --- Issue 17, lane `weights`: route-aware weights, the software factor, threat profiles.
+// --- Issue 17: route-aware weights, the software factor, threat profiles.
 
 #[test]
 fn software_factor_sets_what_a_software_only_use_counts() {

@@ -411,7 +411,7 @@ fn unknown_platform() {
     assert_eq!(parsed.inventory.scope.platforms, vec!["Windows"]);
 }
 
-// Lane help (issue 18 §7): renamed platforms, level words, a bare cost.
+// Issue 18 §7: renamed platforms, level words, a bare cost.
 
 #[test]
 fn renamed_platform() {

@@ -244,7 +244,7 @@ fn example_table_matches_json() {
     let f = &doc["functions"];
     let c = &doc["counts"];
     let l = &c["by_level"];
-    let t = &doc["telemetry"];
+    let telemetry = &doc["telemetry"];
     assert_eq!(
         lines[..5],
         [
@@ -264,13 +264,13 @@ fn example_table_matches_json() {
             ),
             format!(
                 "telemetry: {} of {} entries counted, {} of {} analytics feasible; derived visibility on {} techniques in scope, above typed entries on {} (visibility {} from typed entries alone)",
-                t["counted"],
-                t["entries"],
-                t["feasible"],
-                t["analytics"],
-                t["leaves_visible"],
-                t["leaves_raised"],
-                percent(num(&t["visibility_typed"]))
+                telemetry["counted"],
+                telemetry["entries"],
+                telemetry["feasible"],
+                telemetry["analytics"],
+                telemetry["leaves_visible"],
+                telemetry["leaves_raised"],
+                percent(num(&telemetry["visibility_typed"]))
             ),
             format!(
                 "techniques and sub-techniques in scope {} (out of scope {}): high {}, medium {}, low {}, none {}",

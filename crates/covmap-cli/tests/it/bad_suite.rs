@@ -316,7 +316,7 @@ const CASES: &[(&str, &[&str], bool)] = &[
         &["capability `edr` has an empty `system`"],
         true,
     ),
-    // Issue 17, lane `weights`: the software factor of threat weights is in [0, 1].
+    // Issue 17: the software factor of threat weights is in [0, 1].
     (
         "inventory/threat-software-factor-out-of-range.yaml",
         &[
@@ -477,7 +477,7 @@ const CASES: &[(&str, &[&str], bool)] = &[
     ),
     ("inventory/terminal-escapes.yaml", &["T1059\\x1b[2J"], true),
     // --- end bounds
-    // Issue 17, lane `plan`: the `plan:` section is validated like the rest.
+    // Issue 17: the `plan:` section is validated like the rest.
     (
         "inventory/plan-unknown-mitigation.yaml",
         &[

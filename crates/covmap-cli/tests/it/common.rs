@@ -192,7 +192,7 @@ pub(crate) fn covmap(cache: &Path) -> Command {
     cmd.env("COVMAP_CACHE_DIR", cache)
         .env("COVMAP_OFFLINE", "1")
         .env("COVMAP_ATTACK_BASE_URL", DEAD_BASE_URL)
-        // Lane dates: reports are dated today by default; tests pin the date (2026-12-06).
+        // Reports are dated today by default; tests pin the date (2026-12-06).
         .env("SOURCE_DATE_EPOCH", TEST_EPOCH)
         .timeout(Duration::from_secs(120));
     cmd

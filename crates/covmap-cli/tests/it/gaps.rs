@@ -139,7 +139,7 @@ fn example_gaps_in_every_format() {
     assert_eq!(shown, gap_ids(&list)[..5]);
 }
 
-/// Issue 17, lane `weights`: example 01's top gaps, which all tied at priority 3 in ID order
+/// Issue 17: example 01's top gaps, which all tied at priority 3 in ID order
 /// when every route of a threat counted 1.
 #[test]
 fn example_top_gaps_are_ranked_by_route_aware_weights() {

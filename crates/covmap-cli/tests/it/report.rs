@@ -157,7 +157,7 @@ fn assess_writes_the_full_set_deterministically() {
     expected.remove("assessment.json");
     // The manifests differ by assessment.json's entry.
     expected.remove(".covmap-manifest.json");
-    // Lane plan: a saved assessment has no inventory to plan with: no plan.csv, and report.html
+    // A saved assessment has no inventory to plan with: no plan.csv, and report.html
     // is the same page without "What to do next" (its section and its link).
     expected.remove("plan.csv");
     let without = without_plan_section(&expected["report.html"]);
@@ -218,7 +218,7 @@ fn outputs_selects_files_and_dates_come_from_the_command_line() {
         ])
     );
 
-    // Lane dates: `--date`, else SOURCE_DATE_EPOCH, else today; `--date none` shows none.
+    // `--date`, else SOURCE_DATE_EPOCH, else today; `--date none` shows none.
     let html = |args: &[&str], epoch: Option<&str>| {
         let dir = env.cache().join("html");
         let mut cmd = env.cmd();
@@ -282,7 +282,7 @@ fn outputs_selects_files_and_dates_come_from_the_command_line() {
     .stderr_has(&["unknown palette; choose one of cividis"]);
 }
 
-/// Lane dates: `--outputs md` writes summary.md alone; `--baseline` adds the change against an
+/// `--outputs md` writes summary.md alone; `--baseline` adds the change against an
 /// earlier assessment; a baseline is an input, never written over.
 #[test]
 fn summary_md_shows_the_change_against_a_baseline() {

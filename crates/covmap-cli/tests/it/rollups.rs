@@ -1,4 +1,4 @@
-//! Lane rollups (issue 17 §3 and §6): `gaps --by`, `gaps-by-mitigation.csv`, `attack compare`,
+//! Issue 17 §3 and §6: `gaps --by`, `gaps-by-mitigation.csv`, `attack compare`,
 //! `attack match` and `export navigator --threats`, on example 01 with real enterprise 18.1.
 //!
 //! Figures that do not depend on covmap's scoring were computed independently from the raw STIX

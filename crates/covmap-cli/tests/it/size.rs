@@ -143,7 +143,7 @@ fn long_capability_names_do_not_multiply_the_report_set() {
         if name == ".covmap-manifest.json" {
             continue;
         }
-        // Lane plan: the saved assessment has no inventory to plan with.
+        // The saved assessment has no inventory to plan with.
         if name == "report.html" {
             let html = first.get(name).expect("report.html");
             assert!(

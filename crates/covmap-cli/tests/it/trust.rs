@@ -10,6 +10,7 @@ use crate::report::files;
 
 #[cfg(unix)]
 #[test]
+#[allow(clippy::too_many_lines)] // one scenario: calibrate, kill, check every output
 fn a_run_killed_while_writing_leaves_the_old_outputs_whole_and_no_temp_file() {
     let Some(bundle) = e18() else {
         return;

@@ -226,7 +226,7 @@ const CASES: [Case; 35] = [
         "T1003.001",
         "remove `T1003.001` here",
     ),
-    // Lane help: a retired platform name, read as its replacement.
+    // A retired platform name, read as its replacement.
     case(
         "renamed-platform.yaml",
         false,
@@ -284,7 +284,7 @@ const CASES: [Case; 35] = [
         "\"WinEventLog:Sysmn\"",
         "did you mean `WinEventLog:Sysmon`?",
     ),
-    // Lane plan: a `plan.costs` key that is no mitigation of the bundle; the caret is on it.
+    // A `plan.costs` key that is no mitigation of the bundle; the caret is on it.
     case(
         "unknown-mitigation.yaml",
         true,

@@ -450,7 +450,7 @@ fn diff_15_1_to_18_1() {
     assert!(diff.groups.withdrawn.is_empty());
 }
 
-/// Issue 17 (lane `weights`): the cheap form used to count prevalence over every group reaches
+/// Issue 17: the cheap form used to count prevalence over every group reaches
 /// exactly the techniques of `techniques_used_by`, for every group, campaign and software of
 /// enterprise 18.1.
 #[test]

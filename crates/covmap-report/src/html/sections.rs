@@ -526,7 +526,7 @@ fn gap_row(a: &Assessment, gap: &Gap, weighted: bool) -> Markup {
 /// How many actions and mitigations "What to do next" shows (plan.csv has them all).
 const PLAN_SHOWN: usize = 10;
 
-/// Lane plan: "What to do next": the first actions of `covmap plan` with their gain and cost,
+/// "What to do next": the first actions of `covmap plan` with their gain and cost,
 /// then ATT&CK's mitigations by the weighted gap they address (the roll-up of `gaps --by
 /// mitigation`).
 pub(super) fn plan(input: &ReportInput<'_>, plan: &Plan) -> Markup {

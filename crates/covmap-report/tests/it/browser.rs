@@ -815,7 +815,7 @@ fn check_report(browser: &Browser, name: &str, owned: &Owned) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Lane plan: "What to do next" is in the table of contents and the page, with the plan's
+/// "What to do next" is in the table of contents and the page, with the plan's
 /// first actions in order and the mitigation roll-up, and its link scrolls to it.
 fn check_plan(tab: &Tab, name: &str, owned: &Owned) {
     let Some(plan) = &owned.plan else {

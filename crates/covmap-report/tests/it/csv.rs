@@ -224,7 +224,7 @@ fn check_tactics(assessment: &Assessment, files: &BTreeMap<String, Vec<u8>>) {
         assert_eq!(cell(row, "id"), tactic.id);
         assert_eq!(cell(row, "shortname"), tactic.shortname);
         assert_eq!(cell(row, "name"), text_of(&tactic.name));
-        // Lane dates: a tactic with nothing in scope says so instead of a score of 0.
+        // A tactic with nothing in scope says so instead of a score of 0.
         if tactic.leaves == 0 {
             assert_eq!(cell(row, "score"), "out of scope");
             assert_eq!(cell(row, "score_weighted"), "out of scope");
@@ -371,7 +371,7 @@ fn check_capabilities(assessment: &Assessment, files: &BTreeMap<String, Vec<u8>>
     }
 }
 
-/// Lane plan: plan.csv holds the plan's actions in order, figures as in the plan.
+/// Plan.csv holds the plan's actions in order, figures as in the plan.
 fn check_plan(input: &ReportInput<'_>, files: &BTreeMap<String, Vec<u8>>) {
     let Some(plan) = input.plan else {
         assert!(!files.contains_key("plan.csv"), "no plan, no file");

@@ -390,7 +390,7 @@ fn html_top_gaps_are_the_first_ranked_gaps() {
     }
 }
 
-/// Lane plan: "What to do next" follows the plan, its rows the plan's first actions.
+/// "What to do next" follows the plan, its rows the plan's first actions.
 fn check_plan_section(html: &str, input: &ReportInput<'_>, name: &str) {
     assert_eq!(
         html.contains(r#"<section id="plan">"#),

@@ -309,7 +309,7 @@ fn check_tactics_and_capabilities(book: &mut Book, owned: &Owned) {
             (text(&row[0]), text(&row[1])),
             (t.id.as_str(), t.name.as_str())
         );
-        // Lane dates: a tactic with nothing in scope says so instead of a red 0.0%.
+        // A tactic with nothing in scope says so instead of a red 0.0%.
         if t.leaves == 0 {
             assert_eq!(text(&row[3]), "out of scope");
             assert_eq!(text(&row[4]), "out of scope");
@@ -571,7 +571,7 @@ fn zip_entry(bytes: &[u8], name: &str) -> String {
     panic!("no {name} in the workbook")
 }
 
-/// Lane dates (issue 18 §6): every sheet prints landscape, one page wide with its header row
+/// Issue 18 §6: every sheet prints landscape, one page wide with its header row
 /// repeated and a dated, numbered footer; the Summary on one page. Read from the sheets' XML
 /// (what Excel and LibreOffice obey), as no spreadsheet program runs in tests.
 #[test]
@@ -688,7 +688,7 @@ fn example_01_snapshot() {
 
 #[test]
 fn score_columns_use_the_palette_stops_and_the_heatmap_marks() {
-    // Lane colours: the Techniques sheet's Score column has the palette's three stops at 0,
+    // The Techniques sheet's Score column has the palette's three stops at 0,
     // 50% and 100% (the heatmap's scale), after two rules that stop there: out of scope grey
     // and parent-level-only purple, the heatmap's marks.
     let owned = common::full();
