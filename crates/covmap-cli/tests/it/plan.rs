@@ -132,10 +132,15 @@ fn json_shape_and_cumulative_figures_equal_an_assessment_of_the_edited_inventory
     let raw: Value =
         serde_json::from_slice(&std::fs::read(&bundle).expect("bundle")).expect("JSON bundle");
     let tmp = tempfile::tempdir().expect("temp dir");
-    // The capabilities go at the end of the `capabilities:` list, before `telemetry:`.
+    // The capabilities go at the end of the `capabilities:` list: before `telemetry:` when that
+    // section follows it (example 01 puts it first).
     let example = repo_text(EX01);
+    let capabilities = example
+        .find("\ncapabilities:")
+        .expect("a capabilities section");
     let (head, tail) = example
         .find("\ntelemetry:")
+        .filter(|&i| i > capabilities)
         .map_or((example.as_str(), ""), |i| example.split_at(i + 1));
     let mut text = head.to_string();
     for (k, a) in actions.iter().enumerate() {
