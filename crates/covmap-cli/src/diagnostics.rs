@@ -111,51 +111,263 @@ impl<'a> Sources<'a> {
         };
         let mut out = String::new();
         for diagnostic in diagnostics {
-            let severity = match diagnostic.severity {
-                Severity::Error => ReportSeverity::Error,
-                Severity::Warning => ReportSeverity::Warning,
-            };
-            let mut report = Report::new(severity)
-                .with_code(diagnostic.code.as_str())
-                .with_message(&diagnostic.message);
-            let mut labels = Vec::new();
-            match self.range(&diagnostic.location, diagnostic.length) {
-                Some((id, range)) => labels.push(Label::primary(id, range)),
-                None => {
-                    // No position: name the file in the message instead.
-                    report = report.with_message(format!(
-                        "{}: {}",
-                        diagnostic.location.path.display(),
-                        diagnostic.message
-                    ));
-                }
-            }
-            for related in &diagnostic.related {
-                if let Some((id, range)) = self.range(&related.location, 1) {
-                    labels.push(Label::secondary(id, range).with_message(&related.message));
-                }
-            }
-            report = report.with_labels(labels).with_notes(
-                diagnostic
-                    .hints
-                    .iter()
-                    .map(|h| format!("hint: {h}"))
-                    .collect(),
-            );
-            match term::emit_into_string(&config, &self.files, &report) {
-                Ok(text) => out.push_str(&text),
-                Err(_) => {
-                    let _ = writeln!(
-                        out,
-                        "{}: {}[{}]: {}",
-                        diagnostic.location,
-                        diagnostic.severity,
-                        diagnostic.code,
-                        diagnostic.message
-                    );
-                }
+            if !self.render_one_line(diagnostic, &mut out) {
+                self.render_with_codespan(&config, diagnostic, &mut out);
             }
         }
         out
+    }
+
+    /// Renders a finding with codespan-reporting: any number of labels, lines and files.
+    fn render_with_codespan(&self, config: &Config, diagnostic: &Diagnostic, out: &mut String) {
+        let severity = match diagnostic.severity {
+            Severity::Error => ReportSeverity::Error,
+            Severity::Warning => ReportSeverity::Warning,
+        };
+        let mut report = Report::new(severity)
+            .with_code(diagnostic.code.as_str())
+            .with_message(&diagnostic.message);
+        let mut labels = Vec::new();
+        match self.range(&diagnostic.location, diagnostic.length) {
+            Some((id, range)) => labels.push(Label::primary(id, range)),
+            None => {
+                // No position: name the file in the message instead.
+                report = report.with_message(format!(
+                    "{}: {}",
+                    diagnostic.location.path.display(),
+                    diagnostic.message
+                ));
+            }
+        }
+        for related in &diagnostic.related {
+            if let Some((id, range)) = self.range(&related.location, 1) {
+                labels.push(Label::secondary(id, range).with_message(&related.message));
+            }
+        }
+        report = report.with_labels(labels).with_notes(
+            diagnostic
+                .hints
+                .iter()
+                .map(|h| format!("hint: {h}"))
+                .collect(),
+        );
+        if term::emit_to_string(out, config, &self.files, &report).is_err() {
+            let _ = writeln!(
+                out,
+                "{}: {}[{}]: {}",
+                diagnostic.location, diagnostic.severity, diagnostic.code, diagnostic.message
+            );
+        }
+    }
+
+    /// Renders the common shape of finding directly, in exactly the bytes codespan-reporting
+    /// writes for it (the `fast_path_is_codespan` tests compare the two): one caret on one
+    /// line of printable ASCII (no tab, no wide or combining character, whose widths
+    /// codespan measures), no other label. Returns false, writing nothing, for any other shape.
+    /// Why: codespan writes a snippet one character at a time through `fmt`, which made
+    /// rendering 40% of `assess` on an inventory with tens of thousands of warnings.
+    fn render_one_line(&self, diagnostic: &Diagnostic, out: &mut String) -> bool {
+        if diagnostic
+            .related
+            .iter()
+            .any(|related| self.range(&related.location, 1).is_some())
+        {
+            return false;
+        }
+        let Some((id, range)) = self.range(&diagnostic.location, diagnostic.length) else {
+            return false;
+        };
+        let Ok(file) = self.files.get(id) else {
+            return false;
+        };
+        let text = file.source();
+        let line_index = diagnostic.location.line - 1;
+        let Ok(lines) = self.files.line_range(id, line_index) else {
+            return false;
+        };
+        let line_start = lines.start;
+        let Some(line) = text.get(lines) else {
+            return false;
+        };
+        let line = line.trim_end_matches(['\n', '\r', '\0']);
+        // The caret must lie on this line (an end at the line's end is the caret after its
+        // last character), and every character must be one column wide.
+        let on_line = range.start >= line_start && range.end <= line_start + line.len();
+        if !on_line || !line.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+            return false;
+        }
+        let caret_start = range.start - line_start;
+        let caret_end = (range.end - line_start).max(caret_start + 1);
+        let line_number = line_index + 1;
+        let gutter = " ".repeat(line_number.to_string().len() + 1);
+        let severity = match diagnostic.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let code = diagnostic.code.as_str();
+        let _ = if code.is_empty() {
+            writeln!(out, "{severity}: {}", diagnostic.message)
+        } else {
+            writeln!(out, "{severity}[{code}]: {}", diagnostic.message)
+        };
+        let _ = writeln!(
+            out,
+            "{gutter}--> {}:{line_number}:{}",
+            file.name(),
+            caret_start + 1
+        );
+        let _ = writeln!(out, "{gutter}|");
+        let _ = writeln!(out, "{line_number} | {line}");
+        let _ = writeln!(
+            out,
+            "{gutter}| {:caret_start$}{:^<width$}",
+            "",
+            "",
+            width = caret_end - caret_start
+        );
+        if !diagnostic.hints.is_empty() {
+            let _ = writeln!(out, "{gutter}|");
+        }
+        for hint in &diagnostic.hints {
+            if hint.contains(['\n', '\r']) {
+                // codespan writes each line of a note, the first after the bullet.
+                for (i, hint_line) in format!("hint: {hint}").lines().enumerate() {
+                    let bullet = if i == 0 { '=' } else { ' ' };
+                    let _ = writeln!(out, "{gutter}{bullet} {hint_line}");
+                }
+            } else {
+                let _ = writeln!(out, "{gutter}= hint: {hint}");
+            }
+        }
+        out.push('\n');
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use covmap_assess::diagnostic::Code;
+    use proptest::prelude::*;
+
+    /// Renders `diagnostic` both ways: (direct, if the direct renderer took it; codespan).
+    fn both_ways(sources: &Sources<'_>, diagnostic: &Diagnostic) -> (Option<String>, String) {
+        let config = Config {
+            chars: Chars::ascii(),
+            ..Config::default()
+        };
+        let mut direct = String::new();
+        let took = sources.render_one_line(diagnostic, &mut direct);
+        let mut codespan = String::new();
+        sources.render_with_codespan(&config, diagnostic, &mut codespan);
+        (took.then_some(direct), codespan)
+    }
+
+    fn finding(path: &Path, line: usize, column: usize, length: usize) -> Diagnostic {
+        Diagnostic::new(
+            Severity::Warning,
+            Code::PlatformMismatch,
+            Location {
+                path: path.to_path_buf(),
+                line,
+                column,
+            },
+            "`T1059` runs on macOS",
+        )
+        .length(length)
+    }
+
+    /// Lines mixing what the direct renderer takes (printable ASCII) with what it leaves to
+    /// codespan (tabs, wide and combining characters, control characters, `\r`).
+    fn line() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop_oneof![
+                8 => prop::char::range(' ', '~'),
+                1 => prop::sample::select(vec!['\t', 'é', '中', '\u{301}', '\r', '\0', '\x1b']),
+            ],
+            0..40,
+        )
+        .prop_map(|chars| chars.into_iter().collect())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Whatever the direct renderer writes is exactly what codespan writes.
+        #[test]
+        fn fast_path_is_codespan(
+            lines in prop::collection::vec(line(), 1..12),
+            trailing_newline in any::<bool>(),
+            // Line numbers across digit boundaries: 9 -> 10, 99 -> 100.
+            padding in prop::sample::select(vec![0usize, 5, 85, 990]),
+            at_line in 0usize..14,
+            column in 0usize..45,
+            length in 0usize..12,
+            hints in prop::collection::vec(
+                prop::sample::select(vec![
+                    "remove it", "two\nlines", "ends with newline\n", "cr\r\nlf", "", "a\rb",
+                ]),
+                0..3,
+            ),
+            related_line in prop::option::of(0usize..14),
+            error in any::<bool>(),
+        ) {
+            let mut text = "\n".repeat(padding);
+            text.push_str(&lines.join("\n"));
+            if trailing_newline {
+                text.push('\n');
+            }
+            let path = Path::new("inventory.yaml");
+            let sources = Sources::new([(path, text.as_bytes())]);
+            let mut diagnostic = finding(path, padding + at_line, column, length);
+            if error {
+                diagnostic.severity = Severity::Error;
+            }
+            for hint in hints {
+                diagnostic = diagnostic.hint(hint);
+            }
+            if let Some(line) = related_line {
+                diagnostic = diagnostic.related(
+                    Location { path: path.to_path_buf(), line: padding + line, column: 1 },
+                    "first defined here",
+                );
+            }
+            let (direct, codespan) = both_ways(&sources, &diagnostic);
+            if let Some(direct) = direct {
+                prop_assert_eq!(direct, codespan);
+            }
+        }
+    }
+
+    /// The direct renderer takes the common shape (so the property above compares something),
+    /// and leaves every other shape to codespan.
+    #[test]
+    fn the_direct_renderer_takes_one_caret_on_one_printable_ascii_line() {
+        let path = Path::new("inv.yaml");
+        let text = "a: 1\n  b: [T1059, T1003]\n\tc: 2\nd: é\n";
+        let sources = Sources::new([(path, text.as_bytes())]);
+        let (direct, codespan) = both_ways(&sources, &finding(path, 2, 7, 5).hint("remove it"));
+        assert_eq!(direct.as_deref(), Some(codespan.as_str()));
+        assert_eq!(
+            codespan,
+            "warning[platform-mismatch]: `T1059` runs on macOS\n  --> inv.yaml:2:7\n  |\n2 |   b: [T1059, T1003]\n  |       ^^^^^\n  |\n  = hint: remove it\n\n"
+        );
+        let other_shapes = [
+            finding(path, 3, 2, 1),
+            finding(path, 4, 4, 1),
+            finding(path, 0, 0, 1),
+            finding(path, 2, 1, 1).related(
+                Location {
+                    path: path.to_path_buf(),
+                    line: 1,
+                    column: 1,
+                },
+                "here",
+            ),
+        ];
+        for diagnostic in &other_shapes {
+            let (direct, codespan) = both_ways(&sources, diagnostic);
+            assert_eq!(direct, None, "{codespan}");
+        }
     }
 }
