@@ -15,11 +15,90 @@ pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
 }
 
 /// Prints the JSON (or YAML) document `write` produces, with control characters as JSON
-/// escapes ([`crate::term::structured`]).
-pub(crate) fn with_stdout(write: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> Result<()> {
-    let mut bytes = Vec::with_capacity(1 << 16);
-    write(&mut bytes)?;
-    document(&String::from_utf8_lossy(&bytes))
+/// escapes ([`crate::term::structured`]), as it is written: a large assessment is never held
+/// whole (its text was the largest thing in memory when printed: 38 MB for 100,000 entries).
+pub(crate) fn with_stdout(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<()> {
+    let mut out = Structured::new(io::stdout().lock());
+    write(&mut out)?;
+    drop(out.finish()?);
+    Ok(())
+}
+
+/// Bytes escaped and printed at a time by [`Structured`].
+const BLOCK: usize = 1 << 16;
+
+/// A writer through [`crate::term::structured`], a block at a time: the same bytes as escaping
+/// the whole document, since a block ends only between two characters, and never just after
+/// a `\r` (whether it ends a line depends on the next byte).
+struct Structured<W: Write> {
+    block: Vec<u8>,
+    out: W,
+}
+
+impl<W: Write> Structured<W> {
+    fn new(out: W) -> Structured<W> {
+        Structured {
+            block: Vec::with_capacity(BLOCK + 4096),
+            out,
+        }
+    }
+
+    /// Escapes and writes what is left, and flushes.
+    fn finish(mut self) -> io::Result<W> {
+        self.drain(true)?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+
+    /// Escapes and prints the block, all of it when `last`, else up to a character boundary.
+    fn drain(&mut self, last: bool) -> io::Result<()> {
+        let end = if last {
+            self.block.len()
+        } else {
+            complete_prefix(&self.block)
+        };
+        let text = String::from_utf8_lossy(self.block.get(..end).unwrap_or_default());
+        self.out
+            .write_all(crate::term::structured(&text).as_bytes())?;
+        self.block.drain(..end);
+        Ok(())
+    }
+}
+
+impl<W: Write> Write for Structured<W> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.block.extend_from_slice(bytes);
+        if self.block.len() >= BLOCK {
+            self.drain(false)?;
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The length of `bytes` without a trailing incomplete UTF-8 sequence or `\r`.
+fn complete_prefix(bytes: &[u8]) -> usize {
+    let len = bytes.len();
+    if bytes.last() == Some(&b'\r') {
+        return len - 1;
+    }
+    // The last character starts at most 3 bytes before the end; a lead byte says its length.
+    for back in 1..=len.min(4) {
+        let byte = bytes[len - back];
+        if byte & 0xC0 != 0x80 {
+            let needed = match byte {
+                0xF0.. => 4,
+                0xE0.. => 3,
+                0xC0.. => 2,
+                _ => 1,
+            };
+            return if needed > back { len - back } else { len };
+        }
+    }
+    len
 }
 
 /// Prints a JSON or YAML document covmap wrote (a layer, an inventory), with control
@@ -232,5 +311,62 @@ pub(crate) fn signed_money(amount: f64) -> String {
         text
     } else {
         format!("+{text}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_block_never_ends_inside_a_character_or_after_a_carriage_return() {
+        assert_eq!(complete_prefix(b"ab"), 2);
+        assert_eq!(complete_prefix(b"a\r"), 1);
+        assert_eq!(complete_prefix("aé".as_bytes()), 3);
+        assert_eq!(complete_prefix(&"aé".as_bytes()[..2]), 1);
+        assert_eq!(complete_prefix(&"a\u{202e}".as_bytes()[..3]), 1);
+        assert_eq!(complete_prefix(&"a😀".as_bytes()[..4]), 1);
+        assert_eq!(complete_prefix("a😀".as_bytes()), 5);
+    }
+
+    proptest! {
+        /// Written in pieces of any size, the document comes out as escaping it whole would.
+        #[test]
+        fn pieces_escape_as_the_whole(
+            text in prop::collection::vec(
+                prop_oneof![
+                    6 => prop::char::range(' ', '~'),
+                    1 => prop::sample::select(vec![
+                        '\n', '\r', '\t', '\x1b', '\x7f', '\u{85}', '\u{9b}', 'é', '—',
+                        '\u{202e}', '\u{2066}', '😀',
+                    ]),
+                ],
+                0..3000,
+            ).prop_map(|chars| chars.into_iter().collect::<String>()),
+            cuts in prop::collection::vec(1usize..200, 1..40),
+        ) {
+            let bytes = text.as_bytes();
+            let mut out = Structured::new(Vec::new());
+            out.block = Vec::with_capacity(16);
+            let mut at = 0;
+            for cut in cuts.iter().cycle() {
+                if at >= bytes.len() {
+                    break;
+                }
+                let end = (at + cut).min(bytes.len());
+                out.write_all(&bytes[at..end]).unwrap();
+                // Small blocks, so that the pieces cross block ends often.
+                if out.block.len() >= 64 {
+                    out.drain(false).unwrap();
+                }
+                at = end;
+            }
+            let written = out.finish().unwrap();
+            prop_assert_eq!(
+                String::from_utf8(written).unwrap(),
+                crate::term::structured(&text).into_owned()
+            );
+        }
     }
 }

@@ -31,8 +31,19 @@ fn structural(text: &str, at: usize, c: char) -> bool {
     c == '\n' || c == '\t' || (c == '\r' && text.as_bytes().get(at + 1) == Some(&b'\n'))
 }
 
+/// Whether `text` may hold an unsafe character: a C0 control or DEL byte, or the first byte
+/// of U+0080 to U+00BF (C1 controls) or of U+2000 to U+2FFF (bidirectional controls). A byte
+/// scan, many times faster than decoding characters, for the common text with none of them.
+fn may_be_unsafe(text: &str) -> bool {
+    text.bytes()
+        .any(|b| (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f || b == 0xC2 || b == 0xE2)
+}
+
 /// `text` with every unsafe character replaced by `escape(c)`, borrowed when there is none.
 fn replace(text: &str, escape: impl Fn(&mut String, char)) -> Cow<'_, str> {
+    if !may_be_unsafe(text) {
+        return Cow::Borrowed(text);
+    }
     let mut unsafe_chars = text
         .char_indices()
         .filter(|&(at, c)| is_unsafe(c) && !structural(text, at, c));
@@ -117,6 +128,18 @@ mod tests {
             visible("\u{a0}\u{2029}\u{206a}~"),
             "\u{a0}\u{2029}\u{206a}~"
         );
+    }
+
+    /// The byte scan lets through only text in which no character is unsafe.
+    #[test]
+    fn the_byte_scan_finds_every_unsafe_character() {
+        let unsafe_chars = (0..=u32::from(char::MAX))
+            .filter_map(char::from_u32)
+            .filter(|&c| is_unsafe(c) && c != '\n' && c != '\t');
+        for c in unsafe_chars {
+            assert!(may_be_unsafe(&format!("a{c}b")), "{c:?}");
+        }
+        assert!(!may_be_unsafe("plain text, tabs\tand\nnewlines, é, 中, 😀"));
     }
 
     #[test]
