@@ -1,5 +1,6 @@
 //! Findings about inventories: plain data, rendered by the CLI.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -241,7 +242,9 @@ pub struct Diagnostic {
     /// Length in characters of the offending text at `location`, for the caret (at least 1).
     pub length: usize,
     /// What to do.
-    pub hints: Vec<String>,
+    /// (Most hints are fixed texts: borrowed, they cost nothing per finding, and an inventory
+    /// can have hundreds of thousands of findings.)
+    pub hints: Vec<Cow<'static, str>>,
     /// Other places involved.
     pub related: Vec<Related>,
 }
@@ -267,7 +270,7 @@ impl Diagnostic {
 
     /// Adds a hint.
     #[must_use]
-    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+    pub fn hint(mut self, hint: impl Into<Cow<'static, str>>) -> Self {
         self.hints.push(hint.into());
         self
     }

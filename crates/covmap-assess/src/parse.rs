@@ -36,6 +36,7 @@
 //! and left out, and the rest is still checked. The inventory that comes back holds what could
 //! be resolved; callers should not score it when [`Parsed::has_errors`].
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -175,8 +176,9 @@ pub fn resolve(
             path: loaded.path.to_path_buf(),
             sha256: loaded.sha256.clone(),
         });
-        run.diagnostics
-            .extend(loaded.diagnostics.iter().map(|d| (index, d.clone())));
+        for d in &loaded.diagnostics {
+            run.push_in(index, d.clone());
+        }
     }
 
     let mut settings = Vec::with_capacity(documents.files.len());
@@ -222,12 +224,9 @@ pub fn resolve(
         }
     }
 
-    let mut diagnostics = run.diagnostics;
-    // Stable: findings at the same place keep the order they were found in.
-    diagnostics.sort_by_key(|(file, d)| (*file, d.location.line, d.location.column));
     Parsed {
         inventory,
-        diagnostics: diagnostics.into_iter().map(|(_, d)| d).collect(),
+        diagnostics: run.ordered_diagnostics(),
     }
 }
 
@@ -363,7 +362,7 @@ fn load_file(source: &SourceFile) -> LoadedFile<'_> {
                 e.message,
             )
             .length(e.pos.length);
-            d.hints = e.hints;
+            d.hints = e.hints.into_iter().map(Cow::Owned).collect();
             loaded.diagnostics.push(d);
         }
     }
@@ -498,7 +497,10 @@ struct Run<'a> {
     subtechniques: Subtechniques<'a>,
     /// The merged scope's platforms, for `platform-mismatch` (set before capabilities are read).
     scope_platforms: Vec<String>,
-    diagnostics: Vec<(usize, Diagnostic)>,
+    /// Every finding, and beside it the index of its file (apart, so that findings found in
+    /// order, the common case, are handed over without a copy).
+    diagnostics: Vec<Diagnostic>,
+    diagnostic_files: Vec<usize>,
 }
 
 /// Distinct unknown technique references that get "did you mean" hints (each costs a scan of
@@ -528,11 +530,42 @@ impl<'a> Run<'a> {
             subtechniques: Subtechniques::new(attack),
             scope_platforms: Vec::new(),
             diagnostics: Vec::new(),
+            diagnostic_files: Vec::new(),
         }
     }
 
     fn push(&mut self, file: &FileRef<'_>, diagnostic: Diagnostic) {
-        self.diagnostics.push((file.index, diagnostic));
+        self.push_in(file.index, diagnostic);
+    }
+
+    /// Adds a finding of the file at `index`.
+    fn push_in(&mut self, index: usize, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+        self.diagnostic_files.push(index);
+    }
+
+    /// The findings ordered by file, line and column; findings at the same place keep the
+    /// order they were found in.
+    fn ordered_diagnostics(self) -> Vec<Diagnostic> {
+        let Run {
+            diagnostics,
+            diagnostic_files,
+            ..
+        } = self;
+        let key = |i: usize| {
+            let location = diagnostics.get(i).map(|d| (d.location.line, d.location.column));
+            (diagnostic_files.get(i), location)
+        };
+        if (1..diagnostics.len()).all(|i| key(i - 1) <= key(i)) {
+            return diagnostics;
+        }
+        let mut order: Vec<usize> = (0..diagnostics.len()).collect();
+        order.sort_by_key(|&i| key(i));
+        let mut slots: Vec<Option<Diagnostic>> = diagnostics.into_iter().map(Some).collect();
+        order
+            .into_iter()
+            .filter_map(|i| slots.get_mut(i).and_then(Option::take))
+            .collect()
     }
 
     /// "enterprise ATT&CK 18.1"
@@ -952,7 +985,7 @@ impl<'a> Run<'a> {
         let at = |path: &[&str]| doc.lookup(node, path).unwrap_or(node);
         let mut ok = true;
         let mut bad =
-            |run: &mut Run<'_>, path: &[&str], code: Code, message: String, hint: &str| {
+            |run: &mut Run<'_>, path: &[&str], code: Code, message: String, hint: &'static str| {
                 let d = file.error(at(path), code, message).hint(hint);
                 run.push(file, d);
                 ok = false;
@@ -1173,7 +1206,7 @@ impl<'a> Run<'a> {
                     .iter()
                     .find(|(f, _)| f.path == profile.location.path)
                     .map_or(0, |(f, _)| f.index);
-                self.diagnostics.push((index, d));
+                self.push_in(index, d);
                 continue;
             }
             kept.push(profile);

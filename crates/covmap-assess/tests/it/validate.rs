@@ -445,7 +445,12 @@ fn first_hints(yaml: &str) -> Vec<(Code, String)> {
     parsed
         .diagnostics
         .iter()
-        .map(|d| (d.code, d.hints.first().cloned().unwrap_or_default()))
+        .map(|d| {
+            (
+                d.code,
+                d.hints.first().map(ToString::to_string).unwrap_or_default(),
+            )
+        })
         .collect()
 }
 
