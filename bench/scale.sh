@@ -6,7 +6,8 @@
 #  2. 400k entries (20,000 x 20) against 100k (5,000 x 20): at most 4.4x the time, and peak
 #     memory under 1 KiB per entry above the model's own (`covmap attack info`, warm);
 #  3. the default thread count against `--jobs 1`: never slower;
-#  4. a cold load (`--no-cache attack info`): peak memory at most 2x the bundle file;
+#  4. a cold load (`--no-cache attack info`, and a first load through an empty model cache,
+#     which also writes the cache): peak memory at most 2x the bundle file;
 #  5. `covmap validate big.yaml`.
 # Optional: BASE=path/to/an/older/covmap interleaves it with this build for before/after rows.
 # Needs GNU time (/usr/bin/time). Prints one line per measurement: PAIRS (default 10) pairs,
@@ -58,6 +59,8 @@ pair() {
 }
 
 cm=("$COVMAP" --attack "$bundle")
+# A first load: the command in a model cache directory of its own, empty, removed afterwards.
+first_load=(sh -c 'd=$(mktemp -d) && COVMAP_CACHE_DIR=$d "$@"; s=$?; rm -rf "$d"; exit $s' first-load)
 echo "bundle: $bundle ($(stat -c %s "$bundle") bytes); $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg); $(python3 --version); $pairs pairs"
 echo "1. assess --format json vs json.load (target: ratio at most 0.35)"
 pair python assess python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$bundle" -- \
@@ -80,6 +83,9 @@ echo "4. cold load (target: peak at most 2x the file)"
 pair python4 cold python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$bundle" -- \
   "$COVMAP" --no-cache --attack "$bundle" attack info
 echo "   cold peak / file: $(awk -v k="$(kib cold)" -v f="$(stat -c %s "$bundle")" 'BEGIN {printf "%.2f", k * 1024 / f}')"
+pair python4b first python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$bundle" -- \
+  "${first_load[@]}" "${cm[@]}" attack info
+echo "   first-load peak / file: $(awk -v k="$(kib first)" -v f="$(stat -c %s "$bundle")" 'BEGIN {printf "%.2f", k * 1024 / f}')"
 if [[ -n ${BASE:-} ]]; then
   echo "before/after (BASE=$BASE)"
   bm=("$BASE" --attack "$bundle")
@@ -89,6 +95,8 @@ if [[ -n ${BASE:-} ]]; then
     "${cm[@]}" validate "$work/big.yaml"
   pair base-cold cold2 "$BASE" --no-cache --attack "$bundle" attack info -- \
     "$COVMAP" --no-cache --attack "$bundle" attack info
+  pair base-first first2 "${first_load[@]}" "${bm[@]}" attack info -- \
+    "${first_load[@]}" "${cm[@]}" attack info
   pairs=${PAIRS_BIG:-3}
   pair base-400k e400k2 "${bm[@]}" assess "$work/400k.yaml" --format json -- \
     "${cm[@]}" assess "$work/400k.yaml" --format json

@@ -4,6 +4,8 @@
 //!   build, indexes and graph).
 //! - `cached/<bundle>`: [`load_cached`] with a warm model cache in a temporary directory (file
 //!   read, hash, binary decode, indexes and graph).
+//! - `first/<bundle>`: [`load_cached`] into an empty cache directory, a first (cold) load: file
+//!   hash and read, JSON parse streamed into the model, indexes and graph, cache file written.
 //! - `query/*`: [`Attack::techniques_used_by`] for APT29 and [`Attack::lookup`], on enterprise
 //!   18.1 or, when the real data is absent, on the synthetic `mini-attack-2.1.json` fixture.
 //!
@@ -15,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use covmap_core::{Attack, CacheStatus, load_cached};
-use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, SamplingMode, criterion_group, criterion_main};
 
 const BUNDLES: [&str; 4] = [
     "enterprise-attack-18.1.json",
@@ -72,6 +74,28 @@ fn parse_and_cache(c: &mut Criterion) {
         });
     }
     cached.finish();
+
+    let mut first = c.benchmark_group("first");
+    first.sampling_mode(SamplingMode::Flat);
+    for name in BUNDLES {
+        let Some(path) = shared_bundle(name) else {
+            continue;
+        };
+        first.bench_function(name, |b| {
+            b.iter_batched(
+                || tempfile::tempdir().expect("temporary cache directory"),
+                |dir| {
+                    let (_, status) =
+                        load_cached(black_box(&path), dir.path()).expect("bundle loads");
+                    assert_eq!(status, CacheStatus::Stored, "{name}: not a first load");
+                    // Removing the directory is not part of the load.
+                    dir
+                },
+                BatchSize::PerIteration,
+            );
+        });
+    }
+    first.finish();
 }
 
 fn queries(c: &mut Criterion) {

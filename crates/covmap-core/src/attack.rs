@@ -234,12 +234,20 @@ impl Attack {
             path: path.to_path_buf(),
             source,
         })?;
-        Attack::from_slice(&bytes, path)
+        Attack::from_bytes(bytes, path)
     }
 
     /// Parses a bundle held in memory; `path` names it in errors.
     pub fn from_slice(bytes: &[u8], path: &Path) -> Result<Attack, LoadError> {
         crate::stix::parse_bundle(bytes, path).map(Attack::from_data)
+    }
+
+    /// Parses a bundle read into `bytes`, freeing them before the indexes are built, so that
+    /// the file and the indexes are never in memory together.
+    pub(crate) fn from_bytes(bytes: Vec<u8>, path: &Path) -> Result<Attack, LoadError> {
+        let data = crate::stix::parse_bundle(&bytes, path)?;
+        drop(bytes);
+        Ok(Attack::from_data(data))
     }
 
     /// Whether two loads hold the same parsed model: every object with every field kept, every

@@ -212,14 +212,13 @@ pub fn load_cached(path: &Path, cache_dir: &Path) -> Result<(Attack, CacheStatus
     let bytes = crate::input::read(path).map_err(io_err)?;
     if bytes.len() as u64 != header.size {
         // The file changed while we read it; parse what we have but do not cache it.
-        let attack = Attack::from_slice(&bytes, path)?;
+        let attack = Attack::from_bytes(bytes, path)?;
         return Ok((
             attack,
             CacheStatus::NotStored("the bundle changed while it was read".into()),
         ));
     }
-    let attack = Attack::from_slice(&bytes, path)?;
-    drop(bytes);
+    let attack = Attack::from_bytes(bytes, path)?;
     let status = store(cache_dir, &cache_file, &header, &attack, damaged);
     if matches!(status, CacheStatus::Stored | CacheStatus::Rebuilt(_)) {
         record_stamp(unrecorded);
@@ -431,13 +430,81 @@ fn write_cache(
     data: &AttackData,
 ) -> std::io::Result<()> {
     fs::create_dir_all(cache_dir)?;
-    let mut payload = postcard::to_stdvec(header).map_err(std::io::Error::other)?;
-    payload.extend(postcard::to_stdvec(data).map_err(std::io::Error::other)?);
     let mut temp = tempfile::NamedTempFile::new_in(cache_dir)?;
-    temp.write_all(&frame(MAGIC, &payload))?;
+    write_model(temp.as_file_mut(), header, data)?;
     temp.persist(cache_file).map_err(|e| e.error)?;
     prune(cache_dir, cache_file, MAGIC);
     Ok(())
+}
+
+/// Writes the framed payload (`header` then `data`, postcard-encoded) to `file`, byte for byte
+/// what [`frame`] makes of it, without holding the payload in memory (it would add its size
+/// twice over to a first load's peak). The frame's length comes before the payload and is
+/// covered by the checksum, so one pass counts the payload's bytes; the next writes and hashes
+/// them, and the checksum is written into its place last.
+fn write_model(file: &mut fs::File, header: &Header, data: &AttackData) -> std::io::Result<()> {
+    use std::io::{BufWriter, Seek, SeekFrom};
+
+    fn encode(out: &mut impl Write, header: &Header, data: &AttackData) -> std::io::Result<()> {
+        postcard::to_io(header, &mut *out).map_err(std::io::Error::other)?;
+        postcard::to_io(data, &mut *out).map_err(std::io::Error::other)?;
+        Ok(())
+    }
+    let mut counted = Hashing {
+        out: std::io::sink(),
+        hasher: None,
+        len: 0,
+    };
+    encode(&mut counted, header, data)?;
+    let mut fields = Vec::with_capacity(12);
+    fields.extend_from_slice(&FORMAT.to_le_bytes());
+    fields.extend_from_slice(&counted.len.to_le_bytes());
+    file.write_all(&MAGIC)?;
+    file.write_all(&fields)?;
+    file.write_all(&[0; 16])?;
+    let mut hasher = Xxh3::new();
+    hasher.update(&fields);
+    let mut written = Hashing {
+        out: &mut *file,
+        hasher: Some(hasher),
+        len: 0,
+    };
+    let mut buffered = BufWriter::with_capacity(1 << 16, &mut written);
+    encode(&mut buffered, header, data)?;
+    buffered.flush()?;
+    drop(buffered);
+    if written.len != counted.len {
+        return Err(std::io::Error::other(
+            "the model encoded to another length the second time",
+        ));
+    }
+    let sum = written.hasher.map_or(0, |h| h.digest128());
+    file.seek(SeekFrom::Start(FRAME as u64 - 16))?;
+    file.write_all(&sum.to_le_bytes())?;
+    Ok(())
+}
+
+/// A writer that counts (and, given a hasher, hashes) what goes through it.
+struct Hashing<W> {
+    out: W,
+    hasher: Option<Xxh3>,
+    len: u64,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        let done = buf.get(..n).unwrap_or_default();
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(done);
+        }
+        self.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// Keeps the cache directory from growing without bound: the newest [`KEEP`] files that start
@@ -493,6 +560,35 @@ mod tests {
         later.extend_from_slice(b"payload");
         fs::write(&file, &later).unwrap();
         assert!(matches!(read_cache(&file, &header), Cached::Miss));
+    }
+
+    #[test]
+    fn a_model_file_is_its_payload_framed() {
+        let bundle = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures/attack/mini-attack-2.1.json");
+        let attack = Attack::load(&bundle).unwrap();
+        let header = Header {
+            format: FORMAT,
+            crate_version: "1.2.3".into(),
+            size: 42,
+            hash: 7,
+            file_name: "mini-attack-2.1.json".into(),
+        };
+        let mut payload = postcard::to_stdvec(&header).unwrap();
+        payload.extend(postcard::to_stdvec(attack.data()).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("x.model");
+        write_model(
+            &mut fs::File::create(&file).unwrap(),
+            &header,
+            attack.data(),
+        )
+        .unwrap();
+        assert_eq!(fs::read(&file).unwrap(), frame(MAGIC, &payload));
+        let Cached::Hit(data) = read_cache(&file, &header) else {
+            panic!("the written model does not read back");
+        };
+        assert_eq!(*data, *attack.data());
     }
 
     #[test]

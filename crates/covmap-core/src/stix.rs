@@ -1,20 +1,28 @@
 //! Parsing of MITRE's STIX 2.0 and 2.1 bundles into [`AttackData`].
 //!
-//! One typed, borrowing pass: every object is read into [`RawObject`], which names only the fields
-//! the model keeps; serde skips the rest (forward compatible with new fields and object types).
-//! Bulky fields that most objects do not need (descriptions, external references) are kept as raw
-//! JSON slices and decoded only for the object kinds that keep them.
+//! One typed, borrowing pass that streams: each element of the `objects` array is read into
+//! [`RawObject`], which names only the fields the model keeps (serde skips the rest: forward
+//! compatible with new fields and object types), and turned into its model form at once, so
+//! the objects are never all held together (the first load's peak memory is the file, the
+//! model and one object). References that may point forward (relationships, a data
+//! component's data source, a strategy's analytics, an analytic's data components, matrix
+//! tactics) are kept as borrowed ids and resolved once the array ends. Bulky fields that most
+//! objects do not need (descriptions, external references) are kept as raw JSON slices and
+//! decoded only for the object kinds that keep them.
 
 #![allow(
     clippy::indexing_slicing,
     reason = "per-kind counters indexed by Kind::slot() and tactic positions the loader assigned"
 )]
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::fmt;
 use std::path::Path;
 
 use serde::Deserialize;
-use serde::de::IgnoredAny;
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::data::AttackData;
@@ -26,52 +34,123 @@ use crate::model::{
 };
 use crate::text::Text;
 
+/// The bundle's top-level fields (read by [`BundleVisitor`] as a derived `Deserialize` for a
+/// struct of three optional fields would: same errors, unknown fields skipped).
 #[derive(Deserialize)]
-struct RawBundle<'a> {
-    #[serde(rename = "type", borrow)]
+#[serde(field_identifier)]
+enum BundleField {
+    #[serde(rename = "type")]
+    Type,
+    #[serde(rename = "spec_version")]
+    SpecVersion,
+    #[serde(rename = "objects")]
+    Objects,
+    #[serde(other)]
+    Other,
+}
+
+/// What the bundle says besides its objects, which went into the [`Builder`].
+struct BundleHead<'a> {
     kind: Option<Text<'a>>,
-    #[serde(borrow)]
     spec_version: Option<Text<'a>>,
-    #[serde(borrow)]
-    objects: Option<Objects<'a>>,
+    /// Whether there was an `objects` array (`null` counts as none).
+    has_objects: bool,
 }
 
-/// Bytes of bundle per object, a little under what MITRE's bundles have (enterprise 18.1:
-/// 2,047; enterprise 15.1: 1,710; mobile 18.1: 1,941; ICS 18.1: 1,912), so that the estimate
-/// errs on the large side: capacity never used is never touched, so it costs no memory.
-const BYTES_PER_OBJECT: usize = 1_600;
+/// Reads the bundle, streaming its `objects` into the builder.
+struct BundleVisitor<'b, 'a>(&'b mut Builder<'a>);
 
-thread_local! {
-    /// Objects expected in the bundle being parsed ([`parse_bundle`] sets it from the file's
-    /// size). A `Vec` grown by doubling would hold the 16,384- and 32,768-object buffers at
-    /// once (12 + 23 MB for the enterprise bundle) when it needs 17 MB: the first load's peak.
-    static EXPECTED_OBJECTS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
+impl<'de> Visitor<'de> for BundleVisitor<'_, 'de> {
+    type Value = BundleHead<'de>;
 
-/// The `objects` array, read into a vector sized from the bundle's size (an estimate: a
-/// bundle denser in objects grows the vector as usual).
-struct Objects<'a>(Vec<RawObject<'a>>);
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("struct RawBundle")
+    }
 
-impl<'de: 'a, 'a> Deserialize<'de> for Objects<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ObjectsVisitor<'a>(std::marker::PhantomData<RawObject<'a>>);
-        impl<'de: 'a, 'a> serde::de::Visitor<'de> for ObjectsVisitor<'a> {
-            type Value = Objects<'a>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an array of STIX objects")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<Self::Value, A::Error> {
-                let mut objects = Vec::with_capacity(EXPECTED_OBJECTS.with(std::cell::Cell::get));
-                while let Some(object) = seq.next_element()? {
-                    objects.push(object);
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut kind: Option<Option<Text<'de>>> = None;
+        let mut spec_version: Option<Option<Text<'de>>> = None;
+        let mut objects: Option<bool> = None;
+        while let Some(field) = map.next_key::<BundleField>()? {
+            match field {
+                BundleField::Type => {
+                    if kind.is_some() {
+                        return Err(de::Error::duplicate_field("type"));
+                    }
+                    kind = Some(map.next_value()?);
                 }
-                Ok(Objects(objects))
+                BundleField::SpecVersion => {
+                    if spec_version.is_some() {
+                        return Err(de::Error::duplicate_field("spec_version"));
+                    }
+                    spec_version = Some(map.next_value()?);
+                }
+                BundleField::Objects => {
+                    if objects.is_some() {
+                        return Err(de::Error::duplicate_field("objects"));
+                    }
+                    objects = Some(map.next_value_seed(OptionalObjects(&mut *self.0))?);
+                }
+                BundleField::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
             }
         }
-        deserializer.deserialize_seq(ObjectsVisitor(std::marker::PhantomData))
+        Ok(BundleHead {
+            kind: kind.flatten(),
+            spec_version: spec_version.flatten(),
+            has_objects: objects.unwrap_or(false),
+        })
+    }
+}
+
+/// The `objects` field: `null` or an array, streamed into the builder; `true` for an array.
+struct OptionalObjects<'b, 'a>(&'b mut Builder<'a>);
+
+impl<'de> DeserializeSeed<'de> for OptionalObjects<'_, 'de> {
+    type Value = bool;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for OptionalObjects<'_, 'de> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("option")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_some<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_seq(ObjectsVisitor(self.0))?;
+        Ok(true)
+    }
+}
+
+/// The `objects` array: each object goes into the builder as soon as it is read.
+struct ObjectsVisitor<'b, 'a>(&'b mut Builder<'a>);
+
+impl<'de> Visitor<'de> for ObjectsVisitor<'_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of STIX objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(object) = seq.next_element::<RawObject<'de>>()? {
+            self.0.add(object);
+        }
+        Ok(())
     }
 }
 
@@ -192,12 +271,19 @@ pub(crate) fn parse_bundle(bytes: &[u8], path: &Path) -> Result<AttackData, Load
             },
         });
     }
-    EXPECTED_OBJECTS.with(|n| n.set(bytes.len() / BYTES_PER_OBJECT));
-    let bundle: Result<RawBundle<'_>, _> = serde_json::from_slice(bytes);
-    EXPECTED_OBJECTS.with(|n| n.set(0));
-    let bundle = bundle.map_err(|err| LoadError::json(path.to_path_buf(), &err))?;
-    if bundle.kind.as_ref().map(Text::as_str) != Some("bundle") {
-        let found = match bundle.kind {
+    let mut builder = Builder::new(path);
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    // As `serde_json::from_slice` does: the value, then nothing but whitespace.
+    let head = de::Deserializer::deserialize_struct(
+        &mut deserializer,
+        "RawBundle",
+        &["type", "spec_version", "objects"],
+        BundleVisitor(&mut builder),
+    )
+    .and_then(|head| deserializer.end().map(|()| head))
+    .map_err(|err| LoadError::json(path.to_path_buf(), &err))?;
+    if head.kind.as_ref().map(Text::as_str) != Some("bundle") {
+        let found = match head.kind {
             Some(kind) => format!("an object of type \"{}\"", kind.as_str()),
             None => "a JSON object without a \"type\" field".to_string(),
         };
@@ -206,18 +292,13 @@ pub(crate) fn parse_bundle(bytes: &[u8], path: &Path) -> Result<AttackData, Load
             found,
         });
     }
-    let Some(Objects(objects)) = bundle.objects else {
+    if !head.has_objects {
         return Err(LoadError::NotABundle {
             path: path.to_path_buf(),
             found: "a bundle without an \"objects\" array".to_string(),
         });
-    };
-    Builder::new(
-        path,
-        &objects,
-        bundle.spec_version.as_ref().map(Text::as_str),
-    )?
-    .build(&objects)
+    }
+    builder.build(head.spec_version.as_ref().map(Text::as_str))
 }
 
 fn describe_json_start(first: Option<u8>) -> String {
@@ -250,47 +331,56 @@ fn is_attack_source(source_name: &str) -> bool {
     source_name.starts_with("mitre-") && source_name.ends_with("attack")
 }
 
-struct Builder<'p> {
-    path: &'p Path,
-    refs: HashMap<&'p str, ObjectRef>,
-    counts: [u32; Kind::ALL.len()],
-    spec_version: String,
+/// A relationship whose source or target had not been read yet when it was: resolved once
+/// the whole bundle is.
+struct PendingRelationship<'a> {
+    id: Text<'a>,
+    kind: RelKind,
+    source: Text<'a>,
+    target: Text<'a>,
 }
 
-impl<'p> Builder<'p> {
-    fn new<'a: 'p>(
-        path: &'p Path,
-        objects: &'p [RawObject<'a>],
-        bundle_spec: Option<&str>,
-    ) -> Result<Self, LoadError> {
-        let mut refs = HashMap::with_capacity(objects.len());
-        let mut counts = [0u32; Kind::ALL.len()];
-        let mut spec_version = bundle_spec.map(str::to_owned);
-        for object in objects {
-            if spec_version.is_none() {
-                spec_version = object.spec_version.as_ref().map(|s| s.as_str().to_owned());
-            }
-            let Some(kind) = Kind::from_stix_type(object.kind.as_str()) else {
-                continue;
-            };
-            let index = counts[kind.slot()];
-            counts[kind.slot()] += 1;
-            if refs
-                .insert(object.id.as_str(), ObjectRef { kind, index })
-                .is_some()
-            {
-                return Err(LoadError::Inconsistent {
-                    path: path.to_path_buf(),
-                    message: format!("the STIX id {} appears twice", object.id.as_str()),
-                });
-            }
-        }
-        Ok(Builder {
+/// The model under construction, fed one object at a time ([`Builder::add`]) in bundle order,
+/// then finished ([`Builder::build`]). Objects of each kind are numbered in the order they
+/// come, so an object's [`ObjectRef`] is known as soon as it is read.
+struct Builder<'a> {
+    path: &'a Path,
+    data: AttackData,
+    refs: HashMap<Cow<'a, str>, ObjectRef>,
+    counts: [u32; Kind::ALL.len()],
+    /// The first object's `spec_version`, for bundles that do not say theirs.
+    object_spec_version: Option<Text<'a>>,
+    /// The first STIX id seen twice: the bundle is refused once it has parsed (a JSON error
+    /// further on is reported first, as it was when the whole array was read before).
+    duplicate: Option<Text<'a>>,
+    matrices: Vec<RawObject<'a>>,
+    pending_relationships: Vec<PendingRelationship<'a>>,
+    /// Per technique, its kill-chain phases.
+    phases: Vec<Vec<RawPhase<'a>>>,
+    /// Per data component, its data source's STIX id.
+    component_sources: Vec<Option<Text<'a>>>,
+    /// Per detection strategy, its analytics' STIX ids.
+    strategy_analytics: Vec<Vec<Text<'a>>>,
+    /// Per analytic, its log sources (data component STIX ids).
+    analytic_sources: Vec<Vec<RawLogSourceRef<'a>>>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(path: &'a Path) -> Self {
+        Builder {
             path,
-            refs,
-            counts,
-            spec_version: spec_version.unwrap_or_else(|| "2.0".to_string()),
-        })
+            data: AttackData::default(),
+            refs: HashMap::new(),
+            counts: [0; Kind::ALL.len()],
+            object_spec_version: None,
+            duplicate: None,
+            matrices: Vec::new(),
+            pending_relationships: Vec::new(),
+            phases: Vec::new(),
+            component_sources: Vec::new(),
+            strategy_analytics: Vec::new(),
+            analytic_sources: Vec::new(),
+        }
     }
 
     fn meta(object: &RawObject<'_>, key: ObjectRef) -> Meta {
@@ -338,96 +428,106 @@ impl<'p> Builder<'p> {
             .map(|r| r.index)
     }
 
+    /// Takes the next object of the bundle into the model.
     #[allow(clippy::too_many_lines)] // one arm per object kind reads best as one match
-    fn build(self, objects: &[RawObject<'_>]) -> Result<AttackData, LoadError> {
-        let mut data = AttackData {
-            spec_version: self.spec_version.clone(),
-            ..AttackData::default()
-        };
-        let mut matrices = Vec::new();
-        let mut relationships = Vec::new();
-        let mut phases: Vec<Vec<(&str, &str)>> = Vec::new();
-        for object in objects {
-            let kind_name = object.kind.as_str();
-            match kind_name {
-                "x-mitre-collection" => {
-                    data.version = opt(object.x_mitre_version.as_ref());
-                    data.name = opt(object.name.as_ref());
-                    data.attack_spec_version = opt(object.x_mitre_attack_spec_version.as_ref());
-                    continue;
-                }
-                "x-mitre-matrix" => {
-                    matrices.push(object);
-                    continue;
-                }
-                "relationship" => {
-                    relationships.push(object);
-                    continue;
-                }
-                _ => {}
-            }
-            let Some(key) = self.refs.get(object.id.as_str()).copied() else {
-                continue;
-            };
-            if data.attack_spec_version.is_none() {
+    fn add(&mut self, mut object: RawObject<'a>) {
+        if self.duplicate.is_some() {
+            // The bundle will be refused: only the parse goes on, for its errors.
+            return;
+        }
+        if self.object_spec_version.is_none() {
+            self.object_spec_version = object.spec_version.take();
+        }
+        match object.kind.as_str() {
+            "x-mitre-collection" => {
+                let data = &mut self.data;
+                data.version = opt(object.x_mitre_version.as_ref());
+                data.name = opt(object.name.as_ref());
                 data.attack_spec_version = opt(object.x_mitre_attack_spec_version.as_ref());
+                return;
             }
-            let meta = Self::meta(object, key);
-            match key.kind {
-                Kind::Tactic => data.tactics.push(Tactic {
+            "x-mitre-matrix" => {
+                self.matrices.push(object);
+                return;
+            }
+            "relationship" => {
+                self.add_relationship(object);
+                return;
+            }
+            _ => {}
+        }
+        let Some(kind) = Kind::from_stix_type(object.kind.as_str()) else {
+            return;
+        };
+        let key = ObjectRef {
+            kind,
+            index: self.counts[kind.slot()],
+        };
+        match self.refs.entry(object.id.0.clone()) {
+            Entry::Occupied(_) => {
+                self.duplicate = Some(object.id);
+                return;
+            }
+            Entry::Vacant(entry) => {
+                entry.insert(key);
+            }
+        }
+        self.counts[kind.slot()] += 1;
+        let data = &mut self.data;
+        if data.attack_spec_version.is_none() {
+            data.attack_spec_version = opt(object.x_mitre_attack_spec_version.as_ref());
+        }
+        let meta = Self::meta(&object, key);
+        match kind {
+            Kind::Tactic => data.tactics.push(Tactic {
+                meta,
+                shortname: opt(object.x_mitre_shortname.as_ref()).unwrap_or_default(),
+            }),
+            Kind::Technique => {
+                self.phases
+                    .push(std::mem::take(&mut object.kill_chain_phases));
+                let detection = decode_string(object.x_mitre_detection);
+                data.techniques.push(Technique {
                     meta,
-                    shortname: opt(object.x_mitre_shortname.as_ref()).unwrap_or_default(),
-                }),
-                Kind::Technique => {
-                    phases.push(
-                        object
-                            .kill_chain_phases
-                            .iter()
-                            .map(|p| (p.kill_chain_name.as_str(), p.phase_name.as_str()))
-                            .collect(),
-                    );
-                    let detection = decode_string(object.x_mitre_detection);
-                    data.techniques.push(Technique {
-                        meta,
-                        tactics: Vec::new(),
-                        platforms: texts(&object.x_mitre_platforms),
-                        is_subtechnique: object.x_mitre_is_subtechnique,
-                        parent: None,
-                        data_sources: texts(&object.x_mitre_data_sources),
-                        detection: (!detection.trim().is_empty()).then_some(detection),
-                    });
-                }
-                Kind::Mitigation => data.mitigations.push(Mitigation { meta }),
-                Kind::Group => data.groups.push(Group {
-                    meta,
-                    aliases: texts(&object.aliases),
-                }),
-                Kind::Software => data.software.push(Software {
-                    meta,
-                    software_kind: if kind_name == "tool" {
-                        SoftwareKind::Tool
-                    } else {
-                        SoftwareKind::Malware
-                    },
-                    aliases: texts(&object.x_mitre_aliases),
+                    tactics: Vec::new(),
                     platforms: texts(&object.x_mitre_platforms),
-                }),
-                Kind::Campaign => data.campaigns.push(Campaign {
+                    is_subtechnique: object.x_mitre_is_subtechnique,
+                    parent: None,
+                    data_sources: texts(&object.x_mitre_data_sources),
+                    detection: (!detection.trim().is_empty()).then_some(detection),
+                });
+            }
+            Kind::Mitigation => data.mitigations.push(Mitigation { meta }),
+            Kind::Group => data.groups.push(Group {
+                meta,
+                aliases: texts(&object.aliases),
+            }),
+            Kind::Software => data.software.push(Software {
+                meta,
+                software_kind: if object.kind.as_str() == "tool" {
+                    SoftwareKind::Tool
+                } else {
+                    SoftwareKind::Malware
+                },
+                aliases: texts(&object.x_mitre_aliases),
+                platforms: texts(&object.x_mitre_platforms),
+            }),
+            Kind::Campaign => data.campaigns.push(Campaign {
+                meta,
+                aliases: texts(&object.aliases),
+                first_seen: opt(object.first_seen.as_ref()),
+                last_seen: opt(object.last_seen.as_ref()),
+            }),
+            Kind::DataSource => data.data_sources.push(DataSource {
+                meta,
+                platforms: texts(&object.x_mitre_platforms),
+            }),
+            Kind::DataComponent => {
+                self.component_sources
+                    .push(object.x_mitre_data_source_ref.take());
+                data.data_components.push(DataComponent {
                     meta,
-                    aliases: texts(&object.aliases),
-                    first_seen: opt(object.first_seen.as_ref()),
-                    last_seen: opt(object.last_seen.as_ref()),
-                }),
-                Kind::DataSource => data.data_sources.push(DataSource {
-                    meta,
-                    platforms: texts(&object.x_mitre_platforms),
-                }),
-                Kind::DataComponent => data.data_components.push(DataComponent {
-                    meta,
-                    data_source: object
-                        .x_mitre_data_source_ref
-                        .as_ref()
-                        .and_then(|r| self.resolve(r.as_str(), Kind::DataSource)),
+                    data_source: None,
                     log_sources: object
                         .x_mitre_log_sources
                         .iter()
@@ -436,51 +536,120 @@ impl<'p> Builder<'p> {
                             channel: s.channel.as_str().to_owned(),
                         })
                         .collect(),
-                }),
-                Kind::DetectionStrategy => data.detection_strategies.push(DetectionStrategy {
-                    meta,
-                    analytics: object
-                        .x_mitre_analytic_refs
-                        .iter()
-                        .filter_map(|r| self.resolve(r.as_str(), Kind::Analytic))
-                        .collect(),
-                }),
-                Kind::Analytic => data.analytics.push(Analytic {
-                    meta,
-                    platforms: texts(&object.x_mitre_platforms),
-                    log_sources: object
-                        .x_mitre_log_source_references
-                        .iter()
-                        .filter_map(|s| {
-                            let dc = self.resolve(
-                                s.x_mitre_data_component_ref.as_str(),
-                                Kind::DataComponent,
-                            )?;
-                            Some(AnalyticSource {
-                                data_component: dc,
-                                name: s.name.as_str().to_owned(),
-                                channel: s.channel.as_str().to_owned(),
-                            })
-                        })
-                        .collect(),
-                }),
-                Kind::Asset => data.assets.push(Asset {
-                    meta,
-                    platforms: texts(&object.x_mitre_platforms),
-                    sectors: texts(&object.x_mitre_sectors),
-                }),
+                });
             }
+            Kind::DetectionStrategy => {
+                self.strategy_analytics
+                    .push(std::mem::take(&mut object.x_mitre_analytic_refs));
+                data.detection_strategies.push(DetectionStrategy {
+                    meta,
+                    analytics: Vec::new(),
+                });
+            }
+            Kind::Analytic => {
+                self.analytic_sources
+                    .push(std::mem::take(&mut object.x_mitre_log_source_references));
+                data.analytics.push(Analytic {
+                    meta,
+                    platforms: texts(&object.x_mitre_platforms),
+                    log_sources: Vec::new(),
+                });
+            }
+            Kind::Asset => data.assets.push(Asset {
+                meta,
+                platforms: texts(&object.x_mitre_platforms),
+                sectors: texts(&object.x_mitre_sectors),
+            }),
         }
+    }
+
+    /// Keeps a relationship between two kept objects: resolved now when both were read
+    /// already, else once the bundle is ([`Builder::resolve_pending`]).
+    fn add_relationship(&mut self, object: RawObject<'a>) {
+        if object.revoked || object.x_mitre_deprecated {
+            return;
+        }
+        let Some(kind) = object
+            .relationship_type
+            .as_ref()
+            .and_then(|t| RelKind::from_stix(t.as_str()))
+        else {
+            return;
+        };
+        let (Some(source), Some(target)) = (object.source_ref, object.target_ref) else {
+            return;
+        };
+        let resolved = (
+            self.refs.get(source.as_str()).copied(),
+            self.refs.get(target.as_str()).copied(),
+        );
+        if let (Some(source), Some(target)) = resolved {
+            self.data.relationships.push(Relationship {
+                kind,
+                source,
+                target,
+            });
+        } else {
+            self.pending_relationships.push(PendingRelationship {
+                id: object.id,
+                kind,
+                source,
+                target,
+            });
+        }
+    }
+
+    /// The model, once every object has been added; `bundle_spec` is the bundle's own
+    /// `spec_version`.
+    fn build(mut self, bundle_spec: Option<&str>) -> Result<AttackData, LoadError> {
+        if let Some(id) = &self.duplicate {
+            return Err(LoadError::Inconsistent {
+                path: self.path.to_path_buf(),
+                message: format!("the STIX id {} appears twice", id.as_str()),
+            });
+        }
+        let mut data = std::mem::take(&mut self.data);
+        bundle_spec
+            .or(self.object_spec_version.as_ref().map(Text::as_str))
+            .unwrap_or("2.0")
+            .clone_into(&mut data.spec_version);
         debug_assert_eq!(
             data.techniques.len(),
             self.counts[Kind::Technique.slot()] as usize
         );
-
-        self.pick_matrix(&mut data, &matrices)?;
-        Self::assign_tactics(&mut data, &phases);
-        for object in relationships {
-            self.push_relationship(&mut data, object)?;
+        for (component, source) in data.data_components.iter_mut().zip(&self.component_sources) {
+            component.data_source = source
+                .as_ref()
+                .and_then(|r| self.resolve(r.as_str(), Kind::DataSource));
         }
+        for (strategy, analytics) in data
+            .detection_strategies
+            .iter_mut()
+            .zip(&self.strategy_analytics)
+        {
+            strategy.analytics = analytics
+                .iter()
+                .filter_map(|r| self.resolve(r.as_str(), Kind::Analytic))
+                .collect();
+        }
+        for (analytic, sources) in data.analytics.iter_mut().zip(&self.analytic_sources) {
+            analytic.log_sources = sources
+                .iter()
+                .filter_map(|s| {
+                    let dc =
+                        self.resolve(s.x_mitre_data_component_ref.as_str(), Kind::DataComponent)?;
+                    Some(AnalyticSource {
+                        data_component: dc,
+                        name: s.name.as_str().to_owned(),
+                        channel: s.channel.as_str().to_owned(),
+                    })
+                })
+                .collect();
+        }
+
+        self.pick_matrix(&mut data)?;
+        Self::assign_tactics(&mut data, &self.phases);
+        self.resolve_pending(&mut data)?;
         data.relationships
             .sort_by_key(|r| (r.kind, r.source, r.target));
         data.relationships.dedup();
@@ -491,13 +660,10 @@ impl<'p> Builder<'p> {
         Ok(data)
     }
 
-    fn pick_matrix(
-        &self,
-        data: &mut AttackData,
-        matrices: &[&RawObject<'_>],
-    ) -> Result<(), LoadError> {
+    fn pick_matrix(&self, data: &mut AttackData) -> Result<(), LoadError> {
         // The mobile bundle also ships a deprecated matrix with another tactic list: skip it.
-        let matrix = matrices
+        let matrix = self
+            .matrices
             .iter()
             .find(|m| !m.revoked && !m.x_mitre_deprecated)
             .ok_or_else(|| LoadError::NoMatrix {
@@ -522,7 +688,7 @@ impl<'p> Builder<'p> {
     /// Sets each technique's tactics from its kill-chain phases of the domain's kill chain, which
     /// is the chain whose phase names match the matrix tactics most often (`mitre-attack` for
     /// enterprise); phases of other chains (old PRE-ATT&CK ones) are ignored.
-    fn assign_tactics(data: &mut AttackData, phases: &[Vec<(&str, &str)>]) {
+    fn assign_tactics(data: &mut AttackData, phases: &[Vec<RawPhase<'_>>]) {
         let order: HashMap<&str, usize> = data
             .matrix
             .iter()
@@ -530,9 +696,11 @@ impl<'p> Builder<'p> {
             .map(|(pos, &t)| (data.tactics[t as usize].shortname.as_str(), pos))
             .collect();
         let mut chain_votes: HashMap<&str, usize> = HashMap::new();
-        for (chain, phase) in phases.iter().flatten() {
-            if order.contains_key(phase) {
-                *chain_votes.entry(chain).or_default() += 1;
+        for phase in phases.iter().flatten() {
+            if order.contains_key(phase.phase_name.as_str()) {
+                *chain_votes
+                    .entry(phase.kill_chain_name.as_str())
+                    .or_default() += 1;
             }
         }
         let chain = chain_votes
@@ -543,8 +711,8 @@ impl<'p> Builder<'p> {
         for (technique, own) in data.techniques.iter_mut().zip(phases) {
             let mut tactics: Vec<&str> = own
                 .iter()
-                .filter(|(c, _)| *c == chain)
-                .map(|(_, p)| *p)
+                .filter(|p| p.kill_chain_name.as_str() == chain)
+                .map(|p| p.phase_name.as_str())
                 .collect();
             tactics.sort_by_key(|p| (order.get(p).copied().unwrap_or(usize::MAX), *p));
             tactics.dedup();
@@ -553,37 +721,24 @@ impl<'p> Builder<'p> {
         data.kill_chain = chain;
     }
 
-    /// Adds a relationship between two kept objects. One that points to a kept kind of object
+    /// Adds the relationships that pointed forward. One that points to a kept kind of object
     /// missing from the bundle is an error: MITRE's bundles are self-contained (all four in
     /// ../shared have no such reference), so a missing object means a damaged or cut bundle,
-    /// whose scores would be silently wrong.
-    fn push_relationship(
-        &self,
-        data: &mut AttackData,
-        object: &RawObject<'_>,
-    ) -> Result<(), LoadError> {
-        if object.revoked || object.x_mitre_deprecated {
-            return Ok(());
-        }
-        let Some(kind) = object
-            .relationship_type
-            .as_ref()
-            .and_then(|t| RelKind::from_stix(t.as_str()))
-        else {
-            return Ok(());
-        };
-        let (Some(source_id), Some(target_id)) = (&object.source_ref, &object.target_ref) else {
-            return Ok(());
-        };
-        let source = self.refs.get(source_id.as_str()).copied();
-        let target = self.refs.get(target_id.as_str()).copied();
-        if let (Some(source), Some(target)) = (source, target) {
-            data.relationships.push(Relationship {
-                kind,
-                source,
-                target,
-            });
-        } else {
+    /// whose scores would be silently wrong. The first such relationship in bundle order is
+    /// reported (those resolved on the way could not fail).
+    fn resolve_pending(&self, data: &mut AttackData) -> Result<(), LoadError> {
+        for pending in &self.pending_relationships {
+            let (source_id, target_id) = (&pending.source, &pending.target);
+            let source = self.refs.get(source_id.as_str()).copied();
+            let target = self.refs.get(target_id.as_str()).copied();
+            if let (Some(source), Some(target)) = (source, target) {
+                data.relationships.push(Relationship {
+                    kind: pending.kind,
+                    source,
+                    target,
+                });
+                continue;
+            }
             let kept = |id: &str| {
                 id.split("--")
                     .next()
@@ -602,7 +757,7 @@ impl<'p> Builder<'p> {
                     message: format!(
                         "relationship {} points to {}, which is not in the bundle ({} -> {})\n  hint: \
                          the bundle is damaged or cut; fetch it again (`covmap attack fetch`)",
-                        object.id.as_str(),
+                        pending.id.as_str(),
                         missing.as_str(),
                         source_id.as_str(),
                         target_id.as_str()

@@ -104,8 +104,7 @@ impl Builtin {
 
     /// Decodes and parses the bundle, without the model cache.
     pub fn load(&self) -> Result<Attack, LoadError> {
-        let bytes = self.bytes()?;
-        Attack::from_slice(&bytes, &self.display_path())
+        Attack::from_bytes(self.bytes()?, &self.display_path())
     }
 }
 

@@ -1305,6 +1305,86 @@ fn duplicate_stix_ids_are_inconsistent() {
     check_inconsistent(&value, "the STIX id attack-pattern--a appears twice");
 }
 
+/// The kind of model object a STIX object becomes, as far as ordering goes: malware and tools
+/// are both software.
+fn kind_of(object: &Value) -> Option<&str> {
+    match object["type"].as_str() {
+        Some("tool") => Some("malware"),
+        other => other,
+    }
+}
+
+#[test]
+fn the_order_of_kinds_in_the_bundle_does_not_change_the_model() {
+    // Objects are turned into the model as they are read: a reference to an object further on
+    // (a relationship before its ends, an analytic before its data components, a matrix before
+    // its tactics) must resolve as one to an object already read.
+    for name in [
+        "mini-attack-2.1.json",
+        "mini-ics-2.1.json",
+        "mini-attack-stix20.json",
+    ] {
+        let mut value: Value = serde_json::from_slice(&fs::read(fixture(name)).unwrap()).unwrap();
+        // Without a collection object, the first object's ATT&CK spec version is the bundle's:
+        // the one thing the order decides.
+        for object in value["objects"].as_array_mut().unwrap() {
+            if object["type"] != "x-mitre-collection" {
+                object
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("x_mitre_attack_spec_version");
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        fs::write(&path, serde_json::to_vec(&value).unwrap()).unwrap();
+        let original = Attack::load(&path).unwrap();
+        for descending in [false, true] {
+            let mut value = value.clone();
+            let objects = value["objects"].as_array_mut().unwrap();
+            // A stable sort: objects of one kind keep their order, hence their positions.
+            objects.sort_by(|a, b| {
+                let order = kind_of(a).cmp(&kind_of(b));
+                if descending { order.reverse() } else { order }
+            });
+            let dir = tempfile::tempdir().unwrap();
+            let sorted = dir.path().join(name);
+            fs::write(&sorted, serde_json::to_vec(&value).unwrap()).unwrap();
+            let attack = Attack::load(&sorted).unwrap();
+            assert!(
+                attack.same_model_as(&original),
+                "{name}, types sorted {}",
+                if descending {
+                    "descending"
+                } else {
+                    "ascending"
+                }
+            );
+        }
+    }
+}
+
+#[test]
+fn a_json_error_after_a_duplicate_id_is_reported_first() {
+    // The duplicate is seen while the array is read; the syntax error further on wins, as it
+    // did when the whole bundle was parsed before anything was checked.
+    let value = bundle(vec![
+        attack_pattern("attack-pattern--a", "T0001", &json!({})),
+        attack_pattern("attack-pattern--a", "T0002", &json!({})),
+    ]);
+    let mut bytes = serde_json::to_vec(&value).unwrap();
+    bytes.truncate(bytes.len() - 1);
+    let (_dir, _path, result) = load_bytes(&bytes);
+    let err = result.unwrap_err();
+    assert!(matches!(err, LoadError::Json { .. }), "{err:?}");
+    // And a bundle that is not one says so before its duplicate ids.
+    let mut value = value;
+    value["type"] = json!("not-a-bundle");
+    let (_dir, _path, result) = load_value(&value);
+    let err = result.unwrap_err();
+    assert!(matches!(err, LoadError::NotABundle { .. }), "{err:?}");
+}
+
 #[test]
 fn revoked_by_cycle_is_inconsistent() {
     let revoked = json!({ "revoked": true });
