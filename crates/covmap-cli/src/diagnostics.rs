@@ -33,9 +33,7 @@ impl<'a> Sources<'a> {
         for (path, bytes) in inputs {
             let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
             let name = path.display().to_string();
-            let id = sources
-                .files
-                .add(name.clone(), String::from_utf8_lossy(bytes));
+            let id = sources.files.add(name.clone(), crate::term::lossy(bytes));
             sources.ids.insert(name, id);
         }
         sources

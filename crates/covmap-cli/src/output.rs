@@ -57,7 +57,7 @@ impl<W: Write> Structured<W> {
         } else {
             complete_prefix(&self.block)
         };
-        let text = String::from_utf8_lossy(self.block.get(..end).unwrap_or_default());
+        let text = crate::term::lossy(self.block.get(..end).unwrap_or_default());
         self.out
             .write_all(crate::term::structured(&text).as_bytes())?;
         self.block.drain(..end);
