@@ -26,7 +26,7 @@ use super::{
 };
 use crate::inventory::{Capability, CoverageEntry, Function, Inventory, Level};
 use crate::params::{Combine, Rollup, ScoringParams};
-use crate::telemetry::{AnalyticCollection, Collected, LeafDetection, Scratch};
+use crate::telemetry::{AnalyticCollection, Collected, LeafDetection, Scratch, references_into};
 
 /// One active technique.
 #[derive(Debug, Clone)]
@@ -484,31 +484,56 @@ impl<'a> Engine<'a> {
         if self.inventory.telemetry.is_empty() {
             return;
         }
-        self.collected = Collected::new(
+        let collected = Collected::new(
             &self.inventory.telemetry,
             &self.platforms,
             options,
             self.params.filtered_factor(),
         );
+        // What each platform in scope collects, looked up once.
+        let on: Vec<_> = self.platforms.iter().map(|p| collected.on(p)).collect();
         let mut scratch = Scratch::default();
         let mut values = Vec::new();
+        let (mut platforms, mut references) = (Vec::new(), Vec::new());
+        // Where each analytic's values begin in `values` (one more for the end): a leaf finds
+        // its analytics' values by position rather than by searching.
+        let mut first = Vec::with_capacity(self.attack.analytics().len() + 1);
         for (a, analytic) in self.attack.analytics().iter().enumerate() {
+            first.push(values.len());
             if !analytic.meta.is_active() {
                 continue;
             }
-            for name in &analytic.platforms {
-                if let Ok(p) = self.platforms.binary_search(name) {
-                    let collection = self.collected.analytic_with(analytic, name, &mut scratch);
-                    values.push((to_u32(a), to_u16(p), collection));
-                }
+            platforms.clear();
+            // A scope names a few platforms of different lengths: comparing for equality
+            // (lengths first) is cheaper than ordering them.
+            platforms.extend(
+                analytic
+                    .platforms
+                    .iter()
+                    .filter_map(|name| self.platforms.iter().position(|p| p == name)),
+            );
+            if platforms.is_empty() {
+                continue;
+            }
+            platforms.sort_unstable();
+            platforms.dedup();
+            // The references once per analytic (most apply to one platform, some to several);
+            // on a platform collecting nothing only their count matters.
+            references_into(&mut references, analytic);
+            for &p in &platforms {
+                let collection = match on.get(p).copied().flatten() {
+                    Some(sources) => sources.analytic(&references, &mut scratch),
+                    None => AnalyticCollection::nothing(references.len()),
+                };
+                values.push((to_u32(a), to_u16(p), collection));
             }
         }
-        values.sort_unstable_by_key(|&(a, p, _)| (a, p));
-        values.dedup_by_key(|&mut (a, p, _)| (a, p));
-        self.analytic_values = values;
+        first.push(values.len());
+        // In (analytic, platform) order by construction, as the summary reads them.
+        debug_assert!(values.is_sorted_by_key(|&(a, p, _)| (a, p)));
 
         let mut derived = vec![Vec::new(); self.nodes.len()];
-        if !self.collected.is_empty() {
+        if !collected.is_empty() {
             // Every technique's analytics in one pass over the detection strategies (walking
             // each leaf's incoming edges was most of the derivation's cost); the data
             // components only for a technique without analytics.
@@ -521,55 +546,54 @@ impl<'a> Engine<'a> {
                     .get_mut(node.technique as usize)
                     .map(std::mem::take)
                     .unwrap_or_default();
-                let detection = if analytics.is_empty() {
-                    LeafDetection::of(self.attack, node.technique)
+                if analytics.is_empty() {
+                    // Before ATT&CK 18: the data components.
+                    let detection = self
+                        .attack
+                        .techniques()
+                        .get(node.technique as usize)
+                        .map(|t| LeafDetection::of_components(self.attack, t))
+                        .unwrap_or_default();
+                    *slot = node
+                        .platforms
+                        .iter()
+                        .map(|&p| {
+                            self.platforms.get(usize::from(p)).map_or(0.0, |name| {
+                                clamp01(detection.visibility_with(
+                                    self.attack,
+                                    &collected,
+                                    name,
+                                    &mut scratch,
+                                ))
+                            })
+                        })
+                        .collect();
                 } else {
-                    LeafDetection {
-                        analytics,
-                        components: Vec::new(),
-                    }
-                };
-                *slot = node
-                    .platforms
-                    .iter()
-                    .map(|&p| {
-                        if detection.analytics.is_empty() {
-                            // Before ATT&CK 18: the data components.
-                            let Some(name) = self.platforms.get(usize::from(p)) else {
-                                return 0.0;
-                            };
-                            let collected = &self.collected;
-                            clamp01(detection.visibility_with(
-                                self.attack,
-                                collected,
-                                name,
-                                &mut scratch,
-                            ))
-                        } else {
-                            // The rule of `LeafDetection::visibility`, from the values above.
-                            let best = detection
-                                .analytics
-                                .iter()
-                                .filter_map(|&a| self.analytic_value(a, p))
-                                .map(|c| c.value)
-                                .fold(0.0, f64::max);
-                            clamp01(best)
+                    // The rule of `LeafDetection::visibility`, from the values above: each
+                    // analytic's values (on its platforms in scope) raise the leaf's best on
+                    // those platforms.
+                    let mut best = vec![0.0; node.platforms.len()];
+                    for &a in &analytics {
+                        let a = a as usize;
+                        let (Some(&start), Some(&end)) = (first.get(a), first.get(a + 1)) else {
+                            continue;
+                        };
+                        for (_, p, c) in values.get(start..end).unwrap_or_default() {
+                            if let Ok(i) = node.platforms.binary_search(p) {
+                                best[i] = f64::max(best[i], c.value);
+                            }
                         }
-                    })
-                    .collect();
+                    }
+                    for value in &mut best {
+                        *value = clamp01(*value);
+                    }
+                    *slot = best;
+                }
             }
         }
+        self.collected = collected;
+        self.analytic_values = values;
         self.derived = derived;
-    }
-
-    /// How much of an analytic is collected on a platform (index) in scope; `None` when it
-    /// does not apply there or is not active.
-    fn analytic_value(&self, analytic: u32, platform: u16) -> Option<&AnalyticCollection> {
-        self.analytic_values
-            .binary_search_by_key(&(analytic, platform), |&(a, p, _)| (a, p))
-            .ok()
-            .and_then(|i| self.analytic_values.get(i))
-            .map(|(_, _, c)| c)
     }
 
     /// Whether the inventory has a `telemetry:` section (counted or not): the assessment then
