@@ -242,28 +242,83 @@ impl OnPlatform<'_> {
         references: &[(&str, &str)],
         scratch: &mut Scratch,
     ) -> AnalyticCollection {
-        let total = references.len();
-        let (mut collected, mut sum) = (0, 0.0);
-        // References come sorted: those naming the same source are next to each other and
-        // share one look-up of the source.
-        let mut previous: Option<(&str, Option<&SourceState>)> = None;
-        for &(name, channel) in references {
-            let state = match previous {
-                Some((last, state)) if last == name => state,
-                _ => get_normalised(self.0, &mut scratch.name, name),
-            };
-            previous = Some((name, state));
-            let value = state.map_or(0.0, |state| state.value(scratch, channel));
-            if value > 0.0 {
-                collected += 1;
-            }
-            sum += value;
+        let mut lookup = SameSource::default();
+        summed(
+            references
+                .iter()
+                .map(|&(name, channel)| lookup.value(self, scratch, name, channel)),
+        )
+    }
+
+    /// [`OnPlatform::analytic`] of `analytic` straight from its log sources, with `buffer` for
+    /// their values; `None` when none of them is collected here (the analytic's value is then 0
+    /// and it is not feasible, whatever its references: most analytics on most platforms),
+    /// without sorting them.
+    pub(crate) fn evaluate<'a>(
+        self,
+        analytic: &'a Analytic,
+        buffer: &mut Vec<(&'a str, &'a str, f64)>,
+        scratch: &mut Scratch,
+    ) -> Option<AnalyticCollection> {
+        buffer.clear();
+        let mut lookup = SameSource::default();
+        let mut any = false;
+        for source in &analytic.log_sources {
+            let (name, channel) = (source.name.as_str(), source.channel.as_str());
+            let value = lookup.value(self, scratch, name, channel);
+            any |= value > 0.0;
+            buffer.push((name, channel, value));
         }
-        AnalyticCollection {
-            collected,
-            total,
-            value: if total == 0 { 0.0 } else { sum / total as f64 },
+        if !any {
+            return None;
         }
+        // The references of `references_into`, in its order; a reference's value depends on
+        // the reference alone, so duplicates agree on it.
+        buffer.sort_unstable_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+        buffer.dedup_by(|x, y| (x.0, x.1) == (y.0, y.1));
+        Some(summed(buffer.iter().map(|&(_, _, value)| value)))
+    }
+}
+
+/// The source of the last reference looked up on one platform: references naming the same
+/// source one after the other (the usual order) share one look-up of it.
+#[derive(Default)]
+struct SameSource<'n, 'c> {
+    last: Option<(&'n str, Option<&'c SourceState>)>,
+}
+
+impl<'n, 'c> SameSource<'n, 'c> {
+    /// The value of the reference (`name`, `channel`) on the platform of `sources`.
+    fn value(
+        &mut self,
+        sources: OnPlatform<'c>,
+        scratch: &mut Scratch,
+        name: &'n str,
+        channel: &str,
+    ) -> f64 {
+        let state = match self.last {
+            Some((last, state)) if last == name => state,
+            _ => get_normalised(sources.0, &mut scratch.name, name),
+        };
+        self.last = Some((name, state));
+        state.map_or(0.0, |state| state.value(scratch, channel))
+    }
+}
+
+/// How much of an analytic is collected, from the values of its distinct references in order.
+fn summed(values: impl Iterator<Item = f64>) -> AnalyticCollection {
+    let (mut total, mut collected, mut sum) = (0, 0, 0.0);
+    for value in values {
+        total += 1;
+        if value > 0.0 {
+            collected += 1;
+        }
+        sum += value;
+    }
+    AnalyticCollection {
+        collected,
+        total,
+        value: if total == 0 { 0.0 } else { sum / total as f64 },
     }
 }
 

@@ -26,7 +26,7 @@ use super::{
 };
 use crate::inventory::{Capability, CoverageEntry, Function, Inventory, Level};
 use crate::params::{Combine, Rollup, ScoringParams};
-use crate::telemetry::{AnalyticCollection, Collected, LeafDetection, Scratch, references_into};
+use crate::telemetry::{Collected, LeafDetection, Scratch};
 
 /// One active technique.
 #[derive(Debug, Clone)]
@@ -111,13 +111,21 @@ pub(crate) struct Engine<'a> {
     headline: Vec<usize>,
     /// Per node, aligned with its platforms: visibility derived from the counted telemetry
     /// ([`crate::telemetry`]); empty for every node when the inventory has no telemetry.
-    pub(crate) derived: Vec<Vec<f64>>,
+    pub(crate) derived: Vec<f64>,
+    /// Where each node's values begin in `derived` (one more for the end): one list for all the
+    /// nodes rather than an allocation each.
+    derived_at: Vec<usize>,
     /// The counted telemetry (empty without a `telemetry:` section or with none counted).
     pub(crate) collected: Collected,
     /// With telemetry: every active analytic on each platform in scope it applies to (analytic
-    /// position, platform index, how much of it is collected), sorted; each evaluated once.
-    pub(crate) analytic_values: Vec<(u32, u16, AnalyticCollection)>,
+    /// position, platform index, [`AnalyticCollection::value`], whether it is feasible there),
+    /// sorted; each evaluated once.
+    pub(crate) analytic_values: Vec<AnalyticValue>,
 }
+
+/// An active analytic on one platform in scope: its position, the platform's index,
+/// [`crate::telemetry::AnalyticCollection::value`] there and whether it is feasible there.
+type AnalyticValue = (u32, u16, f64, bool);
 
 /// One capability entry reaching one technique.
 #[derive(Debug, Clone, Copy)]
@@ -468,6 +476,7 @@ impl<'a> Engine<'a> {
             threats: Vec::new(),
             headline,
             derived: Vec::new(),
+            derived_at: Vec::new(),
             collected: Collected::default(),
             analytic_values: Vec::new(),
         };
@@ -490,13 +499,89 @@ impl<'a> Engine<'a> {
             options,
             self.params.filtered_factor(),
         );
+        let (values, first) = self.analytic_values(&collected);
+        let mut scratch = Scratch::default();
+        let mut derived = Vec::new();
+        let mut derived_at = vec![0; self.nodes.len() + 1];
+        if !collected.is_empty() {
+            // Every technique's analytics in one pass over the detection strategies (walking
+            // each leaf's incoming edges was most of the derivation's cost); the data
+            // components only for a technique without analytics.
+            let mut by_technique = self.attack.analytics_by_technique();
+            for (node, at) in self.nodes.iter().zip(&mut derived_at) {
+                *at = derived.len();
+                if !node.leaf || node.platforms.is_empty() {
+                    continue;
+                }
+                let analytics = by_technique
+                    .get_mut(node.technique as usize)
+                    .map(std::mem::take)
+                    .unwrap_or_default();
+                if analytics.is_empty() {
+                    // Before ATT&CK 18: the data components.
+                    let detection = self
+                        .attack
+                        .techniques()
+                        .get(node.technique as usize)
+                        .map(|t| LeafDetection::of_components(self.attack, t))
+                        .unwrap_or_default();
+                    derived.extend(node.platforms.iter().map(|&p| {
+                        self.platforms.get(usize::from(p)).map_or(0.0, |name| {
+                            clamp01(detection.visibility_with(
+                                self.attack,
+                                &collected,
+                                name,
+                                &mut scratch,
+                            ))
+                        })
+                    }));
+                } else {
+                    // The rule of `LeafDetection::visibility`, from the values above: each
+                    // analytic's values (on its platforms in scope) raise the leaf's best on
+                    // those platforms.
+                    let start = derived.len();
+                    derived.resize(start + node.platforms.len(), 0.0);
+                    let best = derived.get_mut(start..).unwrap_or_default();
+                    for &a in &analytics {
+                        let a = a as usize;
+                        let (Some(&start), Some(&end)) = (first.get(a), first.get(a + 1)) else {
+                            continue;
+                        };
+                        for (_, p, value, _) in values.get(start..end).unwrap_or_default() {
+                            let best = node
+                                .platforms
+                                .binary_search(p)
+                                .ok()
+                                .and_then(|i| best.get_mut(i));
+                            if let Some(best) = best {
+                                *best = f64::max(*best, *value);
+                            }
+                        }
+                    }
+                    for value in best {
+                        *value = clamp01(*value);
+                    }
+                }
+            }
+            if let Some(end) = derived_at.last_mut() {
+                *end = derived.len();
+            }
+        }
+        self.collected = collected;
+        self.analytic_values = values;
+        self.derived = derived;
+        self.derived_at = derived_at;
+    }
+
+    /// Every active analytic on each platform in scope it applies to (analytic position,
+    /// platform index, value, feasible), sorted, each evaluated once; and where each analytic's
+    /// values begin (one more for the end), so that a leaf finds them by position.
+    fn analytic_values(&self, collected: &Collected) -> (Vec<AnalyticValue>, Vec<usize>) {
         // What each platform in scope collects, looked up once.
         let on: Vec<_> = self.platforms.iter().map(|p| collected.on(p)).collect();
         let mut scratch = Scratch::default();
         let mut values = Vec::new();
-        let (mut platforms, mut references) = (Vec::new(), Vec::new());
-        // Where each analytic's values begin in `values` (one more for the end): a leaf finds
-        // its analytics' values by position rather than by searching.
+        let (mut platforms, mut evaluated) = (Vec::new(), Vec::new());
         let mut first = Vec::with_capacity(self.attack.analytics().len() + 1);
         for (a, analytic) in self.attack.analytics().iter().enumerate() {
             first.push(values.len());
@@ -517,83 +602,33 @@ impl<'a> Engine<'a> {
             }
             platforms.sort_unstable();
             platforms.dedup();
-            // The references once per analytic (most apply to one platform, some to several);
-            // on a platform collecting nothing only their count matters.
-            references_into(&mut references, analytic);
             for &p in &platforms {
-                let collection = match on.get(p).copied().flatten() {
-                    Some(sources) => sources.analytic(&references, &mut scratch),
-                    None => AnalyticCollection::nothing(references.len()),
-                };
-                values.push((to_u32(a), to_u16(p), collection));
+                // Most analytics have none of their references collected on a platform
+                // (nothing is collected there, or they name other sources): value 0, not
+                // feasible.
+                let (value, feasible) = on
+                    .get(p)
+                    .copied()
+                    .flatten()
+                    .and_then(|sources| sources.evaluate(analytic, &mut evaluated, &mut scratch))
+                    .map_or((0.0, false), |c| (c.value, c.feasible()));
+                values.push((to_u32(a), to_u16(p), value, feasible));
             }
         }
         first.push(values.len());
         // In (analytic, platform) order by construction, as the summary reads them.
-        debug_assert!(values.is_sorted_by_key(|&(a, p, _)| (a, p)));
+        debug_assert!(values.is_sorted_by_key(|&(a, p, _, _)| (a, p)));
 
-        let mut derived = vec![Vec::new(); self.nodes.len()];
-        if !collected.is_empty() {
-            // Every technique's analytics in one pass over the detection strategies (walking
-            // each leaf's incoming edges was most of the derivation's cost); the data
-            // components only for a technique without analytics.
-            let mut by_technique = self.attack.analytics_by_technique();
-            for (node, slot) in self.nodes.iter().zip(&mut derived) {
-                if !node.leaf || node.platforms.is_empty() {
-                    continue;
-                }
-                let analytics = by_technique
-                    .get_mut(node.technique as usize)
-                    .map(std::mem::take)
-                    .unwrap_or_default();
-                if analytics.is_empty() {
-                    // Before ATT&CK 18: the data components.
-                    let detection = self
-                        .attack
-                        .techniques()
-                        .get(node.technique as usize)
-                        .map(|t| LeafDetection::of_components(self.attack, t))
-                        .unwrap_or_default();
-                    *slot = node
-                        .platforms
-                        .iter()
-                        .map(|&p| {
-                            self.platforms.get(usize::from(p)).map_or(0.0, |name| {
-                                clamp01(detection.visibility_with(
-                                    self.attack,
-                                    &collected,
-                                    name,
-                                    &mut scratch,
-                                ))
-                            })
-                        })
-                        .collect();
-                } else {
-                    // The rule of `LeafDetection::visibility`, from the values above: each
-                    // analytic's values (on its platforms in scope) raise the leaf's best on
-                    // those platforms.
-                    let mut best = vec![0.0; node.platforms.len()];
-                    for &a in &analytics {
-                        let a = a as usize;
-                        let (Some(&start), Some(&end)) = (first.get(a), first.get(a + 1)) else {
-                            continue;
-                        };
-                        for (_, p, c) in values.get(start..end).unwrap_or_default() {
-                            if let Ok(i) = node.platforms.binary_search(p) {
-                                best[i] = f64::max(best[i], c.value);
-                            }
-                        }
-                    }
-                    for value in &mut best {
-                        *value = clamp01(*value);
-                    }
-                    *slot = best;
-                }
-            }
+        (values, first)
+    }
+
+    /// Node `n`'s derived visibility per platform (aligned with its platforms); empty without
+    /// telemetry.
+    fn derived_values(&self, n: usize) -> &[f64] {
+        match (self.derived_at.get(n), self.derived_at.get(n + 1)) {
+            (Some(&start), Some(&end)) => self.derived.get(start..end).unwrap_or_default(),
+            _ => &[],
         }
-        self.collected = collected;
-        self.analytic_values = values;
-        self.derived = derived;
     }
 
     /// Whether the inventory has a `telemetry:` section (counted or not): the assessment then
@@ -605,10 +640,7 @@ impl<'a> Engine<'a> {
     /// A node's derived visibility per platform (aligned with its platforms), if any.
     fn derived_of(&self, node: &Node) -> Option<&[f64]> {
         let n = self.node_of(node.technique)?;
-        self.derived
-            .get(n)
-            .map(Vec::as_slice)
-            .filter(|d| !d.is_empty())
+        Some(self.derived_values(n)).filter(|d| !d.is_empty())
     }
 
     /// The selected threats: groups, campaigns and software (each by ATT&CK ID, once), then the
@@ -1304,16 +1336,16 @@ impl<'a> Engine<'a> {
         };
         for same in self.analytic_values.chunk_by(|x, y| x.0 == y.0) {
             summary.analytics += 1;
-            if same.iter().any(|(_, _, c)| c.feasible()) {
+            if same.iter().any(|&(_, _, _, feasible)| feasible) {
                 summary.feasible += 1;
             }
         }
         let (mut typed, mut derived, mut n) = (0.0, 0.0, 0usize);
-        // `derived` has one (maybe empty) list per node whenever the inventory has telemetry.
-        for ((node, score), values) in self.nodes.iter().zip(&scores.nodes).zip(&self.derived) {
+        for (i, (node, score)) in self.nodes.iter().zip(&scores.nodes).enumerate() {
             if !(node.leaf && node.in_scope) {
                 continue;
             }
+            let values = self.derived_values(i);
             n += 1;
             typed += score.typed_visibility;
             derived += mean(values.iter().sum(), values.len());
@@ -1406,7 +1438,7 @@ impl<'a> Engine<'a> {
                 0.0
             },
             derived_visibility: (node.leaf && self.has_telemetry()).then(|| {
-                let values = self.derived.get(n).map(Vec::as_slice).unwrap_or_default();
+                let values = self.derived_values(n);
                 let platforms = node
                     .platforms
                     .iter()
