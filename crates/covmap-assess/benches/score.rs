@@ -350,7 +350,7 @@ fn score(c: &mut Criterion) {
         &inventory,
         &with_telemetry,
         &options,
-        21,
+        101,
     );
 
     let mut group = c.benchmark_group("example01");

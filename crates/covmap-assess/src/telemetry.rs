@@ -15,7 +15,7 @@
 
 use std::collections::BTreeMap;
 
-use covmap_core::{Analytic, Attack};
+use covmap_core::{Analytic, Attack, Technique};
 
 use crate::inventory::{CollectedSource, Telemetry};
 use crate::score::AssessOptions;
@@ -26,14 +26,60 @@ struct SourceState {
     /// Value when every channel is collected (0: not collected whole).
     all: f64,
     /// Value per listed channel, by normalised channel.
-    channels: BTreeMap<String, f64>,
+    channels: Keyed<f64>,
+}
+
+/// Values by normalised text, in key order: a sorted `Vec` rather than a `BTreeMap`, since a
+/// platform collects a few sources with a few channels each, and looking a reference up in them
+/// (every reference of every analytic) mostly walks them comparing without case.
+#[derive(Debug, Clone, PartialEq)]
+struct Keyed<V>(Vec<(String, V)>);
+
+impl<V> Default for Keyed<V> {
+    fn default() -> Self {
+        Keyed(Vec::new())
+    }
+}
+
+impl<V: Default> Keyed<V> {
+    /// The value under `key`, inserted (default) when missing.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`i` is where `key` was found or has just been inserted"
+    )]
+    fn entry(&mut self, key: String) -> &mut V {
+        let i = match self.0.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
+            Ok(i) => i,
+            Err(i) => {
+                self.0.insert(i, (key, V::default()));
+                i
+            }
+        };
+        &mut self.0[i].1
+    }
+}
+
+impl<V> Keyed<V> {
+    /// The value under `key` exactly.
+    fn get(&self, key: &str) -> Option<&V> {
+        self.0
+            .binary_search_by(|(k, _)| k.as_str().cmp(key))
+            .ok()
+            .and_then(|i| self.0.get(i))
+            .map(|(_, value)| value)
+    }
+
+    /// Whether there is no key.
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 /// The log sources collected, by platform: the counted telemetry entries of an inventory.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Collected {
     /// Platform (bundle spelling) -> normalised log-source name -> state.
-    by_platform: BTreeMap<String, BTreeMap<String, SourceState>>,
+    by_platform: BTreeMap<String, Keyed<SourceState>>,
 }
 
 /// How much of one analytic's log sources are collected on one platform.
@@ -101,14 +147,13 @@ impl Collected {
             .by_platform
             .entry(platform.to_string())
             .or_default()
-            .entry(normalise(&source.name))
-            .or_default();
+            .entry(normalise(&source.name));
         if source.channels.is_empty() {
             state.all = state.all.max(factor);
         }
         for channel in &source.channels {
             for part in split_channel(channel) {
-                let best = state.channels.entry(part).or_insert(0.0);
+                let best = state.channels.entry(part);
                 *best = best.max(factor);
             }
         }
@@ -128,49 +173,152 @@ impl Collected {
         self.analytic_with(analytic, platform, &mut Scratch::default())
     }
 
-    /// [`Collected::analytic`] with reusable buffers: it runs for every analytic of an
-    /// assessment, and normalising each reference into a new string was most of its cost.
+    /// [`Collected::analytic`] with reusable buffers.
     pub(crate) fn analytic_with(
         &self,
         analytic: &Analytic,
         platform: &str,
         scratch: &mut Scratch,
     ) -> AnalyticCollection {
-        let mut references: Vec<(&str, &str)> = analytic
-            .log_sources
-            .iter()
-            .map(|s| (s.name.as_str(), s.channel.as_str()))
-            .collect();
-        references.sort_unstable();
-        references.dedup();
-        let total = references.len();
-        let sources = self.by_platform.get(platform);
-        let (Some(sources), true) = (sources, analytic.platforms.iter().any(|p| p == platform))
-        else {
-            return AnalyticCollection {
-                collected: 0,
-                total,
-                value: 0.0,
-            };
-        };
-        let (mut collected, mut sum) = (0, 0.0);
-        for (name, channel) in references {
-            let value = reference_in(sources, scratch, name, channel);
-            if value > 0.0 {
-                collected += 1;
+        let mut references = Vec::new();
+        references_into(&mut references, analytic);
+        match self.on(platform) {
+            Some(sources) if analytic.platforms.iter().any(|p| p == platform) => {
+                sources.analytic(&references, scratch)
             }
-            sum += value;
+            _ => AnalyticCollection::nothing(references.len()),
         }
-        AnalyticCollection {
-            collected,
-            total,
-            value: if total == 0 { 0.0 } else { sum / total as f64 },
-        }
+    }
+
+    /// The sources collected on `platform`; `None` when nothing is.
+    pub(crate) fn on(&self, platform: &str) -> Option<OnPlatform<'_>> {
+        self.by_platform
+            .get(platform)
+            .filter(|sources| !sources.is_empty())
+            .map(OnPlatform)
     }
 
     /// Whether nothing is collected anywhere.
     pub fn is_empty(&self) -> bool {
-        self.by_platform.values().all(BTreeMap::is_empty)
+        self.by_platform.values().all(Keyed::is_empty)
+    }
+}
+
+impl AnalyticCollection {
+    /// An analytic of `total` references of which none is collected.
+    pub(crate) fn nothing(total: usize) -> AnalyticCollection {
+        AnalyticCollection {
+            collected: 0,
+            total,
+            value: 0.0,
+        }
+    }
+}
+
+/// The distinct references (name, channel) of `analytic` into `out` (cleared first), sorted:
+/// [`AnalyticCollection::total`] counts them, and its value sums them in this order. Callers
+/// evaluating an analytic on several platforms build this once.
+pub(crate) fn references_into<'a>(out: &mut Vec<(&'a str, &'a str)>, analytic: &'a Analytic) {
+    out.clear();
+    out.extend(
+        analytic
+            .log_sources
+            .iter()
+            .map(|s| (s.name.as_str(), s.channel.as_str())),
+    );
+    out.sort_unstable();
+    out.dedup();
+}
+
+/// The log sources collected on one platform (at least one).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OnPlatform<'c>(&'c Keyed<SourceState>);
+
+impl OnPlatform<'_> {
+    /// How much of an analytic applying to this platform is collected, from its
+    /// [`references_into`].
+    pub(crate) fn analytic(
+        self,
+        references: &[(&str, &str)],
+        scratch: &mut Scratch,
+    ) -> AnalyticCollection {
+        let mut lookup = SameSource::default();
+        summed(
+            references
+                .iter()
+                .map(|&(name, channel)| lookup.value(self, scratch, name, channel)),
+        )
+    }
+
+    /// [`OnPlatform::analytic`] of `analytic` straight from its log sources, with `buffer` for
+    /// their values; `None` when none of them is collected here (the analytic's value is then 0
+    /// and it is not feasible, whatever its references: most analytics on most platforms),
+    /// without sorting them.
+    pub(crate) fn evaluate<'a>(
+        self,
+        analytic: &'a Analytic,
+        buffer: &mut Vec<(&'a str, &'a str, f64)>,
+        scratch: &mut Scratch,
+    ) -> Option<AnalyticCollection> {
+        buffer.clear();
+        let mut lookup = SameSource::default();
+        let mut any = false;
+        for source in &analytic.log_sources {
+            let (name, channel) = (source.name.as_str(), source.channel.as_str());
+            let value = lookup.value(self, scratch, name, channel);
+            any |= value > 0.0;
+            buffer.push((name, channel, value));
+        }
+        if !any {
+            return None;
+        }
+        // The references of `references_into`, in its order; a reference's value depends on
+        // the reference alone, so duplicates agree on it.
+        buffer.sort_unstable_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+        buffer.dedup_by(|x, y| (x.0, x.1) == (y.0, y.1));
+        Some(summed(buffer.iter().map(|&(_, _, value)| value)))
+    }
+}
+
+/// The source of the last reference looked up on one platform: references naming the same
+/// source one after the other (the usual order) share one look-up of it.
+#[derive(Default)]
+struct SameSource<'n, 'c> {
+    last: Option<(&'n str, Option<&'c SourceState>)>,
+}
+
+impl<'n, 'c> SameSource<'n, 'c> {
+    /// The value of the reference (`name`, `channel`) on the platform of `sources`.
+    fn value(
+        &mut self,
+        sources: OnPlatform<'c>,
+        scratch: &mut Scratch,
+        name: &'n str,
+        channel: &str,
+    ) -> f64 {
+        let state = match self.last {
+            Some((last, state)) if last == name => state,
+            _ => get_normalised(sources.0, &mut scratch.name, name),
+        };
+        self.last = Some((name, state));
+        state.map_or(0.0, |state| state.value(scratch, channel))
+    }
+}
+
+/// How much of an analytic is collected, from the values of its distinct references in order.
+fn summed(values: impl Iterator<Item = f64>) -> AnalyticCollection {
+    let (mut total, mut collected, mut sum) = (0, 0, 0.0);
+    for value in values {
+        total += 1;
+        if value > 0.0 {
+            collected += 1;
+        }
+        sum += value;
+    }
+    AnalyticCollection {
+        collected,
+        total,
+        value: if total == 0 { 0.0 } else { sum / total as f64 },
     }
 }
 
@@ -183,56 +331,82 @@ pub(crate) struct Scratch {
 
 /// The value of the reference (`name`, `channel`) among the sources collected on one platform.
 fn reference_in(
-    sources: &BTreeMap<String, SourceState>,
+    sources: &Keyed<SourceState>,
     scratch: &mut Scratch,
     name: &str,
     channel: &str,
 ) -> f64 {
-    let Some(state) = get_normalised(sources, &mut scratch.name, name) else {
-        return 0.0;
-    };
-    if state.channels.is_empty() {
-        return state.all;
-    }
-    let listed = get_normalised(&state.channels, &mut scratch.channel, channel)
-        .copied()
-        .unwrap_or(0.0);
-    // Only a list of event codes splits into more than itself (normalising keeps commas).
-    let by_codes = if channel.contains(',') {
-        split_channel(channel)
-            .iter()
-            .map(|part| state.channels.get(part).copied().unwrap_or(0.0))
-            .fold(f64::INFINITY, f64::min)
-    } else {
-        listed
-    };
-    let by_codes = if by_codes.is_finite() { by_codes } else { 0.0 };
-    state.all.max(listed).max(by_codes)
+    get_normalised(sources, &mut scratch.name, name)
+        .map_or(0.0, |state| state.value(scratch, channel))
 }
 
-/// The value of `map` (keyed by normalised text) under `text` normalised. Most references are
-/// plain ASCII (`WinEventLog:Sysmon`, `EventCode=1`) and a platform collects few sources: such
+impl SourceState {
+    /// The value of `channel` of this source.
+    fn value(&self, scratch: &mut Scratch, channel: &str) -> f64 {
+        if self.channels.is_empty() {
+            return self.all;
+        }
+        let listed = get_normalised(&self.channels, &mut scratch.channel, channel)
+            .copied()
+            .unwrap_or(0.0);
+        // A list of event codes is collected when each code is ([`split_channel`]); any other
+        // channel splits into itself, `listed`.
+        let by_codes = event_codes(channel).map_or(listed, |codes| {
+            codes
+                .map(|code| event_code_value(&self.channels, &mut scratch.channel, code))
+                .fold(f64::INFINITY, f64::min)
+        });
+        let by_codes = if by_codes.is_finite() { by_codes } else { 0.0 };
+        self.all.max(listed).max(by_codes)
+    }
+}
+
+/// The value of `map` (keyed by normalised text) under `text` normalised. A platform collects
+/// few sources and most references are plain ASCII (`WinEventLog:Sysmon`, `EventCode=1`): such
 /// a lookup compares without case in place, since normalising every reference of every
-/// analytic into `buffer` was the largest part of deriving visibility.
-fn get_normalised<'m, V>(
-    map: &'m BTreeMap<String, V>,
-    buffer: &mut String,
-    text: &str,
-) -> Option<&'m V> {
-    if map.len() <= 16 && is_plain_ascii(text) {
-        // Keys are normalised (lower case): for plain ASCII `text`, normalising is lowering.
-        return map
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(text))
-            .map(|(_, value)| value);
+/// analytic was the largest part of deriving visibility.
+fn get_normalised<'m, V>(map: &'m Keyed<V>, buffer: &mut String, text: &str) -> Option<&'m V> {
+    if map.0.len() <= 16 {
+        // A key equal to `text` but for ASCII case is `text` normalised when the key is ASCII:
+        // `text` then has the key's single inner spaces and nothing else to normalise.
+        if let Some((key, value)) = map.0.iter().find(|(key, _)| key.eq_ignore_ascii_case(text)) {
+            if key.is_ascii() {
+                return Some(value);
+            }
+        } else if !could_match(map, text) || is_plain_ascii(text) {
+            // Normalising `text` would only lower its case: no key matches.
+            return None;
+        }
     }
     normalise_into(buffer, text);
     map.get(buffer.as_str())
 }
 
+/// Whether some key of `map` could be `text` normalised, judged by their ends alone: when `text`
+/// begins (ends) with a printable ASCII character, its normalised form begins (ends) with that
+/// character lowered, whatever the rest. Most references a platform does not collect (long
+/// channel descriptions such as auditd's) are ruled out without reading them through.
+fn could_match<V>(map: &Keyed<V>, text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
+        return true;
+    };
+    if !(first.is_ascii_graphic() && last.is_ascii_graphic()) {
+        return true;
+    }
+    let (first, last) = (first.to_ascii_lowercase(), last.to_ascii_lowercase());
+    map.0.iter().any(|(key, _)| {
+        key.as_bytes().first() == Some(&first) && key.as_bytes().last() == Some(&last)
+    })
+}
+
 /// ASCII text that [`normalise`] only lowercases: no whitespace but single inner spaces.
 fn is_plain_ascii(text: &str) -> bool {
     let bytes = text.as_bytes();
+    // Most names and channels have no space at all (`WinEventLog:Sysmon`, `EventCode=1`).
+    if bytes.iter().all(u8::is_ascii_graphic) {
+        return true;
+    }
     if bytes.first() == Some(&b' ') || bytes.last() == Some(&b' ') {
         return false;
     }
@@ -287,6 +461,12 @@ impl LeafDetection {
                 components: Vec::new(),
             };
         }
+        LeafDetection::of_components(attack, technique)
+    }
+
+    /// What `technique` is detected with when it has no analytic (known from
+    /// [`Attack::analytics_by_technique`]): its data components.
+    pub(crate) fn of_components(attack: &Attack, technique: &Technique) -> LeafDetection {
         let components = attack
             .detection_of(technique)
             .data_components
@@ -337,15 +517,22 @@ impl LeafDetection {
         scratch: &mut Scratch,
     ) -> f64 {
         if !self.analytics.is_empty() {
+            let Some(sources) = collected.on(platform) else {
+                return 0.0;
+            };
+            let mut references = Vec::new();
             return self
                 .analytics
                 .iter()
                 .filter_map(|&a| attack.analytics().get(a as usize))
                 .filter(|a| a.platforms.iter().any(|p| p == platform))
-                .map(|a| collected.analytic_with(a, platform, scratch).value)
+                .map(|a| {
+                    references_into(&mut references, a);
+                    sources.analytic(&references, scratch).value
+                })
                 .fold(0.0, f64::max);
         }
-        let Some(sources) = collected.by_platform.get(platform) else {
+        let Some(OnPlatform(sources)) = collected.on(platform) else {
             return 0.0;
         };
         if self.components.is_empty() {
@@ -402,27 +589,71 @@ fn normalise_into(out: &mut String, text: &str) {
 /// The channels a channel stands for: `EventCode=3, 22` -> `eventcode=3`, `eventcode=22`; any
 /// other channel -> itself, normalised.
 pub(crate) fn split_channel(channel: &str) -> Vec<String> {
-    let trimmed = channel.trim();
-    if let Some((key, codes)) = trimmed.split_once('=') {
-        let key = key.trim();
-        let parts: Vec<&str> = codes
-            .split(',')
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .collect();
-        if key.eq_ignore_ascii_case("eventcode")
-            && parts.len() > 1
-            && parts
-                .iter()
-                .all(|c| c.chars().all(|ch| ch.is_ascii_digit()))
-        {
-            return parts
-                .iter()
-                .map(|code| normalise(&format!("{key}={code}")))
-                .collect();
-        }
+    match event_codes(channel) {
+        Some(codes) => codes
+            .map(|code| {
+                let mut part = String::new();
+                event_code_key(&mut part, code);
+                part
+            })
+            .collect(),
+        None => vec![normalise(channel)],
     }
-    vec![normalise(trimmed)]
+}
+
+/// The codes of a channel of the form `EventCode=A, B` (two codes or more, digits only, any case
+/// of `EventCode`); `None` for any other channel.
+fn event_codes(channel: &str) -> Option<impl Iterator<Item = &str> + Clone> {
+    // Most channels are no list of codes: say so before any splitting (the key, trimmed, is
+    // `EventCode` in some case, so the channel begins with it).
+    let start = channel.trim_start();
+    if !start
+        .get(..EVENT_CODE.len())
+        .is_some_and(|key| key.eq_ignore_ascii_case(EVENT_CODE))
+        || !start.as_bytes().contains(&b',')
+    {
+        return None;
+    }
+    let (key, codes) = channel.trim().split_once('=')?;
+    let codes = codes.split(',').map(str::trim).filter(|c| !c.is_empty());
+    let is_list = key.trim().eq_ignore_ascii_case(EVENT_CODE)
+        && codes.clone().nth(1).is_some()
+        && codes.clone().all(|c| c.bytes().all(|b| b.is_ascii_digit()));
+    is_list.then_some(codes)
+}
+
+/// The key of a channel of event codes, normalised.
+const EVENT_CODE: &str = "eventcode";
+
+/// The normalised channel of one code of [`event_codes`] (`eventcode=3`) into `out` (cleared
+/// first): `EventCode` in any case lowered, then `=` and the code (digits).
+fn event_code_key(out: &mut String, code: &str) {
+    out.clear();
+    out.push_str(EVENT_CODE);
+    out.push('=');
+    out.push_str(code);
+}
+
+/// The value of `channels` under the normalised channel of one code of [`event_codes`],
+/// compared in place when there are few channels (every key is normalised: the one that
+/// matches is `eventcode=` then the code), else built in `buffer` and searched.
+fn event_code_value(channels: &Keyed<f64>, buffer: &mut String, code: &str) -> f64 {
+    let found = if channels.0.len() <= 16 {
+        channels
+            .0
+            .iter()
+            .find(|(k, _)| {
+                k.len() == EVENT_CODE.len() + 1 + code.len()
+                    && k.starts_with(EVENT_CODE)
+                    && k.as_bytes().get(EVENT_CODE.len()) == Some(&b'=')
+                    && k.ends_with(code)
+            })
+            .map(|(_, value)| value)
+    } else {
+        event_code_key(buffer, code);
+        channels.get(buffer)
+    };
+    found.copied().unwrap_or(0.0)
 }
 
 /// The form under which a log-source name is matched (case and spacing ignored): references
@@ -606,11 +837,10 @@ mod tests {
             "process creation",
             "ünïcode",
         ];
-        let map: BTreeMap<String, usize> = keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| ((*k).to_string(), i))
-            .collect();
+        let mut map = Keyed::default();
+        for (i, key) in keys.iter().enumerate() {
+            *map.entry((*key).to_string()) = i;
+        }
         let texts = [
             "WinEventLog:Sysmon",
             "wineventlog:sysmon",
@@ -640,6 +870,46 @@ mod tests {
         assert!(!is_plain_ascii("EventCode=3,\u{b}22"));
         assert!(!is_plain_ascii("a  b"));
         assert!(!is_plain_ascii("ä"));
+    }
+
+    /// Looking the codes of a list up in place finds what splitting then looking up finds, with
+    /// few channels (in place) and many (searched).
+    #[test]
+    fn event_codes_in_place_agree_with_splitting() {
+        let lists = [
+            "EventCode=4624, 4625",
+            " eventcode = 1 ,  22 ",
+            "EVENTCODE=3,22,",
+            "EventCode=3, x",
+            "EventCode=1",
+            "Code=1, 2",
+            "EventCode=, 1",
+            "execve, connect",
+        ];
+        for size in [3, 40] {
+            let mut channels = Keyed::default();
+            for code in (0..size).chain([4624, 22]) {
+                *channels.entry(format!("eventcode={code}")) = f64::from(code) / 10_000.0 + 0.5;
+            }
+            *channels.entry("eventcode=3, x".to_string()) = 0.25;
+            let mut buffer = String::new();
+            for list in lists {
+                let in_place = event_codes(list).map(|codes| {
+                    codes
+                        .map(|code| event_code_value(&channels, &mut buffer, code))
+                        .collect::<Vec<_>>()
+                });
+                let split = split_channel(list);
+                let expected: Vec<f64> = split
+                    .iter()
+                    .map(|part| channels.get(part).copied().unwrap_or(0.0))
+                    .collect();
+                match in_place {
+                    Some(values) => assert_eq!(values, expected, "{size} {list:?}"),
+                    None => assert_eq!(split, vec![normalise(list)], "{list:?}"),
+                }
+            }
+        }
     }
 
     #[test]

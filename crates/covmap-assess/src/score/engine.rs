@@ -26,7 +26,7 @@ use super::{
 };
 use crate::inventory::{Capability, CoverageEntry, Function, Inventory, Level};
 use crate::params::{Combine, Rollup, ScoringParams};
-use crate::telemetry::{AnalyticCollection, Collected, LeafDetection, Scratch};
+use crate::telemetry::{Collected, LeafDetection, Scratch};
 
 /// One active technique.
 #[derive(Debug, Clone)]
@@ -111,13 +111,21 @@ pub(crate) struct Engine<'a> {
     headline: Vec<usize>,
     /// Per node, aligned with its platforms: visibility derived from the counted telemetry
     /// ([`crate::telemetry`]); empty for every node when the inventory has no telemetry.
-    pub(crate) derived: Vec<Vec<f64>>,
+    pub(crate) derived: Vec<f64>,
+    /// Where each node's values begin in `derived` (one more for the end): one list for all the
+    /// nodes rather than an allocation each.
+    derived_at: Vec<usize>,
     /// The counted telemetry (empty without a `telemetry:` section or with none counted).
     pub(crate) collected: Collected,
     /// With telemetry: every active analytic on each platform in scope it applies to (analytic
-    /// position, platform index, how much of it is collected), sorted; each evaluated once.
-    pub(crate) analytic_values: Vec<(u32, u16, AnalyticCollection)>,
+    /// position, platform index, [`AnalyticCollection::value`], whether it is feasible there),
+    /// sorted; each evaluated once.
+    pub(crate) analytic_values: Vec<AnalyticValue>,
 }
+
+/// An active analytic on one platform in scope: its position, the platform's index,
+/// [`crate::telemetry::AnalyticCollection::value`] there and whether it is feasible there.
+type AnalyticValue = (u32, u16, f64, bool);
 
 /// One capability entry reaching one technique.
 #[derive(Debug, Clone, Copy)]
@@ -468,6 +476,7 @@ impl<'a> Engine<'a> {
             threats: Vec::new(),
             headline,
             derived: Vec::new(),
+            derived_at: Vec::new(),
             collected: Collected::default(),
             analytic_values: Vec::new(),
         };
@@ -484,36 +493,23 @@ impl<'a> Engine<'a> {
         if self.inventory.telemetry.is_empty() {
             return;
         }
-        self.collected = Collected::new(
+        let collected = Collected::new(
             &self.inventory.telemetry,
             &self.platforms,
             options,
             self.params.filtered_factor(),
         );
+        let (values, first) = self.analytic_values(&collected);
         let mut scratch = Scratch::default();
-        let mut values = Vec::new();
-        for (a, analytic) in self.attack.analytics().iter().enumerate() {
-            if !analytic.meta.is_active() {
-                continue;
-            }
-            for name in &analytic.platforms {
-                if let Ok(p) = self.platforms.binary_search(name) {
-                    let collection = self.collected.analytic_with(analytic, name, &mut scratch);
-                    values.push((to_u32(a), to_u16(p), collection));
-                }
-            }
-        }
-        values.sort_unstable_by_key(|&(a, p, _)| (a, p));
-        values.dedup_by_key(|&mut (a, p, _)| (a, p));
-        self.analytic_values = values;
-
-        let mut derived = vec![Vec::new(); self.nodes.len()];
-        if !self.collected.is_empty() {
+        let mut derived = Vec::new();
+        let mut derived_at = vec![0; self.nodes.len() + 1];
+        if !collected.is_empty() {
             // Every technique's analytics in one pass over the detection strategies (walking
             // each leaf's incoming edges was most of the derivation's cost); the data
             // components only for a technique without analytics.
             let mut by_technique = self.attack.analytics_by_technique();
-            for (node, slot) in self.nodes.iter().zip(&mut derived) {
+            for (node, at) in self.nodes.iter().zip(&mut derived_at) {
+                *at = derived.len();
                 if !node.leaf || node.platforms.is_empty() {
                     continue;
                 }
@@ -521,55 +517,118 @@ impl<'a> Engine<'a> {
                     .get_mut(node.technique as usize)
                     .map(std::mem::take)
                     .unwrap_or_default();
-                let detection = if analytics.is_empty() {
-                    LeafDetection::of(self.attack, node.technique)
-                } else {
-                    LeafDetection {
-                        analytics,
-                        components: Vec::new(),
-                    }
-                };
-                *slot = node
-                    .platforms
-                    .iter()
-                    .map(|&p| {
-                        if detection.analytics.is_empty() {
-                            // Before ATT&CK 18: the data components.
-                            let Some(name) = self.platforms.get(usize::from(p)) else {
-                                return 0.0;
-                            };
-                            let collected = &self.collected;
+                if analytics.is_empty() {
+                    // Before ATT&CK 18: the data components.
+                    let detection = self
+                        .attack
+                        .techniques()
+                        .get(node.technique as usize)
+                        .map(|t| LeafDetection::of_components(self.attack, t))
+                        .unwrap_or_default();
+                    derived.extend(node.platforms.iter().map(|&p| {
+                        self.platforms.get(usize::from(p)).map_or(0.0, |name| {
                             clamp01(detection.visibility_with(
                                 self.attack,
-                                collected,
+                                &collected,
                                 name,
                                 &mut scratch,
                             ))
-                        } else {
-                            // The rule of `LeafDetection::visibility`, from the values above.
-                            let best = detection
-                                .analytics
-                                .iter()
-                                .filter_map(|&a| self.analytic_value(a, p))
-                                .map(|c| c.value)
-                                .fold(0.0, f64::max);
-                            clamp01(best)
+                        })
+                    }));
+                } else {
+                    // The rule of `LeafDetection::visibility`, from the values above: each
+                    // analytic's values (on its platforms in scope) raise the leaf's best on
+                    // those platforms.
+                    let start = derived.len();
+                    derived.resize(start + node.platforms.len(), 0.0);
+                    let best = derived.get_mut(start..).unwrap_or_default();
+                    for &a in &analytics {
+                        let a = a as usize;
+                        let (Some(&start), Some(&end)) = (first.get(a), first.get(a + 1)) else {
+                            continue;
+                        };
+                        for (_, p, value, _) in values.get(start..end).unwrap_or_default() {
+                            let best = node
+                                .platforms
+                                .binary_search(p)
+                                .ok()
+                                .and_then(|i| best.get_mut(i));
+                            if let Some(best) = best {
+                                *best = f64::max(*best, *value);
+                            }
                         }
-                    })
-                    .collect();
+                    }
+                    for value in best {
+                        *value = clamp01(*value);
+                    }
+                }
+            }
+            if let Some(end) = derived_at.last_mut() {
+                *end = derived.len();
             }
         }
+        self.collected = collected;
+        self.analytic_values = values;
         self.derived = derived;
+        self.derived_at = derived_at;
     }
 
-    /// How much of an analytic is collected on a platform (index) in scope; `None` when it
-    /// does not apply there or is not active.
-    fn analytic_value(&self, analytic: u32, platform: u16) -> Option<&AnalyticCollection> {
-        self.analytic_values
-            .binary_search_by_key(&(analytic, platform), |&(a, p, _)| (a, p))
-            .ok()
-            .and_then(|i| self.analytic_values.get(i))
-            .map(|(_, _, c)| c)
+    /// Every active analytic on each platform in scope it applies to (analytic position,
+    /// platform index, value, feasible), sorted, each evaluated once; and where each analytic's
+    /// values begin (one more for the end), so that a leaf finds them by position.
+    fn analytic_values(&self, collected: &Collected) -> (Vec<AnalyticValue>, Vec<usize>) {
+        // What each platform in scope collects, looked up once.
+        let on: Vec<_> = self.platforms.iter().map(|p| collected.on(p)).collect();
+        let mut scratch = Scratch::default();
+        let mut values = Vec::new();
+        let (mut platforms, mut evaluated) = (Vec::new(), Vec::new());
+        let mut first = Vec::with_capacity(self.attack.analytics().len() + 1);
+        for (a, analytic) in self.attack.analytics().iter().enumerate() {
+            first.push(values.len());
+            if !analytic.meta.is_active() {
+                continue;
+            }
+            platforms.clear();
+            // A scope names a few platforms of different lengths: comparing for equality
+            // (lengths first) is cheaper than ordering them.
+            platforms.extend(
+                analytic
+                    .platforms
+                    .iter()
+                    .filter_map(|name| self.platforms.iter().position(|p| p == name)),
+            );
+            if platforms.is_empty() {
+                continue;
+            }
+            platforms.sort_unstable();
+            platforms.dedup();
+            for &p in &platforms {
+                // Most analytics have none of their references collected on a platform
+                // (nothing is collected there, or they name other sources): value 0, not
+                // feasible.
+                let (value, feasible) = on
+                    .get(p)
+                    .copied()
+                    .flatten()
+                    .and_then(|sources| sources.evaluate(analytic, &mut evaluated, &mut scratch))
+                    .map_or((0.0, false), |c| (c.value, c.feasible()));
+                values.push((to_u32(a), to_u16(p), value, feasible));
+            }
+        }
+        first.push(values.len());
+        // In (analytic, platform) order by construction, as the summary reads them.
+        debug_assert!(values.is_sorted_by_key(|&(a, p, _, _)| (a, p)));
+
+        (values, first)
+    }
+
+    /// Node `n`'s derived visibility per platform (aligned with its platforms); empty without
+    /// telemetry.
+    fn derived_values(&self, n: usize) -> &[f64] {
+        match (self.derived_at.get(n), self.derived_at.get(n + 1)) {
+            (Some(&start), Some(&end)) => self.derived.get(start..end).unwrap_or_default(),
+            _ => &[],
+        }
     }
 
     /// Whether the inventory has a `telemetry:` section (counted or not): the assessment then
@@ -581,10 +640,7 @@ impl<'a> Engine<'a> {
     /// A node's derived visibility per platform (aligned with its platforms), if any.
     fn derived_of(&self, node: &Node) -> Option<&[f64]> {
         let n = self.node_of(node.technique)?;
-        self.derived
-            .get(n)
-            .map(Vec::as_slice)
-            .filter(|d| !d.is_empty())
+        Some(self.derived_values(n)).filter(|d| !d.is_empty())
     }
 
     /// The selected threats: groups, campaigns and software (each by ATT&CK ID, once), then the
@@ -1280,16 +1336,16 @@ impl<'a> Engine<'a> {
         };
         for same in self.analytic_values.chunk_by(|x, y| x.0 == y.0) {
             summary.analytics += 1;
-            if same.iter().any(|(_, _, c)| c.feasible()) {
+            if same.iter().any(|&(_, _, _, feasible)| feasible) {
                 summary.feasible += 1;
             }
         }
         let (mut typed, mut derived, mut n) = (0.0, 0.0, 0usize);
-        // `derived` has one (maybe empty) list per node whenever the inventory has telemetry.
-        for ((node, score), values) in self.nodes.iter().zip(&scores.nodes).zip(&self.derived) {
+        for (i, (node, score)) in self.nodes.iter().zip(&scores.nodes).enumerate() {
             if !(node.leaf && node.in_scope) {
                 continue;
             }
+            let values = self.derived_values(i);
             n += 1;
             typed += score.typed_visibility;
             derived += mean(values.iter().sum(), values.len());
@@ -1382,7 +1438,7 @@ impl<'a> Engine<'a> {
                 0.0
             },
             derived_visibility: (node.leaf && self.has_telemetry()).then(|| {
-                let values = self.derived.get(n).map(Vec::as_slice).unwrap_or_default();
+                let values = self.derived_values(n);
                 let platforms = node
                     .platforms
                     .iter()
