@@ -569,70 +569,12 @@ pub(crate) fn load(text: &str) -> Result<Document<'_>, LoadError> {
 /// positions count from the start of `text`. With `multi` false, a second document is an
 /// error and exactly one document (maybe empty) is returned.
 fn load_documents(text: &str, multi: bool) -> Result<Vec<Document<'_>>, LoadError> {
-    if text.len() < PIPELINE_FROM_BYTES || !crate::threads::parallel() {
-        let mut parser = Parser::new_from_str(text);
-        return build_documents(text, multi, || Some(parser.next_token()));
-    }
-    load_documents_pipelined(text, multi)
-}
-
-/// [`load_documents`] on two threads: yaml-rust2 scans and parses on a second thread (three
-/// quarters of the time) while this one builds the tree from its events, in batches. The
-/// events, and so the documents, are the same as in one pass.
-fn load_documents_pipelined(text: &str, multi: bool) -> Result<Vec<Document<'_>>, LoadError> {
-    std::thread::scope(|scope| {
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<ParsedEvent>>(4);
-        scope.spawn(move || {
-            let mut parser = Parser::new_from_str(text);
-            let mut batch = Vec::with_capacity(EVENT_BATCH);
-            loop {
-                let next = parser.next_token();
-                let last = matches!(next, Ok((Event::StreamEnd, _)) | Err(_));
-                batch.push(next);
-                if last || batch.len() == EVENT_BATCH {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(EVENT_BATCH));
-                    // The builder stops at the first violation and drops the receiver.
-                    if sender.send(full).is_err() || last {
-                        return;
-                    }
-                }
-            }
-        });
-        let mut events = Vec::new().into_iter();
-        // The parser thread sends until the stream's end or an error, which end the build; a
-        // closed channel before that means it panicked (and the scope passes the panic on).
-        build_documents(text, multi, move || {
-            loop {
-                if let Some(next) = events.next() {
-                    return Some(next);
-                }
-                events = receiver.recv().ok()?.into_iter();
-            }
-        })
-    })
-}
-
-/// Texts from this size are parsed on two threads (a 4.7 MB inventory takes about 90 ms).
-const PIPELINE_FROM_BYTES: usize = 256 * 1024;
-
-/// Events handed from the parser thread to the builder at a time.
-const EVENT_BATCH: usize = 4096;
-
-/// One step of yaml-rust2's event parser.
-type ParsedEvent = Result<(Event, Marker), yaml_rust2::scanner::ScanError>;
-
-/// Builds the documents from the events `next_event` gives, in order, until the stream's end
-/// (or until it gives none).
-fn build_documents(
-    text: &str,
-    multi: bool,
-    mut next_event: impl FnMut() -> Option<ParsedEvent>,
-) -> Result<Vec<Document<'_>>, LoadError> {
     let mut builder = Builder::new(text);
     let mut done = Vec::new();
+    let mut parser = Parser::new_from_str(text);
     let mut documents = 0usize;
-    while let Some(next) = next_event() {
-        let (event, mark) = match next {
+    loop {
+        let (event, mark) = match parser.next_token() {
             Ok(next) => next,
             Err(e) => {
                 let (line, col) = pos_of_marker(*e.marker());
@@ -1972,45 +1914,6 @@ mod tests {
         DeErrorKind, Int, OneOrMany, Pos, Spanned, as_bool, as_float, as_int, flow_len, is_null,
         load, quoted_len,
     };
-
-    /// One pass, as `load_documents` parses small texts.
-    fn serial(text: &str, multi: bool) -> Result<Vec<super::Document<'_>>, super::LoadError> {
-        let mut parser = super::Parser::new_from_str(text);
-        super::build_documents(text, multi, || Some(parser.next_token()))
-    }
-
-    /// The pipelined parse builds exactly what one pass builds, for documents, streams and
-    /// errors found early, late, or by the builder, across many batches of events.
-    #[test]
-    fn the_pipelined_parse_is_the_one_pass_parse() {
-        let mut big = String::from("covmap: 1\ncapabilities:\n");
-        for i in 0..3000 {
-            let _ = write!(
-                big,
-                "  - id: cap-{i}\n    name: &n{i} \"Capability {i}\"\n    alias: *n{i}\n    notes: |\n      line one\n      line two\n    coverage:\n      - {{techniques: [T1059, T1003.001], level: 0.5}}\n      - {{techniques: [T1059], level: 0.5, level: 0.7}}\n"
-            );
-        }
-        assert!(big.len() > super::PIPELINE_FROM_BYTES * 2);
-        let cases = [
-            (big.clone(), false),
-            (format!("{big}---\nsecond: document\n"), true),
-            (format!("{big}---\nsecond: document\n"), false),
-            (format!("{big}  - [unclosed\n"), false),
-            (format!("bad: [\n{big}"), false),
-            (format!("{big}    bad indentation: x\n  wrong\n"), false),
-            (String::new(), false),
-        ];
-        for (text, multi) in &cases {
-            let one = format!("{:?}", serial(text, *multi));
-            let two = format!("{:?}", super::load_documents_pipelined(text, *multi));
-            assert!(
-                one == two,
-                "{} bytes, multi {multi}: {}",
-                text.len(),
-                one.get(..300).unwrap_or(&one)
-            );
-        }
-    }
 
     fn pos(line: usize, column: usize, length: usize) -> Pos {
         Pos {
