@@ -553,7 +553,9 @@ impl<'a> Run<'a> {
             ..
         } = self;
         let key = |i: usize| {
-            let location = diagnostics.get(i).map(|d| (d.location.line, d.location.column));
+            let location = diagnostics
+                .get(i)
+                .map(|d| (d.location.line, d.location.column));
             (diagnostic_files.get(i), location)
         };
         if (1..diagnostics.len()).all(|i| key(i - 1) <= key(i)) {
