@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 SECONDS_EACH=${1:-600}
 shift || true
-ALL=(stix_bundle inventory assessment navigator sigma elastic splunk ctid dettect)
+ALL=(stix_bundle inventory assessment navigator sigma elastic splunk ctid dettect sysmon)
 TARGETS=("${@:-${ALL[@]}}")
 [[ ${#TARGETS[@]} -gt 0 ]] || TARGETS=("${ALL[@]}")
 ROOT=..
@@ -39,6 +39,7 @@ seeds() {
     splunk) seed "$1" "$ROOT/fixtures/import/splunk" "$ROOT/fixtures/bad/splunk" "$SHARED/corpora/splunk" -name '*.yml' ;;
     ctid) seed "$1" "$ROOT/fixtures/import/ctid" "$ROOT/fixtures/bad/ctid" "$SHARED/corpora/ctid" \( -name '*.json' -o -name '*.yaml' \) ;;
     dettect) seed "$1" "$ROOT/fixtures/import/dettect" "$ROOT/fixtures/bad/dettect" "$SHARED/corpora/dettect" -name '*.yaml' ;;
+    sysmon) seed "$1" "$ROOT/fixtures/import/sysmon" "$ROOT/fixtures/bad/sysmon" "$SHARED/corpora/sysmon" -name '*.xml' ;;
   esac
 }
 
