@@ -2038,3 +2038,40 @@ fn telemetry_before_attack_18_names_data_components() {
         .collect();
     assert_eq!(names, ["Process Creation", "Command: Command Execution"]);
 }
+
+/// Findings come out ordered by file (in the order given), line and column, whatever order the
+/// checks found them in: settings are read before capabilities, so the `scoring:` finding at
+/// the end of the first file is found first and must still come after its capability's.
+#[test]
+fn findings_are_ordered_by_file_line_and_column() {
+    let first = "covmap: 1\ncapabilities:\n  - id: edr\n    name: EDR\n    coverage:\n      - {techniques: [T9999], function: detect, level: 0.5}\nscoring:\n  combine: bogus\n";
+    let second = "covmap: 1\ncapabilities:\n  - id: siem\n    name: SIEM\n    coverage:\n      - {techniques: [T9998], function: detect, level: 0.5}\n";
+    let parsed = parse(
+        &[
+            SourceFile::new("b-first.yaml", first),
+            SourceFile::new("a-second.yaml", second),
+        ],
+        mini(),
+    );
+    let places: Vec<(String, usize, usize)> = parsed
+        .diagnostics
+        .iter()
+        .map(|d| {
+            (
+                d.location.path.display().to_string(),
+                d.location.line,
+                d.location.column,
+            )
+        })
+        .collect();
+    assert_eq!(
+        places,
+        vec![
+            ("b-first.yaml".to_string(), 6, 23),
+            ("b-first.yaml".to_string(), 8, 12),
+            ("a-second.yaml".to_string(), 6, 23),
+        ],
+        "{:#?}",
+        parsed.diagnostics
+    );
+}
