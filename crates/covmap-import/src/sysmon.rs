@@ -28,7 +28,8 @@
 //! other than `include` / `exclude` (the filter is ignored), and an empty `include` next to
 //! an `exclude` (read as collecting nothing). Command-line switches (`-n`, `-l`) are not in
 //! the file and are not seen. Sysmon for Linux configurations share the format but not the
-//! log name (`linux:Sysmon`): this reads Windows configurations.
+//! log name (`linux:Sysmon`): this reads Windows configurations, and says so (a finding) when
+//! a configuration's rules match only Unix paths.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -288,6 +289,17 @@ pub fn read(source: &str, path: &Path, findings: &mut Vec<Finding>) -> Result<Co
             "no `<EventFiltering>`: every event type is taken at Sysmon's default",
         ));
     }
+    if let Some(example) = linux_path_only(root) {
+        let (line, column) = position(&doc, root.range().start);
+        findings.push(Finding::at(
+            path,
+            line,
+            column,
+            format!(
+                "this looks like a Sysmon for Linux configuration (its rules match Unix paths such as `{example}`, none a Windows path): it is read as Windows Sysmon (`{LOG_NAME}` on Windows), which it does not describe; for Linux, describe the telemetry by hand with ATT&CK's Linux log sources"
+            ),
+        ));
+    }
     let mut collection = Collection {
         schema_version,
         collected: ALWAYS.to_vec(),
@@ -299,6 +311,24 @@ pub fn read(source: &str, path: &Path, findings: &mut Vec<Finding>) -> Result<Co
     collection.filtered.sort_unstable();
     collection.defaulted.sort_unstable();
     Ok(collection)
+}
+
+/// The first rule value that is a Unix path (`/usr/bin/curl`), when no rule value is a Windows
+/// path (a backslash or a drive letter): the mark of a Sysmon for Linux configuration, whose
+/// format is the same.
+fn linux_path_only(root: roxmltree::Node<'_, '_>) -> Option<String> {
+    let mut unix = None;
+    for node in root.descendants().filter(roxmltree::Node::is_text) {
+        let value = node.text().unwrap_or_default().trim();
+        let drive = matches!(value.as_bytes(), [letter, b':', ..] if letter.is_ascii_alphabetic());
+        if value.contains('\\') || drive {
+            return None;
+        }
+        if unix.is_none() && value.starts_with('/') && value.len() > 1 {
+            unix = Some(value.chars().take(60).collect());
+        }
+    }
+    unix
 }
 
 /// The documented rule (module documentation), event type by event type.
@@ -516,6 +546,37 @@ mod tests {
             let (got, _) = collect(xml);
             let finding = got.expect_err(xml).to_string();
             assert!(finding.starts_with(expected), "{xml:?}: {finding}");
+        }
+    }
+
+    /// A Sysmon for Linux configuration (its rules name Unix paths only) is read, and said to
+    /// be read as Windows; one Windows path anywhere, or no path at all, says nothing.
+    #[test]
+    fn a_linux_configuration_is_named() {
+        let linux = r#"<Sysmon schemaversion="4.70"><EventFiltering><RuleGroup name="" groupRelation="or">
+  <ProcessCreate onmatch="include"><Image condition="end with">/usr/bin/curl</Image></ProcessCreate>
+  <NetworkConnect onmatch="include"><Image condition="is">/bin/bash</Image></NetworkConnect>
+</RuleGroup></EventFiltering></Sysmon>"#;
+        let (got, findings) = collect(linux);
+        let got = got.expect("read");
+        assert_eq!(got.filtered, vec![1, 3]);
+        assert_eq!(got.collected, vec![2, 4, 5, 6, 11, 12, 13, 14, 15, 16, 255]);
+        let text: Vec<String> = findings.iter().map(ToString::to_string).collect();
+        assert_eq!(text.len(), 1, "{text:?}");
+        assert!(
+            text[0].starts_with("s.xml:1:1: this looks like a Sysmon for Linux configuration")
+                && text[0].contains("`/usr/bin/curl`"),
+            "{text:?}"
+        );
+        for windows in [
+            linux.replace("/bin/bash", r"C:\Windows\System32\cmd.exe"),
+            linux.replace("/bin/bash", r"c:\tools"),
+            linux
+                .replace("/usr/bin/curl", "curl")
+                .replace("/bin/bash", "bash"),
+        ] {
+            let (_, findings) = collect(&windows);
+            assert!(findings.is_empty(), "{windows}: {findings:?}");
         }
     }
 
