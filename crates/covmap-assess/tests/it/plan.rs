@@ -474,32 +474,10 @@ fn mini_candidate_and_mitigation_by_hand() {
     reason = "one hand-worked scenario, compared as tuples of the figures computed"
 )]
 fn log_source_actions_on_the_mini_bundle() {
-    use crate::builder::{capability, entry, inventory, mini, named};
-    use crate::telemetry::{source, telemetry};
-    let attack = mini();
-    let mut inv = inventory(
-        &["Windows", "Linux"],
-        vec![capability(
-            "edr",
-            "EDR",
-            Status::Deployed,
-            &[],
-            vec![entry(
-                attack,
-                &["T1059.001"],
-                Function::Visibility,
-                named(NamedLevel::Minimal),
-                loc("inventory.yaml", 12),
-            )],
-            loc("inventory.yaml", 8),
-        )],
-    );
-    inv.telemetry = vec![telemetry(
-        "sysmon",
-        &["Windows"],
-        0.8,
-        vec![source("WinEventLog:Sysmon", &["EventCode=1"])],
-    )];
+    let attack = crate::builder::mini();
+    // Windows and Linux; an EDR with typed visibility `minimal` on T1059.001; Sysmon process
+    // creation (`EventCode=1`) collected on Windows at quality 0.8.
+    let mut inv = crate::telemetry::sysmon_inventory();
     inv.plan.mitigation_level = Level::Value(0.0);
     let p = plan(attack, &inv, &PlanOptions::default()).expect("plan");
     assert_eq!(p.baseline.overall, 0.0);

@@ -41,7 +41,7 @@ pub(crate) fn telemetry(
 
 /// Windows and Linux; an EDR with typed visibility `minimal` (0.25 x configured 0.8 = 0.2) on
 /// T1059.001; Sysmon process creation (`EventCode=1`) collected on Windows at quality 0.8.
-fn sysmon_inventory() -> Inventory {
+pub(crate) fn sysmon_inventory() -> Inventory {
     let attack = mini();
     let mut inv = inventory(
         &["Windows", "Linux"],
