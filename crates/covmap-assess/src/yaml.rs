@@ -52,6 +52,14 @@ const LOCATED: &str = "$covmap::yaml::Located";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct NodeId(u32);
 
+impl NodeId {
+    /// Its position in document order: nodes are numbered as the parser meets them, so a
+    /// subtree's nodes come between its own number and that of the next node after it.
+    pub(crate) fn position(self) -> usize {
+        self.0 as usize
+    }
+}
+
 /// No node (`Node::parent` of the top node and of nodes not attached yet).
 const NONE: u32 = u32::MAX;
 
@@ -632,6 +640,11 @@ fn load_documents(text: &str, multi: bool) -> Result<Vec<Document<'_>>, LoadErro
 }
 
 impl<'a> Document<'a> {
+    /// How many nodes the document has (see [`NodeId::position`]).
+    pub(crate) fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
     /// The top node; `None` for an empty document.
     pub(crate) fn root(&self) -> Option<NodeId> {
         self.root.filter(|r| !self.is_null(*r))
