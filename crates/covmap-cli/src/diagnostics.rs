@@ -70,35 +70,15 @@ impl<'a> Sources<'a> {
     /// while this one renders and prints the others: the bytes printed are the same.
     pub(crate) fn eprint(&self, diagnostics: &[Diagnostic]) {
         let batches: Vec<&[Diagnostic]> = diagnostics.chunks(BATCH).collect();
-        if batches.len() < 2 || !covmap_assess::threads::parallel() {
-            for batch in batches {
-                crate::term::eprint(&self.render(batch));
-            }
-            return;
-        }
-        std::thread::scope(|scope| {
-            // Room for one rendered batch ahead: the other thread never runs far ahead of the
-            // printing, so memory stays at a few batches.
-            let (sender, receiver) = std::sync::mpsc::sync_channel::<String>(1);
-            let odd: Vec<&[Diagnostic]> = batches.iter().skip(1).step_by(2).copied().collect();
-            scope.spawn(move || {
-                for batch in odd {
-                    if sender.send(self.render(batch)).is_err() {
-                        return;
-                    }
-                }
-            });
-            for (i, batch) in batches.iter().enumerate() {
-                let text = if i.is_multiple_of(2) {
-                    self.render(batch)
-                } else {
-                    // The other thread sends every odd batch, in order, unless it panicked
-                    // (then render it here).
-                    receiver.recv().unwrap_or_else(|_| self.render(batch))
-                };
+        let printed: Result<(), std::convert::Infallible> = covmap_assess::threads::render_in_order(
+            &batches,
+            |batch| self.render(batch),
+            |_, text| {
                 crate::term::eprint(&text);
-            }
-        });
+                Ok(())
+            },
+        );
+        let Ok(()) = printed;
     }
 
     /// Renders findings as plain text, in the order given.

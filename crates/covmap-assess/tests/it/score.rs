@@ -818,8 +818,8 @@ fn worked_example_yaml_matches() {
     assert_eq!(from_yaml, from_code);
 }
 
-/// The two-thread JSON writer gives exactly serde_json's pretty bytes, for the worked example,
-/// an assessment with no technique, and one with a single technique.
+/// The two-thread JSON writer gives exactly serde_json's pretty bytes, for the worked example
+/// cut to every number of techniques (batch boundaries included), and with no technique.
 #[test]
 fn parallel_json_is_serde_json_pretty() {
     let expected = |a: &Assessment| {
@@ -835,9 +835,11 @@ fn parallel_json_is_serde_json_pretty() {
     let full = run(&worked_example());
     assert!(full.techniques.len() > 3);
     assert_eq!(written(&full), expected(&full));
-    let mut one = full.clone();
-    one.techniques.truncate(1);
-    assert_eq!(written(&one), expected(&one));
+    for n in 1..full.techniques.len() {
+        let mut cut = full.clone();
+        cut.techniques.truncate(n);
+        assert_eq!(written(&cut), expected(&cut), "{n} techniques");
+    }
     let mut none = full;
     none.techniques.clear();
     assert_eq!(written(&none), expected(&none));
