@@ -176,35 +176,47 @@ impl<'a> Sources<'a> {
         }
         let caret_start = range.start - line_start;
         let caret_end = (range.end - line_start).max(caret_start + 1);
-        let line_number = line_index + 1;
-        let gutter = " ".repeat(line_number.to_string().len() + 1);
+        let mut numbers = itoa::Buffer::new();
+        let line_number = numbers.format(line_index + 1).to_string();
+        // Written piece by piece: `write!` goes through `fmt` for every piece, and tens of
+        // thousands of findings made it a tenth of a large run.
+        let gutter = " ".repeat(line_number.len() + 1);
         let severity = match diagnostic.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
         let code = diagnostic.code.as_str();
-        let _ = if code.is_empty() {
-            writeln!(out, "{severity}: {}", diagnostic.message)
-        } else {
-            writeln!(out, "{severity}[{code}]: {}", diagnostic.message)
-        };
-        let _ = writeln!(
-            out,
-            "{gutter}--> {}:{line_number}:{}",
-            file.name(),
-            caret_start + 1
-        );
-        let _ = writeln!(out, "{gutter}|");
-        let _ = writeln!(out, "{line_number} | {line}");
-        let _ = writeln!(
-            out,
-            "{gutter}| {:caret_start$}{:^<width$}",
-            "",
-            "",
-            width = caret_end - caret_start
-        );
+        out.push_str(severity);
+        if !code.is_empty() {
+            out.push('[');
+            out.push_str(code);
+            out.push(']');
+        }
+        out.push_str(": ");
+        out.push_str(&diagnostic.message);
+        out.push('\n');
+        out.push_str(&gutter);
+        out.push_str("--> ");
+        out.push_str(file.name());
+        out.push(':');
+        out.push_str(&line_number);
+        out.push(':');
+        out.push_str(numbers.format(caret_start + 1));
+        out.push('\n');
+        out.push_str(&gutter);
+        out.push_str("|\n");
+        out.push_str(&line_number);
+        out.push_str(" | ");
+        out.push_str(line);
+        out.push('\n');
+        out.push_str(&gutter);
+        out.push_str("| ");
+        out.extend(std::iter::repeat_n(' ', caret_start));
+        out.extend(std::iter::repeat_n('^', caret_end - caret_start));
+        out.push('\n');
         if !diagnostic.hints.is_empty() {
-            let _ = writeln!(out, "{gutter}|");
+            out.push_str(&gutter);
+            out.push_str("|\n");
         }
         for hint in &diagnostic.hints {
             if hint.contains(['\n', '\r']) {
@@ -214,7 +226,10 @@ impl<'a> Sources<'a> {
                     let _ = writeln!(out, "{gutter}{bullet} {hint_line}");
                 }
             } else {
-                let _ = writeln!(out, "{gutter}= hint: {hint}");
+                out.push_str(&gutter);
+                out.push_str("= hint: ");
+                out.push_str(hint);
+                out.push('\n');
             }
         }
         out.push('\n');
