@@ -79,7 +79,7 @@ enum Kind {
     Map,
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 struct Node {
     kind: Kind,
     /// Scalars: byte offset of the text in [`Document::strings`]; lists: of the items in
@@ -104,7 +104,7 @@ impl Node {
 }
 
 /// Two equal keys in one mapping: the later is dropped.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct DuplicateKey {
     /// The later key.
     pub(crate) key: NodeId,
@@ -115,7 +115,7 @@ pub(crate) struct DuplicateKey {
 }
 
 /// Why a text could not be read as a YAML document at all.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct LoadError {
     pub(crate) pos: Pos,
     pub(crate) message: String,
@@ -148,6 +148,20 @@ pub(crate) struct Document<'a> {
     /// Char -> byte offsets of the last long non-ASCII line looked at: findings on one huge
     /// line cost one scan, not one each.
     long_line: Mutex<Option<(usize, Vec<usize>)>>,
+}
+
+/// Equal when they hold the same text and the same tree (the caches built for findings are
+/// not compared): the chunked parse is checked against the sequential one with it.
+impl PartialEq for Document<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+            && self.nodes == other.nodes
+            && self.strings == other.strings
+            && self.items == other.items
+            && self.entries == other.entries
+            && self.root == other.root
+            && self.duplicates == other.duplicates
+    }
 }
 
 /// An open list or mapping.
@@ -199,21 +213,39 @@ struct Builder {
     alias_nodes: u64,
     root: Option<NodeId>,
     duplicates: Vec<DuplicateKey>,
+    /// Open mappings and lists above the text being parsed (1 for a chunk that continues a
+    /// list of the top mapping: the mapping): the depth limit counts them.
+    depth_base: usize,
+    /// An anchor or alias was seen (a chunk holding one is not merged).
+    anchored: bool,
+    /// The last key given to the top mapping, repeated keys included.
+    top_key: Option<NodeId>,
 }
 
-fn pos_of_marker(mark: Marker) -> (u32, u32) {
-    (
-        u32::try_from(mark.line()).unwrap_or(u32::MAX),
-        u32::try_from(mark.col()).unwrap_or(u32::MAX),
-    )
+/// Where an event is: 1-based line (plus the chunk's line offset) and 0-based column in
+/// characters. covmap's own type because yaml-rust2's `Marker` cannot be built with an offset.
+#[derive(Debug, Clone, Copy)]
+struct Mark {
+    line: u32,
+    col: u32,
 }
 
-fn load_error(mark: Marker, message: impl Into<String>, hints: &[&str]) -> LoadError {
-    let (line, col) = pos_of_marker(mark);
+impl Mark {
+    /// `marker` in a chunk of text that starts after `line_offset` lines.
+    fn new(marker: Marker, line_offset: u32) -> Mark {
+        let line = u32::try_from(marker.line()).unwrap_or(u32::MAX);
+        Mark {
+            line: line.saturating_add(line_offset),
+            col: u32::try_from(marker.col()).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+fn load_error(mark: Mark, message: impl Into<String>, hints: &[&str]) -> LoadError {
     LoadError {
         pos: Pos {
-            line: line.max(1) as usize,
-            column: col as usize + 1,
+            line: mark.line.max(1) as usize,
+            column: mark.col as usize + 1,
             length: 1,
         },
         message: message.into(),
@@ -221,7 +253,7 @@ fn load_error(mark: Marker, message: impl Into<String>, hints: &[&str]) -> LoadE
     }
 }
 
-fn too_large(mark: Marker) -> LoadError {
+fn too_large(mark: Mark) -> LoadError {
     load_error(mark, "the document has too many nodes", &[])
 }
 
@@ -240,20 +272,19 @@ impl Builder {
         kind: Kind,
         start: u32,
         len: u32,
-        mark: Marker,
+        mark: Mark,
     ) -> Result<NodeId, LoadError> {
         let id = u32::try_from(self.nodes.len())
             .ok()
             .filter(|n| *n < NONE)
             .map(NodeId)
             .ok_or_else(|| too_large(mark))?;
-        let (line, col) = pos_of_marker(mark);
         self.nodes.push(Node {
             kind,
             start,
             len,
-            line,
-            col,
+            line: mark.line,
+            col: mark.col,
             parent: NONE,
         });
         Ok(id)
@@ -310,7 +341,7 @@ impl Builder {
         child: NodeId,
         size: u32,
         height: u32,
-        mark: Marker,
+        mark: Mark,
     ) -> Result<(), LoadError> {
         let Some(frame) = self.stack.last_mut() else {
             self.root = Some(child);
@@ -353,6 +384,9 @@ impl Builder {
             if let Some(frame) = self.stack.last_mut() {
                 frame.pending_key = Some(child);
             }
+            if self.stack.len() == 1 {
+                self.top_key = Some(child);
+            }
             if let Some(k) = self.nodes.get_mut(child.0 as usize) {
                 k.parent = parent.0;
             }
@@ -370,8 +404,8 @@ impl Builder {
         Ok(())
     }
 
-    fn open(&mut self, map: bool, anchor: usize, mark: Marker) -> Result<(), LoadError> {
-        if self.stack.len() >= MAX_DEPTH {
+    fn open(&mut self, map: bool, anchor: usize, mark: Mark) -> Result<(), LoadError> {
+        if self.stack.len() + self.depth_base >= MAX_DEPTH {
             return Err(load_error(
                 mark,
                 format!("the document nests mappings and lists deeper than {MAX_DEPTH} levels"),
@@ -385,6 +419,7 @@ impl Builder {
         };
         let node = self.push_node(kind, 0, 0, mark)?;
         if anchor != 0 {
+            self.anchored = true;
             self.open_anchors.push(anchor);
         }
         self.stack.push(Frame {
@@ -401,7 +436,7 @@ impl Builder {
         Ok(())
     }
 
-    fn close(&mut self, mark: Marker) -> Result<(), LoadError> {
+    fn close(&mut self, mark: Mark) -> Result<(), LoadError> {
         let Some(frame) = self.stack.pop() else {
             return Err(load_error(mark, "unbalanced YAML events", &[]));
         };
@@ -447,7 +482,8 @@ impl Builder {
         self.attach(node, frame.size, frame.height, mark)
     }
 
-    fn alias(&mut self, anchor: usize, mark: Marker) -> Result<(), LoadError> {
+    fn alias(&mut self, anchor: usize, mark: Mark) -> Result<(), LoadError> {
+        self.anchored = true;
         if self.open_anchors.contains(&anchor) {
             return Err(load_error(
                 mark,
@@ -473,7 +509,7 @@ impl Builder {
                 ],
             ));
         }
-        if self.stack.len() + height as usize > MAX_DEPTH {
+        if self.stack.len() + self.depth_base + height as usize > MAX_DEPTH {
             return Err(load_error(
                 mark,
                 format!(
@@ -491,7 +527,7 @@ impl Builder {
         style: TScalarStyle,
         anchor: usize,
         tag: Option<&Tag>,
-        mark: Marker,
+        mark: Mark,
     ) -> Result<(), LoadError> {
         let mut style = match style {
             TScalarStyle::SingleQuoted => Style::SingleQuoted,
@@ -510,6 +546,7 @@ impl Builder {
         };
         self.strings.push_str(value);
         let node = self.push_node(Kind::Scalar(style), start, end - start, mark)?;
+        self.anchored |= anchor != 0;
         let anchored = Anchored {
             node,
             size: 1,
@@ -521,14 +558,15 @@ impl Builder {
 }
 
 impl Builder {
-    fn new(text: &str) -> Builder {
+    /// A builder for a text of `bytes` bytes.
+    fn new(bytes: usize) -> Builder {
         Builder {
             // About one node per 8 bytes in large inventories (flow-style entries): fewer
             // reallocations. Scalars never hold more text than the file.
-            nodes: Vec::with_capacity(text.len() / 8),
-            strings: String::with_capacity(text.len()),
-            items: Vec::with_capacity(text.len() / 32),
-            entries: Vec::with_capacity(text.len() / 24),
+            nodes: Vec::with_capacity(bytes / 8),
+            strings: String::with_capacity(bytes),
+            items: Vec::with_capacity(bytes / 32),
+            entries: Vec::with_capacity(bytes / 24),
             open_items: Vec::new(),
             open_entries: Vec::new(),
             stack: Vec::new(),
@@ -537,6 +575,9 @@ impl Builder {
             alias_nodes: 0,
             root: None,
             duplicates: Vec::new(),
+            depth_base: 0,
+            anchored: false,
+            top_key: None,
         }
     }
 
@@ -556,49 +597,82 @@ impl Builder {
     }
 }
 
+/// Texts from this size on are parsed in two chunks when two threads may run
+/// ([`crate::threads::parallel`]). yaml-rust2 parses about 50 MB/s on this machine, so 256 KiB
+/// take about 5 ms, and half of that is saved; what chunking adds is a thread (~50 us), the
+/// line scans of [`continuation_column`] and the merge (both well under 0.5 ms at this size,
+/// proportionally less above it), and, when a chunk is refused, the chunks' parse before the
+/// sequential one. Measured: see docs/performance.md (issue 20).
+const CHUNKED_FROM: usize = 256 * 1024;
+
 /// Parses one YAML document. A second document in the same text is an error.
+///
+/// A large text whose `capabilities:` list can be cut in two is parsed in two chunks on two
+/// threads ([`load_chunked`]); the document is the same as the sequential parse's, and any
+/// chunk that does not parse or could parse differently falls back to the sequential parse,
+/// so errors are always the sequential parse's.
 pub(crate) fn load(text: &str) -> Result<Document<'_>, LoadError> {
-    let mut documents = load_documents(text, false)?;
-    // `load_documents` returns exactly one document when `multi` is false.
+    if crate::threads::parallel()
+        && text.len() >= CHUNKED_FROM
+        && let Some(doc) = find_split(text).and_then(|split| load_chunked(text, split))
+    {
+        return Ok(doc);
+    }
+    load_sequential(text)
+}
+
+/// [`load`] in one pass.
+fn load_sequential(text: &str) -> Result<Document<'_>, LoadError> {
+    let mut documents = build(text, false, text.len(), 0, 0)?;
+    // `build` returns exactly one builder when `multi` is false.
     Ok(documents
         .pop()
-        .unwrap_or_else(|| Builder::new("").finish(text)))
+        .unwrap_or_else(|| Builder::new(0))
+        .finish(text))
 }
 
 /// Parses every document of a YAML stream (`---` separated), each with its own anchors;
 /// positions count from the start of `text`. With `multi` false, a second document is an
 /// error and exactly one document (maybe empty) is returned.
 fn load_documents(text: &str, multi: bool) -> Result<Vec<Document<'_>>, LoadError> {
-    let mut builder = Builder::new(text);
+    let builders = build(text, multi, text.len(), 0, 0)?;
+    Ok(builders.into_iter().map(|b| b.finish(text)).collect())
+}
+
+/// Drives yaml-rust2's parser over `text` into one builder per document. Lines count from
+/// `line_offset` + 1 (a chunk of a larger text); the first builder reserves room for
+/// `capacity` bytes of text; `depth_base` open containers are counted above the text's.
+fn build(
+    text: &str,
+    multi: bool,
+    capacity: usize,
+    line_offset: u32,
+    depth_base: usize,
+) -> Result<Vec<Builder>, LoadError> {
+    let mut builder = Builder::new(capacity);
+    builder.depth_base = depth_base;
     let mut done = Vec::new();
     let mut parser = Parser::new_from_str(text);
     let mut documents = 0usize;
     loop {
         let (event, mark) = match parser.next_token() {
-            Ok(next) => next,
+            Ok((event, marker)) => (event, Mark::new(marker, line_offset)),
             Err(e) => {
-                let (line, col) = pos_of_marker(*e.marker());
+                let mark = Mark::new(*e.marker(), line_offset);
                 if e.info().contains("recursion limit") {
                     return Err(load_error(
-                        *e.marker(),
+                        mark,
                         format!(
                             "the document nests mappings and lists deeper than {MAX_DEPTH} levels"
                         ),
                         &["an inventory needs no more than 6 levels: flatten the structure"],
                     ));
                 }
-                return Err(LoadError {
-                    pos: Pos {
-                        line: line.max(1) as usize,
-                        column: col as usize + 1,
-                        length: 1,
-                    },
-                    message: format!("invalid YAML: {}", e.info()),
-                    hints: vec![
-                        "check the indentation and the brackets and quotes around this place"
-                            .to_string(),
-                    ],
-                });
+                return Err(load_error(
+                    mark,
+                    format!("invalid YAML: {}", e.info()),
+                    &["check the indentation and the brackets and quotes around this place"],
+                ));
             }
         };
         match event {
@@ -613,8 +687,9 @@ fn load_documents(text: &str, multi: bool) -> Result<Vec<Document<'_>>, LoadErro
                             &["put each inventory in its own file, without a second `---`"],
                         ));
                     }
-                    let next = Builder::new("");
-                    done.push(std::mem::replace(&mut builder, next).finish(text));
+                    let mut next = Builder::new(0);
+                    next.depth_base = depth_base;
+                    done.push(std::mem::replace(&mut builder, next));
                 }
             }
             Event::Scalar(value, style, anchor, tag) => {
@@ -627,8 +702,265 @@ fn load_documents(text: &str, multi: bool) -> Result<Vec<Document<'_>>, LoadErro
             Event::StreamStart | Event::DocumentEnd | Event::Nothing => {}
         }
     }
-    done.push(builder.finish(text));
+    done.push(builder);
     Ok(done)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Two chunks on two threads
+
+/// Where [`load`] cuts a text: the start of the first line at or after the middle that is an
+/// item of the top-level `capabilities:` block list (same indentation, then `- `). `None` when
+/// the text has no such list or no such line. Only a guess: [`load_chunked`] checks it.
+fn find_split(text: &str) -> Option<usize> {
+    const KEY: &str = "capabilities:";
+    let key = if text.starts_with(KEY) {
+        0
+    } else {
+        text.find("\ncapabilities:")? + 1
+    };
+    let after = key + KEY.len();
+    // The key's value must be on the following lines (a block list), not on its own line.
+    let eol = text
+        .get(after..)?
+        .find('\n')
+        .map_or(text.len(), |i| after + i);
+    let rest = text.get(after..eol)?.trim_start_matches([' ', '\t', '\r']);
+    if !(rest.is_empty() || rest.starts_with('#')) {
+        return None;
+    }
+    // The first item fixes the indentation.
+    let mut start = eol + 1;
+    let column = loop {
+        let line = line_at(text, start)?;
+        let body = line.trim_start_matches(' ');
+        if body.trim_end_matches('\r').is_empty() || body.starts_with('#') {
+            start += line.len() + 1;
+            continue;
+        }
+        if !is_item(body) {
+            return None;
+        }
+        break line.len() - body.len();
+    };
+    let mid = (text.len() / 2).max(start + 1);
+    let mut at = if text.as_bytes().get(mid - 1) == Some(&b'\n') {
+        mid
+    } else {
+        mid + text.get(mid..)?.find('\n')? + 1
+    };
+    loop {
+        let line = line_at(text, at)?;
+        let body = line.trim_start_matches(' ');
+        if line.len() - body.len() == column && is_item(body) {
+            return Some(at);
+        }
+        at += line.len() + 1;
+    }
+}
+
+/// The line that starts at byte `start`, without its `\n`; `None` at the end of the text.
+fn line_at(text: &str, start: usize) -> Option<&str> {
+    let rest = text.get(start..).filter(|r| !r.is_empty())?;
+    Some(rest.split('\n').next().unwrap_or(rest))
+}
+
+/// Whether a line's text after its indentation starts a block list item (`-` then a space or
+/// the end of the line).
+fn is_item(body: &str) -> bool {
+    body.strip_prefix('-')
+        .is_some_and(|after| after.is_empty() || after.starts_with([' ', '\r']))
+}
+
+/// Checks on the text that let the second chunk (from `split` on, a line start) be parsed
+/// alone as the continuation of a block list of the top mapping: the column of that list's
+/// items, or `None`.
+///
+/// - No lone `\r`: YAML breaks lines on it too, and the line count below counts `\n`.
+/// - The first chunk has no directive (`%`: `%TAG` changes what later tags mean) and no
+///   document end (`...`: the document would end before the second chunk).
+/// - The second chunk starts with an item (`- ` at some column `c`), and no line of it is less
+///   indented than `c` or at `c` without being an item, but blank lines and comments: such a
+///   line would close the list (or be a `---`, `...` or `%` line) in the whole text, where the
+///   chunk alone would read it otherwise.
+fn continuation_column(text: &str, split: usize) -> Option<usize> {
+    let (first, second) = (text.get(..split)?, text.get(split..)?);
+    if first.is_empty() || !first.ends_with('\n') {
+        return None;
+    }
+    if text
+        .match_indices('\r')
+        .any(|(i, _)| text.as_bytes().get(i + 1) != Some(&b'\n'))
+    {
+        return None;
+    }
+    if first
+        .split('\n')
+        .any(|line| line.starts_with('%') || line.starts_with("..."))
+    {
+        return None;
+    }
+    let body = second.trim_start_matches(' ');
+    let column = second.len() - body.len();
+    if !is_item(body) {
+        return None;
+    }
+    let fits = |line: &str| {
+        let body = line.trim_start_matches(' ');
+        let indent = line.len() - body.len();
+        indent > column
+            || body.is_empty()
+            || body == "\r"
+            || body.starts_with('#')
+            || (indent == column && is_item(body))
+    };
+    second.split('\n').all(fits).then_some(column)
+}
+
+/// [`load`] in two chunks: `text[..split]` on this thread, `text[split..]` on another, each a
+/// document of its own, merged into the document the sequential parse builds (see
+/// [`merge`]). `None` when the split does not pass [`continuation_column`], either chunk fails
+/// to parse, or the chunks are not shaped as [`merge`] requires: the caller then parses
+/// sequentially, which reports any error.
+fn load_chunked(text: &str, split: usize) -> Option<Document<'_>> {
+    let column = continuation_column(text, split)?;
+    let (first, second) = (text.get(..split)?, text.get(split..)?);
+    let lines_before = u32::try_from(first.bytes().filter(|b| *b == b'\n').count()).ok()?;
+    let (one, two) = std::thread::scope(|scope| {
+        // The second chunk's list stands for the top mapping's list: the mapping is the one
+        // level above it.
+        let other = scope.spawn(move || build(second, false, second.len(), lines_before, 1));
+        // The first chunk's builder gets room for the whole text: the merge appends to it.
+        let one = build(first, false, text.len(), 0, 0);
+        let two = other
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (one, two)
+    });
+    let one = one.ok()?.pop()?;
+    let two = two.ok()?.pop()?;
+    let merged = merge(one, two, first, column, lines_before)?;
+    Some(merged.finish(text))
+}
+
+/// Merges the builders of two chunks into the builder the sequential parse of their text
+/// would have produced, or `None` when the chunks are not shaped for it.
+///
+/// `one` (of `first`) must be a mapping whose last key (repeated keys included) has as value
+/// a block list at `column`, its items flushed last (so it was open at the chunk's end), the
+/// mapping's entries after them; `two` must be a block list starting on its first line at
+/// `column`, without anchors or aliases (anchors are per document, and the alias budget is
+/// the whole text's). Then `two`'s list is `one`'s list continued: its items are appended to
+/// it, and its node disappears.
+///
+/// The sequential parse numbers nodes in event order, so `two`'s nodes (but its list) come
+/// after `one`'s; it flushes a container's children when the container closes, so `two`'s
+/// inner items and entries come before the list's items and the mapping's entries.
+fn merge(
+    mut one: Builder,
+    two: Builder,
+    first: &str,
+    column: usize,
+    lines_before: u32,
+) -> Option<Builder> {
+    let root = one.root?;
+    let root_node = one.nodes.get(root.0 as usize)?;
+    let (&(key, list), root_start) = (one.entries.last()?, root_node.start);
+    let list_node = one.nodes.get(list.0 as usize)?;
+    let shaped = root_node.kind == Kind::Map
+        && root_node.range().end == one.entries.len()
+        && one.top_key == Some(key)
+        && list_node.kind == Kind::Seq
+        // An indentless list (items at column 0) is placed at the token after its first `-`.
+        && (list_node.col as usize == column || column == 0)
+        && list_node.range().end == one.items.len()
+        && starts_block_list(first, list_node.line, column)
+        // An empty node at the end of `first` (`- key:` before the split) takes its position
+        // from the token after it, which only the whole text has.
+        && one.nodes.iter().all(|n| n.line <= lines_before);
+    let two_root = two.nodes.first()?;
+    let continues = two.root == Some(NodeId(0))
+        && two_root.kind == Kind::Seq
+        && two_root.line == lines_before + 1
+        && two_root.col as usize == column
+        && two_root.range().end == two.items.len()
+        && !two.anchored;
+    if !(shaped && continues) {
+        return None;
+    }
+    let list_start = list_node.start as usize;
+    let (inner_items, more) = (two.items.len() - two_root.len as usize, two_root.len);
+    let (root_start, inner_entries) = (root_start as usize, two.entries.len());
+    // Ids: `two`'s list is `one`'s list; its other nodes follow `one`'s.
+    let count = u32::try_from(one.nodes.len()).ok()?;
+    let total = u64::from(count) + two.nodes.len() as u64 - 1;
+    let strings_base = u32::try_from(one.strings.len()).ok()?;
+    let fits = total < u64::from(NONE)
+        && u32::try_from(one.strings.len() + two.strings.len()).is_ok()
+        && u32::try_from(one.items.len() + two.items.len()).is_ok()
+        && u32::try_from(one.entries.len() + two.entries.len()).is_ok();
+    if !fits {
+        return None;
+    }
+    let id = |n: NodeId| match n.0 {
+        0 => list,
+        NONE => n,
+        i => NodeId(count + i - 1),
+    };
+    let (items_base, entries_base) = (list_start as u32, root_start as u32);
+    one.nodes.extend(two.nodes.iter().skip(1).map(|n| {
+        let start = match n.kind {
+            Kind::Scalar(_) => n.start + strings_base,
+            Kind::Seq => n.start + items_base,
+            Kind::Map => n.start + entries_base,
+        };
+        Node {
+            start,
+            parent: id(NodeId(n.parent)).0,
+            ..*n
+        }
+    }));
+    one.strings.push_str(&two.strings);
+    // items: one's inner, two's inner, the list's (one's then two's).
+    let list_items = one.items.split_off(list_start);
+    one.items
+        .extend(two.items.iter().take(inner_items).map(|i| id(*i)));
+    one.items.extend(list_items);
+    one.items
+        .extend(two.items.iter().skip(inner_items).map(|i| id(*i)));
+    // entries: one's inner, two's, the top mapping's.
+    let root_entries = one.entries.split_off(root_start);
+    one.entries
+        .extend(two.entries.iter().map(|(k, v)| (id(*k), id(*v))));
+    one.entries.extend(root_entries);
+    one.duplicates
+        .extend(two.duplicates.into_iter().map(|d| DuplicateKey {
+            key: id(d.key),
+            first: id(d.first),
+            name: d.name,
+        }));
+    let inner_items = u32::try_from(inner_items).ok()?;
+    let inner_entries = u32::try_from(inner_entries).ok()?;
+    if let Some(n) = one.nodes.get_mut(list.0 as usize) {
+        n.start += inner_items;
+        n.len += more;
+    }
+    if let Some(n) = one.nodes.get_mut(root.0 as usize) {
+        n.start += inner_entries;
+    }
+    Some(one)
+}
+
+/// Whether line `line` (1-based) of `text` starts with `column` spaces and a list item: a list
+/// node there is a block list, not a flow one (`[`).
+fn starts_block_list(text: &str, line: u32, column: usize) -> bool {
+    let Some(index) = (line as usize).checked_sub(1) else {
+        return false;
+    };
+    text.split('\n').nth(index).is_some_and(|l| {
+        let body = l.trim_start_matches(' ');
+        l.len() - body.len() == column && is_item(body)
+    })
 }
 
 impl<'a> Document<'a> {
@@ -1903,6 +2235,9 @@ pub fn from_str_multi<T: de::DeserializeOwned>(text: &str) -> Result<Vec<T>, Err
         .map(read_document)
         .collect()
 }
+
+#[cfg(test)]
+mod chunked_tests;
 
 #[cfg(test)]
 mod tests {
