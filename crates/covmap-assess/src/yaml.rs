@@ -17,6 +17,19 @@
 //! their text instead of allocating it. Line starts, needed only to report findings, are
 //! computed on the first finding.
 //!
+//! Two threads on large inventories: yaml-rust2 parses about 50 MB/s, and nearly all of a large
+//! inventory is its top-level `capabilities:` block list. `load` cuts such a text (256 KiB
+//! or more, when [`crate::threads::parallel`]) at an item line of that list near the middle and
+//! parses both halves at once, each as a document of its own; the second half's list stands
+//! for the first half's, its nodes are renumbered after the first half's, its lines moved by the
+//! first half's line count, and its children placed where the one-pass parse flushes them. The
+//! result is the same `Document` the one-pass parse builds (a property test checks every line
+//! as a cut). Whenever the halves could read differently from the whole (a lone `\r`, a
+//! directive or `...` before the cut, a line of the second half left of the list's items,
+//! anchors or aliases in it, a first half that does not end inside its top list, an empty node
+//! at its end, any parse error), the text is parsed again in one pass, so every error and
+//! position is the one-pass parse's.
+//!
 //! Safety against hostile input: aliases are not copied (an alias points at its anchor's node),
 //! the number of nodes reachable through aliases is bounded (`MAX_ALIAS_NODES`), and so is the
 //! nesting depth, aliases included (`MAX_DEPTH`); deserialization recursion is therefore
@@ -222,8 +235,8 @@ struct Builder {
     top_key: Option<NodeId>,
 }
 
-/// Where an event is: 1-based line (plus the chunk's line offset) and 0-based column in
-/// characters. covmap's own type because yaml-rust2's `Marker` cannot be built with an offset.
+/// Where an event is: 1-based line and 0-based column in characters (yaml-rust2's `Marker`
+/// also holds a character index, which nothing here needs, and cannot be built or moved).
 #[derive(Debug, Clone, Copy)]
 struct Mark {
     line: u32,
@@ -231,11 +244,9 @@ struct Mark {
 }
 
 impl Mark {
-    /// `marker` in a chunk of text that starts after `line_offset` lines.
-    fn new(marker: Marker, line_offset: u32) -> Mark {
-        let line = u32::try_from(marker.line()).unwrap_or(u32::MAX);
+    fn new(marker: Marker) -> Mark {
         Mark {
-            line: line.saturating_add(line_offset),
+            line: u32::try_from(marker.line()).unwrap_or(u32::MAX),
             col: u32::try_from(marker.col()).unwrap_or(u32::MAX),
         }
     }
@@ -623,7 +634,7 @@ pub(crate) fn load(text: &str) -> Result<Document<'_>, LoadError> {
 
 /// [`load`] in one pass.
 fn load_sequential(text: &str) -> Result<Document<'_>, LoadError> {
-    let mut documents = build(text, false, text.len(), 0, 0)?;
+    let mut documents = build(text, false, text.len(), 0)?;
     // `build` returns exactly one builder when `multi` is false.
     Ok(documents
         .pop()
@@ -635,18 +646,17 @@ fn load_sequential(text: &str) -> Result<Document<'_>, LoadError> {
 /// positions count from the start of `text`. With `multi` false, a second document is an
 /// error and exactly one document (maybe empty) is returned.
 fn load_documents(text: &str, multi: bool) -> Result<Vec<Document<'_>>, LoadError> {
-    let builders = build(text, multi, text.len(), 0, 0)?;
+    let builders = build(text, multi, text.len(), 0)?;
     Ok(builders.into_iter().map(|b| b.finish(text)).collect())
 }
 
-/// Drives yaml-rust2's parser over `text` into one builder per document. Lines count from
-/// `line_offset` + 1 (a chunk of a larger text); the first builder reserves room for
-/// `capacity` bytes of text; `depth_base` open containers are counted above the text's.
+/// Drives yaml-rust2's parser over `text` into one builder per document. The first builder
+/// reserves room for `capacity` bytes of text; `depth_base` open containers are counted above
+/// the text's.
 fn build(
     text: &str,
     multi: bool,
     capacity: usize,
-    line_offset: u32,
     depth_base: usize,
 ) -> Result<Vec<Builder>, LoadError> {
     let mut builder = Builder::new(capacity);
@@ -656,9 +666,9 @@ fn build(
     let mut documents = 0usize;
     loop {
         let (event, mark) = match parser.next_token() {
-            Ok((event, marker)) => (event, Mark::new(marker, line_offset)),
+            Ok((event, marker)) => (event, Mark::new(marker)),
             Err(e) => {
-                let mark = Mark::new(*e.marker(), line_offset);
+                let mark = Mark::new(*e.marker());
                 if e.info().contains("recursion limit") {
                     return Err(load_error(
                         mark,
@@ -772,37 +782,39 @@ fn is_item(body: &str) -> bool {
         .is_some_and(|after| after.is_empty() || after.starts_with([' ', '\r']))
 }
 
-/// Checks on the text that let the second chunk (from `split` on, a line start) be parsed
-/// alone as the continuation of a block list of the top mapping: the column of that list's
-/// items, or `None`.
-///
-/// - No lone `\r`: YAML breaks lines on it too, and the line count below counts `\n`.
-/// - The first chunk has no directive (`%`: `%TAG` changes what later tags mean) and no
-///   document end (`...`: the document would end before the second chunk).
-/// - The second chunk starts with an item (`- ` at some column `c`), and no line of it is less
-///   indented than `c` or at `c` without being an item, but blank lines and comments: such a
-///   line would close the list (or be a `---`, `...` or `%` line) in the whole text, where the
-///   chunk alone would read it otherwise.
-fn continuation_column(text: &str, split: usize) -> Option<usize> {
-    let (first, second) = (text.get(..split)?, text.get(split..)?);
-    if first.is_empty() || !first.ends_with('\n') {
-        return None;
-    }
-    if text
-        .match_indices('\r')
+/// Whether `text` has a lone `\r` (YAML breaks lines on it too; the line counts here count
+/// `\n` only).
+fn has_lone_cr(text: &str) -> bool {
+    text.match_indices('\r')
         .any(|(i, _)| text.as_bytes().get(i + 1) != Some(&b'\n'))
-    {
+}
+
+/// Checks on the first chunk: it ends with a line break, has no lone `\r`, no directive (`%`:
+/// `%TAG` changes what later tags mean) and no document end (`...`: the document would end
+/// before the second chunk). Its number of lines, or `None`.
+fn first_chunk_lines(first: &str) -> Option<u32> {
+    if !first.ends_with('\n') || has_lone_cr(first) {
         return None;
     }
-    if first
-        .split('\n')
-        .any(|line| line.starts_with('%') || line.starts_with("..."))
-    {
-        return None;
+    let mut lines = 0u32;
+    for line in first.split_terminator('\n') {
+        if line.starts_with('%') || line.starts_with("...") {
+            return None;
+        }
+        lines = lines.checked_add(1)?;
     }
+    Some(lines)
+}
+
+/// Checks on the second chunk: the column of the list items it continues, or `None`. It must
+/// start with an item (`- ` at some column `c`), have no lone `\r`, and no line less indented
+/// than `c` or at `c` without being an item, but blank lines and comments: such a line would
+/// close the list (or be a `---`, `...` or `%` line) in the whole text, where the chunk alone
+/// would read it otherwise.
+fn second_chunk_column(second: &str) -> Option<usize> {
     let body = second.trim_start_matches(' ');
     let column = second.len() - body.len();
-    if !is_item(body) {
+    if !is_item(body) || has_lone_cr(second) {
         return None;
     }
     let fits = |line: &str| {
@@ -817,28 +829,36 @@ fn continuation_column(text: &str, split: usize) -> Option<usize> {
     second.split('\n').all(fits).then_some(column)
 }
 
-/// [`load`] in two chunks: `text[..split]` on this thread, `text[split..]` on another, each a
-/// document of its own, merged into the document the sequential parse builds (see
-/// [`merge`]). `None` when the split does not pass [`continuation_column`], either chunk fails
-/// to parse, or the chunks are not shaped as [`merge`] requires: the caller then parses
-/// sequentially, which reports any error.
+/// [`load`] in two chunks: `text[..split]` (a line start) on this thread, `text[split..]` on
+/// another, each checked ([`first_chunk_lines`], [`second_chunk_column`]) and parsed as a
+/// document of its own, then merged into the document the sequential parse builds (see
+/// [`merge`]). `None` when a check fails, either chunk fails to parse, or the chunks are not
+/// shaped as [`merge`] requires: the caller then parses sequentially, which reports any error.
 fn load_chunked(text: &str, split: usize) -> Option<Document<'_>> {
-    let column = continuation_column(text, split)?;
     let (first, second) = (text.get(..split)?, text.get(split..)?);
-    let lines_before = u32::try_from(first.bytes().filter(|b| *b == b'\n').count()).ok()?;
+    // Not a list item: no thread for a split that cannot be taken.
+    if !is_item(second.trim_start_matches(' ')) {
+        return None;
+    }
     let (one, two) = std::thread::scope(|scope| {
         // The second chunk's list stands for the top mapping's list: the mapping is the one
-        // level above it.
-        let other = scope.spawn(move || build(second, false, second.len(), lines_before, 1));
+        // level above it. Its lines count from 1 here; the merge moves them.
+        let other = scope.spawn(move || {
+            let column = second_chunk_column(second)?;
+            let two = build(second, false, second.len(), 1).ok()?.pop()?;
+            Some((two, column))
+        });
         // The first chunk's builder gets room for the whole text: the merge appends to it.
-        let one = build(first, false, text.len(), 0, 0);
+        let one = first_chunk_lines(first).and_then(|lines| {
+            let one = build(first, false, text.len(), 0).ok()?.pop()?;
+            Some((one, lines))
+        });
         let two = other
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (one, two)
     });
-    let one = one.ok()?.pop()?;
-    let two = two.ok()?.pop()?;
+    let ((one, lines_before), (two, column)) = (one?, two?);
     let merged = merge(one, two, first, column, lines_before)?;
     Some(merged.finish(text))
 }
@@ -881,7 +901,7 @@ fn merge(
     let two_root = two.nodes.first()?;
     let continues = two.root == Some(NodeId(0))
         && two_root.kind == Kind::Seq
-        && two_root.line == lines_before + 1
+        && two_root.line == 1
         && two_root.col as usize == column
         && two_root.range().end == two.items.len()
         && !two.anchored;
@@ -916,6 +936,7 @@ fn merge(
         };
         Node {
             start,
+            line: n.line.saturating_add(lines_before),
             parent: id(NodeId(n.parent)).0,
             ..*n
         }

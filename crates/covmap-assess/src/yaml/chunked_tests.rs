@@ -370,7 +370,7 @@ fn render(inv: &Inventory) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(ProptestConfig::with_cases(1000))]
 
     /// Every split the chunked parse accepts gives the sequential parse's document; where the
     /// sequential parse fails, no split is accepted (the fallback then reports its error).
