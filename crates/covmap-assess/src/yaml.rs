@@ -863,6 +863,27 @@ fn load_chunked(text: &str, split: usize) -> Option<Document<'_>> {
     Some(merged.finish(text))
 }
 
+/// Parses `text` in two chunks at every line start that begins a list item, and panics when a
+/// split the two-chunk parse accepts gives another document than the one-pass parse (or is
+/// accepted where the one-pass parse fails). Returns how many splits were accepted. For
+/// covmap's fuzz target and tests, not for use.
+#[doc(hidden)]
+pub fn check_chunked_parse(text: &str) -> usize {
+    let sequential = load_sequential(text);
+    let mut accepted = 0;
+    for (i, _) in text.match_indices('\n') {
+        if let Some(doc) = load_chunked(text, i + 1) {
+            accepted += 1;
+            assert!(
+                sequential.as_ref().is_ok_and(|s| *s == doc),
+                "the split at byte {} gives another document than the one-pass parse",
+                i + 1
+            );
+        }
+    }
+    accepted
+}
+
 /// Merges the builders of two chunks into the builder the sequential parse of their text
 /// would have produced, or `None` when the chunks are not shaped for it.
 ///

@@ -402,6 +402,7 @@ fn line(text: &str, line: usize) -> usize {
 #[test]
 fn clean_inventories_split_at_every_item() {
     assert_eq!(check_all_splits(CLEAN), 2);
+    assert_eq!(super::check_chunked_parse(CLEAN), 2);
     let crlf = CLEAN.replace('\n', "\r\n");
     assert_eq!(check_all_splits(&crlf), 2);
     // The chosen split: the first item line from the middle.
@@ -435,6 +436,10 @@ fn refuses_a_lone_carriage_return() {
     assert!(load_sequential(&text).is_ok());
     assert!(load_chunked(&text, line(&text, 9)).is_none());
     assert_eq!(check_all_splits(&text), 0);
+    // Before a comment line, so that no node sits on the first chunk's last line.
+    let text = "capabilities:\n  - a\r  - b\n# c\n  - c\n";
+    assert!(load_sequential(text).is_ok());
+    assert!(load_chunked(text, line(text, 4)).is_none());
 }
 
 #[test]
