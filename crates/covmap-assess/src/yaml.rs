@@ -24,7 +24,7 @@
 //! for the first half's, its nodes are renumbered after the first half's, its lines moved by the
 //! first half's line count, and its children placed where the one-pass parse flushes them. The
 //! result is the same `Document` the one-pass parse builds (a property test checks every line
-//! as a cut). Whenever the halves could read differently from the whole (a lone `\r`, a
+//! as a cut). Whenever the halves could read differently from the whole (a lone `\r` or a NUL, a
 //! directive or `...` before the cut, a line of the second half left of the list's items,
 //! anchors or aliases in it, a first half that does not end inside its top list, an empty node
 //! at its end, any parse error), the text is parsed again in one pass, so every error and
@@ -783,17 +783,19 @@ fn is_item(body: &str) -> bool {
 }
 
 /// Whether `text` has a lone `\r` (YAML breaks lines on it too; the line counts here count
-/// `\n` only).
-fn has_lone_cr(text: &str) -> bool {
-    text.match_indices('\r')
-        .any(|(i, _)| text.as_bytes().get(i + 1) != Some(&b'\n'))
+/// `\n` only) or a NUL (yaml-rust2 reads it as the end of the text).
+fn has_lone_cr_or_nul(text: &str) -> bool {
+    text.contains('\0')
+        || text
+            .match_indices('\r')
+            .any(|(i, _)| text.as_bytes().get(i + 1) != Some(&b'\n'))
 }
 
-/// Checks on the first chunk: it ends with a line break, has no lone `\r`, no directive (`%`:
-/// `%TAG` changes what later tags mean) and no document end (`...`: the document would end
-/// before the second chunk). Its number of lines, or `None`.
+/// Checks on the first chunk: it ends with a line break, has no lone `\r` or NUL, no
+/// directive (`%`: `%TAG` changes what later tags mean) and no document end (`...`: the
+/// document would end before the second chunk). Its number of lines, or `None`.
 fn first_chunk_lines(first: &str) -> Option<u32> {
-    if !first.ends_with('\n') || has_lone_cr(first) {
+    if !first.ends_with('\n') || has_lone_cr_or_nul(first) {
         return None;
     }
     let mut lines = 0u32;
@@ -807,14 +809,14 @@ fn first_chunk_lines(first: &str) -> Option<u32> {
 }
 
 /// Checks on the second chunk: the column of the list items it continues, or `None`. It must
-/// start with an item (`- ` at some column `c`), have no lone `\r`, and no line less indented
-/// than `c` or at `c` without being an item, but blank lines and comments: such a line would
-/// close the list (or be a `---`, `...` or `%` line) in the whole text, where the chunk alone
-/// would read it otherwise.
+/// start with an item (`- ` at some column `c`), have no lone `\r` or NUL, and no line less
+/// indented than `c` or at `c` without being an item, but blank lines and comments: such a
+/// line would close the list (or be a `---`, `...` or `%` line) in the whole text, where the
+/// chunk alone would read it otherwise.
 fn second_chunk_column(second: &str) -> Option<usize> {
     let body = second.trim_start_matches(' ');
     let column = second.len() - body.len();
-    if !is_item(body) || has_lone_cr(second) {
+    if !is_item(body) || has_lone_cr_or_nul(second) {
         return None;
     }
     let fits = |line: &str| {
