@@ -18,7 +18,7 @@
 //! computed on the first finding.
 //!
 //! Two threads on large inventories: yaml-rust2 parses about 50 MB/s, and nearly all of a large
-//! inventory is its top-level `capabilities:` block list. `load` cuts such a text (256 KiB
+//! inventory is its top-level `capabilities:` block list. `load` cuts such a text (64 KiB
 //! or more, when [`crate::threads::parallel`]) at an item line of that list near the middle and
 //! parses both halves at once, each as a document of its own; the second half's list stands
 //! for the first half's, its nodes are renumbered after the first half's, its lines moved by the
@@ -609,12 +609,13 @@ impl Builder {
 }
 
 /// Texts from this size on are parsed in two chunks when two threads may run
-/// ([`crate::threads::parallel`]). yaml-rust2 parses about 50 MB/s on this machine, so 256 KiB
-/// take about 5 ms, and half of that is saved; what chunking adds is a thread (~50 us), the
-/// line scans of [`continuation_column`] and the merge (both well under 0.5 ms at this size,
-/// proportionally less above it), and, when a chunk is refused, the chunks' parse before the
-/// sequential one. Measured: see docs/performance.md (issue 20).
-const CHUNKED_FROM: usize = 256 * 1024;
+/// ([`crate::threads::parallel`]). Measured with criterion (`parse_sizes` in
+/// `benches/parse.rs`, 2 cores, quiet machine, threshold set to 16 KiB for the run): two chunks
+/// take 0.70 of one pass at 27 KiB (0.40 against 0.57 ms), 0.60 at 114 KiB and 0.55 at
+/// 458 KiB, so a thread start and the merge cost little even at that size. Below 64 KiB the
+/// saving is under half a millisecond, which a refused attempt (both chunks parsed, then the
+/// whole text) would give back, and the CLI's second core is busy loading ATT&CK then anyway.
+const CHUNKED_FROM: usize = 64 * 1024;
 
 /// Parses one YAML document. A second document in the same text is an error.
 ///
