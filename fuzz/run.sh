@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 SECONDS_EACH=${1:-600}
 shift || true
-ALL=(stix_bundle inventory assessment navigator sigma elastic splunk ctid dettect sysmon)
+ALL=(stix_bundle inventory assessment navigator sigma elastic splunk ctid dettect sysmon yaml_chunks)
 TARGETS=("${@:-${ALL[@]}}")
 [[ ${#TARGETS[@]} -gt 0 ]] || TARGETS=("${ALL[@]}")
 ROOT=..
@@ -31,7 +31,7 @@ seed() { # TARGET FIND-ARGS...: copies matching files into the target's corpus
 seeds() {
   case $1 in
     stix_bundle) seed "$1" "$ROOT/fixtures/attack" "$ROOT/fixtures/bad/bundle" "$ROOT/fixtures/bad/accepted/bundle.json" ;;
-    inventory) seed "$1" "$ROOT/fixtures/inventory" "$ROOT/examples" "$ROOT/fixtures/bad/inventory" "$ROOT/fixtures/report" -name '*.yaml' ;;
+    inventory | yaml_chunks) seed "$1" "$ROOT/fixtures/inventory" "$ROOT/examples" "$ROOT/fixtures/bad/inventory" "$ROOT/fixtures/report" -name '*.yaml' ;;
     assessment) seed "$1" "$ROOT/fixtures/report" "$ROOT/fixtures/bad/assessment" -name '*.json' ;;
     navigator) seed "$1" "$ROOT/fixtures/import/navigator" "$ROOT/fixtures/bad/navigator" "$SHARED/corpora/navigator" -name '*.json' ;;
     sigma) seed "$1" "$ROOT/fixtures/import/sigma" "$ROOT/fixtures/bad/sigma" "$SHARED/corpora/sigma" -name '*.yml' ;;

@@ -11,7 +11,11 @@
 //! warnings, as `bench/gen-inventory.py`'s do: random techniques often run on none of the
 //! capability's platforms, or are parents that count for no sub-technique.
 //!
-//! - `parse/load_documents`: UTF-8 decoding, YAML events, the node tree and SHA-256 (no bundle).
+//! - `parse/load_documents`: UTF-8 decoding, YAML events, the node tree and SHA-256 (no bundle);
+//!   the YAML in two chunks on two threads. `parse/load_documents_jobs1`: the same on one
+//!   thread (`--jobs 1`), the YAML in one pass.
+//! - `parse_sizes/load_documents_*`: the same on smaller inventories (12, 50 and 200
+//!   capabilities), both ways, for where two chunks start to pay.
 //! - `parse/resolve`: reading the `Raw*` structs, validation and resolution against the bundle,
 //!   building the [`Inventory`](covmap_assess::inventory::Inventory), and dropping the result;
 //!   `parse/resolve_no_drop` leaves the drop out of the timing; `parse/resolve_one_thread`
@@ -52,8 +56,9 @@ mod rng;
 
 use rng::Rng;
 
-/// The generated inventory's text (see the module documentation).
-fn generate(attack: &Attack) -> String {
+/// The generated inventory's text (see the module documentation), with `capabilities`
+/// capabilities.
+fn generate(attack: &Attack, capabilities: usize) -> String {
     let mut rng = Rng(0x00c0_4a9e);
     let techniques: Vec<String> = attack
         .active_techniques()
@@ -64,7 +69,7 @@ fn generate(attack: &Attack) -> String {
     let functions = ["detect", "protect", "respond", "visibility"];
     let levels = ["minimal", "partial", "significant", "0.4", "0.75"];
     let confidences = ["claimed", "configured", "tested"];
-    let mut text = String::with_capacity(CAPABILITIES * ENTRIES * 120);
+    let mut text = String::with_capacity(capabilities * ENTRIES * 120);
     let _ = write!(
         text,
         "covmap: 1\norganization: Generated Corp\n\
@@ -72,7 +77,7 @@ fn generate(attack: &Attack) -> String {
          scope:\n  threats: {{groups: [APT29, FIN7]}}\ncapabilities:\n",
         attack.version().unwrap_or_default()
     );
-    for c in 0..CAPABILITIES {
+    for c in 0..capabilities {
         let _ = write!(
             text,
             "  - id: cap-{c:04}\n    name: Capability {c}\n    vendor: Vendor {}\n    \
@@ -103,11 +108,13 @@ fn generate(attack: &Attack) -> String {
 fn parse(c: &mut Criterion) {
     let path = bundle();
     let attack = Attack::load(&path).expect("bundle loads");
-    let text = generate(&attack);
+    let text = generate(&attack, CAPABILITIES);
     let sources = vec![SourceFile::new("generated.yaml", text.into_bytes())];
     let context = ValidationContext::default();
     let documents = load_documents(&sources);
     let parsed = resolve(&documents, &attack, &context);
+    // Warnings are expected (techniques are drawn without regard to platforms); an error
+    // would mean the generator no longer writes what the benchmark means to measure.
     assert!(
         !parsed.has_errors(),
         "the generated inventory should have no errors: {:?}",
@@ -130,6 +137,12 @@ fn parse(c: &mut Criterion) {
     group.bench_function("load_documents", |b| {
         b.iter(|| load_documents(black_box(&sources)));
     });
+    // The same on one thread (`--jobs 1`): the YAML in one pass instead of two chunks.
+    covmap_assess::threads::set_jobs(1);
+    group.bench_function("load_documents_jobs1", |b| {
+        b.iter(|| load_documents(black_box(&sources)));
+    });
+    covmap_assess::threads::set_jobs(0);
     group.bench_function("resolve", |b| {
         b.iter(|| resolve(black_box(&documents), black_box(&attack), &context));
     });
@@ -144,6 +157,23 @@ fn parse(c: &mut Criterion) {
         b.iter(|| resolve(black_box(&documents), black_box(&attack), &context));
     });
     covmap_assess::threads::set_jobs(0);
+    group.finish();
+
+    // Where two chunks start to pay (`yaml::CHUNKED_FROM`): smaller inventories, both ways.
+    let mut group = c.benchmark_group("parse_sizes");
+    group.sample_size(30);
+    group.measurement_time(Duration::from_secs(3));
+    for capabilities in [12, 50, 200] {
+        let text = generate(&attack, capabilities);
+        let kib = text.len() / 1024;
+        let sources = vec![SourceFile::new("generated.yaml", text.into_bytes())];
+        for jobs in [0, 1] {
+            covmap_assess::threads::set_jobs(jobs);
+            let name = format!("load_documents_{kib}KiB_jobs{jobs}");
+            group.bench_function(name, |b| b.iter(|| load_documents(black_box(&sources))));
+        }
+        covmap_assess::threads::set_jobs(0);
+    }
     group.finish();
 }
 

@@ -17,6 +17,19 @@
 //! their text instead of allocating it. Line starts, needed only to report findings, are
 //! computed on the first finding.
 //!
+//! Two threads on large inventories: yaml-rust2 parses about 50 MB/s, and nearly all of a large
+//! inventory is its top-level `capabilities:` block list. `load` cuts such a text (64 KiB
+//! or more, when [`crate::threads::parallel`]) at an item line of that list near the middle and
+//! parses both halves at once, each as a document of its own; the second half's list stands
+//! for the first half's, its nodes are renumbered after the first half's, its lines moved by the
+//! first half's line count, and its children placed where the one-pass parse flushes them. The
+//! result is the same `Document` the one-pass parse builds (a property test checks every line
+//! as a cut). Whenever the halves could read differently from the whole (a lone `\r` or a NUL, a
+//! directive or `...` before the cut, a line of the second half left of the list's items,
+//! anchors or aliases in it, a first half that does not end inside its top list, an empty node
+//! at its end, any parse error), the text is parsed again in one pass, so every error and
+//! position is the one-pass parse's.
+//!
 //! Safety against hostile input: aliases are not copied (an alias points at its anchor's node),
 //! the number of nodes reachable through aliases is bounded (`MAX_ALIAS_NODES`), and so is the
 //! nesting depth, aliases included (`MAX_DEPTH`); deserialization recursion is therefore
@@ -87,7 +100,7 @@ enum Kind {
     Map,
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 struct Node {
     kind: Kind,
     /// Scalars: byte offset of the text in [`Document::strings`]; lists: of the items in
@@ -112,7 +125,7 @@ impl Node {
 }
 
 /// Two equal keys in one mapping: the later is dropped.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct DuplicateKey {
     /// The later key.
     pub(crate) key: NodeId,
@@ -123,7 +136,7 @@ pub(crate) struct DuplicateKey {
 }
 
 /// Why a text could not be read as a YAML document at all.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct LoadError {
     pub(crate) pos: Pos,
     pub(crate) message: String,
@@ -156,6 +169,20 @@ pub(crate) struct Document<'a> {
     /// Char -> byte offsets of the last long non-ASCII line looked at: findings on one huge
     /// line cost one scan, not one each.
     long_line: Mutex<Option<(usize, Vec<usize>)>>,
+}
+
+/// Equal when they hold the same text and the same tree (the caches built for findings are
+/// not compared): the chunked parse is checked against the sequential one with it.
+impl PartialEq for Document<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+            && self.nodes == other.nodes
+            && self.strings == other.strings
+            && self.items == other.items
+            && self.entries == other.entries
+            && self.root == other.root
+            && self.duplicates == other.duplicates
+    }
 }
 
 /// An open list or mapping.
@@ -207,21 +234,37 @@ struct Builder {
     alias_nodes: u64,
     root: Option<NodeId>,
     duplicates: Vec<DuplicateKey>,
+    /// Open mappings and lists above the text being parsed (1 for a chunk that continues a
+    /// list of the top mapping: the mapping): the depth limit counts them.
+    depth_base: usize,
+    /// An anchor or alias was seen (a chunk holding one is not merged).
+    anchored: bool,
+    /// The last key given to the top mapping, repeated keys included.
+    top_key: Option<NodeId>,
 }
 
-fn pos_of_marker(mark: Marker) -> (u32, u32) {
-    (
-        u32::try_from(mark.line()).unwrap_or(u32::MAX),
-        u32::try_from(mark.col()).unwrap_or(u32::MAX),
-    )
+/// Where an event is: 1-based line and 0-based column in characters (yaml-rust2's `Marker`
+/// also holds a character index, which nothing here needs, and cannot be built or moved).
+#[derive(Debug, Clone, Copy)]
+struct Mark {
+    line: u32,
+    col: u32,
 }
 
-fn load_error(mark: Marker, message: impl Into<String>, hints: &[&str]) -> LoadError {
-    let (line, col) = pos_of_marker(mark);
+impl Mark {
+    fn new(marker: Marker) -> Mark {
+        Mark {
+            line: u32::try_from(marker.line()).unwrap_or(u32::MAX),
+            col: u32::try_from(marker.col()).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+fn load_error(mark: Mark, message: impl Into<String>, hints: &[&str]) -> LoadError {
     LoadError {
         pos: Pos {
-            line: line.max(1) as usize,
-            column: col as usize + 1,
+            line: mark.line.max(1) as usize,
+            column: mark.col as usize + 1,
             length: 1,
         },
         message: message.into(),
@@ -229,7 +272,7 @@ fn load_error(mark: Marker, message: impl Into<String>, hints: &[&str]) -> LoadE
     }
 }
 
-fn too_large(mark: Marker) -> LoadError {
+fn too_large(mark: Mark) -> LoadError {
     load_error(mark, "the document has too many nodes", &[])
 }
 
@@ -248,20 +291,19 @@ impl Builder {
         kind: Kind,
         start: u32,
         len: u32,
-        mark: Marker,
+        mark: Mark,
     ) -> Result<NodeId, LoadError> {
         let id = u32::try_from(self.nodes.len())
             .ok()
             .filter(|n| *n < NONE)
             .map(NodeId)
             .ok_or_else(|| too_large(mark))?;
-        let (line, col) = pos_of_marker(mark);
         self.nodes.push(Node {
             kind,
             start,
             len,
-            line,
-            col,
+            line: mark.line,
+            col: mark.col,
             parent: NONE,
         });
         Ok(id)
@@ -318,7 +360,7 @@ impl Builder {
         child: NodeId,
         size: u32,
         height: u32,
-        mark: Marker,
+        mark: Mark,
     ) -> Result<(), LoadError> {
         let Some(frame) = self.stack.last_mut() else {
             self.root = Some(child);
@@ -361,6 +403,9 @@ impl Builder {
             if let Some(frame) = self.stack.last_mut() {
                 frame.pending_key = Some(child);
             }
+            if self.stack.len() == 1 {
+                self.top_key = Some(child);
+            }
             if let Some(k) = self.nodes.get_mut(child.0 as usize) {
                 k.parent = parent.0;
             }
@@ -378,8 +423,8 @@ impl Builder {
         Ok(())
     }
 
-    fn open(&mut self, map: bool, anchor: usize, mark: Marker) -> Result<(), LoadError> {
-        if self.stack.len() >= MAX_DEPTH {
+    fn open(&mut self, map: bool, anchor: usize, mark: Mark) -> Result<(), LoadError> {
+        if self.stack.len() + self.depth_base >= MAX_DEPTH {
             return Err(load_error(
                 mark,
                 format!("the document nests mappings and lists deeper than {MAX_DEPTH} levels"),
@@ -393,6 +438,7 @@ impl Builder {
         };
         let node = self.push_node(kind, 0, 0, mark)?;
         if anchor != 0 {
+            self.anchored = true;
             self.open_anchors.push(anchor);
         }
         self.stack.push(Frame {
@@ -409,7 +455,7 @@ impl Builder {
         Ok(())
     }
 
-    fn close(&mut self, mark: Marker) -> Result<(), LoadError> {
+    fn close(&mut self, mark: Mark) -> Result<(), LoadError> {
         let Some(frame) = self.stack.pop() else {
             return Err(load_error(mark, "unbalanced YAML events", &[]));
         };
@@ -455,7 +501,8 @@ impl Builder {
         self.attach(node, frame.size, frame.height, mark)
     }
 
-    fn alias(&mut self, anchor: usize, mark: Marker) -> Result<(), LoadError> {
+    fn alias(&mut self, anchor: usize, mark: Mark) -> Result<(), LoadError> {
+        self.anchored = true;
         if self.open_anchors.contains(&anchor) {
             return Err(load_error(
                 mark,
@@ -481,7 +528,7 @@ impl Builder {
                 ],
             ));
         }
-        if self.stack.len() + height as usize > MAX_DEPTH {
+        if self.stack.len() + self.depth_base + height as usize > MAX_DEPTH {
             return Err(load_error(
                 mark,
                 format!(
@@ -499,7 +546,7 @@ impl Builder {
         style: TScalarStyle,
         anchor: usize,
         tag: Option<&Tag>,
-        mark: Marker,
+        mark: Mark,
     ) -> Result<(), LoadError> {
         let mut style = match style {
             TScalarStyle::SingleQuoted => Style::SingleQuoted,
@@ -518,6 +565,7 @@ impl Builder {
         };
         self.strings.push_str(value);
         let node = self.push_node(Kind::Scalar(style), start, end - start, mark)?;
+        self.anchored |= anchor != 0;
         let anchored = Anchored {
             node,
             size: 1,
@@ -529,14 +577,15 @@ impl Builder {
 }
 
 impl Builder {
-    fn new(text: &str) -> Builder {
+    /// A builder for a text of `bytes` bytes.
+    fn new(bytes: usize) -> Builder {
         Builder {
             // About one node per 8 bytes in large inventories (flow-style entries): fewer
             // reallocations. Scalars never hold more text than the file.
-            nodes: Vec::with_capacity(text.len() / 8),
-            strings: String::with_capacity(text.len()),
-            items: Vec::with_capacity(text.len() / 32),
-            entries: Vec::with_capacity(text.len() / 24),
+            nodes: Vec::with_capacity(bytes / 8),
+            strings: String::with_capacity(bytes),
+            items: Vec::with_capacity(bytes / 32),
+            entries: Vec::with_capacity(bytes / 24),
             open_items: Vec::new(),
             open_entries: Vec::new(),
             stack: Vec::new(),
@@ -545,6 +594,9 @@ impl Builder {
             alias_nodes: 0,
             root: None,
             duplicates: Vec::new(),
+            depth_base: 0,
+            anchored: false,
+            top_key: None,
         }
     }
 
@@ -564,49 +616,82 @@ impl Builder {
     }
 }
 
+/// Texts from this size on are parsed in two chunks when two threads may run
+/// ([`crate::threads::parallel`]). Measured with criterion (`parse_sizes` in
+/// `benches/parse.rs`, 2 cores, quiet machine, threshold set to 16 KiB for the run): two chunks
+/// take 0.70 of one pass at 27 KiB (0.40 against 0.57 ms), 0.60 at 114 KiB and 0.55 at
+/// 458 KiB, so a thread start and the merge cost little even at that size. Below 64 KiB the
+/// saving is under half a millisecond, which a refused attempt (both chunks parsed, then the
+/// whole text) would give back, and the CLI's second core is busy loading ATT&CK then anyway.
+const CHUNKED_FROM: usize = 64 * 1024;
+
 /// Parses one YAML document. A second document in the same text is an error.
+///
+/// A large text whose `capabilities:` list can be cut in two is parsed in two chunks on two
+/// threads ([`load_chunked`]); the document is the same as the sequential parse's, and any
+/// chunk that does not parse or could parse differently falls back to the sequential parse,
+/// so errors are always the sequential parse's.
 pub(crate) fn load(text: &str) -> Result<Document<'_>, LoadError> {
-    let mut documents = load_documents(text, false)?;
-    // `load_documents` returns exactly one document when `multi` is false.
+    if crate::threads::parallel()
+        && text.len() >= CHUNKED_FROM
+        && let Some(doc) = find_split(text).and_then(|split| load_chunked(text, split))
+    {
+        return Ok(doc);
+    }
+    load_sequential(text)
+}
+
+/// [`load`] in one pass.
+fn load_sequential(text: &str) -> Result<Document<'_>, LoadError> {
+    let mut documents = build(text, false, text.len(), 0)?;
+    // `build` returns exactly one builder when `multi` is false.
     Ok(documents
         .pop()
-        .unwrap_or_else(|| Builder::new("").finish(text)))
+        .unwrap_or_else(|| Builder::new(0))
+        .finish(text))
 }
 
 /// Parses every document of a YAML stream (`---` separated), each with its own anchors;
 /// positions count from the start of `text`. With `multi` false, a second document is an
 /// error and exactly one document (maybe empty) is returned.
 fn load_documents(text: &str, multi: bool) -> Result<Vec<Document<'_>>, LoadError> {
-    let mut builder = Builder::new(text);
+    let builders = build(text, multi, text.len(), 0)?;
+    Ok(builders.into_iter().map(|b| b.finish(text)).collect())
+}
+
+/// Drives yaml-rust2's parser over `text` into one builder per document. The first builder
+/// reserves room for `capacity` bytes of text; `depth_base` open containers are counted above
+/// the text's.
+fn build(
+    text: &str,
+    multi: bool,
+    capacity: usize,
+    depth_base: usize,
+) -> Result<Vec<Builder>, LoadError> {
+    let mut builder = Builder::new(capacity);
+    builder.depth_base = depth_base;
     let mut done = Vec::new();
     let mut parser = Parser::new_from_str(text);
     let mut documents = 0usize;
     loop {
         let (event, mark) = match parser.next_token() {
-            Ok(next) => next,
+            Ok((event, marker)) => (event, Mark::new(marker)),
             Err(e) => {
-                let (line, col) = pos_of_marker(*e.marker());
+                let mark = Mark::new(*e.marker());
                 if e.info().contains("recursion limit") {
                     return Err(load_error(
-                        *e.marker(),
+                        mark,
                         format!(
                             "the document nests mappings and lists deeper than {MAX_DEPTH} levels"
                         ),
                         &["an inventory needs no more than 6 levels: flatten the structure"],
                     ));
                 }
-                return Err(LoadError {
-                    pos: Pos {
-                        line: line.max(1) as usize,
-                        column: col as usize + 1,
-                        length: 1,
-                    },
-                    message: format!("invalid YAML: {}", e.info()),
-                    hints: vec![
-                        "check the indentation and the brackets and quotes around this place"
-                            .to_string(),
-                    ],
-                });
+                return Err(load_error(
+                    mark,
+                    format!("invalid YAML: {}", e.info()),
+                    &["check the indentation and the brackets and quotes around this place"],
+                ));
             }
         };
         match event {
@@ -621,8 +706,9 @@ fn load_documents(text: &str, multi: bool) -> Result<Vec<Document<'_>>, LoadErro
                             &["put each inventory in its own file, without a second `---`"],
                         ));
                     }
-                    let next = Builder::new("");
-                    done.push(std::mem::replace(&mut builder, next).finish(text));
+                    let mut next = Builder::new(0);
+                    next.depth_base = depth_base;
+                    done.push(std::mem::replace(&mut builder, next));
                 }
             }
             Event::Scalar(value, style, anchor, tag) => {
@@ -635,8 +721,299 @@ fn load_documents(text: &str, multi: bool) -> Result<Vec<Document<'_>>, LoadErro
             Event::StreamStart | Event::DocumentEnd | Event::Nothing => {}
         }
     }
-    done.push(builder.finish(text));
+    done.push(builder);
     Ok(done)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Two chunks on two threads
+
+/// Where [`load`] cuts a text: the start of the first line at or after the middle that is an
+/// item of the top-level `capabilities:` block list (same indentation, then `- `). `None` when
+/// the text has no such list or no such line. Only a guess: [`load_chunked`] checks it.
+fn find_split(text: &str) -> Option<usize> {
+    const KEY: &str = "capabilities:";
+    let key = if text.starts_with(KEY) {
+        0
+    } else {
+        text.find("\ncapabilities:")? + 1
+    };
+    let after = key + KEY.len();
+    // The key's value must be on the following lines (a block list), not on its own line.
+    let eol = text
+        .get(after..)?
+        .find('\n')
+        .map_or(text.len(), |i| after + i);
+    let rest = text.get(after..eol)?.trim_start_matches([' ', '\t', '\r']);
+    if !(rest.is_empty() || rest.starts_with('#')) {
+        return None;
+    }
+    // The first item fixes the indentation.
+    let mut start = eol + 1;
+    let column = loop {
+        let line = line_at(text, start)?;
+        let body = line.trim_start_matches(' ');
+        if body.trim_end_matches('\r').is_empty() || body.starts_with('#') {
+            start += line.len() + 1;
+            continue;
+        }
+        if !is_item(body) {
+            return None;
+        }
+        break line.len() - body.len();
+    };
+    let mid = (text.len() / 2).max(start + 1);
+    let mut at = if text.as_bytes().get(mid - 1) == Some(&b'\n') {
+        mid
+    } else {
+        mid + text.get(mid..)?.find('\n')? + 1
+    };
+    loop {
+        let line = line_at(text, at)?;
+        let body = line.trim_start_matches(' ');
+        if line.len() - body.len() == column && is_item(body) {
+            return Some(at);
+        }
+        at += line.len() + 1;
+    }
+}
+
+/// The line that starts at byte `start`, without its `\n`; `None` at the end of the text.
+fn line_at(text: &str, start: usize) -> Option<&str> {
+    let rest = text.get(start..).filter(|r| !r.is_empty())?;
+    Some(rest.split('\n').next().unwrap_or(rest))
+}
+
+/// Whether a line's text after its indentation starts a block list item (`-` then a space or
+/// the end of the line).
+fn is_item(body: &str) -> bool {
+    body.strip_prefix('-')
+        .is_some_and(|after| after.is_empty() || after.starts_with([' ', '\r']))
+}
+
+/// Whether `text` has a lone `\r` (YAML breaks lines on it too; the line counts here count
+/// `\n` only) or a NUL (yaml-rust2 reads it as the end of the text).
+fn has_lone_cr_or_nul(text: &str) -> bool {
+    text.contains('\0')
+        || text
+            .match_indices('\r')
+            .any(|(i, _)| text.as_bytes().get(i + 1) != Some(&b'\n'))
+}
+
+/// Checks on the first chunk: it ends with a line break, has no lone `\r` or NUL, no
+/// directive (`%`: `%TAG` changes what later tags mean) and no document end (`...`: the
+/// document would end before the second chunk). Its number of lines, or `None`.
+fn first_chunk_lines(first: &str) -> Option<u32> {
+    if !first.ends_with('\n') || has_lone_cr_or_nul(first) {
+        return None;
+    }
+    let mut lines = 0u32;
+    for line in first.split_terminator('\n') {
+        if line.starts_with('%') || line.starts_with("...") {
+            return None;
+        }
+        lines = lines.checked_add(1)?;
+    }
+    Some(lines)
+}
+
+/// Checks on the second chunk: the column of the list items it continues, or `None`. It must
+/// start with an item (`- ` at some column `c`), have no lone `\r` or NUL, and no line less
+/// indented than `c` or at `c` without being an item, but blank lines and comments: such a
+/// line would close the list (or be a `---`, `...` or `%` line) in the whole text, where the
+/// chunk alone would read it otherwise.
+fn second_chunk_column(second: &str) -> Option<usize> {
+    let body = second.trim_start_matches(' ');
+    let column = second.len() - body.len();
+    if !is_item(body) || has_lone_cr_or_nul(second) {
+        return None;
+    }
+    let fits = |line: &str| {
+        let body = line.trim_start_matches(' ');
+        let indent = line.len() - body.len();
+        indent > column
+            || body.is_empty()
+            || body == "\r"
+            || body.starts_with('#')
+            || (indent == column && is_item(body))
+    };
+    second.split('\n').all(fits).then_some(column)
+}
+
+/// [`load`] in two chunks: `text[..split]` (a line start) on this thread, `text[split..]` on
+/// another, each checked ([`first_chunk_lines`], [`second_chunk_column`]) and parsed as a
+/// document of its own, then merged into the document the sequential parse builds (see
+/// [`merge`]). `None` when a check fails, either chunk fails to parse, or the chunks are not
+/// shaped as [`merge`] requires: the caller then parses sequentially, which reports any error.
+fn load_chunked(text: &str, split: usize) -> Option<Document<'_>> {
+    let (first, second) = (text.get(..split)?, text.get(split..)?);
+    // Not a list item: no thread for a split that cannot be taken.
+    if !is_item(second.trim_start_matches(' ')) {
+        return None;
+    }
+    let (one, two) = std::thread::scope(|scope| {
+        // The second chunk's list stands for the top mapping's list: the mapping is the one
+        // level above it. Its lines count from 1 here; the merge moves them.
+        let other = scope.spawn(move || {
+            let column = second_chunk_column(second)?;
+            let two = build(second, false, second.len(), 1).ok()?.pop()?;
+            Some((two, column))
+        });
+        // The first chunk's builder gets room for the whole text: the merge appends to it.
+        let one = first_chunk_lines(first).and_then(|lines| {
+            let one = build(first, false, text.len(), 0).ok()?.pop()?;
+            Some((one, lines))
+        });
+        let two = other
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (one, two)
+    });
+    let ((one, lines_before), (two, column)) = (one?, two?);
+    let merged = merge(one, two, first, column, lines_before)?;
+    Some(merged.finish(text))
+}
+
+/// Parses `text` in two chunks at every line start that begins a list item, and panics when a
+/// split the two-chunk parse accepts gives another document than the one-pass parse (or is
+/// accepted where the one-pass parse fails). Returns how many splits were accepted. For
+/// covmap's fuzz target and tests, not for use.
+#[doc(hidden)]
+pub fn check_chunked_parse(text: &str) -> usize {
+    let sequential = load_sequential(text);
+    let mut accepted = 0;
+    for (i, _) in text.match_indices('\n') {
+        if let Some(doc) = load_chunked(text, i + 1) {
+            accepted += 1;
+            assert!(
+                sequential.as_ref().is_ok_and(|s| *s == doc),
+                "the split at byte {} gives another document than the one-pass parse",
+                i + 1
+            );
+        }
+    }
+    accepted
+}
+
+/// Merges the builders of two chunks into the builder the sequential parse of their text
+/// would have produced, or `None` when the chunks are not shaped for it.
+///
+/// `one` (of `first`) must be a mapping whose last key (repeated keys included) has as value
+/// a block list at `column`, its items flushed last (so it was open at the chunk's end), the
+/// mapping's entries after them; `two` must be a block list starting on its first line at
+/// `column`, without anchors or aliases (anchors are per document, and the alias budget is
+/// the whole text's). Then `two`'s list is `one`'s list continued: its items are appended to
+/// it, and its node disappears.
+///
+/// The sequential parse numbers nodes in event order, so `two`'s nodes (but its list) come
+/// after `one`'s; it flushes a container's children when the container closes, so `two`'s
+/// inner items and entries come before the list's items and the mapping's entries.
+fn merge(
+    mut one: Builder,
+    two: Builder,
+    first: &str,
+    column: usize,
+    lines_before: u32,
+) -> Option<Builder> {
+    let root = one.root?;
+    let root_node = one.nodes.get(root.0 as usize)?;
+    let (&(key, list), root_start) = (one.entries.last()?, root_node.start);
+    let list_node = one.nodes.get(list.0 as usize)?;
+    let shaped = root_node.kind == Kind::Map
+        && root_node.range().end == one.entries.len()
+        && one.top_key == Some(key)
+        && list_node.kind == Kind::Seq
+        // An indentless list (items at column 0) is placed at the token after its first `-`.
+        && (list_node.col as usize == column || column == 0)
+        && list_node.range().end == one.items.len()
+        && starts_block_list(first, list_node.line, column)
+        // An empty node at the end of `first` (`- key:` before the split) takes its position
+        // from the token after it, which only the whole text has.
+        && one.nodes.iter().all(|n| n.line <= lines_before);
+    let two_root = two.nodes.first()?;
+    let continues = two.root == Some(NodeId(0))
+        && two_root.kind == Kind::Seq
+        && two_root.line == 1
+        && two_root.col as usize == column
+        && two_root.range().end == two.items.len()
+        && !two.anchored;
+    if !(shaped && continues) {
+        return None;
+    }
+    let list_start = list_node.start as usize;
+    let (inner_items, more) = (two.items.len() - two_root.len as usize, two_root.len);
+    let (root_start, inner_entries) = (root_start as usize, two.entries.len());
+    // Ids: `two`'s list is `one`'s list; its other nodes follow `one`'s.
+    let count = u32::try_from(one.nodes.len()).ok()?;
+    let total = u64::from(count) + two.nodes.len() as u64 - 1;
+    let strings_base = u32::try_from(one.strings.len()).ok()?;
+    let fits = total < u64::from(NONE)
+        && u32::try_from(one.strings.len() + two.strings.len()).is_ok()
+        && u32::try_from(one.items.len() + two.items.len()).is_ok()
+        && u32::try_from(one.entries.len() + two.entries.len()).is_ok();
+    if !fits {
+        return None;
+    }
+    let id = |n: NodeId| match n.0 {
+        0 => list,
+        NONE => n,
+        i => NodeId(count + i - 1),
+    };
+    let (items_base, entries_base) = (list_start as u32, root_start as u32);
+    one.nodes.extend(two.nodes.iter().skip(1).map(|n| {
+        let start = match n.kind {
+            Kind::Scalar(_) => n.start + strings_base,
+            Kind::Seq => n.start + items_base,
+            Kind::Map => n.start + entries_base,
+        };
+        Node {
+            start,
+            line: n.line.saturating_add(lines_before),
+            parent: id(NodeId(n.parent)).0,
+            ..*n
+        }
+    }));
+    one.strings.push_str(&two.strings);
+    // items: one's inner, two's inner, the list's (one's then two's).
+    let list_items = one.items.split_off(list_start);
+    one.items
+        .extend(two.items.iter().take(inner_items).map(|i| id(*i)));
+    one.items.extend(list_items);
+    one.items
+        .extend(two.items.iter().skip(inner_items).map(|i| id(*i)));
+    // entries: one's inner, two's, the top mapping's.
+    let root_entries = one.entries.split_off(root_start);
+    one.entries
+        .extend(two.entries.iter().map(|(k, v)| (id(*k), id(*v))));
+    one.entries.extend(root_entries);
+    one.duplicates
+        .extend(two.duplicates.into_iter().map(|d| DuplicateKey {
+            key: id(d.key),
+            first: id(d.first),
+            name: d.name,
+        }));
+    let inner_items = u32::try_from(inner_items).ok()?;
+    let inner_entries = u32::try_from(inner_entries).ok()?;
+    if let Some(n) = one.nodes.get_mut(list.0 as usize) {
+        n.start += inner_items;
+        n.len += more;
+    }
+    if let Some(n) = one.nodes.get_mut(root.0 as usize) {
+        n.start += inner_entries;
+    }
+    Some(one)
+}
+
+/// Whether line `line` (1-based) of `text` starts with `column` spaces and a list item: a list
+/// node there is a block list, not a flow one (`[`).
+fn starts_block_list(text: &str, line: u32, column: usize) -> bool {
+    let Some(index) = (line as usize).checked_sub(1) else {
+        return false;
+    };
+    text.split('\n').nth(index).is_some_and(|l| {
+        let body = l.trim_start_matches(' ');
+        l.len() - body.len() == column && is_item(body)
+    })
 }
 
 impl<'a> Document<'a> {
@@ -1916,6 +2293,9 @@ pub fn from_str_multi<T: de::DeserializeOwned>(text: &str) -> Result<Vec<T>, Err
         .map(read_document)
         .collect()
 }
+
+#[cfg(test)]
+mod chunked_tests;
 
 #[cfg(test)]
 mod tests {
