@@ -260,3 +260,32 @@ pub(crate) fn files_label(paths: &[PathBuf]) -> String {
         many => format!("{} files", many.len()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The kernel's view of this process: `THP_enabled` in /proc/self/status (Linux 5.0+).
+    #[cfg(target_os = "linux")]
+    fn huge_pages_allowed() -> Option<bool> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = status.lines().find(|l| l.starts_with("THP_enabled:"))?;
+        Some(line.split_whitespace().nth(1)? == "1")
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn only_large_inventories_turn_huge_pages_off() {
+        // No other test of this binary calls `small_pages_for`, so the state is the process's
+        // own until here.
+        let Some(before) = huge_pages_allowed() else {
+            #[allow(clippy::print_stderr)] // a skipped test says why
+            {
+                eprintln!("skipped: this kernel does not report THP_enabled");
+            }
+            return;
+        };
+        super::small_pages_for(super::SMALL_PAGES_FROM - 1);
+        assert_eq!(huge_pages_allowed(), Some(before));
+        super::small_pages_for(super::SMALL_PAGES_FROM);
+        assert_eq!(huge_pages_allowed(), Some(false));
+    }
+}
