@@ -10,7 +10,8 @@
 //! - `score/assess`: [`assess`] (scope, tree, threat weights, scoring, building the document),
 //!   and dropping the document; `score/assess_no_drop` leaves the drop out of the timing.
 //! - `score/json`: `serde_json::to_vec_pretty` of the resulting [`Assessment`];
-//!   `score/json_compact`: `serde_json::to_vec`.
+//!   `score/json_compact`: `serde_json::to_vec`; `score/write_pretty_json`: what `assess
+//!   --format json` writes (the same bytes, the techniques in batches on two threads).
 //! - `score/gaps`: [`gaps`] on the assessment (mitigations and detections of every gap).
 //! - `score/assess_telemetry`: `score/assess` with the telemetry of [`telemetry`] (derived
 //!   visibility: the issue 19 budget is at most 20% over `score/assess`).
@@ -275,6 +276,15 @@ fn score(c: &mut Criterion) {
     });
     group.bench_function("json", |b| {
         b.iter(|| serde_json::to_vec_pretty(black_box(&assessment)).expect("serialises"));
+    });
+    // What `assess --format json` writes: the same bytes as `json` plus a newline, the
+    // techniques rendered in batches on two threads and written as they come.
+    group.bench_function("write_pretty_json", |b| {
+        b.iter(|| {
+            black_box(&assessment)
+                .write_pretty_json(std::io::sink())
+                .expect("writes");
+        });
     });
     group.bench_function("json_compact", |b| {
         b.iter(|| serde_json::to_vec(black_box(&assessment)).expect("serialises"));
