@@ -1,6 +1,7 @@
 //! Nothing lost (issue 6): a run killed while it writes leaves every earlier output intact and
 //! no temporary file; outputs are byte-identical across runs and thread counts.
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
 
@@ -199,4 +200,74 @@ fn many_findings_print_the_same_bytes_on_one_thread_and_two() {
     );
     assert_eq!(two.stderr, one.stderr, "two threads print other bytes");
     assert_eq!(two.stdout, one.stdout);
+}
+
+/// A large inventory goes through every step that splits in two (the YAML in two chunks, the
+/// capabilities in two halves, findings and assessment.json in batches): the bytes are those of
+/// `--jobs 1`, with a duplicate id across the halves too (then read again in one pass).
+#[test]
+fn a_large_inventory_gives_the_same_bytes_on_one_thread_and_two() {
+    let Some(bundle) = e18() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("temp dir");
+    // 600 capabilities x 8 entries, about 400 KB and 60,000 YAML nodes (the splits start at
+    // 64 KiB and 12,000 nodes): Windows-only capabilities listing a macOS-only technique
+    // (platform-mismatch), a parent alone (parent-counts-for-no-subtechnique) and an unknown
+    // name ("did you mean").
+    let inventory = |duplicate: bool| {
+        let mut text = String::from(
+            "covmap: 1\nattack: {domain: enterprise, version: \"18.1\"}\ncapabilities:\n",
+        );
+        for c in 0..600 {
+            let id = if duplicate && c == 550 { 10 } else { c };
+            let _ = write!(
+                text,
+                "  - id: cap-{id}\n    platforms: [Windows]\n    coverage:\n"
+            );
+            for e in 0..8 {
+                let techniques = match (c + e) % 4 {
+                    0 => "T1059.001, T1647".to_string(),
+                    1 => "T1059".to_string(),
+                    2 => format!("Powershel {}", c % 7),
+                    _ => "T1003.001".to_string(),
+                };
+                let _ = writeln!(
+                    text,
+                    "      - {{techniques: [{techniques}], function: detect, level: partial}}"
+                );
+            }
+        }
+        text
+    };
+    for (name, duplicate, command) in [
+        ("clean.yaml", false, "assess"),
+        ("dup.yaml", true, "validate"),
+    ] {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, inventory(duplicate)).expect("write");
+        let args: Vec<&str> = if command == "assess" {
+            vec!["assess", s(&path), "--format", "json"]
+        } else {
+            vec!["validate", s(&path)]
+        };
+        let one = real_root(&bundle, &[&["--jobs", "1"], args.as_slice()].concat());
+        let two = real_root(&bundle, &args);
+        assert_eq!(two.code, one.code, "{name}");
+        assert_eq!(
+            two.stdout, one.stdout,
+            "{name}: two threads print other bytes"
+        );
+        assert_eq!(
+            two.stderr, one.stderr,
+            "{name}: two threads print other findings"
+        );
+        assert!(one.stderr.contains("warning[platform-mismatch]"), "{name}");
+        assert!(one.stderr.contains("did you mean"), "{name}");
+        assert_eq!(
+            one.stderr.matches("error[duplicate-capability-id]").count(),
+            usize::from(duplicate),
+            "{name}"
+        );
+    }
 }
