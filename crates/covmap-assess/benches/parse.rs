@@ -14,6 +14,8 @@
 //! - `parse/load_documents`: UTF-8 decoding, YAML events, the node tree and SHA-256 (no bundle);
 //!   the YAML in two chunks on two threads. `parse/load_documents_jobs1`: the same on one
 //!   thread (`--jobs 1`), the YAML in one pass.
+//! - `yaml/one_pass_fast` and `yaml/one_pass_yaml_rust2`: the YAML tree alone, in one pass,
+//!   read by the fast path for plain inventory YAML and by yaml-rust2.
 //! - `parse_sizes/load_documents_*`: the same on smaller inventories (12, 50 and 200
 //!   capabilities), both ways, for where two chunks start to pay.
 //! - `parse/resolve`: reading the `Raw*` structs, validation and resolution against the bundle,
@@ -157,6 +159,24 @@ fn parse(c: &mut Criterion) {
         b.iter(|| resolve(black_box(&documents), black_box(&attack), &context));
     });
     covmap_assess::threads::set_jobs(0);
+    group.finish();
+
+    // The YAML alone, in one pass: the fast path for plain inventory YAML against yaml-rust2.
+    let mut group = c.benchmark_group("yaml");
+    group.sample_size(20);
+    group.measurement_time(Duration::from_secs(5));
+    let text = std::str::from_utf8(&sources[0].bytes).expect("generated text is UTF-8");
+    let nodes = covmap_assess::yaml::parse_one_pass(text, true);
+    assert!(
+        nodes > 0 && nodes == covmap_assess::yaml::parse_one_pass(text, false),
+        "the fast path reads the generated inventory as yaml-rust2 does"
+    );
+    group.bench_function("one_pass_fast", |b| {
+        b.iter(|| covmap_assess::yaml::parse_one_pass(black_box(text), true));
+    });
+    group.bench_function("one_pass_yaml_rust2", |b| {
+        b.iter(|| covmap_assess::yaml::parse_one_pass(black_box(text), false));
+    });
     group.finish();
 
     // Where two chunks start to pay (`yaml::CHUNKED_FROM`): smaller inventories, both ways.

@@ -659,10 +659,23 @@ fn load_documents(text: &str, multi: bool) -> Result<Vec<Document<'_>>, LoadErro
     Ok(builders.into_iter().map(|b| b.finish(text)).collect())
 }
 
-/// Drives yaml-rust2's parser over `text` into one builder per document. The first builder
-/// reserves room for `capacity` bytes of text; `depth_base` open containers are counted above
-/// the text's.
+/// Parses `text` into one builder per document. The first builder reserves room for
+/// `capacity` bytes of text; `depth_base` open containers are counted above the text's. A
+/// single document in the subset [`fast`] reads is read there; anything else by yaml-rust2.
 fn build(
+    text: &str,
+    multi: bool,
+    capacity: usize,
+    depth_base: usize,
+) -> Result<Vec<Builder>, LoadError> {
+    if !multi && let Some(builder) = fast::build(text, capacity, depth_base) {
+        return Ok(vec![builder]);
+    }
+    build_events(text, multi, capacity, depth_base)
+}
+
+/// [`build`] through yaml-rust2's parser.
+fn build_events(
     text: &str,
     multi: bool,
     capacity: usize,
@@ -880,7 +893,8 @@ fn load_chunked(text: &str, split: usize) -> Option<Document<'_>> {
 /// covmap's fuzz target and tests, not for use.
 #[doc(hidden)]
 pub fn check_chunked_parse(text: &str) -> usize {
-    let sequential = load_sequential(text);
+    // The reference is yaml-rust2's alone: the chunks may be read by the fast path.
+    let sequential = load_reference(text);
     let mut accepted = 0;
     for (i, _) in text.match_indices('\n') {
         if let Some(doc) = load_chunked(text, i + 1) {
@@ -893,6 +907,48 @@ pub fn check_chunked_parse(text: &str) -> usize {
         }
     }
     accepted
+}
+
+/// [`load_sequential`] through yaml-rust2 alone: the reference the fast path and the chunked
+/// parse are checked against.
+fn load_reference(text: &str) -> Result<Document<'_>, LoadError> {
+    let mut builders = build_events(text, false, text.len(), 0)?;
+    Ok(builders
+        .pop()
+        .unwrap_or_else(|| Builder::new(0))
+        .finish(text))
+}
+
+/// Parses `text` in one pass with the fast path ([`fast`]) or with yaml-rust2 alone; the
+/// number of nodes, 0 when it fails or the fast path refuses it. For covmap's benchmarks, not
+/// for use.
+#[doc(hidden)]
+pub fn parse_one_pass(text: &str, fast: bool) -> usize {
+    let builder = if fast {
+        fast::build(text, text.len(), 0)
+    } else {
+        build_events(text, false, text.len(), 0)
+            .ok()
+            .and_then(|mut builders| builders.pop())
+    };
+    builder.map_or(0, |b| b.nodes.len())
+}
+
+/// Reads `text` with the fast path ([`fast`]) and with yaml-rust2, and panics when the fast
+/// path accepts a text that yaml-rust2 reads as another document or refuses. Returns whether
+/// the fast path accepted it. For covmap's fuzz target and tests, not for use.
+#[doc(hidden)]
+pub fn check_fast_parse(text: &str) -> bool {
+    let Some(fast) = fast::build(text, text.len(), 0) else {
+        return false;
+    };
+    let fast = fast.finish(text);
+    let reference = load_reference(text);
+    assert!(
+        reference.as_ref().is_ok_and(|doc| *doc == fast),
+        "the fast path reads the text otherwise than yaml-rust2, which gives {reference:#?}\nfast path: {fast:#?}"
+    );
+    true
 }
 
 /// Merges the builders of two chunks into the builder the sequential parse of their text
@@ -2296,6 +2352,11 @@ pub fn from_str_multi<T: de::DeserializeOwned>(text: &str) -> Result<Vec<T>, Err
 
 #[cfg(test)]
 mod chunked_tests;
+
+mod fast;
+
+#[cfg(test)]
+mod fast_tests;
 
 #[cfg(test)]
 mod tests {

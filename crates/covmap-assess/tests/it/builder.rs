@@ -25,6 +25,25 @@ pub(crate) fn mini() -> &'static Attack {
     })
 }
 
+/// `path` under `../shared`, or `None` (with a notice) when it is missing; a failure when
+/// `CI=true`.
+pub(crate) fn shared(path: &str) -> Option<PathBuf> {
+    let full = repo_root().join("../shared").join(path);
+    if full.exists() {
+        return Some(full);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI=true but {} is missing",
+        full.display()
+    );
+    #[allow(clippy::print_stderr)] // a skipped test must say so
+    {
+        eprintln!("skipped: real-data test needs {}", full.display());
+    }
+    None
+}
+
 /// The real enterprise 18.1 bundle from `../shared`, loaded once; `None` (with a notice) when
 /// it is missing, a failure when `CI=true`.
 pub(crate) fn enterprise_18() -> Option<&'static Attack> {

@@ -13,3 +13,4 @@ mod score;
 mod telemetry;
 mod threats;
 mod validate;
+mod yaml_fast;
