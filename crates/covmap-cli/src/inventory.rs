@@ -96,7 +96,6 @@ fn other_domains(attack: &Attack, args: &SourceArgs) -> Vec<Attack> {
 /// stderr. Fails (exit 2) when there is any error, after printing all of them.
 pub(crate) fn load(paths: &[PathBuf], args: &SourceArgs) -> Result<Loaded> {
     let mut loaded = load_unchecked(paths, args)?;
-    print_findings(&loaded, &loaded.parsed.diagnostics);
     let errors = loaded
         .parsed
         .diagnostics
@@ -104,6 +103,7 @@ pub(crate) fn load(paths: &[PathBuf], args: &SourceArgs) -> Result<Loaded> {
         .filter(|d| d.is_error())
         .count();
     if errors > 0 {
+        print_findings(&loaded, &loaded.parsed.diagnostics);
         bail!(
             "{} in {}; nothing was assessed\n  hint: fix them and run `covmap validate` to check",
             plural(errors, "error"),
@@ -111,30 +111,45 @@ pub(crate) fn load(paths: &[PathBuf], args: &SourceArgs) -> Result<Loaded> {
         );
     }
     // What each threat profile weights, and what its format's rules left out.
-    for line in &loaded.profile_summaries {
-        crate::note!("covmap: {line}");
-    }
+    let mut notes: Vec<String> = loaded
+        .profile_summaries
+        .iter()
+        .map(|line| format!("covmap: {line}\n"))
+        .collect();
     // One line that no score hides: claims accepted but worth nothing (the warnings above
     // name each; imported ones are counted one by one here).
     let parent_only =
         covmap_assess::claims::parent_only_entries(&loaded.attack, &loaded.parsed.inventory);
     if parent_only > 0 {
-        crate::note!(
-            "covmap: {} on parent techniques count{} for no sub-technique (warning parent-counts-for-no-subtechnique): add `include_subtechniques: true`, or list the sub-techniques",
+        notes.push(format!(
+            "covmap: {} on parent techniques count{} for no sub-technique (warning parent-counts-for-no-subtechnique): add `include_subtechniques: true`, or list the sub-techniques\n",
             plural(parent_only, "entry").replace("entrys", "entries"),
             if parent_only == 1 { "s" } else { "" }
-        );
+        ));
     }
-    // Printed and counted: nothing reads the findings or the files' texts again, and on a large
-    // inventory they are the largest things held (about 800 bytes a finding), so the memory
-    // goes to the assessment instead of adding to the peak.
+    // Nothing reads the findings or the files' texts again, and on a large inventory they are
+    // the largest things held (about 800 bytes a finding): they are printed on another thread
+    // while the command goes on (the next thing printed waits for them), then freed.
     let findings = std::mem::take(&mut loaded.parsed.diagnostics);
-    let texts: Vec<Vec<u8>> = loaded
+    let files: Vec<(PathBuf, Vec<u8>)> = loaded
         .sources
         .iter_mut()
-        .map(|source| std::mem::take(&mut source.bytes))
+        .map(|source| (source.path.clone(), std::mem::take(&mut source.bytes)))
         .collect();
-    free_aside((findings, texts));
+    crate::term::print_aside(move || {
+        if !findings.is_empty() {
+            Sources::new(
+                files
+                    .iter()
+                    .map(|(path, bytes)| (path.as_path(), bytes.as_slice())),
+            )
+            .eprint(&findings);
+        }
+        for note in &notes {
+            crate::term::eprint(note);
+        }
+        free_aside((findings, files));
+    });
     Ok(loaded)
 }
 

@@ -43,7 +43,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     install_panic_hook();
     let cli = Cli::parse();
-    match std::panic::catch_unwind(|| run(cli)) {
+    let outcome = std::panic::catch_unwind(|| run(cli));
+    // Findings may still be printing on another thread: they come before the error, and the
+    // process must not end before they are out.
+    let _ = std::panic::catch_unwind(term::settle);
+    match outcome {
         Ok(Ok(code)) => code,
         Ok(Err(err)) => report(&err),
         // The hook has already printed the bug-report message.

@@ -18,6 +18,7 @@ pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
 /// escapes ([`crate::term::structured`]), as it is written: a large assessment is never held
 /// whole (its text was the largest thing in memory when printed: 38 MB for 100,000 entries).
 pub(crate) fn with_stdout(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<()> {
+    crate::term::settle();
     let mut out = Structured::new(io::stdout().lock());
     write(&mut out)?;
     drop(out.finish()?);
@@ -109,6 +110,7 @@ pub(crate) fn document(body: &str) -> Result<()> {
 
 /// Prints rows as RFC 4180 CSV with a header row.
 pub(crate) fn csv(header: &[&str], rows: &[Vec<String>]) -> Result<()> {
+    crate::term::settle();
     let mut writer = csv::Writer::from_writer(io::BufWriter::new(io::stdout().lock()));
     writer.write_record(header)?;
     for row in rows {
@@ -166,6 +168,7 @@ pub(crate) fn text(body: &str) -> Result<()> {
 
 /// Writes already escaped text to stdout.
 fn write_stdout(body: &str) -> Result<()> {
+    crate::term::settle();
     // Stdout is line-buffered; a large document would cost one write per line without this.
     let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
     out.write_all(body.as_bytes())?;

@@ -16,6 +16,8 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::Write as _;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
 
 /// Whether printing `c` raw could drive a terminal or reorder what it shows: C0 controls
 /// (ESC, BEL, BS, CR, ...), DEL, C1 controls (U+0080 to U+009F: CSI, OSC, NEL), and the
@@ -106,9 +108,60 @@ pub(crate) fn lossy(bytes: &[u8]) -> Cow<'_, str> {
     }
 }
 
+/// Printing started by [`print_aside`] and not yet waited for.
+static PRINTING: Mutex<Option<JoinHandle<()>>> = Mutex::new(None);
+
+/// Runs `print` (which prints to stderr) on a thread of its own when threads are allowed, so
+/// that the caller goes on computing meanwhile; else, or when no thread can be started, runs
+/// it here. Whatever covmap prints next, to stdout or stderr, first waits for it ([`settle`]):
+/// the bytes and their order are those of printing in turn.
+pub(crate) fn print_aside(print: impl FnOnce() + Send + 'static) {
+    settle();
+    if !covmap_assess::threads::parallel() {
+        print();
+        return;
+    }
+    // The closure is shared so that it can still run here when the thread cannot start.
+    let job = Arc::new(Mutex::new(Some(print)));
+    let theirs = Arc::clone(&job);
+    let started = std::thread::Builder::new().spawn(move || {
+        let print = theirs.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(print) = print {
+            print();
+        }
+    });
+    if let Ok(handle) = started {
+        *PRINTING.lock().unwrap_or_else(PoisonError::into_inner) = Some(handle);
+    } else {
+        let print = job.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(print) = print {
+            print();
+        }
+    }
+}
+
+/// Waits for printing started by [`print_aside`], if any; on its own thread, does nothing.
+pub(crate) fn settle() {
+    let mut slot = PRINTING.lock().unwrap_or_else(PoisonError::into_inner);
+    if slot
+        .as_ref()
+        .is_some_and(|h| h.thread().id() == std::thread::current().id())
+    {
+        return;
+    }
+    let handle = slot.take();
+    drop(slot);
+    if let Some(handle) = handle
+        && let Err(panic) = handle.join()
+    {
+        std::panic::resume_unwind(panic);
+    }
+}
+
 /// Prints `text` to stderr as [`visible`] text. Errors (a closed stderr) are ignored, as
 /// `eprint!` would panic on them and there is nowhere left to report them.
 pub(crate) fn eprint(text: &str) {
+    settle();
     let mut err = std::io::stderr().lock();
     let _ = err.write_all(visible(text).as_bytes());
     let _ = err.flush();

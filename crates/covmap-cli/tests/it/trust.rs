@@ -202,6 +202,37 @@ fn many_findings_print_the_same_bytes_on_one_thread_and_two() {
     assert_eq!(two.stdout, one.stdout);
 }
 
+/// 600 capabilities x 8 entries, about 400 KB and 60,000 YAML nodes (the splits start at
+/// 64 KiB and 12,000 nodes): Windows-only capabilities listing a macOS-only technique
+/// (platform-mismatch), a parent alone (parent-counts-for-no-subtechnique) and an unknown name
+/// ("did you mean", an error; without `unknown_names`, T1003.002 instead); with `duplicate`,
+/// capability 550 repeats the id of capability 10.
+fn large_inventory(duplicate: bool, unknown_names: bool) -> String {
+    let mut text =
+        String::from("covmap: 1\nattack: {domain: enterprise, version: \"18.1\"}\ncapabilities:\n");
+    for c in 0..600 {
+        let id = if duplicate && c == 550 { 10 } else { c };
+        let _ = write!(
+            text,
+            "  - id: cap-{id}\n    platforms: [Windows]\n    coverage:\n"
+        );
+        for e in 0..8 {
+            let techniques = match (c + e) % 4 {
+                0 => "T1059.001, T1647".to_string(),
+                1 => "T1059".to_string(),
+                2 if unknown_names => format!("Powershel {}", c % 7),
+                2 => "T1003.002".to_string(),
+                _ => "T1003.001".to_string(),
+            };
+            let _ = writeln!(
+                text,
+                "      - {{techniques: [{techniques}], function: detect, level: partial}}"
+            );
+        }
+    }
+    text
+}
+
 /// A large inventory goes through every step that splits in two (the YAML in two chunks, the
 /// capabilities in two halves, findings and assessment.json in batches): the bytes are those of
 /// `--jobs 1`, with a duplicate id across the halves too (then read again in one pass).
@@ -211,41 +242,12 @@ fn a_large_inventory_gives_the_same_bytes_on_one_thread_and_two() {
         return;
     };
     let tmp = tempfile::tempdir().expect("temp dir");
-    // 600 capabilities x 8 entries, about 400 KB and 60,000 YAML nodes (the splits start at
-    // 64 KiB and 12,000 nodes): Windows-only capabilities listing a macOS-only technique
-    // (platform-mismatch), a parent alone (parent-counts-for-no-subtechnique) and an unknown
-    // name ("did you mean").
-    let inventory = |duplicate: bool| {
-        let mut text = String::from(
-            "covmap: 1\nattack: {domain: enterprise, version: \"18.1\"}\ncapabilities:\n",
-        );
-        for c in 0..600 {
-            let id = if duplicate && c == 550 { 10 } else { c };
-            let _ = write!(
-                text,
-                "  - id: cap-{id}\n    platforms: [Windows]\n    coverage:\n"
-            );
-            for e in 0..8 {
-                let techniques = match (c + e) % 4 {
-                    0 => "T1059.001, T1647".to_string(),
-                    1 => "T1059".to_string(),
-                    2 => format!("Powershel {}", c % 7),
-                    _ => "T1003.001".to_string(),
-                };
-                let _ = writeln!(
-                    text,
-                    "      - {{techniques: [{techniques}], function: detect, level: partial}}"
-                );
-            }
-        }
-        text
-    };
     for (name, duplicate, command) in [
         ("clean.yaml", false, "assess"),
         ("dup.yaml", true, "validate"),
     ] {
         let path = tmp.path().join(name);
-        std::fs::write(&path, inventory(duplicate)).expect("write");
+        std::fs::write(&path, large_inventory(duplicate, true)).expect("write");
         let args: Vec<&str> = if command == "assess" {
             vec!["assess", s(&path), "--format", "json"]
         } else {
@@ -270,4 +272,48 @@ fn a_large_inventory_gives_the_same_bytes_on_one_thread_and_two() {
             "{name}"
         );
     }
+}
+
+/// Findings print on a thread of their own while the assessment is computed: with stdout and
+/// stderr in one file (`2>&1`), every finding and note still comes before the table, in the
+/// order `--jobs 1` prints them one after the other (delaying the printing thread, or not
+/// waiting for it before the table, fails this).
+#[test]
+fn findings_printed_aside_come_before_the_results_in_one_stream() {
+    let Some(bundle) = e18() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let path = tmp.path().join("large.yaml");
+    std::fs::write(&path, large_inventory(false, false)).expect("write");
+    let merged = |jobs: &[&str], name: &str| {
+        let out = tmp.path().join(name);
+        let file = std::fs::File::create(&out).expect("create");
+        let status = std_covmap(real_cache())
+            .current_dir(repo_root())
+            .arg("--attack")
+            .arg(&bundle)
+            .args(jobs)
+            .args(["assess", s(&path)])
+            .stdout(file.try_clone().expect("clone"))
+            .stderr(file)
+            .status()
+            .expect("covmap runs");
+        assert!(status.success(), "{name}");
+        std::fs::read_to_string(&out).expect("read")
+    };
+    let one = real_root(&bundle, &["--jobs", "1", "assess", s(&path)]);
+    assert!(one.stderr.contains("warning[platform-mismatch]"));
+    // Two of each capability's 8 entries list T1059 alone ((c + e) % 4 == 1): 600 x 2.
+    assert!(
+        one.stderr
+            .contains("covmap: 1200 entries on parent techniques")
+    );
+    let in_turn = format!("{}{}", one.stderr, one.stdout);
+    assert_eq!(merged(&["--jobs", "1"], "one.txt"), in_turn);
+    assert_eq!(
+        merged(&[], "two.txt"),
+        in_turn,
+        "findings printed aside moved"
+    );
 }
