@@ -303,10 +303,30 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Decodes and parses one file.
+/// Files from this size on are hashed on a thread of their own while they are parsed: SHA-256
+/// takes about 0.8 ms a MiB here, a thread start 50 µs (3.5 ms of the 2,000 x 20 inventory's
+/// run were its hash, before the parse).
+const HASH_ASIDE_FROM: usize = 1 << 20;
+
 fn load_file(source: &SourceFile) -> LoadedFile<'_> {
+    if crate::threads::parallel() && source.bytes.len() >= HASH_ASIDE_FROM {
+        return std::thread::scope(|scope| {
+            let hash = scope.spawn(|| sha256_hex(&source.bytes));
+            let mut loaded = read_file(source, String::new());
+            loaded.sha256 = hash
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            loaded
+        });
+    }
+    read_file(source, sha256_hex(&source.bytes))
+}
+
+/// [`load_file`] given the file's hash.
+fn read_file(source: &SourceFile, sha256: String) -> LoadedFile<'_> {
     let mut loaded = LoadedFile {
         path: &source.path,
-        sha256: sha256_hex(&source.bytes),
+        sha256,
         doc: None,
         diagnostics: Vec::new(),
     };
@@ -1934,32 +1954,29 @@ impl<'a> Run<'a> {
             let Some(technique) = attack.techniques().get(l.technique as usize) else {
                 continue;
             };
-            let subs: Vec<&covmap_core::Technique> = self
-                .subtechniques
-                .list(l.technique)
-                .iter()
-                .filter_map(|&s| attack.techniques().get(s as usize))
-                .collect();
+            let subs = self.subtechniques.list(l.technique);
             if !subs.is_empty() && !entry.include_subtechniques {
                 // Parent-level evidence: `parent-counts-for-no-subtechnique` speaks for it.
                 continue;
             }
             // A parent with `include_subtechniques` scores on its sub-techniques only.
-            let mut runs_on: Vec<&String> = if subs.is_empty() {
-                technique.platforms.iter().collect()
-            } else {
-                subs.iter().flat_map(|s| &s.platforms).collect()
-            };
-            runs_on.retain(|p| scope.contains(p));
-            runs_on.sort();
-            runs_on.dedup();
-            // A technique with no platform in scope is out of scope: nothing to claim.
-            if runs_on.is_empty()
-                || runs_on.iter().any(|p| applies.contains(p))
+            let subs: Vec<&covmap_core::Technique> = subs
+                .iter()
+                .filter_map(|&s| attack.techniques().get(s as usize))
+                .collect();
+            let alone = [technique];
+            let sources: &[&covmap_core::Technique] = if subs.is_empty() { &alone } else { &subs };
+            let platforms = || sources.iter().flat_map(|t| &t.platforms);
+            // Most claims apply on a platform the technique runs on: decided before sorting.
+            if !platforms().any(|p| scope.contains(p))
+                || platforms().any(|p| scope.contains(p) && applies.contains(&p))
                 || warned.contains(&l.technique)
             {
                 continue;
             }
+            let mut runs_on: Vec<&String> = platforms().filter(|p| scope.contains(p)).collect();
+            runs_on.sort();
+            runs_on.dedup();
             warned.push(l.technique);
             let runs_on: Vec<&str> = runs_on.iter().map(|p| p.as_str()).collect();
             let applies: Vec<&str> = applies.iter().map(|p| p.as_str()).collect();

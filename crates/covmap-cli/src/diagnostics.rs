@@ -81,6 +81,14 @@ impl<'a> Sources<'a> {
         let Ok(()) = printed;
     }
 
+    /// [`Self::eprint`] on the calling thread alone: for printing beside other work, which
+    /// has the other core.
+    pub(crate) fn eprint_on_this_thread(&self, diagnostics: &[Diagnostic]) {
+        for batch in diagnostics.chunks(BATCH) {
+            crate::term::eprint(&self.render(batch));
+        }
+    }
+
     /// Renders findings as plain text, in the order given.
     fn render(&self, diagnostics: &[Diagnostic]) -> String {
         let config = Config {
