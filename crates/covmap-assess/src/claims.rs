@@ -7,46 +7,23 @@ use covmap_core::Attack;
 
 use crate::inventory::{CoverageEntry, Inventory};
 
-/// Active sub-techniques per technique, looked up once per technique: validation asks for them
-/// once per listed technique, and each [`Attack::subtechniques`] scans every technique.
+/// Active sub-techniques per technique: [`Attack::subtechnique_positions`], computed once per
+/// bundle (validation asks for them once per listed technique).
 #[derive(Debug)]
 pub struct Subtechniques<'a> {
     attack: &'a Attack,
-    /// Per position in [`Attack::techniques`], once looked up: the positions of its
-    /// [`Attack::subtechniques`], sorted by ID (a vector, not a map: validation looks up
-    /// every listed technique, and hashing was a tenth of its time).
-    lists: Vec<Option<Box<[u32]>>>,
 }
 
 impl<'a> Subtechniques<'a> {
-    /// An empty cache over `attack`.
+    /// Sub-techniques of `attack`'s techniques.
     pub fn new(attack: &'a Attack) -> Subtechniques<'a> {
-        Subtechniques {
-            attack,
-            lists: vec![None; attack.techniques().len()],
-        }
+        Subtechniques { attack }
     }
 
     /// The positions of [`Attack::subtechniques`] of the technique at this position (in
     /// [`Attack::techniques`]), sorted by ID: empty for a position out of range.
     pub fn list(&mut self, technique: u32) -> &[u32] {
-        let attack = self.attack;
-        let Some(slot) = self.lists.get_mut(technique as usize) else {
-            return &[];
-        };
-        slot.get_or_insert_with(|| {
-            attack
-                .techniques()
-                .get(technique as usize)
-                .map(|t| {
-                    attack
-                        .subtechniques(t)
-                        .iter()
-                        .map(|s| s.meta.key.index)
-                        .collect()
-                })
-                .unwrap_or_default()
-        })
+        self.attack.subtechnique_positions(technique)
     }
 
     /// How many active sub-techniques the technique at this position (in

@@ -34,6 +34,8 @@ pub struct Attack {
     /// Trimmed, lowercased own names and aliases, each with the objects it names and the rank
     /// of each match (see [`NameRank`]).
     by_name: HashMap<String, Vec<(ObjectRef, NameRank)>>,
+    /// [`Attack::subtechnique_positions`] of every technique, built on first use.
+    subtechnique_lists: std::sync::OnceLock<Vec<Box<[u32]>>>,
 }
 
 /// How well a name matches an object; lower is better. Only the best rank present competes.
@@ -300,6 +302,7 @@ impl Attack {
             by_attack_id,
             by_stix_id,
             by_name,
+            subtechnique_lists: std::sync::OnceLock::new(),
         }
     }
 
@@ -711,6 +714,44 @@ impl Attack {
             .into_iter()
             .map(|i| &self.data.techniques[i as usize])
             .collect()
+    }
+
+    /// The positions (in [`Attack::techniques`]) of the [`Attack::subtechniques`] of the
+    /// technique at `position`, sorted by ID; empty for a position out of range. Every
+    /// technique's are computed together on first use: validating and scoring a large
+    /// inventory ask for them for every listed technique, and each [`Attack::subtechniques`]
+    /// scans every technique.
+    pub fn subtechnique_positions(&self, position: u32) -> &[u32] {
+        let lists = self.subtechnique_lists.get_or_init(|| {
+            let techniques = &self.data.techniques;
+            let mut sets: Vec<BTreeSet<u32>> = techniques
+                .iter()
+                .map(|t| {
+                    self.active_neighbours(
+                        t.meta.key,
+                        RelKind::SubtechniqueOf,
+                        Direction::Incoming,
+                        Kind::Technique,
+                    )
+                    .collect()
+                })
+                .collect();
+            // Sub-techniques linked by ID only (no relationship) count too.
+            for (i, t) in techniques.iter().enumerate() {
+                if let Some(set) = t.parent.and_then(|p| sets.get_mut(p as usize))
+                    && t.meta.is_active()
+                {
+                    set.insert(i as u32);
+                }
+            }
+            sets.into_iter()
+                .map(|set| {
+                    self.sorted_by_id(Kind::Technique, set.into_iter().collect())
+                        .into_boxed_slice()
+                })
+                .collect()
+        });
+        lists.get(position as usize).map_or(&[], |list| list)
     }
 
     /// Active mitigations of a technique, sorted by ID.

@@ -503,3 +503,38 @@ fn analytics_by_technique_equals_analytics_of() {
     }
     assert!(all.iter().any(|a| !a.is_empty()));
 }
+
+/// `subtechnique_positions`, computed for all techniques in one pass, lists what
+/// `subtechniques` finds technique by technique, in every real bundle; on enterprise 18.1 the
+/// active parents' lists hold the 475 active sub-techniques that python3 counts.
+#[test]
+fn subtechnique_positions_match_subtechniques_in_every_real_bundle() {
+    for attack in [enterprise_18(), enterprise_15(), mobile_18(), ics_18()]
+        .into_iter()
+        .flatten()
+    {
+        let mut listed = 0;
+        for (position, technique) in attack.techniques().iter().enumerate() {
+            let one_by_one: Vec<u32> = attack
+                .subtechniques(technique)
+                .iter()
+                .map(|s| s.meta.key.index)
+                .collect();
+            let position = u32::try_from(position).expect("fits");
+            assert_eq!(
+                attack.subtechnique_positions(position),
+                one_by_one.as_slice(),
+                "{}",
+                technique.meta.id()
+            );
+            if technique.meta.is_active() {
+                listed += one_by_one.len();
+            }
+        }
+        if attack.version() == Some("18.1") && attack.domain() == "enterprise-attack" {
+            assert_eq!(listed, 475);
+        }
+        let beyond = u32::try_from(attack.techniques().len()).expect("fits");
+        assert!(attack.subtechnique_positions(beyond).is_empty());
+    }
+}
