@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -20,7 +21,8 @@ const BATCH: usize = 512;
 /// The texts of the files findings point into (borrowed from the files as read).
 pub(crate) struct Sources<'a> {
     files: SimpleFiles<String, Cow<'a, str>>,
-    ids: HashMap<String, usize>,
+    /// By the path's bytes (not its display, which a lookup per finding would allocate).
+    ids: HashMap<OsString, usize>,
 }
 
 impl<'a> Sources<'a> {
@@ -33,8 +35,8 @@ impl<'a> Sources<'a> {
         for (path, bytes) in inputs {
             let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
             let name = path.display().to_string();
-            let id = sources.files.add(name.clone(), crate::term::lossy(bytes));
-            sources.ids.insert(name, id);
+            let id = sources.files.add(name, crate::term::lossy(bytes));
+            sources.ids.insert(path.as_os_str().to_owned(), id);
         }
         sources
     }
@@ -44,7 +46,7 @@ impl<'a> Sources<'a> {
         if location.line == 0 {
             return None;
         }
-        let id = *self.ids.get(&location.path.display().to_string())?;
+        let id = *self.ids.get(location.path.as_os_str())?;
         // codespan's files keep line starts, so this is a lookup, not a scan: a run can have
         // tens of thousands of findings.
         let text = self.files.get(id).ok()?.source();
