@@ -643,12 +643,15 @@ pub(crate) fn load(text: &str) -> Result<Document<'_>, LoadError> {
 
 /// [`load`] in one pass.
 fn load_sequential(text: &str) -> Result<Document<'_>, LoadError> {
-    let mut documents = build(text, false, text.len(), 0)?;
-    // `build` returns exactly one builder when `multi` is false.
-    Ok(documents
+    Ok(only_document(build(text, false, text.len(), 0)?, text))
+}
+
+/// The document of the builders [`build`] returns when `multi` is false (exactly one).
+fn only_document(mut builders: Vec<Builder>, text: &str) -> Document<'_> {
+    builders
         .pop()
         .unwrap_or_else(|| Builder::new(0))
-        .finish(text))
+        .finish(text)
 }
 
 /// Parses every document of a YAML stream (`---` separated), each with its own anchors;
@@ -912,11 +915,10 @@ pub fn check_chunked_parse(text: &str) -> usize {
 /// [`load_sequential`] through yaml-rust2 alone: the reference the fast path and the chunked
 /// parse are checked against.
 fn load_reference(text: &str) -> Result<Document<'_>, LoadError> {
-    let mut builders = build_events(text, false, text.len(), 0)?;
-    Ok(builders
-        .pop()
-        .unwrap_or_else(|| Builder::new(0))
-        .finish(text))
+    Ok(only_document(
+        build_events(text, false, text.len(), 0)?,
+        text,
+    ))
 }
 
 /// Parses `text` in one pass with the fast path ([`fast`]) or with yaml-rust2 alone; the
