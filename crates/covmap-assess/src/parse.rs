@@ -311,15 +311,29 @@ const HASH_ASIDE_FROM: usize = 1 << 20;
 fn load_file(source: &SourceFile) -> LoadedFile<'_> {
     if crate::threads::parallel() && source.bytes.len() >= HASH_ASIDE_FROM {
         return std::thread::scope(|scope| {
-            let hash = scope.spawn(|| sha256_hex(&source.bytes));
+            // The line index too, which findings need: built here, the first finding of each
+            // half of the capabilities would wait for it.
+            let aside = scope.spawn(|| {
+                let index = text_of(&source.bytes).ok().map(yaml::LineIndex::of);
+                (sha256_hex(&source.bytes), index)
+            });
             let mut loaded = read_file(source, String::new());
-            loaded.sha256 = hash
+            let (sha256, index) = aside
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            loaded.sha256 = sha256;
+            if let (Some(doc), Some(index)) = (&loaded.doc, index) {
+                doc.set_line_index(index);
+            }
             loaded
         });
     }
     read_file(source, sha256_hex(&source.bytes))
+}
+
+/// A file's text: its bytes without a UTF-8 byte order mark, when they are UTF-8.
+fn text_of(bytes: &[u8]) -> Result<&str, std::str::Utf8Error> {
+    std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
 }
 
 /// [`load_file`] given the file's hash.
@@ -334,7 +348,7 @@ fn read_file(source: &SourceFile, sha256: String) -> LoadedFile<'_> {
         .bytes
         .strip_prefix(b"\xEF\xBB\xBF")
         .unwrap_or(&source.bytes);
-    let text = match std::str::from_utf8(bytes) {
+    let text = match text_of(&source.bytes) {
         Ok(text) => text,
         Err(e) => {
             let valid = bytes.get(..e.valid_up_to()).unwrap_or_default();
@@ -2963,6 +2977,25 @@ mod tests {
         SourceFile, ValidationContext, is_technique_id, load_documents, parse_inventories, resolve,
         technique_key, valid_date,
     };
+
+    /// A large file's line index is built beside its parse, from the same text: after a byte
+    /// order mark, with lines of other characters than ASCII. (Built from the bytes with the
+    /// mark, every position would move by one.)
+    #[test]
+    fn a_large_file_gets_the_line_index_of_its_text() {
+        use std::fmt::Write as _;
+        let mut text = String::from("\u{feff}covmap: 1\nname: Générée\ncapabilities:\n");
+        let mut n = 0;
+        while text.len() < super::HASH_ASIDE_FROM + 1000 {
+            let _ = write!(text, "  - id: cap-{n}\n    name: Fähigkeit {n}\n");
+            n += 1;
+        }
+        let source = SourceFile::new("large.yaml", text.into_bytes());
+        let loaded = super::load_file(&source);
+        let doc = loaded.doc.as_ref().expect("the text parses");
+        assert!(crate::threads::parallel(), "tests run with threads allowed");
+        assert!(doc.has_line_index_of_its_text());
+    }
 
     #[test]
     fn two_phases_give_what_one_gives_and_documents_cross_threads() {

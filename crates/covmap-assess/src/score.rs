@@ -262,28 +262,108 @@ impl Assessment {
 const WRITE_BATCH: usize = 8;
 
 /// Items of a JSON array as serde_json pretty-prints them inside an array at `depth` (two
-/// spaces per level), each preceded by `,\n` and its indent. JSON strings hold no raw newline,
-/// so indenting after every newline of an item's own pretty form is exact.
+/// spaces per level), each preceded by `,\n` and its indent. Written straight at that depth by
+/// [`PrettyAt`], not pretty-printed and then indented line by line (that second pass was a
+/// sixth of writing a large assessment).
 fn pretty_items<T: Serialize>(items: &[T], depth: usize) -> serde_json::Result<Vec<u8>> {
-    let indent = "  ".repeat(depth);
     let mut out = Vec::new();
-    let mut text = Vec::new();
     for item in items {
-        text.clear();
-        serde_json::to_writer_pretty(&mut text, item)?;
-        let mut lines = text.split(|&b| b == b'\n');
         out.extend_from_slice(b",\n");
-        out.extend_from_slice(indent.as_bytes());
-        if let Some(first) = lines.next() {
-            out.extend_from_slice(first);
-        }
-        for line in lines {
-            out.push(b'\n');
-            out.extend_from_slice(indent.as_bytes());
-            out.extend_from_slice(line);
-        }
+        write_indent(&mut out, depth).map_err(serde_json::Error::io)?;
+        let mut serializer = serde_json::Serializer::with_formatter(
+            &mut out,
+            PrettyAt {
+                depth,
+                has_value: false,
+            },
+        );
+        item.serialize(&mut serializer)?;
     }
     Ok(out)
+}
+
+/// serde_json's `PrettyFormatter` (two spaces a level), starting `depth` levels deep: the same
+/// bytes as pretty-printing a value and putting `depth` levels of indent after each newline.
+struct PrettyAt {
+    depth: usize,
+    has_value: bool,
+}
+
+fn write_indent<W: ?Sized + std::io::Write>(out: &mut W, depth: usize) -> std::io::Result<()> {
+    for _ in 0..depth {
+        out.write_all(b"  ")?;
+    }
+    Ok(())
+}
+
+impl serde_json::ser::Formatter for PrettyAt {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        out.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        self.depth = self.depth.saturating_sub(1);
+        if self.has_value {
+            out.write_all(b"\n")?;
+            write_indent(out, self.depth)?;
+        }
+        out.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        out: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        out.write_all(if first { b"\n" } else { b",\n" })?;
+        write_indent(out, self.depth)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _out: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        out.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        self.depth = self.depth.saturating_sub(1);
+        if self.has_value {
+            out.write_all(b"\n")?;
+            write_indent(out, self.depth)?;
+        }
+        out.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        out: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        out.write_all(if first { b"\n" } else { b",\n" })?;
+        write_indent(out, self.depth)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        out: &mut W,
+    ) -> std::io::Result<()> {
+        out.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        _out: &mut W,
+    ) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }
 
 /// The ATT&CK release of an assessment.
@@ -753,4 +833,46 @@ pub fn weight_label(weight: f64) -> String {
 /// `file:line` of a location.
 pub(crate) fn at(location: &crate::diagnostic::Location) -> String {
     format!("{}:{}", location.path.display(), location.line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pretty_items;
+
+    /// What [`pretty_items`] replaced: each item pretty-printed, then indented after every
+    /// newline.
+    fn indented_afterwards(items: &[serde_json::Value], depth: usize) -> Vec<u8> {
+        let indent = "  ".repeat(depth);
+        let mut out = Vec::new();
+        for item in items {
+            let text = serde_json::to_vec_pretty(item).expect("serialises");
+            out.extend_from_slice(b",\n");
+            out.extend_from_slice(indent.as_bytes());
+            let mut lines = text.split(|&b| b == b'\n');
+            out.extend_from_slice(lines.next().unwrap_or_default());
+            for line in lines {
+                out.push(b'\n');
+                out.extend_from_slice(indent.as_bytes());
+                out.extend_from_slice(line);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn items_are_written_at_their_depth_as_pretty_printing_then_indenting_would() {
+        let items: Vec<serde_json::Value> = serde_json::from_str(
+            r#"[{"id": "T1059", "score": 0.5, "empty": [], "none": {}, "list": [1, [2, []], {"a": null}],
+                "text": "a \"quoted\"\nline"}, [], {}, "plain", 3, [[{}]]]"#,
+        )
+        .expect("valid JSON");
+        for depth in [0, 1, 2, 5] {
+            let direct = pretty_items(&items, depth).expect("serialises");
+            assert_eq!(
+                String::from_utf8(direct).expect("UTF-8"),
+                String::from_utf8(indented_afterwards(&items, depth)).expect("UTF-8"),
+                "depth {depth}"
+            );
+        }
+    }
 }

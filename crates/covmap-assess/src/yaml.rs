@@ -144,11 +144,40 @@ pub(crate) struct LoadError {
 }
 
 /// Where lines start, computed on the first finding that needs a length.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 struct Lines {
     starts: Vec<usize>,
     /// Per line: whether it holds only ASCII (then a column is a byte offset).
     ascii: Vec<bool>,
+}
+
+impl Lines {
+    fn of(text: &str) -> Lines {
+        let mut starts = Vec::with_capacity(text.len() / 32 + 1);
+        let mut ascii = Vec::with_capacity(text.len() / 32 + 1);
+        let mut start = 0;
+        for line in text.split_inclusive('\n') {
+            starts.push(start);
+            ascii.push(line.is_ascii());
+            start += line.len();
+        }
+        // The line after a final line break (or the only line of an empty text).
+        if text.is_empty() || text.ends_with('\n') {
+            starts.push(start);
+            ascii.push(true);
+        }
+        Lines { starts, ascii }
+    }
+}
+
+/// A text's line index, built apart from its [`Document`] ([`Document::set_line_index`]).
+pub(crate) struct LineIndex(Lines);
+
+impl LineIndex {
+    /// The line index of `text`: give it only to the document parsed from that text.
+    pub(crate) fn of(text: &str) -> LineIndex {
+        LineIndex(Lines::of(text))
+    }
 }
 
 /// A parsed YAML document with the position of every node. `Send` and `Sync`: it can be built
@@ -1118,22 +1147,19 @@ impl<'a> Document<'a> {
     }
 
     fn lines(&self) -> &Lines {
-        self.lines.get_or_init(|| {
-            let mut starts = Vec::with_capacity(self.text.len() / 32 + 1);
-            let mut ascii = Vec::with_capacity(self.text.len() / 32 + 1);
-            let mut start = 0;
-            for line in self.text.split_inclusive('\n') {
-                starts.push(start);
-                ascii.push(line.is_ascii());
-                start += line.len();
-            }
-            // The line after a final line break (or the only line of an empty text).
-            if self.text.is_empty() || self.text.ends_with('\n') {
-                starts.push(start);
-                ascii.push(true);
-            }
-            Lines { starts, ascii }
-        })
+        self.lines.get_or_init(|| Lines::of(self.text))
+    }
+
+    /// Gives the document its line index, built ahead from its text (on another thread: the
+    /// first finding would otherwise build it while the other half of the capabilities waits).
+    pub(crate) fn set_line_index(&self, index: LineIndex) {
+        let _ = self.lines.set(index.0);
+    }
+
+    /// Whether the document has its line index already, and it is its text's.
+    #[cfg(test)]
+    pub(crate) fn has_line_index_of_its_text(&self) -> bool {
+        self.lines.get() == Some(&Lines::of(self.text))
     }
 
     /// The text of a line (1-based), without its line break.
