@@ -296,20 +296,50 @@ fn write_indent<W: ?Sized + std::io::Write>(out: &mut W, depth: usize) -> std::i
     Ok(())
 }
 
-impl serde_json::ser::Formatter for PrettyAt {
-    fn begin_array<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+impl PrettyAt {
+    /// An array or object opens one level deeper.
+    fn open<W: ?Sized + std::io::Write>(
+        &mut self,
+        out: &mut W,
+        bracket: &[u8],
+    ) -> std::io::Result<()> {
         self.depth += 1;
         self.has_value = false;
-        out.write_all(b"[")
+        out.write_all(bracket)
     }
 
-    fn end_array<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+    /// It closes on a line of its own when it holds anything.
+    fn close<W: ?Sized + std::io::Write>(
+        &mut self,
+        out: &mut W,
+        bracket: &[u8],
+    ) -> std::io::Result<()> {
         self.depth = self.depth.saturating_sub(1);
         if self.has_value {
             out.write_all(b"\n")?;
             write_indent(out, self.depth)?;
         }
-        out.write_all(b"]")
+        out.write_all(bracket)
+    }
+
+    /// Each item or key starts a line.
+    fn next_line<W: ?Sized + std::io::Write>(
+        &self,
+        out: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        out.write_all(if first { b"\n" } else { b",\n" })?;
+        write_indent(out, self.depth)
+    }
+}
+
+impl serde_json::ser::Formatter for PrettyAt {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        self.open(out, b"[")
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        self.close(out, b"]")
     }
 
     fn begin_array_value<W: ?Sized + std::io::Write>(
@@ -317,8 +347,7 @@ impl serde_json::ser::Formatter for PrettyAt {
         out: &mut W,
         first: bool,
     ) -> std::io::Result<()> {
-        out.write_all(if first { b"\n" } else { b",\n" })?;
-        write_indent(out, self.depth)
+        self.next_line(out, first)
     }
 
     fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _out: &mut W) -> std::io::Result<()> {
@@ -327,18 +356,11 @@ impl serde_json::ser::Formatter for PrettyAt {
     }
 
     fn begin_object<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
-        self.depth += 1;
-        self.has_value = false;
-        out.write_all(b"{")
+        self.open(out, b"{")
     }
 
     fn end_object<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
-        self.depth = self.depth.saturating_sub(1);
-        if self.has_value {
-            out.write_all(b"\n")?;
-            write_indent(out, self.depth)?;
-        }
-        out.write_all(b"}")
+        self.close(out, b"}")
     }
 
     fn begin_object_key<W: ?Sized + std::io::Write>(
@@ -346,8 +368,7 @@ impl serde_json::ser::Formatter for PrettyAt {
         out: &mut W,
         first: bool,
     ) -> std::io::Result<()> {
-        out.write_all(if first { b"\n" } else { b",\n" })?;
-        write_indent(out, self.depth)
+        self.next_line(out, first)
     }
 
     fn begin_object_value<W: ?Sized + std::io::Write>(
