@@ -130,8 +130,11 @@ struct LoadedFile<'s> {
     path: &'s Path,
     /// SHA-256 of the raw bytes, lowercase hex.
     sha256: String,
-    /// `None` when the file is not a YAML document (a finding says why).
+    /// `None` when the file is not a YAML document (a finding says why). With `pieces`, the
+    /// head of the document: the rest of its `capabilities:` list is in the pieces.
     doc: Option<Document<'s>>,
+    /// The rest of a large file's `capabilities:` list, parsed a piece at a time as it is read.
+    pieces: Option<yaml::Pieces>,
     /// Findings of reading: encoding, YAML syntax, duplicate keys.
     diagnostics: Vec<Diagnostic>,
 }
@@ -155,8 +158,44 @@ pub fn parse_inventories(
 ///
 /// Never fails: a file that cannot be read is kept with its findings, which [`resolve`] reports.
 pub fn load_documents(sources: &[SourceFile]) -> Documents<'_> {
+    // A large file alone in its run keeps its tree to the pieces being read; with other files,
+    // every file is read whole (their capabilities are joined in file order).
+    let alone = sources.len() == 1;
     Documents {
-        files: sources.iter().map(load_file).collect(),
+        files: sources.iter().map(|s| load_file(s, alone)).collect(),
+    }
+}
+
+impl<'s> Documents<'s> {
+    /// The same files, each parsed whole: what a run falls back on when a piece cannot be
+    /// read alone (the whole text's parse reports any error there).
+    fn whole(&self) -> Documents<'s> {
+        Documents {
+            files: self.files.iter().map(LoadedFile::whole).collect(),
+        }
+    }
+}
+
+impl<'s> LoadedFile<'s> {
+    /// [`Documents::whole`] of one file.
+    fn whole(&self) -> LoadedFile<'s> {
+        let (doc, pieces, diagnostics) = match &self.doc {
+            Some(doc) => {
+                let parsed = parse_text(self.path, doc.text(), None);
+                if let Some(whole) = &parsed.0 {
+                    whole.share_line_index(doc);
+                }
+                parsed
+            }
+            None => (None, None, self.diagnostics.clone()),
+        };
+        LoadedFile {
+            path: self.path,
+            sha256: self.sha256.clone(),
+            doc,
+            pieces,
+            diagnostics,
+        }
     }
 }
 
@@ -181,7 +220,7 @@ fn resolve_split(
     documents: &Documents<'_>,
     attack: &Attack,
     context: &ValidationContext<'_>,
-    split: impl FnOnce(&[(&FileRef<'_>, NodeId)]) -> Option<usize>,
+    split: impl Fn(&[(&FileRef<'_>, NodeId)]) -> Option<usize>,
 ) -> Parsed {
     let mut run = Run::new(attack, context);
     let mut inventory = Inventory::default();
@@ -213,13 +252,26 @@ fn resolve_split(
     run.merge(&settings, &mut inventory);
     run.scope_platforms.clone_from(&inventory.scope.platforms);
 
-    let capabilities: Vec<(&FileRef<'_>, NodeId)> = settings
-        .iter()
-        .flat_map(|(file, s)| s.capabilities.iter().map(move |node| (file, *node)))
-        .collect();
-    inventory.capabilities.reserve(capabilities.len());
-    let split = split(&capabilities);
-    run.capabilities(&capabilities, split, &mut inventory);
+    if let Some(pieces) = documents.files.iter().find_map(|f| f.pieces.as_ref()) {
+        // Only a file alone in its run is read in pieces: they go on with its head's list.
+        let read = match settings.as_slice() {
+            [(head, s)] => {
+                run.capabilities_in_pieces(head, &s.capabilities, pieces, &mut inventory)
+            }
+            _ => false,
+        };
+        if !read {
+            return resolve_split(&documents.whole(), attack, context, split);
+        }
+    } else {
+        let capabilities: Vec<(&FileRef<'_>, NodeId)> = settings
+            .iter()
+            .flat_map(|(file, s)| s.capabilities.iter().map(move |node| (file, *node)))
+            .collect();
+        inventory.capabilities.reserve(capabilities.len());
+        let at = split(&capabilities);
+        run.capabilities(&capabilities, at, &mut inventory);
+    }
 
     // Telemetry, in file order; the bundle's log-source names are gathered only when needed.
     if settings.iter().any(|(_, s)| !s.telemetry.is_empty()) {
@@ -307,8 +359,9 @@ fn sha256_hex(bytes: &[u8]) -> String {
 /// 2,000 x 20 inventory's run were its hash, before the parse).
 const HASH_ASIDE_FROM: usize = 1 << 20;
 
-/// Decodes and parses one file.
-fn load_file(source: &SourceFile) -> LoadedFile<'_> {
+/// Decodes and parses one file; a large one `alone` in its run, in pieces when it can.
+fn load_file(source: &SourceFile, alone: bool) -> LoadedFile<'_> {
+    let in_pieces = alone && source.bytes.len() >= yaml::PIECES_FROM;
     if crate::threads::parallel() && source.bytes.len() >= HASH_ASIDE_FROM {
         return std::thread::scope(|scope| {
             // The line index too, which findings need: built here, the first finding of each
@@ -317,7 +370,7 @@ fn load_file(source: &SourceFile) -> LoadedFile<'_> {
                 let index = text_of(&source.bytes).ok().map(yaml::LineIndex::of);
                 (sha256_hex(&source.bytes), index)
             });
-            let mut loaded = read_file(source, String::new());
+            let mut loaded = read_file(source, String::new(), in_pieces);
             let (sha256, index) = aside
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -328,7 +381,7 @@ fn load_file(source: &SourceFile) -> LoadedFile<'_> {
             loaded
         });
     }
-    read_file(source, sha256_hex(&source.bytes))
+    read_file(source, sha256_hex(&source.bytes), in_pieces)
 }
 
 /// A file's text: its bytes without a UTF-8 byte order mark, when they are UTF-8.
@@ -337,11 +390,12 @@ fn text_of(bytes: &[u8]) -> Result<&str, std::str::Utf8Error> {
 }
 
 /// [`load_file`] given the file's hash.
-fn read_file(source: &SourceFile, sha256: String) -> LoadedFile<'_> {
+fn read_file(source: &SourceFile, sha256: String, in_pieces: bool) -> LoadedFile<'_> {
     let mut loaded = LoadedFile {
         path: &source.path,
         sha256,
         doc: None,
+        pieces: None,
         diagnostics: Vec::new(),
     };
     let bytes = source
@@ -371,12 +425,30 @@ fn read_file(source: &SourceFile, sha256: String) -> LoadedFile<'_> {
             return loaded;
         }
     };
-    match yaml::load(text) {
+    let piece_bytes = in_pieces.then_some(yaml::PIECE_BYTES);
+    (loaded.doc, loaded.pieces, loaded.diagnostics) = parse_text(&source.path, text, piece_bytes);
+    loaded
+}
+
+/// A file's text parsed: its document (or, with `piece_bytes` and when it can, the head of its
+/// document and the pieces of its `capabilities:` list) and the findings of reading it.
+fn parse_text<'s>(
+    path: &'s Path,
+    text: &'s str,
+    piece_bytes: Option<usize>,
+) -> (Option<Document<'s>>, Option<yaml::Pieces>, Vec<Diagnostic>) {
+    let in_pieces = piece_bytes.and_then(|bytes| yaml::load_in_pieces(text, bytes));
+    let (loaded, pieces) = match in_pieces {
+        Some((head, pieces)) => (Ok(head), Some(pieces)),
+        None => (yaml::load(text), None),
+    };
+    let mut diagnostics = Vec::new();
+    match loaded {
         Ok(doc) => {
             // Only builds findings: the index (position in a run) is not used.
             let file = FileRef {
                 index: 0,
-                path: &source.path,
+                path,
                 doc: &doc,
             };
             for dup in doc.duplicate_keys() {
@@ -392,16 +464,16 @@ fn read_file(source: &SourceFile, sha256: String) -> LoadedFile<'_> {
                         dup.name
                     ))
                     .related(first, format!("`{}` is first set here", dup.name));
-                loaded.diagnostics.push(d);
+                diagnostics.push(d);
             }
-            loaded.doc = Some(doc);
+            (Some(doc), pieces, diagnostics)
         }
         Err(e) => {
             let mut d = Diagnostic::new(
                 Severity::Error,
                 Code::YamlSyntax,
                 Location {
-                    path: source.path.clone(),
+                    path: path.to_path_buf(),
                     line: e.pos.line,
                     column: e.pos.column,
                 },
@@ -409,10 +481,10 @@ fn read_file(source: &SourceFile, sha256: String) -> LoadedFile<'_> {
             )
             .length(e.pos.length);
             d.hints = e.hints.into_iter().map(Cow::Owned).collect();
-            loaded.diagnostics.push(d);
+            diagnostics.push(d);
+            (None, None, diagnostics)
         }
     }
-    loaded
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -488,7 +560,9 @@ enum Resolved {
 }
 
 /// Capability ids seen so far, with where each is first used.
-type Ids<'d> = HashMap<&'d str, (FileRef<'d>, NodeId)>;
+/// Capability ids taken, with where each was first given. Owned: the pieces of a large file
+/// ([`yaml::Pieces`]) are dropped once read, their ids kept.
+type Ids = HashMap<String, Location>;
 
 /// A technique an entry lists (after resolution), for the redundant-subtechnique check.
 struct Listed {
@@ -1325,14 +1399,14 @@ impl<'a> Run<'a> {
     /// it: the ids taken, and the budget of "did you mean" suggestions. When the second half
     /// reuses an id of the first, or the halves together want more suggestions than the budget,
     /// its result is dropped and it is read again after the first half, on this run.
-    fn capabilities<'d>(
+    fn capabilities(
         &mut self,
-        capabilities: &[(&FileRef<'d>, NodeId)],
+        capabilities: &[(&FileRef<'_>, NodeId)],
         split: Option<usize>,
         inventory: &mut Inventory,
     ) {
         let scope = &inventory.scope;
-        let mut ids: Ids<'d> = HashMap::with_capacity(capabilities.len());
+        let mut ids: Ids = HashMap::with_capacity(capabilities.len());
         let Some(split) = split.filter(|at| *at <= capabilities.len()) else {
             for (file, node) in capabilities {
                 if let Some(c) = self.capability(file, *node, scope, &mut ids) {
@@ -1348,7 +1422,7 @@ impl<'a> Run<'a> {
             let other = threads.spawn(|| {
                 let mut run = Run::new(attack, context);
                 run.scope_platforms = scope_platforms;
-                let mut ids: Ids<'d> = HashMap::with_capacity(second.len());
+                let mut ids: Ids = HashMap::with_capacity(second.len());
                 let read: Vec<Capability> = second
                     .iter()
                     .filter_map(|(file, node)| run.capability(file, *node, scope, &mut ids))
@@ -1389,12 +1463,133 @@ impl<'a> Run<'a> {
         self.suggestions.extend(other.suggestions);
     }
 
+    /// Reads the capabilities of a file read in pieces ([`yaml::Pieces`]): the head's items,
+    /// then each piece's, each piece parsed, read and dropped in turn, so that no more than a
+    /// piece's tree (one a thread) is held beside what has been read. With two threads, the
+    /// pieces from the middle of the text on are read by a run of their own and joined as
+    /// [`Run::capabilities`] joins its halves. `false` when a piece cannot be read alone: the
+    /// caller then reads the whole text, and what was read here is dropped.
+    fn capabilities_in_pieces(
+        &mut self,
+        head: &FileRef<'_>,
+        head_items: &[NodeId],
+        pieces: &yaml::Pieces,
+        inventory: &mut Inventory,
+    ) -> bool {
+        let scope = &inventory.scope;
+        let mut ids: Ids = HashMap::new();
+        let count = pieces.len();
+        let middle = head.doc.text().len() / 2;
+        let half = if crate::threads::parallel() {
+            (0..count)
+                .find(|&i| pieces.start(i) >= middle)
+                .unwrap_or(count)
+        } else {
+            count
+        };
+        let (attack, context) = (self.attack, self.context);
+        let scope_platforms = self.scope_platforms.clone();
+        let (first_read, other) = std::thread::scope(|threads| {
+            let other = (half < count).then(|| {
+                threads.spawn(|| {
+                    let mut run = Run::new(attack, context);
+                    run.scope_platforms = scope_platforms;
+                    let (mut ids, mut read) = (HashMap::new(), Vec::new());
+                    let all =
+                        run.read_pieces(head, pieces, half..count, scope, &mut ids, &mut read);
+                    (all, run, ids, read)
+                })
+            });
+            for node in head_items {
+                if let Some(c) = self.capability(head, *node, scope, &mut ids) {
+                    inventory.capabilities.push(c);
+                }
+            }
+            let all = self.read_pieces(
+                head,
+                pieces,
+                0..half,
+                scope,
+                &mut ids,
+                &mut inventory.capabilities,
+            );
+            let other = other.map(|o| {
+                o.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            });
+            (all, other)
+        });
+        if !first_read {
+            return false;
+        }
+        let Some((all, other, other_ids, read)) = other else {
+            return true;
+        };
+        let suggested = self.suggestions.len()
+            + other
+                .suggestions
+                .keys()
+                .filter(|k| !self.suggestions.contains_key(*k))
+                .count();
+        let independent = all
+            && suggested <= SUGGESTION_BUDGET
+            && other_ids.keys().all(|id| !ids.contains_key(id));
+        if !independent {
+            // Read again after the first half, on this run (a piece that cannot be read alone
+            // is refused here again).
+            return self.read_pieces(
+                head,
+                pieces,
+                half..count,
+                scope,
+                &mut ids,
+                &mut inventory.capabilities,
+            );
+        }
+        inventory.capabilities.extend(read);
+        self.diagnostics.extend(other.diagnostics);
+        self.diagnostic_files.extend(other.diagnostic_files);
+        self.suggestions.extend(other.suggestions);
+        true
+    }
+
+    /// Parses, reads and drops the pieces `range` in turn, their capabilities into `out`;
+    /// `false` at the first piece that cannot be read alone.
+    fn read_pieces(
+        &mut self,
+        head: &FileRef<'_>,
+        pieces: &yaml::Pieces,
+        range: std::ops::Range<usize>,
+        scope: &Scope,
+        ids: &mut Ids,
+        out: &mut Vec<Capability>,
+    ) -> bool {
+        for index in range {
+            let Some(doc) = pieces.parse(index, head.doc) else {
+                return false;
+            };
+            let file = FileRef { doc: &doc, ..*head };
+            let Some(list) = doc
+                .root()
+                .and_then(|root| self.read::<Vec<yaml::Deferred<RawCapability<'_>>>>(&file, root))
+            else {
+                return false;
+            };
+            for item in list {
+                if let Some(c) = self.capability(&file, item.node, scope, ids) {
+                    out.push(c);
+                }
+            }
+        }
+        true
+    }
+
     fn capability<'d>(
         &mut self,
         file: &FileRef<'d>,
         node: NodeId,
         scope: &Scope,
-        ids: &mut Ids<'d>,
+        ids: &mut Ids,
     ) -> Option<Capability> {
         let read = file.doc.read::<RawCapability<'d>>(node);
         self.unknown_keys(file, &read.unknown);
@@ -1573,7 +1768,7 @@ impl<'a> Run<'a> {
         file: &FileRef<'d>,
         node: NodeId,
         scope: &Scope,
-        ids: &mut Ids<'d>,
+        ids: &mut Ids,
     ) {
         let Ok(fallback) = file.doc.read::<RawCapabilityFallback<'d>>(node).value else {
             return;
@@ -1702,14 +1897,13 @@ impl<'a> Run<'a> {
         &mut self,
         file: &FileRef<'d>,
         id: &Spanned<&'d str>,
-        ids: &mut Ids<'d>,
+        ids: &mut Ids,
     ) -> bool {
         let key = id.value.trim();
         if key.is_empty() {
             return false;
         }
-        if let Some((first_file, first_node)) = ids.get(key) {
-            let (first, _) = first_file.location(*first_node);
+        if let Some(first) = ids.get(key) {
             let d = file
                 .error(
                     id.node,
@@ -1723,7 +1917,7 @@ impl<'a> Run<'a> {
             self.push(file, d);
             return false;
         }
-        ids.insert(key, (*file, id.node));
+        ids.insert(key.to_string(), file.start(id.node));
         true
     }
 
@@ -3010,7 +3204,7 @@ mod tests {
             n += 1;
         }
         let source = SourceFile::new("large.yaml", text.into_bytes());
-        let loaded = super::load_file(&source);
+        let loaded = super::load_file(&source, true);
         let doc = loaded.doc.as_ref().expect("the text parses");
         assert!(crate::threads::parallel(), "tests run with threads allowed");
         assert!(doc.has_line_index_of_its_text());
@@ -3078,6 +3272,92 @@ mod tests {
         format!(
             "  - id: {id}\n    platforms: [Windows]\n    coverage:\n      - {{techniques: [{techniques}], function: detect, level: partial}}\n"
         )
+    }
+
+    /// Documents of `sources` with their large-file reading forced: pieces of `piece_bytes`.
+    fn in_pieces(sources: &[SourceFile], piece_bytes: usize) -> super::Documents<'_> {
+        let files = sources
+            .iter()
+            .map(|source| {
+                let text = super::text_of(&source.bytes).expect("UTF-8");
+                let (doc, pieces, diagnostics) =
+                    super::parse_text(&source.path, text, Some(piece_bytes));
+                super::LoadedFile {
+                    path: &source.path,
+                    sha256: super::sha256_hex(&source.bytes),
+                    doc,
+                    pieces,
+                    diagnostics,
+                }
+            })
+            .collect();
+        super::Documents { files }
+    }
+
+    #[test]
+    fn capabilities_read_in_pieces_give_what_the_whole_text_gives() {
+        let attack = mini_attack();
+        let context = ValidationContext::default();
+        let mut text = String::from(
+            "covmap: 1\nattack: {domain: enterprise}\nscope:\n  platforms: [Windows]\ncapabilities:\n",
+        );
+        for (id, techniques) in [
+            ("edr", "T1059.001, T1003.001"),
+            ("mail", "T1566, T9999"),     // a parent alone; an unknown ID
+            ("edr", "T1059.004"),         // duplicate id, in one piece or across
+            ("ids", "Powershell, T1000"), // a name; a revoked ID
+            ("", "T1003"),                // empty id
+            ("siem", "T1002, T1059.005"), // deprecated; unknown sub-technique
+            ("mail", "T1078"),            // duplicate again
+        ] {
+            text.push_str(&capability(id, techniques));
+        }
+        text.push_str("  - id: proxy\n    coverage: 3\n  - [not, a, mapping]\n");
+        text.push_str(&capability("last", "T1053"));
+        // Then what no piece can read alone: the whole text is read instead.
+        for (extra, read_in_pieces) in [
+            ("", true),
+            ("  - id: broken\n    coverage: [\n", false),
+            ("  - id: twice\n    id: again\n", false),
+            ("  - id: anchored\n    tags: &t [a]\n", false),
+            ("telemetry: []\n", false),
+        ] {
+            let text = format!("{text}{extra}");
+            let sources = [SourceFile::new("inventory.yaml", text.clone())];
+            let whole = resolve(&load_documents(&sources), &attack, &context);
+            assert!(!whole.diagnostics.is_empty());
+            let mut pieced = 0;
+            for piece_bytes in 1..text.len() {
+                let documents = in_pieces(&sources, piece_bytes);
+                if documents.files.iter().any(|f| f.pieces.is_some()) {
+                    pieced += 1;
+                }
+                let parsed = resolve(&documents, &attack, &context);
+                assert_eq!(
+                    parsed.inventory, whole.inventory,
+                    "{extra:?}, pieces of {piece_bytes}"
+                );
+                assert_eq!(
+                    parsed.diagnostics, whole.diagnostics,
+                    "{extra:?}, pieces of {piece_bytes}"
+                );
+            }
+            assert!(pieced > 100, "{extra:?}: {pieced} runs in pieces");
+            let parses = covmap_assess_pieces(&text);
+            assert_eq!(parses > 0, read_in_pieces, "{extra:?}");
+        }
+    }
+
+    /// Whether the text's pieces of 40 bytes all parse: how many.
+    fn covmap_assess_pieces(text: &str) -> usize {
+        let Some((head, pieces)) = crate::yaml::load_in_pieces(text, 40) else {
+            return 0;
+        };
+        (0..pieces.len())
+            .map(|i| pieces.parse(i, &head).is_some())
+            .filter(|parsed| *parsed)
+            .count()
+            * usize::from((0..pieces.len()).all(|i| pieces.parse(i, &head).is_some()))
     }
 
     #[test]

@@ -42,7 +42,7 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 use std::fmt;
 use std::marker::PhantomData;
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde::de::{self, DeserializeSeed, Deserializer, IntoDeserializer, Unexpected, Visitor};
 use yaml_rust2::parser::{Event, Parser, Tag};
@@ -194,7 +194,8 @@ pub(crate) struct Document<'a> {
     entries: Vec<(NodeId, NodeId)>,
     root: Option<NodeId>,
     duplicates: Vec<DuplicateKey>,
-    lines: OnceLock<Lines>,
+    /// Shared by the pieces of one text ([`Pieces`]).
+    lines: OnceLock<Arc<Lines>>,
     /// Char -> byte offsets of the last long non-ASCII line looked at: findings on one huge
     /// line cost one scan, not one each.
     long_line: Mutex<Option<(usize, Vec<usize>)>>,
@@ -777,6 +778,13 @@ fn build_events(
 /// item of the top-level `capabilities:` block list (same indentation, then `- `). `None` when
 /// the text has no such list or no such line. Only a guess: [`load_chunked`] checks it.
 fn find_split(text: &str) -> Option<usize> {
+    let (first_item, column) = top_capabilities_list(text)?;
+    item_from(text, (text.len() / 2).max(first_item + 1), column)
+}
+
+/// Where the items of the top-level `capabilities:` block list start: the first item's line
+/// start and its column. `None` when the text has no such list.
+fn top_capabilities_list(text: &str) -> Option<(usize, usize)> {
     const KEY: &str = "capabilities:";
     let key = if text.starts_with(KEY) {
         0
@@ -795,7 +803,7 @@ fn find_split(text: &str) -> Option<usize> {
     }
     // The first item fixes the indentation.
     let mut start = eol + 1;
-    let column = loop {
+    loop {
         let line = line_at(text, start)?;
         let body = line.trim_start_matches(' ');
         if body.trim_end_matches('\r').is_empty() || body.starts_with('#') {
@@ -805,13 +813,17 @@ fn find_split(text: &str) -> Option<usize> {
         if !is_item(body) {
             return None;
         }
-        break line.len() - body.len();
-    };
-    let mid = (text.len() / 2).max(start + 1);
-    let mut at = if text.as_bytes().get(mid - 1) == Some(&b'\n') {
-        mid
+        return Some((start, line.len() - body.len()));
+    }
+}
+
+/// The start of the first line at or after byte `from` (the next line start when `from` is
+/// inside a line) that is a list item at `column`; `None` when there is none.
+fn item_from(text: &str, from: usize, column: usize) -> Option<usize> {
+    let mut at = if from == 0 || text.as_bytes().get(from - 1) == Some(&b'\n') {
+        from
     } else {
-        mid + text.get(mid..)?.find('\n')? + 1
+        from + text.get(from..)?.find('\n')? + 1
     };
     loop {
         let line = line_at(text, at)?;
@@ -1002,32 +1014,14 @@ fn merge(
     column: usize,
     lines_before: u32,
 ) -> Option<Builder> {
+    let (_, list) = list_open_at_end(&one, first, column, lines_before)?;
     let root = one.root?;
-    let root_node = one.nodes.get(root.0 as usize)?;
-    let (&(key, list), root_start) = (one.entries.last()?, root_node.start);
-    let list_node = one.nodes.get(list.0 as usize)?;
-    let shaped = root_node.kind == Kind::Map
-        && root_node.range().end == one.entries.len()
-        && one.top_key == Some(key)
-        && list_node.kind == Kind::Seq
-        // An indentless list (items at column 0) is placed at the token after its first `-`.
-        && (list_node.col as usize == column || column == 0)
-        && list_node.range().end == one.items.len()
-        && starts_block_list(first, list_node.line, column)
-        // An empty node at the end of `first` (`- key:` before the split) takes its position
-        // from the token after it, which only the whole text has.
-        && one.nodes.iter().all(|n| n.line <= lines_before);
+    let root_start = one.nodes.get(root.0 as usize)?.start;
+    let list_start = one.nodes.get(list.0 as usize)?.start as usize;
     let two_root = two.nodes.first()?;
-    let continues = two.root == Some(NodeId(0))
-        && two_root.kind == Kind::Seq
-        && two_root.line == 1
-        && two_root.col as usize == column
-        && two_root.range().end == two.items.len()
-        && !two.anchored;
-    if !(shaped && continues) {
+    if !continues_list(&two, column) {
         return None;
     }
-    let list_start = list_node.start as usize;
     let (inner_items, more) = (two.items.len() - two_root.len as usize, two_root.len);
     let (root_start, inner_entries) = (root_start as usize, two.entries.len());
     // Ids: `two`'s list is `one`'s list; its other nodes follow `one`'s.
@@ -1091,6 +1085,47 @@ fn merge(
     Some(one)
 }
 
+/// The key and the node of the list that `one` (the builder of `first`, `lines_before` lines)
+/// leaves open at its end, for the text after `first` to go on: `one` must be a mapping whose
+/// last key (repeated keys included) has as value a block list at `column`, its items flushed
+/// last (so it was open at the chunk's end), the mapping's entries after them.
+fn list_open_at_end(
+    one: &Builder,
+    first: &str,
+    column: usize,
+    lines_before: u32,
+) -> Option<(NodeId, NodeId)> {
+    let root_node = one.nodes.get(one.root?.0 as usize)?;
+    let &(key, list) = one.entries.last()?;
+    let list_node = one.nodes.get(list.0 as usize)?;
+    let shaped = root_node.kind == Kind::Map
+        && root_node.range().end == one.entries.len()
+        && one.top_key == Some(key)
+        && list_node.kind == Kind::Seq
+        // An indentless list (items at column 0) is placed at the token after its first `-`.
+        && (list_node.col as usize == column || column == 0)
+        && list_node.range().end == one.items.len()
+        && starts_block_list(first, list_node.line, column)
+        // An empty node at the end of `first` (`- key:` before the split) takes its position
+        // from the token after it, which only the whole text has.
+        && one.nodes.iter().all(|n| n.line <= lines_before);
+    shaped.then_some((key, list))
+}
+
+/// Whether `two` is a block list starting on its first line at `column`, without anchors or
+/// aliases (anchors are per document, and the alias budget is the whole text's): a list that
+/// goes on with the items of one left open before it.
+fn continues_list(two: &Builder, column: usize) -> bool {
+    two.nodes.first().is_some_and(|root| {
+        two.root == Some(NodeId(0))
+            && root.kind == Kind::Seq
+            && root.line == 1
+            && root.col as usize == column
+            && root.range().end == two.items.len()
+            && !two.anchored
+    })
+}
+
 /// Whether line `line` (1-based) of `text` starts with `column` spaces and a list item: a list
 /// node there is a block list, not a flow one (`[`).
 fn starts_block_list(text: &str, line: u32, column: usize) -> bool {
@@ -1101,6 +1136,228 @@ fn starts_block_list(text: &str, line: u32, column: usize) -> bool {
         let body = l.trim_start_matches(' ');
         l.len() - body.len() == column && is_item(body)
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// A very large capabilities list, a piece at a time
+
+/// Texts from this size on, alone in a run, have their `capabilities:` list read a piece at a
+/// time ([`load_in_pieces`]). The same limit as the CLI's small pages: the 2,000 x 20 generated
+/// inventory (4.7 MB) stays below it, the 5,000 x 20 one (11.7 MB) above.
+pub(crate) const PIECES_FROM: usize = 8 << 20;
+
+/// Text of a piece: small enough that the trees of the pieces being read (one a thread) are a
+/// few MiB, large enough that a piece's parse costs far more than starting it.
+pub(crate) const PIECE_BYTES: usize = 1 << 20;
+
+/// The rest of a text's top-level `capabilities:` list after its head document
+/// ([`load_in_pieces`]): pieces of whole items, each parsed when it is read ([`Pieces::parse`])
+/// and dropped after, so that the tree of a large inventory is never whole in memory.
+#[derive(Debug)]
+pub(crate) struct Pieces {
+    /// Byte ranges of the pieces in the text, one after the other, to its end.
+    ranges: Vec<std::ops::Range<usize>>,
+    /// Lines of the text before each piece.
+    lines_before: Vec<u32>,
+    /// The column of the list's items.
+    column: usize,
+    /// Where the `capabilities` key is (line, 0-based column).
+    key: (u32, u32),
+}
+
+/// [`load`] of a text whose top-level `capabilities:` list is its last key, in pieces of about
+/// `piece_bytes` ([`PIECE_BYTES`]): the document of the text before the list's items from the
+/// first piece on (the head, with the items before), and the pieces of the list after it. `None` when the text cannot be cut
+/// so (no such list, nothing after the first MiB, a head that does not parse or is not shaped
+/// for the list to go on): the caller reads it whole. A piece that does not parse, or could
+/// parse otherwise than in the whole text, is refused when it is read ([`Pieces::parse`]).
+pub(crate) fn load_in_pieces(text: &str, piece_bytes: usize) -> Option<(Document<'_>, Pieces)> {
+    let (first_item, column) = top_capabilities_list(text)?;
+    let mut starts = Vec::with_capacity(text.len() / piece_bytes.max(1) + 1);
+    let mut from = (first_item + 1).max(piece_bytes);
+    while let Some(at) = item_from(text, from, column) {
+        starts.push(at);
+        from = at + piece_bytes.max(1);
+    }
+    let &cut = starts.first()?;
+    let head = text.get(..cut)?;
+    let lines_before = first_chunk_lines(head)?;
+    let one = build(head, false, head.len(), 0).ok()?.pop()?;
+    let (key, _) = list_open_at_end(&one, head, column, lines_before)?;
+    let key = one.nodes.get(key.0 as usize).map(|k| (k.line, k.col))?;
+    let mut ranges = Vec::with_capacity(starts.len());
+    let mut lines = Vec::with_capacity(starts.len());
+    let mut before = lines_before;
+    for (i, &start) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).copied().unwrap_or(text.len());
+        let piece = text.get(start..end)?;
+        ranges.push(start..end);
+        lines.push(before);
+        let breaks = piece.bytes().filter(|b| *b == b'\n').count();
+        before = before.checked_add(u32::try_from(breaks).ok()?)?;
+    }
+    let pieces = Pieces {
+        ranges,
+        lines_before: lines,
+        column,
+        key,
+    };
+    Some((one.finish(text), pieces))
+}
+
+impl Pieces {
+    /// How many pieces there are.
+    pub(crate) fn len(&self) -> usize {
+        self.ranges.len()
+    }
+
+    /// Where piece `index` starts in the text.
+    pub(crate) fn start(&self, index: usize) -> usize {
+        self.ranges.get(index).map_or(usize::MAX, |r| r.start)
+    }
+
+    /// Piece `index` as a document of its own: its list stands for the head's `capabilities:`
+    /// list (its items are that list's items, named as such in messages), its positions are
+    /// the whole text's, and it shares the head's line index. `None` when the piece does not
+    /// parse, has anchors or aliases or a repeated key, or is not a list going on at the
+    /// head's column: then only the whole text's parse can say what it holds.
+    pub(crate) fn parse<'a>(&self, index: usize, head: &Document<'a>) -> Option<Document<'a>> {
+        let text = head.text;
+        let piece = text.get(self.ranges.get(index)?.clone())?;
+        if second_chunk_column(piece)? != self.column {
+            return None;
+        }
+        let mut two = build(piece, false, piece.len(), 1).ok()?.pop()?;
+        if !continues_list(&two, self.column) || !two.duplicates.is_empty() {
+            return None;
+        }
+        let before = *self.lines_before.get(index)?;
+        for node in &mut two.nodes {
+            node.line = node.line.saturating_add(before);
+        }
+        // The list's key, for the messages that name the list ("an item of `capabilities`").
+        let key = u32::try_from(two.nodes.len()).ok().filter(|n| *n < NONE)?;
+        let start = u32::try_from(two.strings.len()).ok()?;
+        two.strings.push_str("capabilities");
+        two.nodes.push(Node {
+            kind: Kind::Scalar(Style::Plain),
+            start,
+            len: 12,
+            line: self.key.0,
+            col: self.key.1,
+            parent: NONE,
+        });
+        two.nodes.first_mut()?.parent = key;
+        let doc = two.finish(text);
+        let _ = doc.lines.set(Arc::clone(head.shared_lines()));
+        Some(doc)
+    }
+}
+
+/// Reads `text` in pieces of about `piece_bytes` ([`load_in_pieces`]) and in one pass with
+/// yaml-rust2, and panics when the pieces that parse give other capabilities (nodes,
+/// positions, texts, what messages call each node) or another head than the one-pass parse,
+/// or parse where it fails. Returns how many pieces parsed. For covmap's fuzz target and
+/// tests, not for use.
+#[doc(hidden)]
+pub fn check_pieces_parse(text: &str, piece_bytes: usize) -> usize {
+    let Some((head, pieces)) = load_in_pieces(text, piece_bytes) else {
+        return 0;
+    };
+    let reference = load_reference(text);
+    let mut items = Vec::new();
+    let list = head.root().and_then(|root| head.get(root, "capabilities"));
+    items.extend(list.map(|l| outline_items(&head, l)).unwrap_or_default());
+    let mut parsed = 0;
+    for index in 0..pieces.len() {
+        let Some(doc) = pieces.parse(index, &head) else {
+            return parsed;
+        };
+        parsed += 1;
+        items.extend(outline_items(&doc, NodeId(0)));
+    }
+    assert!(
+        reference.is_ok(),
+        "the pieces parse where the one-pass parse fails: {reference:?}"
+    );
+    let Ok(whole) = &reference else {
+        return parsed;
+    };
+    let whole_list = whole
+        .root()
+        .and_then(|root| whole.get(root, "capabilities"));
+    assert_eq!(
+        Some(items),
+        whole_list.map(|list| outline_items(whole, list)),
+        "the capabilities differ"
+    );
+    // The head: the same keys, values and repeated keys but for the list's later items.
+    let keys = |doc: &Document<'_>| {
+        let root = doc.root().and_then(|root| doc.node(root));
+        let entries = root.map(|n| doc.entries_of(n).to_vec());
+        entries
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(k, _)| doc.scalar(*k) != Some("capabilities"))
+            .map(|(k, v)| (outline(doc, k), outline(doc, v)))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(keys(&head), keys(whole), "the heads differ");
+    let repeated = |doc: &Document<'_>| {
+        doc.duplicates
+            .iter()
+            .map(|d| (doc.pos(d.key), doc.pos(d.first), d.name.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(repeated(&head), repeated(whole), "the repeated keys differ");
+    parsed
+}
+
+/// [`outline`] of each item of a list node.
+fn outline_items(doc: &Document<'_>, list: NodeId) -> Vec<String> {
+    let items = doc
+        .nodes
+        .get(list.0 as usize)
+        .map(|n| doc.items_of(n).to_vec());
+    items
+        .unwrap_or_default()
+        .into_iter()
+        .map(|item| outline(doc, item))
+        .collect()
+}
+
+/// A node and what is below it as text: kinds, positions, scalar texts and styles, and what
+/// messages call each node (which follows the links to parents).
+fn outline(doc: &Document<'_>, id: NodeId) -> String {
+    let Some(node) = doc.node(id) else {
+        return "none".to_string();
+    };
+    let head = format!(
+        "{:?} {:?} {} ({})",
+        node.kind,
+        doc.pos(id),
+        doc.scalar(id).unwrap_or(""),
+        doc.what(id)
+    );
+    match node.kind {
+        Kind::Scalar(_) => head,
+        Kind::Seq => {
+            let items: Vec<String> = doc
+                .items_of(node)
+                .iter()
+                .map(|i| outline(doc, *i))
+                .collect();
+            format!("{head} [{}]", items.join(", "))
+        }
+        Kind::Map => {
+            let entries: Vec<String> = doc
+                .entries_of(node)
+                .iter()
+                .map(|(k, v)| format!("{}: {}", outline(doc, *k), outline(doc, *v)))
+                .collect();
+            format!("{head} {{{}}}", entries.join(", "))
+        }
+    }
 }
 
 impl<'a> Document<'a> {
@@ -1147,19 +1404,36 @@ impl<'a> Document<'a> {
     }
 
     fn lines(&self) -> &Lines {
-        self.lines.get_or_init(|| Lines::of(self.text))
+        self.shared_lines()
+    }
+
+    /// The line index, built on first use; the pieces of a text share their head's.
+    fn shared_lines(&self) -> &Arc<Lines> {
+        self.lines.get_or_init(|| Arc::new(Lines::of(self.text)))
+    }
+
+    /// The text the document was parsed from (for a piece, the whole text).
+    pub(crate) fn text(&self) -> &'a str {
+        self.text
+    }
+
+    /// Gives the document the line index of `other`, parsed from the same text.
+    pub(crate) fn share_line_index(&self, other: &Document<'a>) {
+        if std::ptr::eq(self.text, other.text) {
+            let _ = self.lines.set(Arc::clone(other.shared_lines()));
+        }
     }
 
     /// Gives the document its line index, built ahead from its text (on another thread: the
     /// first finding would otherwise build it while the other half of the capabilities waits).
     pub(crate) fn set_line_index(&self, index: LineIndex) {
-        let _ = self.lines.set(index.0);
+        let _ = self.lines.set(Arc::new(index.0));
     }
 
     /// Whether the document has its line index already, and it is its text's.
     #[cfg(test)]
     pub(crate) fn has_line_index_of_its_text(&self) -> bool {
-        self.lines.get() == Some(&Lines::of(self.text))
+        self.lines.get().map(|l| &**l) == Some(&Lines::of(self.text))
     }
 
     /// The text of a line (1-based), without its line break.

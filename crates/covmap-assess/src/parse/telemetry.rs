@@ -121,7 +121,7 @@ impl Run<'_> {
         &mut self,
         file: &FileRef<'d>,
         node: NodeId,
-        ids: &mut Ids<'d>,
+        ids: &mut Ids,
         catalog: &LogSourceCatalog,
         scope: &Scope,
     ) -> Option<Telemetry> {
@@ -138,8 +138,7 @@ impl Run<'_> {
                 .hint("give the telemetry entry a short unique id, e.g. `sysmon-endpoints`");
             self.push(file, d);
             keep = false;
-        } else if let Some((first_file, first_node)) = ids.get(raw.id.value.trim()) {
-            let (first, _) = first_file.location(*first_node);
+        } else if let Some(first) = ids.get(raw.id.value.trim()) {
             let d = file
                 .error(
                     raw.id.node,
@@ -151,7 +150,7 @@ impl Run<'_> {
             self.push(file, d);
             keep = false;
         } else {
-            ids.insert(raw.id.value.trim(), (*file, raw.id.node));
+            ids.insert(raw.id.value.trim().to_string(), file.start(raw.id.node));
         }
 
         let platforms = self.telemetry_platforms(file, raw.platforms, &id, scope);

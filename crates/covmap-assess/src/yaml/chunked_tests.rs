@@ -390,6 +390,43 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// Read in pieces of any size, the pieces that parse give the one-pass parse's
+    /// capabilities and head; where the one-pass parse fails, a piece is refused.
+    #[test]
+    fn pieces_give_what_the_one_pass_parse_gives(inv in inventory(), piece_bytes in 1usize..400) {
+        let text = render(&inv);
+        super::check_pieces_parse(&text, piece_bytes);
+    }
+}
+
+#[test]
+fn clean_inventories_read_in_pieces_of_every_size() {
+    // CLEAN has 3 capabilities: the first stays in the head, so at most 2 pieces.
+    let parsed: Vec<usize> = (1..CLEAN.len() + 2)
+        .map(|bytes| super::check_pieces_parse(CLEAN, bytes))
+        .collect();
+    assert_eq!(parsed.iter().max(), Some(&2));
+    assert_eq!(
+        parsed.last(),
+        Some(&0),
+        "no piece after the end of the text"
+    );
+    // A later top-level key, an anchor or a repeated key in a piece: refused (the whole text is read).
+    for (extra, refused) in [
+        ("plan: {}\n", true),
+        ("  - id: d\n    tags: &t [x]\n", true),
+        ("  - id: d\n    id: e\n", true),
+        ("  - id: d\n", false),
+    ] {
+        let text = format!("{CLEAN}{extra}");
+        let pieces = super::check_pieces_parse(&text, 1);
+        assert_eq!(pieces < 3, refused, "{extra:?}: {pieces} pieces");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Accepted splits and each reason to fall back
 
