@@ -257,11 +257,15 @@ impl Diagnostic {
         location: Location,
         message: impl Into<String>,
     ) -> Self {
+        // Held until printed, and a large inventory has hundreds of thousands: `format!`
+        // leaves up to twice the text's room, given back here.
+        let mut message = message.into();
+        message.shrink_to_fit();
         Diagnostic {
             location,
             severity,
             code,
-            message: message.into(),
+            message,
             length: 1,
             hints: Vec::new(),
             related: Vec::new(),
@@ -271,7 +275,14 @@ impl Diagnostic {
     /// Adds a hint.
     #[must_use]
     pub fn hint(mut self, hint: impl Into<Cow<'static, str>>) -> Self {
-        self.hints.push(hint.into());
+        let mut hint = hint.into();
+        if let Cow::Owned(text) = &mut hint {
+            text.shrink_to_fit();
+        }
+        // Most findings have one hint or two: room for exactly these, not the four a first
+        // push makes.
+        self.hints.reserve_exact(1);
+        self.hints.push(hint);
         self
     }
 
