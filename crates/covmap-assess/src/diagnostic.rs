@@ -1,8 +1,10 @@
 //! Findings about inventories: plain data, rendered by the CLI.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -237,8 +239,10 @@ pub struct Diagnostic {
     pub severity: Severity,
     /// Stable code.
     pub code: Code,
-    /// What is wrong, naming the value (lowercase, no trailing period).
-    pub message: String,
+    /// What is wrong, naming the value (lowercase, no trailing period). Shared: a large
+    /// inventory repeats a few thousand messages over hundreds of thousands of findings, and a
+    /// run keeps one copy of each ([`Interner`]).
+    pub message: Arc<str>,
     /// Length in characters of the offending text at `location`, for the caret (at least 1).
     pub length: usize,
     /// What to do.
@@ -255,17 +259,13 @@ impl Diagnostic {
         severity: Severity,
         code: Code,
         location: Location,
-        message: impl Into<String>,
+        message: impl Into<Arc<str>>,
     ) -> Self {
-        // Held until printed, and a large inventory has hundreds of thousands: `format!`
-        // leaves up to twice the text's room, given back here.
-        let mut message = message.into();
-        message.shrink_to_fit();
         Diagnostic {
             location,
             severity,
             code,
-            message,
+            message: message.into(),
             length: 1,
             hints: Vec::new(),
             related: Vec::new(),
@@ -309,9 +309,54 @@ impl Diagnostic {
     }
 }
 
+/// One copy of each finding message: findings given to [`Interner::intern`] share the
+/// message of the first finding that had the same text.
+#[derive(Debug, Default)]
+pub struct Interner {
+    messages: HashSet<Arc<str>>,
+}
+
+impl Interner {
+    /// Gives `diagnostic` the message already kept with its text, or keeps its own.
+    pub fn intern(&mut self, diagnostic: &mut Diagnostic) {
+        match self.messages.get(&*diagnostic.message) {
+            Some(kept) => diagnostic.message = Arc::clone(kept),
+            None => {
+                self.messages.insert(Arc::clone(&diagnostic.message));
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Code;
+
+    #[test]
+    fn findings_of_the_same_text_share_one_message() {
+        use super::{Diagnostic, Interner, Location, Severity};
+        let finding = |text: &str| {
+            Diagnostic::new(
+                Severity::Warning,
+                Code::PlatformMismatch,
+                Location::default(),
+                text.to_string(),
+            )
+        };
+        let mut interner = Interner::default();
+        let mut found = vec![finding("a"), finding("b"), finding("a"), finding("a")];
+        for d in &mut found {
+            interner.intern(d);
+        }
+        let texts: Vec<&str> = found.iter().map(|d| &*d.message).collect();
+        assert_eq!(texts, ["a", "b", "a", "a"]);
+        assert!(std::sync::Arc::ptr_eq(&found[0].message, &found[2].message));
+        assert!(std::sync::Arc::ptr_eq(&found[0].message, &found[3].message));
+        assert!(!std::sync::Arc::ptr_eq(
+            &found[0].message,
+            &found[1].message
+        ));
+    }
 
     #[test]
     fn codes_are_unique_and_kebab_case() {

@@ -324,7 +324,7 @@ fn wrong_domain() {
     let parsed = parse_inventories(&[fixture("bad/wrong-domain.yaml")], mini(), &context);
     assert_eq!(codes(&parsed), vec![("wrong-domain", 5, 34)]);
     assert_eq!(
-        parsed.diagnostics[0].message,
+        parsed.diagnostics[0].message.as_ref(),
         "`T0819` is an ICS ATT&CK technique (Exploit Public-Facing Application), not part of enterprise ATT&CK 9.9"
     );
 }
@@ -425,7 +425,7 @@ fn renamed_platform() {
     );
     let d = &parsed.diagnostics[0];
     assert_eq!(
-        d.message,
+        d.message.as_ref(),
         "`Office 365` is a former ATT&CK platform name; read as `Office Suite`"
     );
     assert!(d.hints[0].starts_with("ATT&CK renamed it; write `Office Suite`"));
@@ -700,7 +700,7 @@ capabilities:
         parsed.diagnostics
     );
     assert_eq!(
-        parsed.diagnostics[0].message,
+        parsed.diagnostics[0].message.as_ref(),
         "capability `bad` has an empty `system`"
     );
 }
@@ -751,7 +751,7 @@ fn ambiguous_name() {
         .find(|d| d.code == Code::AmbiguousName)
         .expect("the finding");
     assert_eq!(
-        d.message,
+        d.message.as_ref(),
         "`DNSMessenger` names 2 software: `S0145` (POWERSOURCE, by alias), `S0146` (TEXTMATE, by alias)"
     );
     // Mimikatz still counts; the ambiguous name adds nothing.
@@ -889,7 +889,7 @@ fn inactive_threat() {
             .all(|d| d.severity == Severity::Warning)
     );
     assert_eq!(
-        parsed.diagnostics[0].message,
+        parsed.diagnostics[0].message.as_ref(),
         "group `G0118` (UNC2452) is revoked: weighted as its replacement `G0016` (APT29)"
     );
     // The revoked group is weighted as its replacement; the deprecated one is dropped.
@@ -1181,7 +1181,7 @@ fn duplicate_ids_across_files_name_both_places() {
         (8, 9)
     );
     assert_eq!(
-        d.message,
+        d.message.as_ref(),
         "capability id `edr` is already used at good/team-a.yaml:8:9"
     );
 }
@@ -1378,7 +1378,7 @@ fn type_errors_name_the_key_and_the_value() {
     ] {
         let parsed = parse_text(text, mini());
         assert!(
-            parsed.diagnostics.iter().any(|d| d.message == message),
+            parsed.diagnostics.iter().any(|d| &*d.message == message),
             "{text}\n{:#?}",
             parsed.diagnostics
         );
@@ -1870,14 +1870,7 @@ capabilities:
     let found: Vec<(usize, usize, Code, &str)> = parsed
         .diagnostics
         .iter()
-        .map(|d| {
-            (
-                d.location.line,
-                d.location.column,
-                d.code,
-                d.message.as_str(),
-            )
-        })
+        .map(|d| (d.location.line, d.location.column, d.code, &*d.message))
         .collect();
     assert_eq!(
         found,
