@@ -313,7 +313,8 @@ impl Diagnostic {
 /// message of the first finding that had the same text.
 #[derive(Debug, Default)]
 pub struct Interner {
-    messages: HashSet<Arc<str>>,
+    /// foldhash: every finding's text is hashed, and SipHash is several times slower.
+    messages: HashSet<Arc<str>, foldhash::fast::FixedState>,
 }
 
 impl Interner {
