@@ -68,7 +68,7 @@ fn generate(attack: &Attack) -> Inventory {
         .map(|t| t.meta.key.index)
         .collect();
     let platforms = attack.platforms();
-    let path = PathBuf::from("generated.yaml");
+    let path: std::sync::Arc<std::path::Path> = std::path::Path::new("generated.yaml").into();
     let mut line = 1;
     let mut at = |rng: &mut Rng| {
         line += 1 + rng.below(3);
@@ -138,7 +138,7 @@ fn generate(attack: &Attack) -> Inventory {
     }
     let mut inventory = Inventory {
         files: vec![InventoryFile {
-            path,
+            path: path.to_path_buf(),
             sha256: "0".repeat(64),
         }],
         organization: Some("Benchmark Corp".to_string()),
@@ -160,7 +160,7 @@ fn generate(attack: &Attack) -> Inventory {
 /// log at quality 0.8.
 fn telemetry() -> Vec<Telemetry> {
     let at = Location {
-        path: PathBuf::from("telemetry.yaml"),
+        path: std::path::Path::new("telemetry.yaml").into(),
         line: 1,
         column: 1,
     };

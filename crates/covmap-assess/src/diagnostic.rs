@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -28,14 +28,25 @@ impl fmt::Display for Severity {
 }
 
 /// A place in an input file. Lines and columns are 1-based; 0 means unknown.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Location {
-    /// The file.
-    pub path: PathBuf,
+    /// The file. Shared: every coverage entry and finding of a file has a location, and a
+    /// large inventory has hundreds of thousands of each.
+    pub path: Arc<Path>,
     /// 1-based line.
     pub line: usize,
     /// 1-based column.
     pub column: usize,
+}
+
+impl Default for Location {
+    fn default() -> Self {
+        Location {
+            path: Arc::from(Path::new("")),
+            line: 0,
+            column: 0,
+        }
+    }
 }
 
 impl fmt::Display for Location {

@@ -31,7 +31,6 @@
 )]
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::PathBuf;
 
 use covmap_core::{Attack, Kind, ObjectRef};
 use serde::{Deserialize, Serialize};
@@ -513,7 +512,7 @@ impl State<'_> {
 /// A telemetry entry standing for log sources onboarded: quality 1, every platform in scope.
 fn onboarded(platforms: &[String], sources: Vec<CollectedSource>) -> Telemetry {
     let location = Location {
-        path: PathBuf::from("onboarding"),
+        path: std::sync::Arc::from(std::path::Path::new("onboarding")),
         line: 1,
         column: 1,
     };
@@ -536,7 +535,7 @@ fn source(name: &str, channel: &str) -> CollectedSource {
         channels: vec![channel.to_string()],
         filtered: false,
         location: Location {
-            path: PathBuf::from("onboarding"),
+            path: std::sync::Arc::from(std::path::Path::new("onboarding")),
             line: 1,
             column: 1,
         },

@@ -41,6 +41,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use covmap_core::{Attack, Kind, NameMatch, ObjectRef};
 use sha2::{Digest, Sha256};
@@ -127,7 +128,7 @@ pub struct Documents<'s> {
 /// One file of [`Documents`].
 #[derive(Debug)]
 struct LoadedFile<'s> {
-    path: &'s Path,
+    path: Arc<Path>,
     /// SHA-256 of the raw bytes, lowercase hex.
     sha256: String,
     /// `None` when the file is not a YAML document (a finding says why). With `pieces`, the
@@ -181,7 +182,7 @@ impl<'s> LoadedFile<'s> {
     fn whole(&self) -> LoadedFile<'s> {
         let (doc, pieces, diagnostics) = match &self.doc {
             Some(doc) => {
-                let parsed = parse_text(self.path, doc.text(), None);
+                let parsed = parse_text(&self.path, doc.text(), None);
                 if let Some(whole) = &parsed.0 {
                     whole.share_line_index(doc);
                 }
@@ -190,7 +191,7 @@ impl<'s> LoadedFile<'s> {
             None => (None, None, self.diagnostics.clone()),
         };
         LoadedFile {
-            path: self.path,
+            path: Arc::clone(&self.path),
             sha256: self.sha256.clone(),
             doc,
             pieces,
@@ -240,7 +241,7 @@ fn resolve_split(
         if let Some(doc) = &loaded.doc {
             let file = FileRef {
                 index,
-                path: loaded.path,
+                path: &loaded.path,
                 doc,
             };
             if let Some(s) = run.read_settings(&file) {
@@ -392,7 +393,7 @@ fn text_of(bytes: &[u8]) -> Result<&str, std::str::Utf8Error> {
 /// [`load_file`] given the file's hash.
 fn read_file(source: &SourceFile, sha256: String, in_pieces: bool) -> LoadedFile<'_> {
     let mut loaded = LoadedFile {
-        path: &source.path,
+        path: Arc::from(source.path.as_path()),
         sha256,
         doc: None,
         pieces: None,
@@ -414,7 +415,7 @@ fn read_file(source: &SourceFile, sha256: String, in_pieces: bool) -> LoadedFile
                 Severity::Error,
                 Code::UnreadableFile,
                 Location {
-                    path: source.path.clone(),
+                    path: Arc::clone(&loaded.path),
                     line,
                     column,
                 },
@@ -426,14 +427,14 @@ fn read_file(source: &SourceFile, sha256: String, in_pieces: bool) -> LoadedFile
         }
     };
     let piece_bytes = in_pieces.then_some(yaml::PIECE_BYTES);
-    (loaded.doc, loaded.pieces, loaded.diagnostics) = parse_text(&source.path, text, piece_bytes);
+    (loaded.doc, loaded.pieces, loaded.diagnostics) = parse_text(&loaded.path, text, piece_bytes);
     loaded
 }
 
 /// A file's text parsed: its document (or, with `piece_bytes` and when it can, the head of its
 /// document and the pieces of its `capabilities:` list) and the findings of reading it.
 fn parse_text<'s>(
-    path: &'s Path,
+    path: &Arc<Path>,
     text: &'s str,
     piece_bytes: Option<usize>,
 ) -> (Option<Document<'s>>, Option<yaml::Pieces>, Vec<Diagnostic>) {
@@ -473,7 +474,7 @@ fn parse_text<'s>(
                 Severity::Error,
                 Code::YamlSyntax,
                 Location {
-                    path: path.to_path_buf(),
+                    path: Arc::clone(path),
                     line: e.pos.line,
                     column: e.pos.column,
                 },
@@ -495,7 +496,7 @@ fn parse_text<'s>(
 struct FileRef<'d> {
     /// Position in the files of the run (findings are sorted by it).
     index: usize,
-    path: &'d Path,
+    path: &'d Arc<Path>,
     doc: &'d Document<'d>,
 }
 
@@ -504,7 +505,7 @@ impl FileRef<'_> {
         let pos = self.doc.pos(node);
         (
             Location {
-                path: self.path.to_path_buf(),
+                path: Arc::clone(self.path),
                 line: pos.line,
                 column: pos.column,
             },
@@ -516,7 +517,7 @@ impl FileRef<'_> {
     fn start(&self, node: NodeId) -> Location {
         let (line, column) = self.doc.start(node);
         Location {
-            path: self.path.to_path_buf(),
+            path: Arc::clone(self.path),
             line,
             column,
         }
@@ -869,7 +870,7 @@ impl<'a> Run<'a> {
                 Severity::Error,
                 Code::UnsupportedVersion,
                 Location {
-                    path: file.path.to_path_buf(),
+                    path: Arc::clone(file.path),
                     line: 1,
                     column: 1,
                 },
@@ -1382,7 +1383,7 @@ impl<'a> Run<'a> {
                 // Findings are kept per file index: find this one's.
                 let index = files
                     .iter()
-                    .find(|(f, _)| f.path == profile.location.path)
+                    .find(|(f, _)| **f.path == *profile.location.path)
                     .map_or(0, |(f, _)| f.index);
                 self.push_in(index, d);
                 continue;
@@ -3284,10 +3285,10 @@ mod tests {
             .iter()
             .map(|source| {
                 let text = super::text_of(&source.bytes).expect("UTF-8");
-                let (doc, pieces, diagnostics) =
-                    super::parse_text(&source.path, text, Some(piece_bytes));
+                let path: std::sync::Arc<Path> = source.path.as_path().into();
+                let (doc, pieces, diagnostics) = super::parse_text(&path, text, Some(piece_bytes));
                 super::LoadedFile {
-                    path: &source.path,
+                    path,
                     sha256: super::sha256_hex(&source.bytes),
                     doc,
                     pieces,

@@ -33,7 +33,6 @@
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 
 use covmap_core::Attack;
 use serde::{Deserialize, Serialize};
@@ -592,7 +591,7 @@ fn best_action(actions: &[Candidate], open: &[bool], min: (f64, f64)) -> Option<
 /// claimed, on the in-scope leaves it mitigates directly.
 pub fn mitigation_capability(id: &str, name: &str, leaves: Vec<u32>, level: Level) -> Capability {
     let location = Location {
-        path: PathBuf::from("plan"),
+        path: std::sync::Arc::from(std::path::Path::new("plan")),
         line: 1,
         column: 1,
     };
@@ -638,7 +637,7 @@ fn log_source_cost(costs: &BTreeMap<String, f64>, name: &str) -> Option<f64> {
 /// detection strategies, on the platforms where it becomes feasible.
 pub fn log_source_capability(source: &SourceAction, level: Level) -> Capability {
     let location = Location {
-        path: PathBuf::from("plan"),
+        path: std::sync::Arc::from(std::path::Path::new("plan")),
         line: 1,
         column: 1,
     };

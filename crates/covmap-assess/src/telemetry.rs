@@ -675,7 +675,7 @@ pub fn channel_keys(channel: &str) -> Vec<String> {
     reason = "0, 1 and 0.5 are exact: products and maxima of exact inputs"
 )]
 mod tests {
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
 
     use super::*;
     use crate::diagnostic::Location;
@@ -688,7 +688,7 @@ mod tests {
 
     fn here() -> Location {
         Location {
-            path: PathBuf::from("inventory.yaml"),
+            path: std::sync::Arc::from(std::path::Path::new("inventory.yaml")),
             line: 1,
             column: 1,
         }

@@ -80,7 +80,7 @@ fn take_products(inventory: &mut Inventory, files: &[PathBuf]) -> Vec<(PathBuf, 
             let caps = inventory
                 .capabilities
                 .iter()
-                .filter(|c| c.location.path == *f)
+                .filter(|c| *c.location.path == **f)
                 .cloned()
                 .collect();
             (f.clone(), caps)
@@ -88,7 +88,7 @@ fn take_products(inventory: &mut Inventory, files: &[PathBuf]) -> Vec<(PathBuf, 
         .collect();
     inventory
         .capabilities
-        .retain(|c| !files.contains(&c.location.path));
+        .retain(|c| !files.iter().any(|f| **f == *c.location.path));
     by_file
 }
 

@@ -271,7 +271,7 @@ mod tests {
             Severity::Warning,
             Code::PlatformMismatch,
             Location {
-                path: path.to_path_buf(),
+                path: path.into(),
                 line,
                 column,
             },
@@ -331,7 +331,7 @@ mod tests {
             }
             if let Some(line) = related_line {
                 diagnostic = diagnostic.related(
-                    Location { path: path.to_path_buf(), line: padding + line, column: 1 },
+                    Location { path: path.into(), line: padding + line, column: 1 },
                     "first defined here",
                 );
             }
@@ -361,7 +361,7 @@ mod tests {
             finding(path, 0, 0, 1),
             finding(path, 2, 1, 1).related(
                 Location {
-                    path: path.to_path_buf(),
+                    path: path.into(),
                     line: 1,
                     column: 1,
                 },

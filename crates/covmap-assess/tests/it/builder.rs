@@ -77,7 +77,7 @@ pub(crate) fn actor(attack: &Attack, id: &str, kind: Kind) -> u32 {
 /// A location in `file`.
 pub(crate) fn loc(file: &str, line: usize) -> Location {
     Location {
-        path: PathBuf::from(file),
+        path: std::path::Path::new(file).into(),
         line,
         column: 9,
     }

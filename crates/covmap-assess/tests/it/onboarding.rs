@@ -22,8 +22,6 @@
 // The figures are written as the script printed them (6 decimals).
 #![allow(clippy::float_cmp, clippy::unreadable_literal)]
 
-use std::path::PathBuf;
-
 use covmap_assess::diagnostic::Location;
 use covmap_assess::inventory::{
     CollectedSource, Function, Inventory, NamedLevel, Status, Telemetry,
@@ -52,7 +50,7 @@ T1653 T1654 T1657 T1673 T1680";
 
 fn here() -> Location {
     Location {
-        path: PathBuf::from("basic.yaml"),
+        path: std::path::Path::new("basic.yaml").into(),
         line: 1,
         column: 1,
     }

@@ -69,7 +69,7 @@ fn render(diagnostics: &[Diagnostic], sources: &[SourceFile]) -> String {
         );
         let text = sources
             .iter()
-            .find(|s| s.path == loc.path)
+            .find(|s| *s.path == *loc.path)
             .map(|s| String::from_utf8_lossy(&s.bytes).into_owned())
             .unwrap_or_default();
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
@@ -827,8 +827,8 @@ fn conflicting_setting() {
         .iter()
         .find(|d| d.code == Code::ConflictingSetting)
         .expect("finding");
-    assert_eq!(d.location.path, Path::new("bad/conflicting-setting.yaml"));
-    assert_eq!(d.related[0].location.path, Path::new("good/minimal.yaml"));
+    assert_eq!(&*d.location.path, Path::new("bad/conflicting-setting.yaml"));
+    assert_eq!(&*d.related[0].location.path, Path::new("good/minimal.yaml"));
     assert_eq!(d.related[0].location.line, 2);
     // The first file's value stands.
     assert_eq!(
@@ -1145,7 +1145,7 @@ fn two_files_merge() {
     assert_eq!(inv.capabilities[1].platforms, vec!["Linux", "Windows"]);
     assert_eq!(inv.scope.exclusions.len(), 1);
     assert_eq!(
-        inv.scope.exclusions[0].location.path,
+        &*inv.scope.exclusions[0].location.path,
         Path::new("good/team-b.yaml")
     );
     // Threats are united, without repeats, by ATT&CK ID.
@@ -1157,7 +1157,7 @@ fn two_files_merge() {
         ]
     );
     assert_eq!(
-        inv.capabilities[1].location.path,
+        &*inv.capabilities[1].location.path,
         Path::new("good/team-b.yaml")
     );
 }
@@ -1174,8 +1174,8 @@ fn duplicate_ids_across_files_name_both_places() {
     let parsed = parse(&sources, mini());
     assert_eq!(codes(&parsed), vec![("duplicate-capability-id", 3, 9)]);
     let d = &parsed.diagnostics[0];
-    assert_eq!(d.location.path, Path::new("other.yaml"));
-    assert_eq!(d.related[0].location.path, Path::new("good/team-a.yaml"));
+    assert_eq!(&*d.location.path, Path::new("other.yaml"));
+    assert_eq!(&*d.related[0].location.path, Path::new("good/team-a.yaml"));
     assert_eq!(
         (d.related[0].location.line, d.related[0].location.column),
         (8, 9)
@@ -1208,8 +1208,8 @@ fn conflicting_platforms_and_scoring() {
             ("conflicting-setting", 2, 20)
         ]
     );
-    assert_eq!(parsed.diagnostics[0].location.path, Path::new("b.yaml"));
-    assert_eq!(parsed.diagnostics[1].location.path, Path::new("c.yaml"));
+    assert_eq!(&*parsed.diagnostics[0].location.path, Path::new("b.yaml"));
+    assert_eq!(&*parsed.diagnostics[1].location.path, Path::new("c.yaml"));
     assert_eq!(parsed.inventory.scoring.combine, Combine::Max);
 }
 

@@ -145,13 +145,13 @@ fn expand_adds_the_imported_entries_to_the_capability() {
                 level: None,
                 confidence: None,
                 location: covmap_assess::diagnostic::Location {
-                    path: "inventory.yaml".into(),
+                    path: std::path::Path::new("inventory.yaml").into(),
                     line: 3,
                     column: 5,
                 },
             }],
             location: covmap_assess::diagnostic::Location {
-                path: "inventory.yaml".into(),
+                path: std::path::Path::new("inventory.yaml").into(),
                 line: 1,
                 column: 3,
             },
@@ -221,7 +221,7 @@ fn capability_imports_refuse_telemetry() {
         return;
     };
     let location = |line| covmap_assess::diagnostic::Location {
-        path: "inventory.yaml".into(),
+        path: std::path::Path::new("inventory.yaml").into(),
         line,
         column: 5,
     };

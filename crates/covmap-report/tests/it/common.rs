@@ -77,7 +77,7 @@ pub(crate) fn build(
         parsed.diagnostics
     );
     let mut inventory = parsed.inventory;
-    let from = |c: &Capability, f: &str| c.location.path == Path::new(f);
+    let from = |c: &Capability, f: &str| *c.location.path == *Path::new(f);
     let mut groups: Vec<(String, Vec<Capability>)> = candidate_files
         .iter()
         .map(|f| {
