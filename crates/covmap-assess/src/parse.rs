@@ -2061,8 +2061,17 @@ impl<'a> Run<'a> {
             location: file.start(node),
         };
         let mine = listed.get(first_listed..).unwrap_or_default();
+        let before = self.diagnostics.len();
         self.parent_only(file, &entry, mine);
         self.platform_mismatch(file, &entry, raw.platforms.map(|d| d.node), platforms, mine);
+        // Each check goes through the entry's techniques in turn; sorted here by place (stably,
+        // as the final sort would), their findings keep the run's in order, and the final sort
+        // of a large inventory's findings (one an entry in the generated ones) has nothing to do.
+        if let Some(added) = self.diagnostics.get_mut(before..)
+            && added.len() > 1
+        {
+            added.sort_by_key(|d| (d.location.line, d.location.column));
+        }
         Some(entry)
     }
 
