@@ -84,10 +84,21 @@ impl<'a> Sources<'a> {
     }
 
     /// [`Self::eprint`] on the calling thread alone: for printing beside other work, which
-    /// has the other core.
-    pub(crate) fn eprint_on_this_thread(&self, diagnostics: &[Diagnostic]) {
-        for batch in diagnostics.chunks(BATCH) {
+    /// has the other core. Each batch's hints, related places, messages and paths are given
+    /// back once it is printed: the command's own work goes on beside, and on a large
+    /// inventory the findings are among the largest things held (about 390,000 at 400k
+    /// entries).
+    pub(crate) fn eprint_on_this_thread(&self, diagnostics: &mut [Diagnostic]) {
+        let nothing: std::sync::Arc<str> = std::sync::Arc::from("");
+        let nowhere: std::sync::Arc<std::path::Path> = std::path::Path::new("").into();
+        for batch in diagnostics.chunks_mut(BATCH) {
             crate::term::eprint(&self.render(batch));
+            for printed in batch {
+                printed.hints = Vec::new();
+                printed.related = Vec::new();
+                printed.message = std::sync::Arc::clone(&nothing);
+                printed.location.path = std::sync::Arc::clone(&nowhere);
+            }
         }
     }
 

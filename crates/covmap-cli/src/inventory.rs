@@ -133,7 +133,7 @@ pub(crate) fn load(paths: &[PathBuf], args: &SourceArgs) -> Result<Loaded> {
     // thread renders them: the command's own work has the other core (measured on the
     // 2,000 x 20 inventory: printing took 42 ms on two threads beside the 25 ms assessment,
     // instead of about as long as the assessment on one).
-    let findings = std::mem::take(&mut loaded.parsed.diagnostics);
+    let mut findings = std::mem::take(&mut loaded.parsed.diagnostics);
     let files: Vec<(PathBuf, Vec<u8>)> = loaded
         .sources
         .iter_mut()
@@ -146,7 +146,7 @@ pub(crate) fn load(paths: &[PathBuf], args: &SourceArgs) -> Result<Loaded> {
                     .iter()
                     .map(|(path, bytes)| (path.as_path(), bytes.as_slice())),
             )
-            .eprint_on_this_thread(&findings);
+            .eprint_on_this_thread(&mut findings);
         }
         for note in &notes {
             crate::term::eprint(note);
