@@ -1184,6 +1184,11 @@ pub(crate) fn load_in_pieces(text: &str, piece_bytes: usize) -> Option<(Document
     let lines_before = first_chunk_lines(head)?;
     let one = build(head, false, head.len(), 0).ok()?.pop()?;
     let (key, _) = list_open_at_end(&one, head, column, lines_before)?;
+    // The list left open must be the capabilities: a cut at an item of a later list at the
+    // same column (`telemetry:`) leaves that one open.
+    if text_of(&one.nodes, &one.strings, key) != Some("capabilities") {
+        return None;
+    }
     let key = one.nodes.get(key.0 as usize).map(|k| (k.line, k.col))?;
     let mut ranges = Vec::with_capacity(starts.len());
     let mut lines = Vec::with_capacity(starts.len());
@@ -1232,6 +1237,13 @@ impl Pieces {
             return None;
         }
         let before = *self.lines_before.get(index)?;
+        // An empty node at the end of a piece (`-` or `key:` before the next piece) takes its
+        // position from the token after it, which only the whole text has.
+        if let Some(&next) = self.lines_before.get(index + 1)
+            && two.nodes.iter().any(|n| n.line > next - before)
+        {
+            return None;
+        }
         for node in &mut two.nodes {
             node.line = node.line.saturating_add(before);
         }
@@ -1289,7 +1301,7 @@ pub fn check_pieces_parse(text: &str, piece_bytes: usize) -> usize {
     assert_eq!(
         Some(items),
         whole_list.map(|list| outline_items(whole, list)),
-        "the capabilities differ"
+        "the capabilities differ, in pieces of {piece_bytes}: {text:?}"
     );
     // The head: the same keys, values and repeated keys but for the list's later items.
     let keys = |doc: &Document<'_>| {

@@ -425,6 +425,20 @@ fn clean_inventories_read_in_pieces_of_every_size() {
         let pieces = super::check_pieces_parse(&text, 1);
         assert_eq!(pieces < 3, refused, "{extra:?}: {pieces} pieces");
     }
+    // A later list at the items' column: wherever the cut falls, its items stay its own.
+    // Empty items and values before a cut: their position is the next token's, in the next
+    // piece. In CRLF too.
+    for text in [
+        format!("{CLEAN}telemetry:\n  - id: t1\n  - id: t2\n"),
+        "covmap: 1\ncapabilities:\n  - id: a\n  - id: b\n  -\n\n  - id: c\n    k:\n  - id: d\n  - id: e\n".to_string(),
+        "covmap: 1\r\ncapabilities:\r\n  - id: a\r\n  - id: b\r\n  -\r\n\r\n  - id: c\r\n  - id: d\r\n".to_string(),
+    ] {
+        let mut parsed = 0;
+        for bytes in 1..text.len() + 2 {
+            parsed += super::check_pieces_parse(&text, bytes);
+        }
+        assert!(parsed > 0, "{text:?}: never read in pieces");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
