@@ -3312,22 +3312,9 @@ mod tests {
     fn capabilities_read_in_pieces_give_what_the_whole_text_gives() {
         let attack = mini_attack();
         let context = ValidationContext::default();
-        let mut text = String::from(
+        let text = troublesome_capabilities(
             "covmap: 1\nattack: {domain: enterprise}\nscope:\n  platforms: [Windows]\ncapabilities:\n",
         );
-        for (id, techniques) in [
-            ("edr", "T1059.001, T1003.001"),
-            ("mail", "T1566, T9999"),     // a parent alone; an unknown ID
-            ("edr", "T1059.004"),         // duplicate id, in one piece or across
-            ("ids", "Powershell, T1000"), // a name; a revoked ID
-            ("", "T1003"),                // empty id
-            ("siem", "T1002, T1059.005"), // deprecated; unknown sub-technique
-            ("mail", "T1078"),            // duplicate again
-        ] {
-            text.push_str(&capability(id, techniques));
-        }
-        text.push_str("  - id: proxy\n    coverage: 3\n  - [not, a, mapping]\n");
-        text.push_str(&capability("last", "T1053"));
         // Then what no piece can read alone: the whole text is read instead.
         for (extra, read_in_pieces) in [
             ("", true),
@@ -3335,6 +3322,9 @@ mod tests {
             ("  - id: twice\n    id: again\n", false),
             ("  - id: anchored\n    tags: &t [a]\n", false),
             ("telemetry: []\n", false),
+            // A later list at the items' column: a cut in it must not make its items
+            // capabilities.
+            ("telemetry:\n  - id: t1\n  - id: t2\n", false),
         ] {
             let text = format!("{text}{extra}");
             let sources = [SourceFile::new("inventory.yaml", text.clone())];
@@ -3357,41 +3347,49 @@ mod tests {
                 );
             }
             assert!(pieced > 100, "{extra:?}: {pieced} runs in pieces");
-            let parses = covmap_assess_pieces(&text);
-            assert_eq!(parses > 0, read_in_pieces, "{extra:?}");
+            assert_eq!(pieces_read(&text) > 0, read_in_pieces, "{extra:?}");
         }
     }
 
-    /// Whether the text's pieces of 40 bytes all parse: how many.
-    fn covmap_assess_pieces(text: &str) -> usize {
+    /// How many pieces of 40 bytes the text is read in; 0 when it cannot be read in pieces
+    /// (no head to cut, or a piece that cannot be read alone).
+    fn pieces_read(text: &str) -> usize {
         let Some((head, pieces)) = crate::yaml::load_in_pieces(text, 40) else {
             return 0;
         };
-        (0..pieces.len())
-            .map(|i| pieces.parse(i, &head).is_some())
-            .filter(|parsed| *parsed)
-            .count()
-            * usize::from((0..pieces.len()).all(|i| pieces.parse(i, &head).is_some()))
+        if (0..pieces.len()).all(|i| pieces.parse(i, &head).is_some()) {
+            pieces.len()
+        } else {
+            0
+        }
     }
 
-    #[test]
-    fn capabilities_read_in_halves_give_what_one_pass_gives() {
-        let attack = mini_attack();
-        let mut first = String::from("covmap: 1\nattack: {domain: enterprise}\ncapabilities:\n");
+    /// `header`, then capabilities with something to say about each: duplicate ids (within a
+    /// half or a piece, and across), unknown, revoked and deprecated IDs, a name for an ID, an
+    /// empty id, an invalid key and one that cannot be read at all.
+    fn troublesome_capabilities(header: &str) -> String {
+        let mut text = String::from(header);
         for (id, techniques) in [
             ("edr", "T1059.001, T1003.001"),
             ("mail", "T1566, T9999"),     // a parent alone; an unknown ID
-            ("edr", "T1059.004"),         // duplicate id, same half or across
+            ("edr", "T1059.004"),         // duplicate id
             ("ids", "Powershell, T1000"), // a name; a revoked ID
             ("", "T1003"),                // empty id
             ("siem", "T1002, T1059.005"), // deprecated; unknown sub-technique
             ("mail", "T1078"),            // duplicate again
         ] {
-            first.push_str(&capability(id, techniques));
+            text.push_str(&capability(id, techniques));
         }
-        // A capability with an invalid key, and one that cannot be read at all.
-        first.push_str("  - id: proxy\n    coverage: 3\n  - [not, a, mapping]\n");
-        first.push_str(&capability("last", "T1053"));
+        text.push_str("  - id: proxy\n    coverage: 3\n  - [not, a, mapping]\n");
+        text.push_str(&capability("last", "T1053"));
+        text
+    }
+
+    #[test]
+    fn capabilities_read_in_halves_give_what_one_pass_gives() {
+        let attack = mini_attack();
+        let first =
+            troublesome_capabilities("covmap: 1\nattack: {domain: enterprise}\ncapabilities:\n");
         let mut second = String::from("covmap: 1\ncapabilities:\n");
         for (id, techniques) in [("proxy", "T1059"), ("waf", "T1190"), ("edr2", "T1566.001")] {
             second.push_str(&capability(id, techniques));
