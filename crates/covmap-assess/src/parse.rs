@@ -1444,15 +1444,7 @@ impl<'a> Run<'a> {
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         });
         let (other, other_ids, read) = other;
-        let suggested = self.suggestions.len()
-            + other
-                .suggestions
-                .keys()
-                .filter(|k| !self.suggestions.contains_key(*k))
-                .count();
-        let independent =
-            suggested <= SUGGESTION_BUDGET && other_ids.keys().all(|id| !ids.contains_key(id));
-        if !independent {
+        if !self.independent_of(&other, &ids, &other_ids) {
             for (file, node) in second {
                 if let Some(c) = self.capability(file, *node, scope, &mut ids) {
                     inventory.capabilities.push(c);
@@ -1461,6 +1453,24 @@ impl<'a> Run<'a> {
             return;
         }
         inventory.capabilities.extend(read);
+        self.join(other);
+    }
+
+    /// Whether the second half, read by `other` with the ids `other_ids`, reads as it would
+    /// after this run's half (with the ids `ids`): no id of the first half reused, and the
+    /// halves' "did you mean" suggestions together within the budget.
+    fn independent_of(&self, other: &Run<'_>, ids: &Ids, other_ids: &Ids) -> bool {
+        let suggested = self.suggestions.len()
+            + other
+                .suggestions
+                .keys()
+                .filter(|k| !self.suggestions.contains_key(*k))
+                .count();
+        suggested <= SUGGESTION_BUDGET && other_ids.keys().all(|id| !ids.contains_key(id))
+    }
+
+    /// Takes the findings and suggestions of `other`, which read the half after this run's.
+    fn join(&mut self, other: Run<'_>) {
         self.diagnostics.extend(other.diagnostics);
         self.diagnostic_files.extend(other.diagnostic_files);
         // Later steps (telemetry) count suggestions against the same budget. A key both runs
@@ -1530,16 +1540,7 @@ impl<'a> Run<'a> {
         let Some((all, other, other_ids, read)) = other else {
             return true;
         };
-        let suggested = self.suggestions.len()
-            + other
-                .suggestions
-                .keys()
-                .filter(|k| !self.suggestions.contains_key(*k))
-                .count();
-        let independent = all
-            && suggested <= SUGGESTION_BUDGET
-            && other_ids.keys().all(|id| !ids.contains_key(id));
-        if !independent {
+        if !(all && self.independent_of(&other, &ids, &other_ids)) {
             // Read again after the first half, on this run (a piece that cannot be read alone
             // is refused here again).
             return self.read_pieces(
@@ -1552,9 +1553,7 @@ impl<'a> Run<'a> {
             );
         }
         inventory.capabilities.extend(read);
-        self.diagnostics.extend(other.diagnostics);
-        self.diagnostic_files.extend(other.diagnostic_files);
-        self.suggestions.extend(other.suggestions);
+        self.join(other);
         true
     }
 
